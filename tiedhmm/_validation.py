@@ -1,0 +1,39 @@
+"""Checks shared by the public entry points: sequence lengths and random states."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -> np.ndarray:
+    """``(S + 1,)`` start offsets of sequences stored end to end, hmmlearn-style ``lengths``."""
+    if lengths is None:
+        lengths = [n_samples]
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError(f"lengths must be a non-empty 1-D list of sequence lengths, "
+                         f"got shape {lengths.shape}")
+    if not np.issubdtype(lengths.dtype, np.integer):
+        if not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)):
+            raise ValueError(f"lengths must be integers, got {lengths[:10]}")
+    lengths = lengths.astype(np.int64)
+    empty = np.flatnonzero(lengths <= 0)
+    if empty.size:
+        raise ValueError(f"sequence {int(empty[0])} has length {lengths[empty[0]]}; "
+                         f"sequences must not be empty")
+    if lengths.sum() != n_samples:
+        raise ValueError(f"lengths sum to {int(lengths.sum())} but X has {n_samples} samples")
+    return np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+
+
+def check_random_state(seed: None | int | np.random.RandomState) -> np.random.RandomState:
+    """A ``RandomState`` from None, an int or an existing ``RandomState`` (scikit-learn rule)."""
+    if seed is None:
+        return np.random.mtrand._rand
+    if isinstance(seed, numbers.Integral):
+        return np.random.RandomState(int(seed))
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {seed!r}")

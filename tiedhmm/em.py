@@ -1,0 +1,132 @@
+"""Baum-Welch with tied groups: pooled E-step, tied M-step, convergence monitor.
+
+Several ``(topology, batch)`` pairs can be fitted together: statistics are pooled by
+group *identity*, so a group object used by several models (or several states) is
+fitted once from all of their data.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from .emissions.base import EmissionGroup, Stats, add_stats
+from .inference import Batch, expectations, group_statistics
+from .tying import Group, SoftTie, Topology, TransitionGroup
+
+#: A log-likelihood may fall by this much (relative) between iterations: rounding.
+DECREASE_TOLERANCE = 1e-9
+
+
+class EMDecreaseError(RuntimeError):
+    """The log-likelihood went down between EM iterations: a bug, not bad luck."""
+
+
+class ConvergenceMonitor:
+    """hmmlearn-style monitor: stops after ``n_iter`` or when the gain is below ``tol``."""
+
+    def __init__(self, tol: float, n_iter: int, verbose: bool) -> None:
+        self.tol = tol
+        self.n_iter = n_iter
+        self.verbose = verbose
+        self.history: list[float] = []
+        self.iter = 0
+
+    def __repr__(self) -> str:
+        return (f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, "
+                f"iter={self.iter}, history={self.history[-2:]})")
+
+    def report(self, logprob: float) -> None:
+        if self.verbose:
+            delta = logprob - self.history[-1] if self.history else np.nan
+            print(f"{self.iter + 1:>10d} {logprob:>16.6f} {delta:>+16.6f}", file=sys.stderr)
+        self.history.append(logprob)
+        self.iter += 1
+
+    @property
+    def converged(self) -> bool:
+        return self.iter >= self.n_iter or (
+            len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol)
+
+
+def pooled_statistics(models: Sequence[tuple[Topology, Batch]]
+                      ) -> tuple[float, dict[int, tuple[Group, Stats]]]:
+    """One E-step over every model: total log P and statistics pooled by group identity.
+
+    Raises ValueError naming the first sequence the model cannot generate.
+    """
+    pooled: dict[int, tuple[Group, Stats]] = {}
+    total = 0.0
+    for model_index, (topology, batch) in enumerate(models):
+        found = expectations(topology, batch)
+        impossible = np.flatnonzero(~np.isfinite(found.loglik))
+        if impossible.size:
+            where = f"model {model_index}, " if len(models) > 1 else ""
+            raise ValueError(f"{where}sequence {int(impossible[0])} has probability 0 under "
+                             f"the current parameters (log-likelihood -inf); EM cannot fit it")
+        total += float(found.loglik.sum())
+        for group, stats in group_statistics(topology, batch, found):
+            previous = pooled.get(id(group), (group, None))[1]
+            pooled[id(group)] = (group, add_stats(previous, stats))
+    return total, pooled
+
+
+def m_step(pooled: dict[int, tuple[Group, Stats]], soft_ties: Sequence[SoftTie],
+           emission_params: str | None) -> None:
+    """Refit every trainable group; soft-tied groups blend in their pooled statistics."""
+    blended = {key: stats for key, (_, stats) in pooled.items()}
+    for tie in soft_ties:
+        members = [id(group) for group in tie.groups if id(group) in pooled]
+        if not members:
+            continue
+        together = None
+        for key in members:
+            together = add_stats(together, pooled[key][1])
+        for key in members:
+            blended[key] = tie.blend(pooled[key][1], together)
+    for key, (group, _) in pooled.items():
+        if not group.trainable:
+            continue
+        if isinstance(group, TransitionGroup):
+            group.m_step(blended[key])
+        else:
+            letters = group.param_letters if emission_params is None else emission_params
+            group.m_step(blended[key], letters)
+
+
+def check_soft_ties(soft_ties: Sequence[SoftTie]) -> None:
+    seen: set[int] = set()
+    for tie in soft_ties:
+        for group in tie.groups:
+            if id(group) in seen:
+                raise ValueError(f"{group!r} is in more than one soft tie")
+            seen.add(id(group))
+
+
+def fit(models: Sequence[tuple[Topology, Batch]], monitor: ConvergenceMonitor, *,
+        soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None) -> None:
+    """Run EM in place on the groups of ``models`` until ``monitor`` says it converged.
+
+    As in hmmlearn, every iteration does an E-step, an M-step, then reports the
+    E-step's log-likelihood. Without soft ties EM cannot lower the likelihood, so a
+    fall beyond rounding raises :class:`EMDecreaseError`; with soft ties the update
+    is a shrinkage, not an EM step, and no such check applies.
+    """
+    check_soft_ties(soft_ties)
+    while True:
+        total, pooled = pooled_statistics(models)
+        m_step(pooled, soft_ties, emission_params)
+        if monitor.history and not soft_ties:
+            previous = monitor.history[-1]
+            if previous - total > DECREASE_TOLERANCE * max(1.0, abs(total)):
+                raise EMDecreaseError(f"log-likelihood fell from {previous!r} to {total!r} "
+                                      f"at EM iteration {monitor.iter + 1}")
+        monitor.report(total)
+        if monitor.converged:
+            return
+
+
+__all__ = ["ConvergenceMonitor", "EMDecreaseError", "EmissionGroup", "fit",
+           "pooled_statistics"]

@@ -1,0 +1,8 @@
+"""Emission families: each builds its ``(T, G)`` table, pools statistics, fits groups."""
+
+from .base import EmissionGroup, emission_statistics, initialize_groups, log_likelihood_table
+from .categorical import CategoricalEmission
+from .gaussian import GaussianEmission
+
+__all__ = ["CategoricalEmission", "EmissionGroup", "GaussianEmission", "emission_statistics",
+           "initialize_groups", "log_likelihood_table"]

@@ -1,0 +1,125 @@
+"""The contract every emission family keeps, and the batching of groups by family.
+
+An emission group is one distribution object; every state that references the
+object shares it (tying is identity). A family computes the ``(T, k)`` log-likelihood
+table of ``k`` groups at once, accumulates their pooled sufficient statistics from a
+``(T, k)`` occupancy table, and fits a group from statistics (its M-step).
+
+Statistics are dicts of arrays that add up across sequences, chunks, models and
+machines; ``stats["weight"]`` is the total occupancy, which soft tying uses to turn
+pooled statistics into ``strength`` pseudo-observations.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+Stats = dict[str, np.ndarray]
+
+
+class EmissionGroup(ABC):
+    """One emission distribution, shared by every state that references it."""
+
+    #: hmmlearn ``params`` letters this family's M-step responds to.
+    param_letters: str = ""
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True) -> None:
+        self.name = name
+        self.trainable = trainable
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<{type(self).__name__}{label} at {id(self):#x}>"
+
+    @abstractmethod
+    def observation_kind(self) -> tuple:
+        """What observations look like; all groups of one model must agree."""
+
+    @abstractmethod
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        """Validate observations and convert them to the array the family reads."""
+
+    def batch_key(self) -> tuple:
+        """Groups with equal keys are computed together by one family call."""
+        return (type(self), self.observation_kind())
+
+    @classmethod
+    @abstractmethod
+    def log_likelihood_table(cls, groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
+        """``(T, len(groups))`` log-likelihood of every observation under every group."""
+
+    @classmethod
+    @abstractmethod
+    def statistics(cls, groups: Sequence[EmissionGroup], X: np.ndarray,
+                   weights: np.ndarray) -> list[Stats]:
+        """Sufficient statistics of each group given ``(T, len(groups))`` occupancies."""
+
+    @abstractmethod
+    def is_initialized(self) -> bool:
+        """Whether every parameter is set (unset ones are None until ``initialize``)."""
+
+    @classmethod
+    @abstractmethod
+    def initialize(cls, groups: Sequence[EmissionGroup], X: np.ndarray,
+                   rng: np.random.RandomState) -> None:
+        """Set the unset parameters of ``groups`` from data and a seeded generator."""
+
+    @abstractmethod
+    def m_step(self, stats: Stats, params: str) -> None:
+        """Refit in place from (pooled) statistics; ``params`` holds the letters to update."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
+        """Draw ``n`` observations, shaped as ``prepare`` returns them."""
+
+    @abstractmethod
+    def copy(self) -> EmissionGroup:
+        """An independent group with the same parameters (not tied to this one)."""
+
+
+def _by_batch(groups: Sequence[EmissionGroup]) -> dict[tuple, list[int]]:
+    batches: dict[tuple, list[int]] = {}
+    for index, group in enumerate(groups):
+        batches.setdefault(group.batch_key(), []).append(index)
+    return batches
+
+
+def log_likelihood_table(groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
+    """``(T, G)`` table of all groups, one family call per batch of like groups."""
+    table = np.empty((X.shape[0], len(groups)))
+    for indices in _by_batch(groups).values():
+        family = type(groups[indices[0]])
+        table[:, indices] = family.log_likelihood_table([groups[i] for i in indices], X)
+    return table
+
+
+def initialize_groups(groups: Sequence[EmissionGroup], X: np.ndarray,
+                      rng: np.random.RandomState) -> None:
+    """Initialise every group that has unset parameters, one family call per batch."""
+    pending = [group for group in groups if not group.is_initialized()]
+    for indices in _by_batch(pending).values():
+        type(pending[indices[0]]).initialize([pending[i] for i in indices], X, rng)
+
+
+def emission_statistics(groups: Sequence[EmissionGroup], X: np.ndarray,
+                        occupancy: np.ndarray) -> list[Stats]:
+    """Statistics of every group from its ``(T, G)`` occupancy column."""
+    stats: list[Stats] = [{} for _ in groups]
+    for indices in _by_batch(groups).values():
+        family = type(groups[indices[0]])
+        batch = family.statistics([groups[i] for i in indices], X, occupancy[:, indices])
+        for i, group_stats in zip(indices, batch):
+            stats[i] = group_stats
+    return stats
+
+
+def add_stats(total: Stats | None, extra: Stats) -> Stats:
+    """Sum two statistics dicts (``total`` may be None for a first term)."""
+    if total is None:
+        return {key: np.array(value, dtype=float, copy=True) for key, value in extra.items()}
+    for key, value in extra.items():
+        total[key] = total[key] + value
+    return total

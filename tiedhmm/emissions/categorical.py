@@ -1,0 +1,105 @@
+"""Categorical emissions over symbols ``0 .. n_features - 1``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .base import EmissionGroup, Stats
+
+
+class CategoricalEmission(EmissionGroup):
+    """A discrete distribution ``probs[m] = P(symbol m)``, shared by its states.
+
+    ``probs=None`` leaves it unset until ``fit`` draws random rows (seeded by
+    ``random_state``). M-step: ``probs = counts / sum(counts)`` from pooled counts.
+    """
+
+    param_letters = "e"
+
+    def __init__(self, probs: np.ndarray | None = None, *, n_features: int | None = None,
+                 name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        if probs is not None:
+            probs = np.array(probs, dtype=float)
+            if probs.ndim != 1:
+                raise ValueError(f"{self!r}: probs must be 1-D, got shape {probs.shape}")
+            if n_features is not None and n_features != probs.shape[0]:
+                raise ValueError(f"{self!r}: probs has {probs.shape[0]} entries but "
+                                 f"n_features={n_features}")
+            _check_probabilities(probs, f"{self!r} probs")
+            n_features = probs.shape[0]
+        if n_features is None or int(n_features) < 1:
+            raise ValueError(f"{self!r}: give probs or a positive n_features")
+        self.n_features = int(n_features)
+        self.probs = probs
+
+    def observation_kind(self) -> tuple:
+        return ("categorical", self.n_features)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(f"categorical observations must have shape (n_samples, 1), "
+                             f"got {X.shape}")
+        if X.size and not np.issubdtype(X.dtype, np.integer):
+            if not np.all(np.isfinite(X)) or np.any(X != np.round(X)):
+                bad = int(np.flatnonzero(~np.isfinite(X) | (X != np.round(X)))[0])
+                raise ValueError(f"categorical observations must be integers; "
+                                 f"position {bad} holds {X[bad]!r}")
+        X = X.astype(np.int64)
+        outside = np.flatnonzero((X < 0) | (X >= self.n_features))
+        if outside.size:
+            bad = int(outside[0])
+            raise ValueError(f"symbol {X[bad]} at position {bad} is outside "
+                             f"0..{self.n_features - 1} (n_features={self.n_features})")
+        return X
+
+    def is_initialized(self) -> bool:
+        return self.probs is not None
+
+    @classmethod
+    def initialize(cls, groups: Sequence[CategoricalEmission], X: np.ndarray,
+                   rng: np.random.RandomState) -> None:
+        for group in groups:
+            row = rng.rand(group.n_features)
+            group.probs = row / row.sum()
+
+    @classmethod
+    def log_likelihood_table(cls, groups: Sequence[CategoricalEmission],
+                             X: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            log_probs = np.log(np.stack([group.probs for group in groups], axis=1))
+        return log_probs[X]
+
+    @classmethod
+    def statistics(cls, groups: Sequence[CategoricalEmission], X: np.ndarray,
+                   weights: np.ndarray) -> list[Stats]:
+        n_features = groups[0].n_features
+        stats = []
+        for k in range(len(groups)):
+            counts = np.bincount(X, weights=weights[:, k], minlength=n_features)
+            stats.append({"weight": np.array(counts.sum()), "counts": counts})
+        return stats
+
+    def m_step(self, stats: Stats, params: str) -> None:
+        if "e" in params and stats["weight"] > 0:
+            self.probs = stats["counts"] / stats["counts"].sum()
+
+    def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
+        return rng.choice(self.n_features, size=n, p=self.probs)
+
+    def copy(self) -> CategoricalEmission:
+        return CategoricalEmission(None if self.probs is None else self.probs.copy(),
+                                   n_features=self.n_features, name=self.name,
+                                   trainable=self.trainable)
+
+
+def _check_probabilities(probs: np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(probs)) or np.any(probs < 0):
+        raise ValueError(f"{what} must be finite and non-negative, got {probs}")
+    if abs(probs.sum() - 1.0) > 1e-8:
+        raise ValueError(f"{what} must sum to 1, got {probs.sum():.10g}")

@@ -1,0 +1,175 @@
+"""Gaussian emissions with diagonal or full covariance and a ``min_covar`` floor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.cluster.vq import kmeans2
+from scipy.linalg import solve_triangular
+
+from .base import EmissionGroup, Stats
+
+COVARIANCE_TYPES = ("diag", "full")
+_LOG_2PI = np.log(2 * np.pi)
+
+
+class GaussianEmission(EmissionGroup):
+    """A multivariate normal ``N(mean, covar)``, shared by its states.
+
+    ``covariance="diag"`` stores ``covar`` as ``(D,)`` variances, ``"full"`` as a
+    ``(D, D)`` matrix. Unset parameters (None) are initialised in ``fit``: means by
+    k-means over the data (one centre per unset group), covariances from the data's
+    covariance plus ``min_covar``. The M-step floors variances (diag) or eigenvalues
+    (full) at ``min_covar``, which is the constrained maximum-likelihood update.
+    """
+
+    param_letters = "mc"
+
+    def __init__(self, mean: np.ndarray | None = None, covar: np.ndarray | None = None, *,
+                 n_features: int | None = None, covariance: str = "diag",
+                 min_covar: float = 1e-3, name: str | None = None,
+                 trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        if covariance not in COVARIANCE_TYPES:
+            raise ValueError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
+                             f"got {covariance!r}")
+        self.covariance = covariance
+        self.min_covar = float(min_covar)
+        if mean is not None:
+            mean = np.array(mean, dtype=float)
+            n_features = _consistent(self, n_features, mean.shape[-1], "mean")
+        if covar is not None:
+            covar = np.array(covar, dtype=float)
+            n_features = _consistent(self, n_features, covar.shape[-1], "covar")
+        if n_features is None or int(n_features) < 1:
+            raise ValueError(f"{self!r}: give mean, covar or a positive n_features")
+        self.n_features = int(n_features)
+        self.mean = mean
+        self.covar = covar
+        self._check_parameters()
+
+    def _check_parameters(self) -> None:
+        D = self.n_features
+        if self.mean is not None and (self.mean.shape != (D,)
+                                      or not np.all(np.isfinite(self.mean))):
+            raise ValueError(f"{self!r}: mean must be {D} finite numbers, got {self.mean}")
+        if self.covar is None:
+            return
+        shape = (D,) if self.covariance == "diag" else (D, D)
+        if self.covar.shape != shape:
+            raise ValueError(f"{self!r}: {self.covariance} covar must have shape {shape}, "
+                             f"got {self.covar.shape}")
+        if self.covariance == "diag":
+            positive = np.all(self.covar > 0)
+        else:
+            positive = (np.allclose(self.covar, self.covar.T)
+                        and np.all(np.linalg.eigvalsh(self.covar) > 0))
+        if not positive or not np.all(np.isfinite(self.covar)):
+            raise ValueError(f"{self!r}: covar must be positive definite, got {self.covar}")
+
+    def observation_kind(self) -> tuple:
+        return ("continuous", self.n_features)
+
+    def batch_key(self) -> tuple:
+        return (*super().batch_key(), self.covariance)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 1 and self.n_features == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"observations must have shape (n_samples, {self.n_features}), "
+                             f"got {X.shape}")
+        bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
+        if bad.size:
+            raise ValueError(f"observation {int(bad[0])} holds NaN or inf: {X[bad[0]]}")
+        return X
+
+    def is_initialized(self) -> bool:
+        return self.mean is not None and self.covar is not None
+
+    @classmethod
+    def initialize(cls, groups: Sequence[GaussianEmission], X: np.ndarray,
+                   rng: np.random.RandomState) -> None:
+        need_mean = [group for group in groups if group.mean is None]
+        if need_mean:
+            if X.shape[0] < len(need_mean):
+                raise ValueError(f"k-means initialisation needs at least {len(need_mean)} "
+                                 f"observations, got {X.shape[0]}")
+            centres, _ = kmeans2(X, len(need_mean), minit="++", seed=rng)
+            for group, centre in zip(need_mean, centres):
+                group.mean = centre
+        covariance = np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.eye(X.shape[1])
+        for group in groups:
+            if group.covar is None:
+                full = covariance + group.min_covar * np.eye(group.n_features)
+                group.covar = np.diag(full).copy() if group.covariance == "diag" else full
+
+    @classmethod
+    def log_likelihood_table(cls, groups: Sequence[GaussianEmission],
+                             X: np.ndarray) -> np.ndarray:
+        D = X.shape[1]
+        means = np.stack([group.mean for group in groups])
+        if groups[0].covariance == "diag":
+            precisions = 1.0 / np.stack([group.covar for group in groups])
+            quadratic = ((X ** 2) @ precisions.T - 2.0 * X @ (means * precisions).T
+                         + np.sum(means ** 2 * precisions, axis=1))
+            log_det = -np.sum(np.log(precisions), axis=1)
+            return -0.5 * (D * _LOG_2PI + log_det + quadratic)
+        table = np.empty((X.shape[0], len(groups)))
+        for k, group in enumerate(groups):
+            cholesky = np.linalg.cholesky(group.covar)
+            z = solve_triangular(cholesky, (X - means[k]).T, lower=True)
+            log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))
+            table[:, k] = -0.5 * (D * _LOG_2PI + log_det + np.sum(z ** 2, axis=0))
+        return table
+
+    @classmethod
+    def statistics(cls, groups: Sequence[GaussianEmission], X: np.ndarray,
+                   weights: np.ndarray) -> list[Stats]:
+        totals = weights.sum(axis=0)
+        sums = weights.T @ X
+        if groups[0].covariance == "diag":
+            squares = weights.T @ (X ** 2)
+        else:
+            squares = np.stack([(X * weights[:, [k]]).T @ X for k in range(len(groups))])
+        return [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
+                for k in range(len(groups))]
+
+    def m_step(self, stats: Stats, params: str) -> None:
+        weight = float(stats["weight"])
+        if weight <= 0:
+            return
+        if "m" in params:
+            self.mean = stats["sum"] / weight
+        if "c" in params:
+            mean, total = self.mean, stats["sum"]
+            if self.covariance == "diag":
+                var = (stats["squares"] - 2 * mean * total + mean ** 2 * weight) / weight
+                self.covar = np.maximum(var, self.min_covar)
+            else:
+                cross = np.outer(total, mean)
+                cov = (stats["squares"] - cross - cross.T
+                       + weight * np.outer(mean, mean)) / weight
+                values, vectors = np.linalg.eigh(0.5 * (cov + cov.T))
+                self.covar = (vectors * np.maximum(values, self.min_covar)) @ vectors.T
+
+    def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
+        if self.covariance == "diag":
+            return self.mean + np.sqrt(self.covar) * rng.standard_normal((n, self.n_features))
+        return rng.multivariate_normal(self.mean, self.covar, size=n)
+
+    def copy(self) -> GaussianEmission:
+        return GaussianEmission(None if self.mean is None else self.mean.copy(),
+                                None if self.covar is None else self.covar.copy(),
+                                n_features=self.n_features, covariance=self.covariance,
+                                min_covar=self.min_covar, name=self.name,
+                                trainable=self.trainable)
+
+
+def _consistent(group: GaussianEmission, n_features: int | None, found: int,
+                what: str) -> int:
+    if n_features is not None and int(n_features) != found:
+        raise ValueError(f"{group!r}: {what} has {found} features but n_features={n_features}")
+    return found

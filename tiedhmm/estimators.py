@@ -1,0 +1,308 @@
+"""hmmlearn-style estimators with tying: ``CategoricalHMM`` and ``GaussianHMM``.
+
+Parameters live in hmmlearn's array attributes (``startprob_``, ``transmat_``,
+``emissionprob_`` / ``means_``, ``covars_``); tied states hold equal rows. Each call
+builds the tied groups from the arrays, runs the general machinery of
+:class:`tiedhmm.hmm.HMM`, and ``fit`` writes the fitted groups back.
+
+- ``emission_groups``: one label per state (``0 .. G-1``, no gaps); states with one
+  label share one emission distribution.
+- ``transition_groups``: None (untied), one label per state (rows with one label are
+  one shared row), or ``"left-right"`` (every state but the last shares one
+  ``{stay, next}`` row; the last stays with probability 1).
+- ``tie_strength``: ``inf`` (hard tying, default) or a finite λ ≥ 0 for soft tying:
+  tied states keep their own parameters, pulled toward the group's pooled estimate.
+- ``params`` / ``init_params``: hmmlearn's letters (``s`` start, ``t`` transitions,
+  ``e`` categorical emissions, ``m`` means, ``c`` covariances). A letter missing from
+  ``init_params`` keeps an attribute set before ``fit``; one missing from ``params``
+  keeps it fixed during EM.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission
+from .emissions.gaussian import COVARIANCE_TYPES
+from .hmm import HMM
+from .tying import Label, SoftTie, Topology, TransitionGroup
+
+MATCH_TOLERANCE = 1e-10
+
+
+class _ArrayHMM(HMM, ABC):
+    """Shared machinery of the array-backed estimators (not for direct use)."""
+
+    #: (letter, attribute) pairs of the family's emission parameters.
+    _emission_attributes: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, n_components: int = 1, *,
+                 emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+                 random_state: None | int | np.random.RandomState = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, params: str = "",
+                 init_params: str = "") -> None:
+        self.n_components = n_components
+        self.emission_groups = emission_groups
+        self.transition_groups = transition_groups
+        self.tie_strength = tie_strength
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+
+    # -- labels ---------------------------------------------------------------------
+    def _emission_labels(self) -> np.ndarray:
+        return _check_labels(self.emission_groups, self.n_components, "emission_groups")
+
+    def _transition_layout(self) -> tuple[np.ndarray, bool]:
+        """Row labels (-1: fixed row) and whether outcomes are relative (left-right)."""
+        if isinstance(self.transition_groups, str):
+            if self.transition_groups != "left-right":
+                raise ValueError(f"transition_groups must be None, one label per state or "
+                                 f"'left-right', got {self.transition_groups!r}")
+            labels = np.zeros(self.n_components, dtype=np.int64)
+            labels[-1] = -1
+            return labels, True
+        return _check_labels(self.transition_groups, self.n_components,
+                             "transition_groups"), False
+
+    @property
+    def _hard(self) -> bool:
+        if not self.tie_strength >= 0:
+            raise ValueError(f"tie_strength must be >= 0 (inf for hard tying), "
+                             f"got {self.tie_strength}")
+        return self.tie_strength == np.inf
+
+    # -- arrays -> groups ------------------------------------------------------------
+    def _topology(self) -> Topology:
+        n_states = self.n_components
+        if not (isinstance(n_states, (int, np.integer)) and n_states >= 1):
+            raise ValueError(f"n_components must be a positive integer, got {n_states!r}")
+        self._ties: list[SoftTie] = []
+        emissions = self._grouped(self._emission_labels(), self._make_emission)
+        start_group = TransitionGroup([str(j) for j in range(n_states)],
+                                      getattr(self, "startprob_", None), name="start",
+                                      trainable="s" in self.params)
+        start = {j: (start_group, str(j)) for j in range(n_states)}
+        labels, relative = self._transition_layout()
+        row_groups = self._grouped(labels, lambda rows: self._make_row_group(rows, relative))
+        transitions: dict[tuple[int, int], Label] = {}
+        for i, group in enumerate(row_groups):
+            if group is None:
+                transitions[(i, i)] = 1.0
+            elif relative:
+                transitions[(i, i)] = (group, "stay")
+                transitions[(i, i + 1)] = (group, "next")
+            else:
+                transitions.update({(i, j): (group, str(j)) for j in range(n_states)})
+        topology = Topology(emissions, start, transitions)
+        self._check_attributes_match(topology)
+        return topology
+
+    def _grouped(self, labels: np.ndarray, make) -> list:
+        """One object per label (hard tying) or per state, soft-tied by label."""
+        per_state: list = [None] * len(labels)
+        for label in np.unique(labels[labels >= 0]):
+            rows = np.flatnonzero(labels == label)
+            if self._hard:
+                shared = make(rows)
+                for row in rows:
+                    per_state[row] = shared
+            else:
+                for row in rows:
+                    per_state[row] = make(np.array([row]))
+                if len(rows) > 1:
+                    self._ties.append(SoftTie([per_state[r] for r in rows], self.tie_strength))
+        return per_state
+
+    def _make_row_group(self, rows: np.ndarray, relative: bool) -> TransitionGroup:
+        first = rows[0]
+        if relative:
+            outcomes = ["stay", "next"]
+            probs = self._attribute("transmat_", lambda m: m[first, [first, first + 1]])
+        else:
+            outcomes = [str(j) for j in range(self.n_components)]
+            probs = self._attribute("transmat_", lambda m: m[first])
+        return TransitionGroup(outcomes, probs, name=f"row {first}",
+                               trainable="t" in self.params)
+
+    def _attribute(self, name: str, pick):
+        value = getattr(self, name, None)
+        return None if value is None else pick(np.asarray(value, dtype=float))
+
+    @abstractmethod
+    def _make_emission(self, states: np.ndarray) -> EmissionGroup:
+        """The family's emission group for ``states``, from the attributes if set."""
+
+    def _check_attributes_match(self, topology: Topology) -> None:
+        """Set attributes must obey the ties: tied rows equal, zeros outside the structure."""
+        startprob, transmat = topology.start_and_transmat()
+        expected = {"startprob_": startprob, "transmat_": transmat}
+        expected.update(self._emission_arrays(topology))
+        for name, tied in expected.items():
+            given = getattr(self, name, None)
+            if given is None:
+                continue
+            given = np.asarray(given, dtype=float)
+            if given.shape != tied.shape:
+                raise ValueError(f"{name} must have shape {tied.shape}, got {given.shape}")
+            differs = np.argwhere(~(np.abs(given - tied) <= MATCH_TOLERANCE))
+            if differs.size:
+                where = tuple(int(k) for k in differs[0])
+                raise ValueError(
+                    f"{name}{list(where)} = {given[where]!r} breaks the tying: the tied "
+                    f"model has {tied[where]!r} there (tied rows must be equal, entries "
+                    f"outside the structure 0, and rows must sum to 1)")
+
+    @abstractmethod
+    def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
+        """Per-state emission attributes from the groups (those that are set)."""
+
+    # -- HMM hooks ---------------------------------------------------------------------
+    def _soft_ties(self, topology: Topology) -> list[SoftTie]:
+        return self._ties
+
+    def _emission_params(self) -> str:
+        return self.params
+
+    def _store(self, topology: Topology) -> None:
+        self.startprob_, self.transmat_ = topology.start_and_transmat()
+        for name, value in self._emission_arrays(topology).items():
+            setattr(self, name, value)
+
+    def _set_n_features(self, X: np.ndarray) -> None:
+        """Fix ``n_features`` from the data where the constructor left it open."""
+
+    def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> _ArrayHMM:
+        """EM from the attributes set before ``fit`` or from ``init_params`` initialisation."""
+        self._set_n_features(X)
+        letters = (("s", "startprob_"), ("t", "transmat_"), *self._emission_attributes)
+        for letter, name in letters:
+            if letter in self.init_params and getattr(self, name, None) is not None:
+                delattr(self, name)
+        return super().fit(X, lengths)
+
+
+class CategoricalHMM(_ArrayHMM):
+    """Tied HMM with categorical emissions over ``n_features`` symbols (hmmlearn API)."""
+
+    _emission_attributes = (("e", "emissionprob_"),)
+
+    def __init__(self, n_components: int = 1, *, n_features: int | None = None,
+                 emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+                 random_state: None | int | np.random.RandomState = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, params: str = "ste",
+                 init_params: str = "ste") -> None:
+        super().__init__(n_components, emission_groups=emission_groups,
+                         transition_groups=transition_groups, tie_strength=tie_strength,
+                         algorithm=algorithm, random_state=random_state, n_iter=n_iter,
+                         tol=tol, verbose=verbose, params=params, init_params=init_params)
+        self.n_features = n_features
+
+    def _set_n_features(self, X: np.ndarray) -> None:
+        if self.n_features is None:
+            given = getattr(self, "emissionprob_", None)
+            X = np.asarray(X)
+            self.n_features = (np.asarray(given).shape[1] if given is not None
+                               else int(X.max()) + 1 if X.size else 1)
+
+    def _make_emission(self, states: np.ndarray) -> CategoricalEmission:
+        if self.n_features is None:
+            raise ValueError("n_features is unknown: pass n_features= or fit the model")
+        probs = self._attribute("emissionprob_", lambda m: m[states[0]])
+        return CategoricalEmission(probs, n_features=self.n_features)
+
+    def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
+        groups = [topology.emission_groups[g] for g in topology.state_group]
+        if any(group.probs is None for group in groups):
+            return {}
+        return {"emissionprob_": np.stack([group.probs for group in groups])}
+
+
+class GaussianHMM(_ArrayHMM):
+    """Tied HMM with Gaussian emissions, ``covariance_type`` ``"diag"`` or ``"full"``.
+
+    As in hmmlearn, ``covars_`` reads as full matrices ``(N, D, D)`` and is set in the
+    native shape (``(N, D)`` for diag). Means are initialised by k-means over the data
+    (one centre per emission group). Unlike hmmlearn there is no ``covars_prior``: the
+    M-step is maximum likelihood with variances floored at ``min_covar``.
+    """
+
+    _emission_attributes = (("m", "means_"), ("c", "_covars_"))
+
+    def __init__(self, n_components: int = 1, covariance_type: str = "diag",
+                 min_covar: float = 1e-3, *, emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+                 random_state: None | int | np.random.RandomState = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, params: str = "stmc",
+                 init_params: str = "stmc") -> None:
+        super().__init__(n_components, emission_groups=emission_groups,
+                         transition_groups=transition_groups, tie_strength=tie_strength,
+                         algorithm=algorithm, random_state=random_state, n_iter=n_iter,
+                         tol=tol, verbose=verbose, params=params, init_params=init_params)
+        self.covariance_type = covariance_type
+        self.min_covar = min_covar
+
+    @property
+    def covars_(self) -> np.ndarray:
+        covars = self._covars_
+        if self.covariance_type == "diag":
+            return np.stack([np.diag(row) for row in covars])
+        return covars
+
+    @covars_.setter
+    def covars_(self, covars: np.ndarray) -> None:
+        self._covars_ = np.array(covars, dtype=float, copy=True)
+
+    def _set_n_features(self, X: np.ndarray) -> None:
+        X = np.asarray(X)
+        self.n_features = X.shape[1] if X.ndim == 2 else 1
+
+    def _make_emission(self, states: np.ndarray) -> GaussianEmission:
+        if self.covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
+                             f"got {self.covariance_type!r}")
+        mean = self._attribute("means_", lambda m: m[states[0]])
+        covar = self._attribute("_covars_", lambda m: m[states[0]])
+        n_features = getattr(self, "n_features", None)
+        if mean is None and covar is None and n_features is None:
+            raise ValueError("n_features is unknown: fit the model or set means_")
+        return GaussianEmission(mean, covar, n_features=n_features,
+                                covariance=self.covariance_type, min_covar=self.min_covar)
+
+    def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
+        groups = [topology.emission_groups[g] for g in topology.state_group]
+        arrays = {}
+        if all(group.mean is not None for group in groups):
+            arrays["means_"] = np.stack([group.mean for group in groups])
+        if all(group.covar is not None for group in groups):
+            arrays["_covars_"] = np.stack([group.covar for group in groups])
+        return arrays
+
+
+def _check_labels(labels, n_states: int, what: str) -> np.ndarray:
+    """Labels ``0 .. G-1`` without gaps, one per state; None means one label per state."""
+    if labels is None:
+        return np.arange(n_states)
+    array = np.asarray(labels)
+    if array.shape != (n_states,):
+        raise ValueError(f"{what} must have one label per state ({n_states}), "
+                         f"got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.integer) or array.min() < 0:
+        raise ValueError(f"{what} must be non-negative integer labels, got {list(labels)}")
+    missing = sorted(set(range(int(array.max()) + 1)) - set(array.tolist()))
+    if missing:
+        raise ValueError(f"{what} labels must be 0..{int(array.max())} with no gaps; "
+                         f"missing {missing}")
+    return array.astype(np.int64)

@@ -1,0 +1,96 @@
+"""A topology and a batch of observations in, kernel results out.
+
+This is the one place that turns groups into the kernels' arrays: the ``(T, G)``
+emission table (computed once per group, not per state), dense start and
+transition probabilities, and chunks of sequences for the parallel loops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from ._kernels import hmm as kernels
+from ._validation import lengths_to_offsets
+from .emissions import emission_statistics, log_likelihood_table
+from .emissions.base import Stats
+from .tying import Group, Topology
+
+CHUNKS_PER_THREAD = 4
+
+
+@dataclass
+class Batch:
+    """Validated observations of one model: ``X`` as its emission family reads it."""
+
+    X: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def from_data(cls, topology: Topology, X, lengths) -> Batch:
+        prepared = topology.emission_groups[0].prepare(X)
+        return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths))
+
+    @property
+    def n_sequences(self) -> int:
+        return self.offsets.shape[0] - 1
+
+    @property
+    def chunks(self) -> np.ndarray:
+        return kernels.sequence_chunks(self.offsets,
+                                       CHUNKS_PER_THREAD * numba.get_num_threads())
+
+
+def _probabilities(topology: Topology, batch: Batch):
+    table = log_likelihood_table(topology.emission_groups, batch.X)
+    emission, log_shift = kernels.scaled_emissions(table)
+    startprob, transmat = topology.start_and_transmat()
+    return emission, log_shift, startprob, transmat
+
+
+def sequence_logliks(topology: Topology, batch: Batch) -> np.ndarray:
+    """Forward log P of every sequence (``-inf`` where the model cannot generate it)."""
+    emission, log_shift, startprob, transmat = _probabilities(topology, batch)
+    _, _, loglik = kernels.forward(emission, log_shift, topology.state_group, startprob,
+                                   transmat, batch.offsets, batch.chunks)
+    return loglik
+
+
+@dataclass
+class Expectations:
+    """The E-step of one batch: per-sequence log P, posteriors and pooled statistics."""
+
+    loglik: np.ndarray
+    posterior: np.ndarray
+    transitions: np.ndarray
+    starts: np.ndarray
+
+
+def expectations(topology: Topology, batch: Batch) -> Expectations:
+    emission, log_shift, startprob, transmat = _probabilities(topology, batch)
+    return Expectations(*kernels.e_step(emission, log_shift, topology.state_group,
+                                        startprob, transmat, batch.offsets, batch.chunks))
+
+
+def group_statistics(topology: Topology, batch: Batch,
+                     found: Expectations) -> list[tuple[Group, Stats]]:
+    """Each group of the topology with its statistics from this batch."""
+    membership = np.zeros((topology.n_states, len(topology.emission_groups)))
+    membership[np.arange(topology.n_states), topology.state_group] = 1.0
+    occupancy = found.posterior @ membership
+    emission = emission_statistics(topology.emission_groups, batch.X, occupancy)
+    transition = topology.transition_statistics(found.transitions, found.starts)
+    return (list(zip(topology.emission_groups, emission))
+            + list(zip(topology.transition_groups, transition)))
+
+
+def viterbi(topology: Topology, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Most probable state path ``(T,)`` and its log-probability per sequence."""
+    table = log_likelihood_table(topology.emission_groups, batch.X)
+    startprob, transmat = topology.start_and_transmat()
+    with np.errstate(divide="ignore"):
+        log_start, log_trans = np.log(startprob), np.log(transmat)
+    return kernels.viterbi(table, topology.state_group, log_start, log_trans,
+                           batch.offsets, batch.chunks)

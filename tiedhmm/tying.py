@@ -1,0 +1,272 @@
+"""Tied transition groups, soft ties, and the compiled topology the kernels read.
+
+A transition group is a probability vector over named outcomes. Every edge ``i -> j``
+(and every start edge ``begin -> j``) is labelled ``(group, outcome)`` or is a fixed
+constant. A row may use an outcome several times (a pair HMM's ``M -> X`` and
+``M -> Y`` are both ``open``); with multiplicity ``k_o`` every row of the group sums to
+``sum_o k_o theta_o = 1``, and the tied maximum-likelihood update is
+
+    theta_o = N_o / (k_o * sum_o' N_o')        (N_o: expected count of all edges labelled o)
+
+Tying is identity: rows share parameters when they name the *same* group object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Union
+
+import numpy as np
+
+from .emissions.base import EmissionGroup, Stats
+
+ROW_SUM_TOLERANCE = 1e-8
+
+
+class TransitionGroup:
+    """Probabilities over named outcomes, shared by every row that uses the group.
+
+    ``probs=None`` starts every outcome at ``1 / sum_o k_o`` once a model fixes the
+    multiplicities. ``trainable=False`` freezes the group: EM leaves it bit-identical.
+    """
+
+    def __init__(self, outcomes: Sequence[str], probs: Sequence[float] | None = None, *,
+                 name: str | None = None, trainable: bool = True) -> None:
+        self.outcomes = tuple(str(outcome) for outcome in outcomes)
+        if not self.outcomes or len(set(self.outcomes)) != len(self.outcomes):
+            raise ValueError(f"transition group {name!r}: outcomes must be distinct and "
+                             f"non-empty, got {self.outcomes}")
+        self.name = name
+        self.trainable = trainable
+        self.multiplicity: np.ndarray | None = None
+        self.probs: np.ndarray | None = None
+        if probs is not None:
+            probs = np.array(probs, dtype=float)
+            if probs.shape != (len(self.outcomes),) or not np.all(np.isfinite(probs)) \
+                    or np.any(probs < 0):
+                raise ValueError(f"{self!r}: probs must be {len(self.outcomes)} non-negative "
+                                 f"numbers (one per outcome {self.outcomes}), got {probs}")
+            self.probs = probs
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<TransitionGroup{label} {self.outcomes} at {id(self):#x}>"
+
+    def index(self, outcome: str) -> int:
+        """Position of ``outcome``; a clear error names the group's outcomes."""
+        try:
+            return self.outcomes.index(outcome)
+        except ValueError:
+            raise ValueError(f"unknown outcome {outcome!r} for {self!r}; its outcomes are "
+                             f"{self.outcomes}") from None
+
+    def prob(self, outcome: str) -> float:
+        return float(self.probs[self.index(outcome)])
+
+    def m_step(self, stats: Stats) -> None:
+        """Tied update ``theta_o = N_o / (k_o * sum N)``; an unused group keeps its values."""
+        counts = stats["counts"]
+        total = counts.sum()
+        if total > 0:
+            self.probs = counts / (self.multiplicity * total)
+
+    def copy(self) -> TransitionGroup:
+        twin = TransitionGroup(self.outcomes, self.probs, name=self.name,
+                               trainable=self.trainable)
+        twin.multiplicity = None if self.multiplicity is None else self.multiplicity.copy()
+        return twin
+
+
+Group = Union[EmissionGroup, TransitionGroup]
+Label = Union[tuple[TransitionGroup, str], float]
+
+
+class SoftTie:
+    """Pull several groups of one family toward their pooled estimate with strength λ.
+
+    Each member keeps its own parameters; its M-step sees its own statistics plus λ
+    pseudo-observations distributed as the pooled statistics of all members, e.g. for
+    categorical emissions ``theta_s = (n_s + λ theta_pooled) / (N_s + λ)``. λ = 0 is
+    untied; λ → ∞ is hard tying.
+    """
+
+    def __init__(self, groups: Sequence[Group], strength: float) -> None:
+        self.groups = list(groups)
+        self.strength = float(strength)
+        if len(self.groups) < 2 or len({id(group) for group in self.groups}) != len(self.groups):
+            raise ValueError("a soft tie needs at least two distinct groups")
+        if not self.strength >= 0:
+            raise ValueError(f"soft-tie strength must be >= 0, got {strength}")
+        kinds = {_family_key(group) for group in self.groups}
+        if len(kinds) != 1:
+            raise ValueError(f"soft-tied groups must be of one family and shape, got {kinds}")
+
+    def blend(self, own: Stats, pooled: Stats) -> Stats:
+        """Own statistics plus ``strength`` pseudo-observations shaped like ``pooled``."""
+        weight = float(pooled["weight"])
+        if weight <= 0:
+            return own
+        return {key: own[key] + self.strength * pooled[key] / weight for key in own}
+
+
+def _family_key(group: Group) -> tuple:
+    if isinstance(group, TransitionGroup):
+        return ("transition", group.outcomes)
+    return group.batch_key()
+
+
+class Topology:
+    """A validated model: states with emission groups and labelled start/transition edges.
+
+    Compiles to the arrays the kernels read: ``state_group`` (state → emission group
+    index), and edge lists from which ``start_and_transmat`` assembles dense
+    probabilities and ``transition_statistics`` pools expected counts per outcome.
+    """
+
+    def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
+                 transitions: Mapping[tuple[int, int], Label]) -> None:
+        self.n_states = len(emissions)
+        if self.n_states == 0:
+            raise ValueError("a model needs at least one state")
+        self.emission_groups, self.state_group = _index_emissions(emissions)
+        edges = [(self.n_states, j, label) for j, label in start.items()]
+        edges += [(i, j, label) for (i, j), label in transitions.items()]
+        self.transition_groups: list[TransitionGroup] = []
+        group_index: dict[int, int] = {}
+        self.edge_src, self.edge_dst = [], []
+        self.edge_group, self.edge_outcome, self.edge_fixed = [], [], []
+        for src, dst, label in edges:
+            self._check_state(dst, f"edge {self._row_name(src)} -> {dst}")
+            if src != self.n_states:
+                self._check_state(src, f"edge {src} -> {dst}")
+            self.edge_src.append(src)
+            self.edge_dst.append(dst)
+            if isinstance(label, tuple):
+                group, outcome = label
+                if not isinstance(group, TransitionGroup):
+                    raise TypeError(f"edge {self._row_name(src)} -> {dst}: expected "
+                                    f"(TransitionGroup, outcome), got {label!r}")
+                if id(group) not in group_index:
+                    group_index[id(group)] = len(self.transition_groups)
+                    self.transition_groups.append(group)
+                self.edge_group.append(group_index[id(group)])
+                self.edge_outcome.append(group.index(outcome))
+                self.edge_fixed.append(0.0)
+            else:
+                value = float(label)
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"edge {self._row_name(src)} -> {dst}: fixed probability "
+                                     f"{value} is not in [0, 1]")
+                self.edge_group.append(-1)
+                self.edge_outcome.append(-1)
+                self.edge_fixed.append(value)
+        self.edge_src = np.array(self.edge_src, dtype=np.int64)
+        self.edge_dst = np.array(self.edge_dst, dtype=np.int64)
+        self.edge_group = np.array(self.edge_group, dtype=np.int64)
+        self.edge_outcome = np.array(self.edge_outcome, dtype=np.int64)
+        self.edge_fixed = np.array(self.edge_fixed, dtype=float)
+        pairs = set(zip(self.edge_src.tolist(), self.edge_dst.tolist()))
+        if len(pairs) != len(self.edge_src):
+            raise ValueError("an edge is given twice (start and transition keys must be unique)")
+        self._set_multiplicities()
+        self.check_rows()
+
+    def _check_state(self, state: int, where: str) -> None:
+        if not (isinstance(state, (int, np.integer)) and 0 <= state < self.n_states):
+            raise ValueError(f"{where}: state {state!r} is not in 0..{self.n_states - 1}")
+
+    def _row_name(self, row: int) -> str:
+        return "begin" if row == self.n_states else f"state {row}"
+
+    def _set_multiplicities(self) -> None:
+        """Find each group's outcome multiplicities and check every row agrees."""
+        for g, group in enumerate(self.transition_groups):
+            first_row, first = None, None
+            for row in np.unique(self.edge_src[self.edge_group == g]):
+                in_row = (self.edge_src == row)
+                fixed = in_row & (self.edge_group < 0) & (self.edge_fixed > 0)
+                other = np.unique(self.edge_group[in_row & (self.edge_group >= 0)])
+                if fixed.any() or other.size > 1:
+                    raise ValueError(f"{self._row_name(row)} mixes {group!r} with other groups "
+                                     f"or non-zero fixed edges; a row uses one group or only "
+                                     f"fixed values")
+                counts = np.bincount(self.edge_outcome[in_row & (self.edge_group == g)],
+                                     minlength=len(group.outcomes))
+                if first is None:
+                    first_row, first = row, counts
+                elif not np.array_equal(counts, first):
+                    raise ValueError(
+                        f"{group!r} is used with different outcome multiplicities: "
+                        f"{self._row_name(first_row)} has {_describe(group, first)}, "
+                        f"{self._row_name(row)} has {_describe(group, counts)}")
+            unused = [o for o, k in zip(group.outcomes, first) if k == 0]
+            if unused:
+                raise ValueError(f"{group!r}: outcome(s) {unused} label no edge")
+            if group.multiplicity is not None and not np.array_equal(group.multiplicity, first):
+                raise ValueError(f"{group!r} is shared with a model that uses it with "
+                                 f"multiplicities {_describe(group, group.multiplicity)}, "
+                                 f"here {_describe(group, first)}")
+            group.multiplicity = first
+            if group.probs is None:
+                group.probs = np.full(len(group.outcomes), 1.0 / first.sum())
+
+    def check_rows(self) -> None:
+        """Every row (begin and each state) must sum to 1; the error names the numbers."""
+        startprob, transmat = self.start_and_transmat()
+        rows = np.vstack([transmat, startprob[None, :]])
+        sums = rows.sum(axis=1)
+        for row in np.flatnonzero(np.abs(sums - 1.0) > ROW_SUM_TOLERANCE):
+            groups = {self.transition_groups[g] for g in self.edge_group[self.edge_src == row]
+                      if g >= 0}
+            used = f" (using {', '.join(map(repr, groups))})" if groups else ""
+            raise ValueError(f"{self._row_name(row)}: outgoing probabilities sum to "
+                             f"{sums[row]:.10g}, not 1{used}")
+
+    def edge_probabilities(self) -> np.ndarray:
+        """Current probability of every edge, from its group or its fixed value."""
+        probs = self.edge_fixed.copy()
+        for g, group in enumerate(self.transition_groups):
+            mask = self.edge_group == g
+            probs[mask] = group.probs[self.edge_outcome[mask]]
+        return probs
+
+    def start_and_transmat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ``startprob (N,)`` and ``transmat (N, N)`` from the current groups."""
+        rows = np.zeros((self.n_states + 1, self.n_states))
+        rows[self.edge_src, self.edge_dst] = self.edge_probabilities()
+        return rows[-1].copy(), rows[:-1].copy()
+
+    def transition_statistics(self, transitions: np.ndarray,
+                              starts: np.ndarray) -> list[Stats]:
+        """Pool expected edge counts ``(N, N)`` and ``(N,)`` into per-group outcome counts."""
+        counts = np.vstack([transitions, starts[None, :]])[self.edge_src, self.edge_dst]
+        stats = []
+        for g, group in enumerate(self.transition_groups):
+            mask = self.edge_group == g
+            per_outcome = np.bincount(self.edge_outcome[mask], weights=counts[mask],
+                                      minlength=len(group.outcomes))
+            stats.append({"weight": np.array(per_outcome.sum()), "counts": per_outcome})
+        return stats
+
+
+def _index_emissions(emissions: Sequence[EmissionGroup]) -> tuple[list[EmissionGroup],
+                                                                   np.ndarray]:
+    groups: list[EmissionGroup] = []
+    index: dict[int, int] = {}
+    state_group = np.empty(len(emissions), dtype=np.int64)
+    for state, group in enumerate(emissions):
+        if not isinstance(group, EmissionGroup):
+            raise TypeError(f"state {state} has no emission group (got {group!r})")
+        if id(group) not in index:
+            index[id(group)] = len(groups)
+            groups.append(group)
+        state_group[state] = index[id(group)]
+    kinds = {group.observation_kind() for group in groups}
+    if len(kinds) > 1:
+        raise ValueError(f"all emission groups of a model must read the same observations; "
+                         f"got {sorted(kinds)}")
+    return groups, state_group
+
+
+def _describe(group: TransitionGroup, multiplicity: np.ndarray) -> str:
+    return "{" + ", ".join(f"{o}: {k}" for o, k in zip(group.outcomes, multiplicity)) + "}"
