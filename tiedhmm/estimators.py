@@ -158,8 +158,8 @@ class _ArrayHMM(HMM, ABC):
             if differs.size:
                 where = tuple(int(k) for k in differs[0])
                 raise ValueError(
-                    f"{name}{list(where)} = {given[where]!r} breaks the tying: the tied "
-                    f"model has {tied[where]!r} there (tied rows must be equal, entries "
+                    f"{name}{list(where)} = {float(given[where])!r} breaks the tying: the tied "
+                    f"model has {float(tied[where])!r} there (tied rows must be equal, entries "
                     f"outside the structure 0, and rows must sum to 1)")
 
     @abstractmethod

@@ -1,0 +1,105 @@
+"""The HMM kernels against brute-force enumeration of all state paths."""
+
+import numpy as np
+import pytest
+from numba import njit
+
+from tiedhmm._kernels import hmm as kernels
+from tests.naive import hmm_reference, random_hmm
+
+
+def _batch(rng, n_states, n_groups, lengths, zero_fraction=0.3):
+    """Random model whose states read ``n_groups`` emission columns, and a batch."""
+    startprob, transmat, _ = random_hmm(rng, n_states, 2, zero_fraction)
+    state_group = rng.randint(n_groups, size=n_states).astype(np.int64)
+    log_table = np.log(rng.uniform(0.05, 1.0, size=(sum(lengths), n_groups))) - 30.0
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return startprob, transmat, state_group, log_table, offsets
+
+
+def _references(startprob, transmat, state_group, log_table, offsets):
+    probs = np.exp(log_table)[:, state_group]
+    return [hmm_reference(startprob, transmat, probs[a:b])
+            for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+CASES = [(1, 1, [3]), (2, 2, [4, 1, 3]), (3, 2, [5, 2]), (3, 3, [1, 4, 4, 2])]
+
+
+@pytest.mark.parametrize("n_states, n_groups, lengths", CASES)
+@pytest.mark.parametrize("n_chunks", [1, 2, 8])
+def test_forward_backward_and_counts_match_enumeration(n_states, n_groups, lengths, n_chunks):
+    rng = np.random.RandomState(n_states * 100 + len(lengths) * 10 + n_chunks)
+    startprob, transmat, state_group, log_table, offsets = _batch(rng, n_states, n_groups,
+                                                                  lengths)
+    chunks = kernels.sequence_chunks(offsets, n_chunks)
+    refs = _references(startprob, transmat, state_group, log_table, offsets)
+    emission, log_shift = kernels.scaled_emissions(log_table)
+    alpha, scale, loglik = kernels.forward(emission, log_shift, state_group, startprob,
+                                           transmat, offsets, chunks)
+    beta = kernels.backward(emission, state_group, transmat, scale, offsets, chunks)
+    found_loglik, posterior, transitions, starts = kernels.e_step(
+        emission, log_shift, state_group, startprob, transmat, offsets, chunks)
+    np.testing.assert_allclose(found_loglik, loglik, rtol=1e-13)
+    for s, ref in enumerate(refs):
+        rows = slice(offsets[s], offsets[s + 1])
+        np.testing.assert_allclose(loglik[s], ref["loglik"], rtol=1e-10)
+        prefix = ref["alpha"].sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(alpha[rows], ref["alpha"] / prefix, rtol=1e-9, atol=1e-14)
+        total = np.exp(ref["loglik"])
+        np.testing.assert_allclose(beta[rows], ref["beta"] * prefix / total,
+                                   rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(posterior[rows], ref["posterior"], rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(transitions, sum(ref["transitions"] for ref in refs),
+                               rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(starts, sum(ref["starts"] for ref in refs), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n_states, n_groups, lengths", CASES)
+def test_viterbi_matches_enumeration(n_states, n_groups, lengths):
+    rng = np.random.RandomState(7 + n_states)
+    startprob, transmat, state_group, log_table, offsets = _batch(rng, n_states, n_groups,
+                                                                  lengths)
+    refs = _references(startprob, transmat, state_group, log_table, offsets)
+    with np.errstate(divide="ignore"):
+        path, logprob = kernels.viterbi(log_table, state_group, np.log(startprob),
+                                        np.log(transmat), offsets,
+                                        kernels.sequence_chunks(offsets, 3))
+    for s, ref in enumerate(refs):
+        np.testing.assert_array_equal(path[offsets[s]:offsets[s + 1]], ref["viterbi_path"])
+        np.testing.assert_allclose(logprob[s], ref["viterbi_logprob"], rtol=1e-12)
+
+
+def test_impossible_sequence_gets_minus_inf_and_no_counts():
+    startprob = np.array([1.0, 0.0])
+    transmat = np.array([[1.0, 0.0], [0.0, 1.0]])
+    state_group = np.array([0, 1])
+    # The second sequence needs group 1 at step 1, which state 0 cannot emit.
+    with np.errstate(divide="ignore"):
+        log_table = np.log(np.array([[1.0, 0.5], [0.2, 0.5], [1.0, 1.0], [0.0, 1.0]]))
+    offsets = np.array([0, 2, 4])
+    chunks = np.array([0, 2])
+    emission, log_shift = kernels.scaled_emissions(log_table)
+    loglik, posterior, transitions, starts = kernels.e_step(
+        emission, log_shift, state_group, startprob, transmat, offsets, chunks)
+    assert np.isfinite(loglik[0]) and loglik[1] == -np.inf
+    np.testing.assert_array_equal(posterior[2:], 0.0)
+    np.testing.assert_allclose(starts, [1.0, 0.0])
+    np.testing.assert_allclose(transitions, [[1.0, 0.0], [0.0, 0.0]])
+
+
+def test_sequence_chunks_cover_all_sequences_in_order():
+    offsets = np.concatenate(([0], np.cumsum([5, 1, 1, 100, 3, 3, 3]))).astype(np.int64)
+    for n_chunks in (1, 2, 3, 7, 50):
+        chunks = kernels.sequence_chunks(offsets, n_chunks)
+        assert chunks[0] == 0 and chunks[-1] == 7
+        assert np.all(np.diff(chunks) > 0) and len(chunks) - 1 <= n_chunks
+
+
+def test_kernels_are_cached_on_disk():
+    """``cache=True`` on every compiled kernel, so a second process does not recompile."""
+    compiled = [value for value in vars(kernels).values()
+                if hasattr(value, "py_func") and hasattr(value, "_cache")]
+    assert len(compiled) >= 8
+    assert all(type(kernel._cache).__name__ == "FunctionCache" for kernel in compiled)
+    assert njit(lambda: 0)._cache.__class__.__name__ == "NullCache"
