@@ -49,7 +49,7 @@ class CategoricalEmission(EmissionGroup):
             if not np.all(np.isfinite(X)) or np.any(X != np.round(X)):
                 bad = int(np.flatnonzero(~np.isfinite(X) | (X != np.round(X)))[0])
                 raise ValueError(f"categorical observations must be integers; "
-                                 f"position {bad} holds {X[bad]!r}")
+                                 f"position {bad} holds {X[bad].item()!r}")
         X = X.astype(np.int64)
         outside = np.flatnonzero((X < 0) | (X >= self.n_features))
         if outside.size:
