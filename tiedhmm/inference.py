@@ -15,6 +15,7 @@ import numpy as np
 from ._kernels import hmm as kernels
 from ._validation import lengths_to_offsets
 from .emissions import emission_statistics, log_likelihood_table
+from .emissions.base import emission_probabilities
 from .emissions.base import Stats
 from .tying import Group, Topology
 
@@ -44,8 +45,7 @@ class Batch:
 
 
 def _probabilities(topology: Topology, batch: Batch):
-    table = log_likelihood_table(topology.emission_groups, batch.X)
-    emission, log_shift = kernels.scaled_emissions(table)
+    emission, log_shift = emission_probabilities(topology.emission_groups, batch.X)
     startprob, transmat = topology.start_and_transmat()
     return emission, log_shift, startprob, transmat
 
@@ -77,9 +77,8 @@ def expectations(topology: Topology, batch: Batch) -> Expectations:
 def group_statistics(topology: Topology, batch: Batch,
                      found: Expectations) -> list[tuple[Group, Stats]]:
     """Each group of the topology with its statistics from this batch."""
-    membership = np.zeros((topology.n_states, len(topology.emission_groups)))
-    membership[np.arange(topology.n_states), topology.state_group] = 1.0
-    occupancy = found.posterior @ membership
+    occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
+                                        len(topology.emission_groups))
     emission = emission_statistics(topology.emission_groups, batch.X, occupancy)
     transition = topology.transition_statistics(found.transitions, found.starts)
     return (list(zip(topology.emission_groups, emission))

@@ -202,6 +202,17 @@ def e_step(emission, log_shift, state_group, startprob, transmat, offsets, chunk
 
 
 @njit(cache=True, parallel=True)
+def group_occupancy(posterior, state_group, n_groups):
+    """``(T, G)`` posterior mass of each emission group: the sum over its states."""
+    n_steps, n_states = posterior.shape
+    occupancy = np.zeros((n_steps, n_groups))
+    for t in prange(n_steps):
+        for j in range(n_states):
+            occupancy[t, state_group[j]] += posterior[t, j]
+    return occupancy
+
+
+@njit(cache=True, parallel=True)
 def viterbi(log_table, state_group, log_startprob, log_transmat, offsets, chunks):
     """Most probable state path ``(T,)`` and its log-probability per sequence (log space).
 

@@ -15,9 +15,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
+from .._kernels.hmm import scaled_emissions
+
 Stats = dict[str, np.ndarray]
+
+BLOCKS_PER_THREAD = 4
+
+
+def n_blocks(n_steps: int) -> int:
+    """How many row blocks the parallel emission kernels split ``n_steps`` rows into."""
+    return max(1, min(n_steps, BLOCKS_PER_THREAD * numba.get_num_threads()))
 
 
 class EmissionGroup(ABC):
@@ -25,6 +35,8 @@ class EmissionGroup(ABC):
 
     #: hmmlearn ``params`` letters this family's M-step responds to.
     param_letters: str = ""
+    #: Whether ``probability_table`` gives probabilities without a log/exp round trip.
+    direct_probabilities: bool = False
 
     def __init__(self, *, name: str | None = None, trainable: bool = True) -> None:
         self.name = name
@@ -50,6 +62,11 @@ class EmissionGroup(ABC):
     @abstractmethod
     def log_likelihood_table(cls, groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
         """``(T, len(groups))`` log-likelihood of every observation under every group."""
+
+    @classmethod
+    def probability_table(cls, groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
+        """``(T, len(groups))`` probabilities; only for ``direct_probabilities`` families."""
+        raise TypeError(f"{cls.__name__} gives log-likelihoods only")
 
     @classmethod
     @abstractmethod
@@ -87,13 +104,31 @@ def _by_batch(groups: Sequence[EmissionGroup]) -> dict[tuple, list[int]]:
     return batches
 
 
-def log_likelihood_table(groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
-    """``(T, G)`` table of all groups, one family call per batch of like groups."""
+def _table(groups: Sequence[EmissionGroup], X: np.ndarray, method: str) -> np.ndarray:
+    batches = list(_by_batch(groups).values())
+    if len(batches) == 1:
+        return getattr(type(groups[0]), method)(groups, X)
     table = np.empty((X.shape[0], len(groups)))
-    for indices in _by_batch(groups).values():
+    for indices in batches:
         family = type(groups[indices[0]])
-        table[:, indices] = family.log_likelihood_table([groups[i] for i in indices], X)
+        table[:, indices] = getattr(family, method)([groups[i] for i in indices], X)
     return table
+
+
+def log_likelihood_table(groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
+    """``(T, G)`` log-likelihoods of all groups, one family call per batch of like groups."""
+    return _table(groups, X, "log_likelihood_table")
+
+
+def emission_probabilities(groups: Sequence[EmissionGroup],
+                           X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, G)`` emission probabilities scaled per row, and the log of each row's scale.
+
+    Families with ``direct_probabilities`` skip the log/exp round trip (scale 1).
+    """
+    if all(group.direct_probabilities for group in groups):
+        return _table(groups, X, "probability_table"), np.zeros(X.shape[0])
+    return scaled_emissions(log_likelihood_table(groups, X))
 
 
 def initialize_groups(groups: Sequence[EmissionGroup], X: np.ndarray,

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .base import EmissionGroup, Stats
+from .._kernels.emissions import weighted_symbol_counts
+from .base import EmissionGroup, Stats, n_blocks
 
 
 class CategoricalEmission(EmissionGroup):
@@ -17,6 +18,7 @@ class CategoricalEmission(EmissionGroup):
     """
 
     param_letters = "e"
+    direct_probabilities = True
 
     def __init__(self, probs: np.ndarray | None = None, *, n_features: int | None = None,
                  name: str | None = None, trainable: bool = True) -> None:
@@ -76,14 +78,16 @@ class CategoricalEmission(EmissionGroup):
         return log_probs[X]
 
     @classmethod
+    def probability_table(cls, groups: Sequence[CategoricalEmission],
+                          X: np.ndarray) -> np.ndarray:
+        return np.stack([group.probs for group in groups], axis=1)[X]
+
+    @classmethod
     def statistics(cls, groups: Sequence[CategoricalEmission], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
-        n_features = groups[0].n_features
-        stats = []
-        for k in range(len(groups)):
-            counts = np.bincount(X, weights=weights[:, k], minlength=n_features)
-            stats.append({"weight": np.array(counts.sum()), "counts": counts})
-        return stats
+        counts = weighted_symbol_counts(X, np.ascontiguousarray(weights),
+                                        groups[0].n_features, n_blocks(X.shape[0]))
+        return [{"weight": np.array(row.sum()), "counts": row} for row in counts]
 
     def m_step(self, stats: Stats, params: str) -> None:
         if "e" in params and stats["weight"] > 0:

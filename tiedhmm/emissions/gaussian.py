@@ -8,7 +8,8 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.linalg import solve_triangular
 
-from .base import EmissionGroup, Stats
+from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
+from .base import EmissionGroup, Stats, n_blocks
 
 COVARIANCE_TYPES = ("diag", "full")
 _LOG_2PI = np.log(2 * np.pi)
@@ -112,11 +113,7 @@ class GaussianEmission(EmissionGroup):
         D = X.shape[1]
         means = np.stack([group.mean for group in groups])
         if groups[0].covariance == "diag":
-            precisions = 1.0 / np.stack([group.covar for group in groups])
-            quadratic = ((X ** 2) @ precisions.T - 2.0 * X @ (means * precisions).T
-                         + np.sum(means ** 2 * precisions, axis=1))
-            log_det = -np.sum(np.log(precisions), axis=1)
-            return -0.5 * (D * _LOG_2PI + log_det + quadratic)
+            return gaussian_diag_log_table(X, means, np.stack([group.covar for group in groups]))
         table = np.empty((X.shape[0], len(groups)))
         for k, group in enumerate(groups):
             cholesky = np.linalg.cholesky(group.covar)
@@ -128,11 +125,9 @@ class GaussianEmission(EmissionGroup):
     @classmethod
     def statistics(cls, groups: Sequence[GaussianEmission], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
-        totals = weights.sum(axis=0)
-        sums = weights.T @ X
-        if groups[0].covariance == "diag":
-            squares = weights.T @ (X ** 2)
-        else:
+        totals, sums, squares = weighted_moments(X, np.ascontiguousarray(weights),
+                                                 n_blocks(X.shape[0]))
+        if groups[0].covariance == "full":
             squares = np.stack([(X * weights[:, [k]]).T @ X for k in range(len(groups))])
         return [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
                 for k in range(len(groups))]

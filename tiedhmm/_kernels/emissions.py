@@ -1,0 +1,63 @@
+"""Numba kernels for the emission families: log-likelihood tables and weighted sums.
+
+Pure functions of arrays. Sums over time run in row blocks, each block with its own
+accumulator, added up after the parallel loop (no races, no BLAS thread contention
+with the HMM kernels).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+LOG_2PI = np.log(2.0 * np.pi)
+
+
+@njit(cache=True, parallel=True)
+def gaussian_diag_log_table(X, means, variances):
+    """``(T, G)`` log N(x_t; mean_g, diag(variances_g))."""
+    n_steps, n_features = X.shape
+    n_groups = means.shape[0]
+    precision = 1.0 / variances
+    log_norm = np.empty(n_groups)
+    for g in range(n_groups):
+        log_norm[g] = -0.5 * (n_features * LOG_2PI + np.sum(np.log(variances[g])))
+    table = np.empty((n_steps, n_groups))
+    for t in prange(n_steps):
+        for g in range(n_groups):
+            total = 0.0
+            for d in range(n_features):
+                diff = X[t, d] - means[g, d]
+                total += diff * diff * precision[g, d]
+            table[t, g] = log_norm[g] - 0.5 * total
+    return table
+
+
+@njit(cache=True, parallel=True)
+def weighted_moments(X, weights, n_blocks):
+    """Per group: ``sum_t w``, ``sum_t w x`` and ``sum_t w x**2`` (elementwise)."""
+    n_steps, n_features = X.shape
+    n_groups = weights.shape[1]
+    totals = np.zeros((n_blocks, n_groups))
+    sums = np.zeros((n_blocks, n_groups, n_features))
+    squares = np.zeros((n_blocks, n_groups, n_features))
+    for b in prange(n_blocks):
+        for t in range(b * n_steps // n_blocks, (b + 1) * n_steps // n_blocks):
+            for g in range(n_groups):
+                w = weights[t, g]
+                totals[b, g] += w
+                for d in range(n_features):
+                    wx = w * X[t, d]
+                    sums[b, g, d] += wx
+                    squares[b, g, d] += wx * X[t, d]
+    return totals.sum(axis=0), sums.sum(axis=0), squares.sum(axis=0)
+
+
+@njit(cache=True, parallel=True)
+def weighted_symbol_counts(symbols, weights, n_symbols, n_blocks):
+    """``(G, n_symbols)`` sums of each group's weights per observed symbol."""
+    n_steps, n_groups = weights.shape
+    counts = np.zeros((n_blocks, n_groups, n_symbols))
+    for b in prange(n_blocks):
+        for t in range(b * n_steps // n_blocks, (b + 1) * n_steps // n_blocks):
+            for g in range(n_groups):
+                counts[b, g, symbols[t]] += weights[t, g]
+    return counts.sum(axis=0)
