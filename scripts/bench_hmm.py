@@ -92,7 +92,7 @@ def main() -> None:
           f"{'|dlogL|':>10}")
     for name, (X, kwargs, params, ours, theirs), our_iter, their_iter in cases:
         seconds_per_iteration(ours, kwargs, params, X, lengths, 1)  # compile this shape
-        our_time, our_ll = seconds_per_iteration(ours, kwargs, params, X, lengths, our_iter)
+        our_time, _ = seconds_per_iteration(ours, kwargs, params, X, lengths, our_iter)
         if theirs is hmmlearn_hmm.GaussianHMM:
             kwargs = dict(kwargs, covars_prior=0.0)
         their_time, their_ll = seconds_per_iteration(theirs, kwargs, params, X, lengths,

@@ -47,6 +47,7 @@ def test_sample_then_decode_recovers_states():
     np.testing.assert_array_equal(model.predict(X), states)
     X2, states2 = model.sample(500, random_state=np.random.RandomState(1))
     np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(states, states2)
 
 
 def test_million_symbol_sequence_scores_finite_and_equals_hmmlearn():
@@ -77,7 +78,7 @@ def test_impossible_sequences():
     with pytest.raises(ValueError, match="sequence 1 has probability 0"):
         model.decode(X, [2, 2])
     model.init_params = ""
-    with pytest.raises(ValueError, match="sequence 1 has probability 0.*EM cannot fit"):
+    with pytest.raises(ValueError, match=r"sequence 1 has probability 0.*EM cannot fit"):
         model.fit(X, [2, 2])
 
 

@@ -1,11 +1,13 @@
 """The HMM kernels against brute-force enumeration of all state paths."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from numba import njit
 
-from tiedhmm._kernels import hmm as kernels
 from tests.naive import hmm_reference, random_hmm
+from tiedhmm._kernels import hmm as kernels
 
 
 def _batch(rng, n_states, n_groups, lengths, zero_fraction=0.3):
@@ -20,7 +22,7 @@ def _batch(rng, n_states, n_groups, lengths, zero_fraction=0.3):
 def _references(startprob, transmat, state_group, log_table, offsets):
     probs = np.exp(log_table)[:, state_group]
     return [hmm_reference(startprob, transmat, probs[a:b])
-            for a, b in zip(offsets[:-1], offsets[1:])]
+            for a, b in pairwise(offsets)]
 
 
 CASES = [(1, 1, [3]), (2, 2, [4, 1, 3]), (3, 2, [5, 2]), (3, 3, [1, 4, 4, 2])]

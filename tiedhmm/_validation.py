@@ -15,9 +15,9 @@ def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -
     if lengths.ndim != 1 or lengths.size == 0:
         raise ValueError(f"lengths must be a non-empty 1-D list of sequence lengths, "
                          f"got shape {lengths.shape}")
-    if not np.issubdtype(lengths.dtype, np.integer):
-        if not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)):
-            raise ValueError(f"lengths must be integers, got {lengths[:10]}")
+    if not np.issubdtype(lengths.dtype, np.integer) and (
+            not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths))):
+        raise ValueError(f"lengths must be integers, got {lengths[:10]}")
     lengths = lengths.astype(np.int64)
     empty = np.flatnonzero(lengths <= 0)
     if empty.size:
@@ -28,7 +28,7 @@ def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -
     return np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
 
 
-def check_random_state(seed: None | int | np.random.RandomState) -> np.random.RandomState:
+def check_random_state(seed: int | np.random.RandomState | None) -> np.random.RandomState:
     """A ``RandomState`` from None, an int or an existing ``RandomState`` (scikit-learn rule)."""
     if seed is None:
         return np.random.mtrand._rand

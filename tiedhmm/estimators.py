@@ -43,7 +43,7 @@ class _ArrayHMM(HMM, ABC):
                  emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
-                 random_state: None | int | np.random.RandomState = None, n_iter: int = 10,
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "",
                  init_params: str = "") -> None:
         self.n_components = n_components
@@ -200,7 +200,7 @@ class CategoricalHMM(_ArrayHMM):
                  emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
-                 random_state: None | int | np.random.RandomState = None, n_iter: int = 10,
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "ste",
                  init_params: str = "ste") -> None:
         super().__init__(n_components, emission_groups=emission_groups,
@@ -244,7 +244,7 @@ class GaussianHMM(_ArrayHMM):
                  min_covar: float = 1e-3, *, emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
-                 random_state: None | int | np.random.RandomState = None, n_iter: int = 10,
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmc",
                  init_params: str = "stmc") -> None:
         super().__init__(n_components, emission_groups=emission_groups,

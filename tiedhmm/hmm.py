@@ -34,7 +34,7 @@ class HMM:
     def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
                  transitions: Mapping[tuple[int, int], Label], *,
                  soft_ties: Sequence[SoftTie] = (), algorithm: str = "viterbi",
-                 random_state: None | int | np.random.RandomState = None, n_iter: int = 10,
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False) -> None:
         self.emissions = list(emissions)
         self.start = dict(start)
@@ -125,7 +125,7 @@ class HMM:
         return self.decode(X, lengths)[1]
 
     def sample(self, n_samples: int = 1,
-               random_state: None | int | np.random.RandomState = None,
+               random_state: int | np.random.RandomState | None = None,
                currstate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(X, states)`` of length ``n_samples``, from ``currstate`` if given."""
         topology = self._topology()

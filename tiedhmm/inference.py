@@ -15,8 +15,7 @@ import numpy as np
 from ._kernels import hmm as kernels
 from ._validation import lengths_to_offsets
 from .emissions import emission_statistics, log_likelihood_table
-from .emissions.base import emission_probabilities
-from .emissions.base import Stats
+from .emissions.base import Stats, emission_probabilities
 from .tying import Group, Topology
 
 CHUNKS_PER_THREAD = 4

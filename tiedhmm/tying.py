@@ -14,7 +14,6 @@ Tying is identity: rows share parameters when they name the *same* group object.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Union
 
 import numpy as np
 
@@ -77,8 +76,8 @@ class TransitionGroup:
         return twin
 
 
-Group = Union[EmissionGroup, TransitionGroup]
-Label = Union[tuple[TransitionGroup, str], float]
+Group = EmissionGroup | TransitionGroup
+Label = tuple[TransitionGroup, str] | float
 
 
 class SoftTie:

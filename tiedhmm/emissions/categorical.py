@@ -47,13 +47,14 @@ class CategoricalEmission(EmissionGroup):
         if X.ndim != 1:
             raise ValueError(f"categorical observations must have shape (n_samples, 1), "
                              f"got {X.shape}")
-        if X.size and not np.issubdtype(X.dtype, np.integer):
-            if not np.all(np.isfinite(X)) or np.any(X != np.round(X)):
-                bad = int(np.flatnonzero(~np.isfinite(X) | (X != np.round(X)))[0])
+        if not np.issubdtype(X.dtype, np.integer):
+            not_integer = np.flatnonzero(~np.isfinite(X) | (np.round(X) != X))
+            if not_integer.size:
+                bad = int(not_integer[0])
                 raise ValueError(f"categorical observations must be integers; "
                                  f"position {bad} holds {X[bad].item()!r}")
         X = X.astype(np.int64)
-        outside = np.flatnonzero((X < 0) | (X >= self.n_features))
+        outside = np.flatnonzero((X < 0) | (self.n_features <= X))
         if outside.size:
             bad = int(outside[0])
             raise ValueError(f"symbol {X[bad]} at position {bad} is outside "
