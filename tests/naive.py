@@ -68,3 +68,74 @@ def random_hmm(rng, n_states, n_symbols, zero_fraction=0.0):
         transmat /= transmat.sum(axis=1, keepdims=True)
     emissionprob = rng.dirichlet(np.ones(n_symbols), size=n_states)
     return startprob, transmat, emissionprob
+
+
+def pair_paths(n, m, dx, dy):
+    """Every state sequence that consumes exactly n letters of x and m of y."""
+    if n == 0 and m == 0:
+        yield ()
+        return
+    for k in range(len(dx)):
+        if dx[k] <= n and dy[k] <= m:
+            for rest in pair_paths(n - dx[k], m - dy[k], dx, dy):
+                yield (*rest, k)
+
+
+def pair_reference(x, y, dx, dy, emission, start, transmat, end):
+    """Enumerate all alignments (state paths) of a tiny pair: the pair kernels' truth."""
+    n, m = len(x), len(y)
+    gap = emission.shape[1] - 1
+    n_states = len(start)
+    paths = []
+    for path in pair_paths(n, m, dx, dy):
+        i = j = 0
+        prob, cells = 1.0, []
+        for t, k in enumerate(path):
+            i, j = i + dx[k], j + dy[k]
+            a = x[i - 1] if dx[k] else gap
+            b = y[j - 1] if dy[k] else gap
+            prob *= (start[k] if t == 0 else transmat[path[t - 1], k]) * emission[k, a, b]
+            cells.append((i, j, a, b))
+        prob *= end[path[-1]]
+        paths.append((path, cells, prob))
+    total = sum(prob for _, _, prob in paths)
+    match_posterior = np.zeros((n, m))
+    transitions = np.zeros((n_states, n_states))
+    starts, ends = np.zeros(n_states), np.zeros(n_states)
+    emissions = np.zeros(emission.shape)
+    for path, cells, prob in paths:
+        weight = prob / total
+        starts[path[0]] += weight
+        ends[path[-1]] += weight
+        for t, (k, (i, j, a, b)) in enumerate(zip(path, cells)):
+            emissions[k, a, b] += weight
+            if dx[k] and dy[k]:
+                match_posterior[i - 1, j - 1] += weight
+            if t:
+                transitions[path[t - 1], k] += weight
+    best_path, _, best_prob = max(paths, key=lambda item: item[2])
+    return {"loglik": np.log(total), "match_posterior": match_posterior,
+            "transitions": transitions, "starts": starts, "ends": ends,
+            "emissions": emissions, "viterbi_path": np.array(best_path),
+            "viterbi_logprob": np.log(best_prob)}
+
+
+def random_pair_model(rng, dx, dy, n_letters, free_end=False):
+    """Random start/transition/end probabilities and per-state emission tables."""
+    n_states = len(dx)
+    start = rng.dirichlet(np.ones(n_states))
+    rows = rng.dirichlet(np.ones(n_states + 1), size=n_states)
+    transmat, end = rows[:, :n_states], rows[:, n_states]
+    if free_end:
+        transmat = transmat / transmat.sum(axis=1, keepdims=True)
+        end = np.ones(n_states)
+    emission = np.zeros((n_states, n_letters + 1, n_letters + 1))
+    for k in range(n_states):
+        if dx[k] and dy[k]:
+            emission[k, :n_letters, :n_letters] = rng.dirichlet(
+                np.ones(n_letters ** 2)).reshape(n_letters, n_letters)
+        elif dx[k]:
+            emission[k, :n_letters, n_letters] = rng.dirichlet(np.ones(n_letters))
+        else:
+            emission[k, n_letters, :n_letters] = rng.dirichlet(np.ones(n_letters))
+    return start, transmat, end, emission

@@ -1,0 +1,370 @@
+"""Numba kernels for pair HMMs over a general pair-state table.
+
+A model is a table of ``K`` emitting states: state ``k`` consumes ``dx[k]`` letters of
+x and ``dy[k]`` of y (``(1, 1)`` match, ``(1, 0)`` insert in x, ``(0, 1)`` insert in y),
+with ``start (K,)``, ``transmat (K, K)`` and ``end (K,)`` probabilities (all ones for a
+free end). Emissions are one table per state, ``emission[k, a, b]`` with the gap code
+``G = emission.shape[1] - 1`` standing for "no letter": an x-insert state reads
+``emission[k, a, G]``. Sequences are integer codes ``< G``.
+
+Numerics: cells of one anti-diagonal ``d = i + j`` have all emitted ``d`` letters, so
+the forward (and backward) values are normalised per anti-diagonal, never per row
+(a row-scaled forward underflows on 300-letter unrelated proteins). Diagonal ``d`` is
+stored with local index ``i - lo(d)``; the sweep order is the wavefront that SIMD
+wants, and the inner loops run along a diagonal over contiguous memory.
+Viterbi runs in log space with int8 back-pointers (``-1`` = from begin).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def _lo(d, m):
+    """Smallest i on anti-diagonal d of an (n+1) x (m+1) grid."""
+    return max(0, d - m)
+
+
+@njit(cache=True)
+def diagonal_offsets(n, m):
+    """Start of each anti-diagonal in diagonal-major storage of all (n+1)(m+1) cells."""
+    offsets = np.empty(n + m + 2, dtype=np.int64)
+    offsets[0] = 0
+    for d in range(n + m + 1):
+        offsets[d + 1] = offsets[d] + min(n, d) - _lo(d, m) + 1
+    return offsets
+
+
+@njit(cache=True)
+def _cell_range(d, n, m, dx, dy):
+    """i range of cells on diagonal d that a (dx, dy) state can occupy."""
+    return max(_lo(d, m), dx), min(min(n, d), d - dy)
+
+
+@njit(cache=True)
+def _letter(seq, position, moves, gap):
+    return seq[position - 1] if moves else gap
+
+
+@njit(cache=True)
+def _forward_diagonal(d, n, m, x, y, dx, dy, emission, start, transmat,
+                      cur, prev1, prev2, rescale2):
+    """Fill diagonal d from d-1 (inserts) and d-2 (matches, times ``rescale2``).
+
+    Returns the diagonal's normaliser (1 if it is all zero) after dividing by it.
+    """
+    n_states = start.shape[0]
+    gap = emission.shape[1] - 1
+    lo = _lo(d, m)
+    lo1 = _lo(d - 1, m) if d >= 1 else 0
+    lo2 = _lo(d - 2, m) if d >= 2 else 0
+    width = min(n, d) - lo + 1
+    cur[:, :width] = 0.0
+    for k in range(n_states):
+        step = dx[k] + dy[k]
+        i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+        if i_min > i_max:
+            continue
+        factor = 1.0 if step == 1 else rescale2
+        prev = prev1 if step == 1 else prev2
+        shift = (lo1 if step == 1 else lo2) + dx[k]
+        for l in range(n_states):
+            a = transmat[l, k] * factor
+            if a == 0.0:
+                continue
+            for i in range(i_min, i_max + 1):
+                cur[k, i - lo] += a * prev[l, i - shift]
+        if d == step:
+            cur[k, dx[k] - lo] += start[k] * factor
+        for i in range(i_min, i_max + 1):
+            a_code = _letter(x, i, dx[k], gap)
+            b_code = _letter(y, d - i, dy[k], gap)
+            cur[k, i - lo] *= emission[k, a_code, b_code]
+    total = 0.0
+    for k in range(n_states):
+        for c in range(width):
+            total += cur[k, c]
+    if total == 0.0:
+        return 1.0
+    inverse = 1.0 / total
+    for k in range(n_states):
+        for c in range(width):
+            cur[k, c] *= inverse
+    return total
+
+
+@njit(cache=True)
+def forward_score(x, y, dx, dy, emission, start, transmat, end):
+    """log P(x, y) in O(len(x) + len(y)) memory: three rolling anti-diagonals."""
+    n, m = x.shape[0], y.shape[0]
+    n_states = start.shape[0]
+    buffers = np.zeros((3, n_states, min(n, m) + 1))
+    log_total = 0.0
+    last_scale = 1.0
+    for d in range(1, n + m + 1):
+        last_scale = _forward_diagonal(d, n, m, x, y, dx, dy, emission, start, transmat,
+                                       buffers[d % 3], buffers[(d - 1) % 3],
+                                       buffers[(d - 2) % 3], 1.0 / last_scale)
+        log_total += np.log(last_scale)
+    final = buffers[(n + m) % 3]
+    total = 0.0
+    for k in range(n_states):
+        total += final[k, 0] * end[k]
+    return log_total + np.log(total) if total > 0.0 else -np.inf
+
+
+@njit(cache=True)
+def forward_full(x, y, dx, dy, emission, start, transmat, offsets):
+    """Scaled forward values ``(K, cells)`` (diagonal-major) and log normaliser per diagonal."""
+    n, m = x.shape[0], y.shape[0]
+    n_states = start.shape[0]
+    forward = np.zeros((n_states, offsets[-1]))
+    log_scale = np.zeros(n + m + 1)
+    for d in range(1, n + m + 1):
+        prev2 = forward[:, offsets[d - 2]:offsets[d - 1]] if d >= 2 else forward[:, 0:1]
+        scale = _forward_diagonal(d, n, m, x, y, dx, dy, emission, start, transmat,
+                                  forward[:, offsets[d]:offsets[d + 1]],
+                                  forward[:, offsets[d - 1]:offsets[d]], prev2,
+                                  np.exp(-log_scale[d - 1]))
+        log_scale[d] = np.log(scale)
+    return forward, log_scale
+
+
+@njit(cache=True)
+def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
+    """Scaled backward values ``(K, cells)`` and log normaliser per diagonal (from the end)."""
+    n, m = x.shape[0], y.shape[0]
+    n_states = end.shape[0]
+    gap = emission.shape[1] - 1
+    backward = np.zeros((n_states, offsets[-1]))
+    log_scale = np.zeros(n + m + 2)
+    last = n + m
+    for k in range(n_states):
+        backward[k, offsets[last]] = end[k]
+    weighted = np.empty(min(n, m) + 1)
+    for d in range(last, -1, -1):
+        lo = _lo(d, m)
+        cur = backward[:, offsets[d]:offsets[d + 1]]
+        if d < last:
+            for k in range(n_states):
+                step = dx[k] + dy[k]
+                if d + step > last:
+                    continue
+                i_min = max(lo, d - m + dy[k])
+                i_max = min(min(n, d), n - dx[k])
+                factor = 1.0 if step == 1 else np.exp(-log_scale[d + 1])
+                next_lo = _lo(d + step, m)
+                following = backward[k, offsets[d + step]:offsets[d + step + 1]]
+                for i in range(i_min, i_max + 1):
+                    a_code = _letter(x, i + dx[k], dx[k], gap)
+                    b_code = _letter(y, d - i + dy[k], dy[k], gap)
+                    weighted[i - i_min] = (emission[k, a_code, b_code] * factor
+                                           * following[i + dx[k] - next_lo])
+                for l in range(n_states):
+                    a = transmat[l, k]
+                    if a == 0.0:
+                        continue
+                    for i in range(i_min, i_max + 1):
+                        cur[l, i - lo] += a * weighted[i - i_min]
+        total = 0.0
+        for k in range(n_states):
+            for c in range(cur.shape[1]):
+                total += cur[k, c]
+        if total > 0.0:
+            cur /= total
+            log_scale[d] = np.log(total)
+    for d in range(last - 1, -1, -1):
+        log_scale[d] += log_scale[d + 1]
+    return backward, log_scale
+
+
+@njit(cache=True)
+def expectations(x, y, dx, dy, emission, start, transmat, end):
+    """Forward-backward of one pair: log P, the match posterior ``(n, m)``, and counts.
+
+    Counts: transitions ``(K, K)``, starts ``(K,)``, ends ``(K,)``, and emissions
+    ``(K, G+1, G+1)`` indexed like ``emission``. The cumulative forward scale ``C``
+    and backward scale ``D`` of each diagonal turn scaled products into
+    probabilities: ``P(state k at cell) = f^ b^ exp(C_d + D_d - log P)``.
+    """
+    n, m = x.shape[0], y.shape[0]
+    n_states = start.shape[0]
+    gap = emission.shape[1] - 1
+    offsets = diagonal_offsets(n, m)
+    forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
+    backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
+    cumulative = np.cumsum(forward_log_scale)
+    last = n + m
+    total = 0.0
+    for k in range(n_states):
+        total += forward[k, offsets[last]] * end[k]
+    match_posterior = np.zeros((n, m))
+    transitions = np.zeros((n_states, n_states))
+    starts = np.zeros(n_states)
+    ends = np.zeros(n_states)
+    emissions = np.zeros(emission.shape)
+    if total == 0.0:
+        return -np.inf, match_posterior, transitions, starts, ends, emissions
+    loglik = cumulative[last] + np.log(total)
+    for k in range(n_states):
+        ends[k] = forward[k, offsets[last]] * end[k] / total
+    for d in range(1, last + 1):
+        lo = _lo(d, m)
+        for k in range(n_states):
+            step = dx[k] + dy[k]
+            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            if i_min > i_max:
+                continue
+            occupancy = np.exp(cumulative[d] + backward_log[d] - loglik)
+            incoming = np.exp(cumulative[d - step] + backward_log[d] - loglik)
+            prev_lo = _lo(d - step, m)
+            for i in range(i_min, i_max + 1):
+                a_code = _letter(x, i, dx[k], gap)
+                b_code = _letter(y, d - i, dy[k], gap)
+                b_weighted = emission[k, a_code, b_code] * backward[k, offsets[d] + i - lo]
+                if b_weighted == 0.0:
+                    continue
+                posterior = (forward[k, offsets[d] + i - lo]
+                             * backward[k, offsets[d] + i - lo] * occupancy)
+                emissions[k, a_code, b_code] += posterior
+                if dx[k] == 1 and dy[k] == 1:
+                    match_posterior[i - 1, d - i - 1] += posterior
+                previous = offsets[d - step] + i - dx[k] - prev_lo
+                for l in range(n_states):
+                    transitions[l, k] += (forward[l, previous] * transmat[l, k]
+                                          * b_weighted * incoming)
+                if d == step and i == dx[k]:
+                    starts[k] += start[k] * b_weighted * incoming
+    return loglik, match_posterior, transitions, starts, ends, emissions
+
+
+@njit(cache=True)
+def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
+    """Best state path (states in order) and its log-probability, by max-plus DP.
+
+    Scores roll over three anti-diagonals; back-pointers are int8 per state and cell.
+    """
+    n, m = x.shape[0], y.shape[0]
+    n_states = log_start.shape[0]
+    gap = log_emission.shape[1] - 1
+    offsets = diagonal_offsets(n, m)
+    pointers = np.full((n_states, offsets[-1]), -1, dtype=np.int8)
+    scores = np.full((3, n_states, min(n, m) + 1), -np.inf)
+    for d in range(1, n + m + 1):
+        cur = scores[d % 3]
+        lo = _lo(d, m)
+        cur[:, :] = -np.inf
+        back = pointers[:, offsets[d]:offsets[d + 1]]
+        for k in range(n_states):
+            step = dx[k] + dy[k]
+            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            if i_min > i_max:
+                continue
+            prev = scores[(d - step) % 3]
+            shift = _lo(d - step, m) + dx[k]
+            for l in range(n_states):
+                a = log_transmat[l, k]
+                if a == -np.inf:
+                    continue
+                for i in range(i_min, i_max + 1):
+                    candidate = prev[l, i - shift] + a
+                    if candidate > cur[k, i - lo]:
+                        cur[k, i - lo] = candidate
+                        back[k, i - lo] = l
+            if d == step and log_start[k] > cur[k, dx[k] - lo]:
+                cur[k, dx[k] - lo] = log_start[k]
+                back[k, dx[k] - lo] = -1
+            for i in range(i_min, i_max + 1):
+                a_code = _letter(x, i, dx[k], gap)
+                b_code = _letter(y, d - i, dy[k], gap)
+                cur[k, i - lo] += log_emission[k, a_code, b_code]
+    final = scores[(n + m) % 3]
+    best, state = -np.inf, -1
+    for k in range(n_states):
+        if final[k, 0] + log_end[k] > best:
+            best, state = final[k, 0] + log_end[k], k
+    path = np.empty(n + m, dtype=np.int64)
+    length = 0
+    i, j = n, m
+    while state >= 0:
+        path[length] = state
+        length += 1
+        previous = pointers[state, offsets[i + j] + i - _lo(i + j, m)]
+        i -= dx[state]
+        j -= dy[state]
+        state = previous
+    return path[:length][::-1].copy(), best
+
+
+@njit(cache=True, parallel=True)
+def batch_forward_score(xs, x_offsets, ys, y_offsets, dx, dy, emission, start, transmat, end):
+    """log P of every pair ``(xs[x_offsets[p]:...], ys[y_offsets[p]:...])``, in parallel."""
+    n_pairs = x_offsets.shape[0] - 1
+    loglik = np.empty(n_pairs)
+    for p in prange(n_pairs):
+        loglik[p] = forward_score(xs[x_offsets[p]:x_offsets[p + 1]],
+                                  ys[y_offsets[p]:y_offsets[p + 1]],
+                                  dx, dy, emission, start, transmat, end)
+    return loglik
+
+
+@njit(cache=True, parallel=True)
+def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, dx, dy, emission, start,
+                       transmat, end):
+    """Counts summed over pairs (per-chunk accumulators), and log P per pair."""
+    n_pairs = x_offsets.shape[0] - 1
+    n_chunks = chunks.shape[0] - 1
+    n_states = start.shape[0]
+    loglik = np.empty(n_pairs)
+    transitions = np.zeros((n_chunks, n_states, n_states))
+    starts = np.zeros((n_chunks, n_states))
+    ends = np.zeros((n_chunks, n_states))
+    emissions = np.zeros((n_chunks,) + emission.shape)
+    for c in prange(n_chunks):
+        for p in range(chunks[c], chunks[c + 1]):
+            found = expectations(xs[x_offsets[p]:x_offsets[p + 1]],
+                                 ys[y_offsets[p]:y_offsets[p + 1]],
+                                 dx, dy, emission, start, transmat, end)
+            loglik[p] = found[0]
+            transitions[c] += found[2]
+            starts[c] += found[3]
+            ends[c] += found[4]
+            emissions[c] += found[5]
+    return (loglik, transitions.sum(axis=0), starts.sum(axis=0), ends.sum(axis=0),
+            emissions.sum(axis=0))
+
+
+@njit(cache=True)
+def mea_path(match_posterior):
+    """Maximum expected accuracy alignment: maximise the sum of match posteriors.
+
+    Returns moves ``0`` match, ``1`` x-gap (letter of x only), ``2`` y-gap, in order.
+    """
+    n, m = match_posterior.shape
+    score = np.zeros((n + 1, m + 1))
+    move = np.zeros((n + 1, m + 1), dtype=np.int8)
+    for i in range(1, n + 1):
+        move[i, 0] = 1
+    for j in range(1, m + 1):
+        move[0, j] = 2
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            best, arg = score[i - 1, j - 1] + match_posterior[i - 1, j - 1], 0
+            if score[i - 1, j] > best:
+                best, arg = score[i - 1, j], 1
+            if score[i, j - 1] > best:
+                best, arg = score[i, j - 1], 2
+            score[i, j] = best
+            move[i, j] = arg
+    moves = np.empty(n + m, dtype=np.int8)
+    length = 0
+    i, j = n, m
+    while i > 0 or j > 0:
+        step = move[i, j]
+        moves[length] = step
+        length += 1
+        if step != 2:
+            i -= 1
+        if step != 1:
+            j -= 1
+    return moves[:length][::-1].copy()
