@@ -162,3 +162,10 @@ def test_verbose_reports_each_iteration(capsys):
     th.CategoricalHMM(2, n_iter=3, tol=-np.inf, verbose=True, random_state=0).fit(X)
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3 and lines[0].split()[0] == "1"
+
+
+def test_mixed_observation_kinds_are_rejected():
+    model = th.HMM([th.CategoricalEmission([1.0]), th.GaussianEmission([0.0], [1.0])],
+                   {0: 1.0}, {(0, 0): 1.0, (1, 1): 1.0})
+    with pytest.raises(ValueError, match="same observations"):
+        model.score(np.zeros((3, 1)))

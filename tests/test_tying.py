@@ -82,10 +82,18 @@ def test_group_shared_by_models_must_keep_its_multiplicities():
                      (1, 1): 1.0, (2, 2): 1.0})
 
 
-def test_mixed_observation_kinds_are_rejected():
-    with pytest.raises(ValueError, match="same observations"):
-        th.Topology([th.CategoricalEmission([1.0]), th.GaussianEmission([0.0], [1.0])],
-                    {0: 1.0}, {(0, 0): 1.0, (1, 1): 1.0})
+def test_end_edges_count_in_row_sums_and_give_end_probabilities():
+    loop = th.TransitionGroup(["stay", "end"], [0.9, 0.1])
+    topology = th.Topology(_emissions(1), {0: 1.0}, {(0, 0): (loop, "stay")},
+                           {0: (loop, "end")})
+    np.testing.assert_allclose(topology.end_probabilities(), [0.1])
+    (stats,) = topology.transition_statistics(np.array([[3.0]]), np.array([1.0]),
+                                              np.array([1.0]))
+    np.testing.assert_allclose(stats["counts"], [3.0, 1.0])
+    free = th.Topology(_emissions(1), {0: 1.0}, {(0, 0): 1.0})
+    np.testing.assert_allclose(free.end_probabilities(), [1.0])
+    with pytest.raises(ValueError, match=r"state 0: outgoing probabilities sum to 1\.5"):
+        th.Topology(_emissions(1), {0: 1.0}, {(0, 0): 1.0}, {0: 0.5})
 
 
 def test_soft_tie_needs_distinct_groups_of_one_family():

@@ -1,20 +1,24 @@
 """Baum-Welch with tied groups: pooled E-step, tied M-step, convergence monitor.
 
-Several ``(topology, batch)`` pairs can be fitted together: statistics are pooled by
-group *identity*, so a group object used by several models (or several states) is
-fitted once from all of their data.
+EM reads its data through *statistics sources*: callables that run one E-step and
+return the log-likelihood of each item, the statistics of each group they touch, and
+the name of their items ("sequence", "pair"). HMMs and pair HMMs each provide one.
+Statistics are pooled by group *identity*, so a group object used by several states
+or several models is fitted once from all of their data.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .emissions.base import EmissionGroup, Stats, add_stats
-from .inference import Batch, expectations, group_statistics
-from .tying import Group, SoftTie, Topology, TransitionGroup
+from .emissions.base import Stats, add_stats
+from .tying import Group, SoftTie, TransitionGroup
+
+GroupStats = list[tuple[Group, Stats]]
+StatisticsSource = Callable[[], tuple[np.ndarray, GroupStats, str]]
 
 #: A log-likelihood may fall by this much (relative) between iterations: rounding.
 DECREASE_TOLERANCE = 1e-9
@@ -51,23 +55,23 @@ class ConvergenceMonitor:
             len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol)
 
 
-def pooled_statistics(models: Sequence[tuple[Topology, Batch]]
+def pooled_statistics(sources: Sequence[StatisticsSource]
                       ) -> tuple[float, dict[int, tuple[Group, Stats]]]:
-    """One E-step over every model: total log P and statistics pooled by group identity.
+    """One E-step over every source: total log P and statistics pooled by group identity.
 
-    Raises ValueError naming the first sequence the model cannot generate.
+    Raises ValueError naming the first item the model cannot generate.
     """
     pooled: dict[int, tuple[Group, Stats]] = {}
     total = 0.0
-    for model_index, (topology, batch) in enumerate(models):
-        found = expectations(topology, batch)
-        impossible = np.flatnonzero(~np.isfinite(found.loglik))
+    for source_index, source in enumerate(sources):
+        loglik, group_stats, unit = source()
+        impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
-            where = f"model {model_index}, " if len(models) > 1 else ""
-            raise ValueError(f"{where}sequence {int(impossible[0])} has probability 0 under "
+            where = f"model {source_index}, " if len(sources) > 1 else ""
+            raise ValueError(f"{where}{unit} {int(impossible[0])} has probability 0 under "
                              f"the current parameters (log-likelihood -inf); EM cannot fit it")
-        total += float(found.loglik.sum())
-        for group, stats in group_statistics(topology, batch, found):
+        total += float(loglik.sum())
+        for group, stats in group_stats:
             previous = pooled.get(id(group), (group, None))[1]
             pooled[id(group)] = (group, add_stats(previous, stats))
     return total, pooled
@@ -105,9 +109,9 @@ def check_soft_ties(soft_ties: Sequence[SoftTie]) -> None:
             seen.add(id(group))
 
 
-def fit(models: Sequence[tuple[Topology, Batch]], monitor: ConvergenceMonitor, *,
+def fit(sources: Sequence[StatisticsSource], monitor: ConvergenceMonitor, *,
         soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None) -> None:
-    """Run EM in place on the groups of ``models`` until ``monitor`` says it converged.
+    """Run EM in place on the groups behind ``sources`` until ``monitor`` says it converged.
 
     As in hmmlearn, every iteration does an E-step, an M-step, then reports the
     E-step's log-likelihood. Without soft ties EM cannot lower the likelihood, so a
@@ -116,7 +120,7 @@ def fit(models: Sequence[tuple[Topology, Batch]], monitor: ConvergenceMonitor, *
     """
     check_soft_ties(soft_ties)
     while True:
-        total, pooled = pooled_statistics(models)
+        total, pooled = pooled_statistics(sources)
         m_step(pooled, soft_ties, emission_params)
         if monitor.history and not soft_ties:
             previous = monitor.history[-1]
@@ -126,7 +130,3 @@ def fit(models: Sequence[tuple[Topology, Batch]], monitor: ConvergenceMonitor, *
         monitor.report(total)
         if monitor.converged:
             return
-
-
-__all__ = ["ConvergenceMonitor", "EMDecreaseError", "EmissionGroup", "fit",
-           "pooled_statistics"]

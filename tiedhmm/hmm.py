@@ -70,8 +70,8 @@ class HMM:
         rng = check_random_state(self.random_state)
         initialize_groups(topology.emission_groups, batch.X, rng)
         self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-        em.fit([(topology, batch)], self.monitor_, soft_ties=self._soft_ties(topology),
-               emission_params=self._emission_params())
+        em.fit([inference.statistics_source(topology, batch)], self.monitor_,
+               soft_ties=self._soft_ties(topology), emission_params=self._emission_params())
         self._store(topology)
         return self
 

@@ -15,7 +15,7 @@ import numpy as np
 from ._kernels import hmm as kernels
 from ._validation import lengths_to_offsets
 from .emissions import emission_statistics, log_likelihood_table
-from .emissions.base import Stats, emission_probabilities
+from .emissions.base import EmissionGroup, Stats, emission_probabilities
 from .tying import Group, Topology
 
 CHUNKS_PER_THREAD = 4
@@ -30,7 +30,14 @@ class Batch:
 
     @classmethod
     def from_data(cls, topology: Topology, X, lengths) -> Batch:
-        prepared = topology.emission_groups[0].prepare(X)
+        groups = topology.emission_groups
+        if not all(isinstance(group, EmissionGroup) for group in groups):
+            raise TypeError(f"an HMM needs HMM emission groups, got {groups}")
+        kinds = {group.observation_kind() for group in groups}
+        if len(kinds) > 1:
+            raise ValueError(f"all emission groups of a model must read the same "
+                             f"observations; got {sorted(kinds)}")
+        prepared = groups[0].prepare(X)
         return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths))
 
     @property
@@ -82,6 +89,14 @@ def group_statistics(topology: Topology, batch: Batch,
     transition = topology.transition_statistics(found.transitions, found.starts)
     return (list(zip(topology.emission_groups, emission))
             + list(zip(topology.transition_groups, transition)))
+
+
+def statistics_source(topology: Topology, batch: Batch):
+    """An EM statistics source: one E-step of ``batch`` under the current groups."""
+    def source():
+        found = expectations(topology, batch)
+        return found.loglik, group_statistics(topology, batch, found), "sequence"
+    return source
 
 
 def viterbi(topology: Topology, batch: Batch) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .emissions.base import EmissionGroup, Stats
+from .emissions.base import ParameterGroup, Stats
 
 ROW_SUM_TOLERANCE = 1e-8
 
@@ -76,7 +76,7 @@ class TransitionGroup:
         return twin
 
 
-Group = EmissionGroup | TransitionGroup
+Group = ParameterGroup | TransitionGroup
 Label = tuple[TransitionGroup, str] | float
 
 
@@ -115,29 +115,35 @@ def _family_key(group: Group) -> tuple:
 
 
 class Topology:
-    """A validated model: states with emission groups and labelled start/transition edges.
+    """A validated model: states with emission groups and labelled start/transition/end edges.
 
     Compiles to the arrays the kernels read: ``state_group`` (state → emission group
-    index), and edge lists from which ``start_and_transmat`` assembles dense
-    probabilities and ``transition_statistics`` pools expected counts per outcome.
+    index), and edge lists from which ``start_and_transmat`` and ``end_probabilities``
+    assemble dense probabilities and ``transition_statistics`` pools expected counts
+    per outcome. Rows sum to 1 over their transitions and end edge; a model with no
+    end edges ends freely after any state (as hmmlearn's HMMs do).
     """
 
-    def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
-                 transitions: Mapping[tuple[int, int], Label]) -> None:
+    def __init__(self, emissions: Sequence[ParameterGroup], start: Mapping[int, Label],
+                 transitions: Mapping[tuple[int, int], Label],
+                 end: Mapping[int, Label] | None = None) -> None:
         self.n_states = len(emissions)
         if self.n_states == 0:
             raise ValueError("a model needs at least one state")
         self.emission_groups, self.state_group = _index_emissions(emissions)
         edges = [(self.n_states, j, label) for j, label in start.items()]
         edges += [(i, j, label) for (i, j), label in transitions.items()]
+        edges += [(i, self.n_states, label) for i, label in (end or {}).items()]
+        self.free_end = not end
         self.transition_groups: list[TransitionGroup] = []
         group_index: dict[int, int] = {}
         self.edge_src, self.edge_dst = [], []
         self.edge_group, self.edge_outcome, self.edge_fixed = [], [], []
         for src, dst, label in edges:
-            self._check_state(dst, f"edge {self._row_name(src)} -> {dst}")
+            if dst != self.n_states:
+                self._check_state(dst, f"edge {self._row_name(src)} -> {dst}")
             if src != self.n_states:
-                self._check_state(src, f"edge {src} -> {dst}")
+                self._check_state(src, f"edge {src} -> {self._column_name(dst)}")
             self.edge_src.append(src)
             self.edge_dst.append(dst)
             if isinstance(label, tuple):
@@ -177,6 +183,9 @@ class Topology:
     def _row_name(self, row: int) -> str:
         return "begin" if row == self.n_states else f"state {row}"
 
+    def _column_name(self, column: int) -> str:
+        return "end" if column == self.n_states else str(column)
+
     def _set_multiplicities(self) -> None:
         """Find each group's outcome multiplicities and check every row agrees."""
         for g, group in enumerate(self.transition_groups):
@@ -211,9 +220,7 @@ class Topology:
 
     def check_rows(self) -> None:
         """Every row (begin and each state) must sum to 1; the error names the numbers."""
-        startprob, transmat = self.start_and_transmat()
-        rows = np.vstack([transmat, startprob[None, :]])
-        sums = rows.sum(axis=1)
+        sums = self._dense().sum(axis=1)
         for row in np.flatnonzero(np.abs(sums - 1.0) > ROW_SUM_TOLERANCE):
             groups = {self.transition_groups[g] for g in self.edge_group[self.edge_src == row]
                       if g >= 0}
@@ -229,16 +236,33 @@ class Topology:
             probs[mask] = group.probs[self.edge_outcome[mask]]
         return probs
 
+    def _dense(self) -> np.ndarray:
+        """``(N + 1, N + 1)`` edge probabilities: rows are states then begin, the last
+        column is end."""
+        rows = np.zeros((self.n_states + 1, self.n_states + 1))
+        rows[self.edge_src, self.edge_dst] = self.edge_probabilities()
+        return rows
+
     def start_and_transmat(self) -> tuple[np.ndarray, np.ndarray]:
         """Dense ``startprob (N,)`` and ``transmat (N, N)`` from the current groups."""
-        rows = np.zeros((self.n_states + 1, self.n_states))
-        rows[self.edge_src, self.edge_dst] = self.edge_probabilities()
-        return rows[-1].copy(), rows[:-1].copy()
+        rows = self._dense()
+        return rows[-1, :-1].copy(), rows[:-1, :-1].copy()
 
-    def transition_statistics(self, transitions: np.ndarray,
-                              starts: np.ndarray) -> list[Stats]:
-        """Pool expected edge counts ``(N, N)`` and ``(N,)`` into per-group outcome counts."""
-        counts = np.vstack([transitions, starts[None, :]])[self.edge_src, self.edge_dst]
+    def end_probabilities(self) -> np.ndarray:
+        """``(N,)`` probability of ending after each state (all ones for a free end)."""
+        if self.free_end:
+            return np.ones(self.n_states)
+        return self._dense()[:-1, -1].copy()
+
+    def transition_statistics(self, transitions: np.ndarray, starts: np.ndarray,
+                              ends: np.ndarray | None = None) -> list[Stats]:
+        """Pool expected counts of transitions ``(N, N)``, starts and ends ``(N,)`` per outcome."""
+        dense = np.zeros((self.n_states + 1, self.n_states + 1))
+        dense[:-1, :-1] = transitions
+        dense[-1, :-1] = starts
+        if ends is not None:
+            dense[:-1, -1] = ends
+        counts = dense[self.edge_src, self.edge_dst]
         stats = []
         for g, group in enumerate(self.transition_groups):
             mask = self.edge_group == g
@@ -248,22 +272,18 @@ class Topology:
         return stats
 
 
-def _index_emissions(emissions: Sequence[EmissionGroup]) -> tuple[list[EmissionGroup],
-                                                                   np.ndarray]:
-    groups: list[EmissionGroup] = []
+def _index_emissions(emissions: Sequence[ParameterGroup]) -> tuple[list[ParameterGroup],
+                                                                    np.ndarray]:
+    groups: list[ParameterGroup] = []
     index: dict[int, int] = {}
     state_group = np.empty(len(emissions), dtype=np.int64)
     for state, group in enumerate(emissions):
-        if not isinstance(group, EmissionGroup):
+        if not isinstance(group, ParameterGroup):
             raise TypeError(f"state {state} has no emission group (got {group!r})")
         if id(group) not in index:
             index[id(group)] = len(groups)
             groups.append(group)
         state_group[state] = index[id(group)]
-    kinds = {group.observation_kind() for group in groups}
-    if len(kinds) > 1:
-        raise ValueError(f"all emission groups of a model must read the same observations; "
-                         f"got {sorted(kinds)}")
     return groups, state_group
 
 

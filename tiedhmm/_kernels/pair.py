@@ -319,7 +319,7 @@ def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, dx, dy, emission, s
     transitions = np.zeros((n_chunks, n_states, n_states))
     starts = np.zeros((n_chunks, n_states))
     ends = np.zeros((n_chunks, n_states))
-    emissions = np.zeros((n_chunks,) + emission.shape)
+    emissions = np.zeros((n_chunks,) + emission.shape)  # noqa: RUF005 (numba: no * in tuples)
     for c in prange(n_chunks):
         for p in range(chunks[c], chunks[c + 1]):
             found = expectations(xs[x_offsets[p]:x_offsets[p + 1]],

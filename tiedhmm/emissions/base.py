@@ -30,13 +30,11 @@ def n_blocks(n_steps: int) -> int:
     return max(1, min(n_steps, BLOCKS_PER_THREAD * numba.get_num_threads()))
 
 
-class EmissionGroup(ABC):
-    """One emission distribution, shared by every state that references it."""
+class ParameterGroup(ABC):
+    """A fitted parameter set that several states (or models) may share by identity."""
 
-    #: hmmlearn ``params`` letters this family's M-step responds to.
+    #: hmmlearn ``params`` letters this group's M-step responds to.
     param_letters: str = ""
-    #: Whether ``probability_table`` gives probabilities without a log/exp round trip.
-    direct_probabilities: bool = False
 
     def __init__(self, *, name: str | None = None, trainable: bool = True) -> None:
         self.name = name
@@ -45,6 +43,25 @@ class EmissionGroup(ABC):
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return f"<{type(self).__name__}{label} at {id(self):#x}>"
+
+    def batch_key(self) -> tuple:
+        """Groups with equal keys are of one family and shape (soft ties need that)."""
+        return (type(self),)
+
+    @abstractmethod
+    def m_step(self, stats: Stats, params: str) -> None:
+        """Refit in place from (pooled) statistics; ``params`` holds the letters to update."""
+
+    @abstractmethod
+    def copy(self) -> ParameterGroup:
+        """An independent group with the same parameters (not tied to this one)."""
+
+
+class EmissionGroup(ParameterGroup):
+    """One emission distribution of an HMM, shared by every state that references it."""
+
+    #: Whether ``probability_table`` gives probabilities without a log/exp round trip.
+    direct_probabilities: bool = False
 
     @abstractmethod
     def observation_kind(self) -> tuple:
@@ -85,16 +102,8 @@ class EmissionGroup(ABC):
         """Set the unset parameters of ``groups`` from data and a seeded generator."""
 
     @abstractmethod
-    def m_step(self, stats: Stats, params: str) -> None:
-        """Refit in place from (pooled) statistics; ``params`` holds the letters to update."""
-
-    @abstractmethod
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         """Draw ``n`` observations, shaped as ``prepare`` returns them."""
-
-    @abstractmethod
-    def copy(self) -> EmissionGroup:
-        """An independent group with the same parameters (not tied to this one)."""
 
 
 def _by_batch(groups: Sequence[EmissionGroup]) -> dict[tuple, list[int]]:
