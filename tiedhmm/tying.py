@@ -121,17 +121,20 @@ class Topology:
     index), and edge lists from which ``start_and_transmat`` and ``end_probabilities``
     assemble dense probabilities and ``transition_statistics`` pools expected counts
     per outcome. Rows sum to 1 over their transitions and end edge; a model with no
-    end edges ends freely after any state (as hmmlearn's HMMs do).
+    end edges ends freely after any state (as hmmlearn's HMMs do). ``start["end"]``
+    labels the begin → end edge (the empty path), which lets a begin row share the
+    group of a state row that can end.
     """
 
-    def __init__(self, emissions: Sequence[ParameterGroup], start: Mapping[int, Label],
+    def __init__(self, emissions: Sequence[ParameterGroup], start: Mapping[int | str, Label],
                  transitions: Mapping[tuple[int, int], Label],
                  end: Mapping[int, Label] | None = None) -> None:
         self.n_states = len(emissions)
         if self.n_states == 0:
             raise ValueError("a model needs at least one state")
         self.emission_groups, self.state_group = _index_emissions(emissions)
-        edges = [(self.n_states, j, label) for j, label in start.items()]
+        edges = [(self.n_states, self.n_states if j == "end" else j, label)
+                 for j, label in start.items()]
         edges += [(i, j, label) for (i, j), label in transitions.items()]
         edges += [(i, self.n_states, label) for i, label in (end or {}).items()]
         self.free_end = not end

@@ -18,6 +18,10 @@ Viterbi runs in log space with int8 back-pointers (``-1`` = from begin).
 import numpy as np
 from numba import njit, prange
 
+#: Re-association (vectorised sums) and fused multiply-add only: no ``nnan``/``ninf``,
+#: so ``-inf`` log-probabilities and zero probabilities keep their meaning.
+FLOAT_FLAGS = {"reassoc", "contract"}
+
 
 @njit(cache=True)
 def _lo(d, m):
@@ -42,25 +46,67 @@ def _cell_range(d, n, m, dx, dy):
 
 
 @njit(cache=True)
-def _letter(seq, position, moves, gap):
-    return seq[position - 1] if moves else gap
+def _padded(seq, gap):
+    """``[gap] + seq``: ``padded[i * moves]`` is letter ``i`` if the state moves, else gap."""
+    padded = np.empty(seq.shape[0] + 1, dtype=np.int64)
+    padded[0] = gap
+    padded[1:] = seq
+    return padded
 
 
 @njit(cache=True)
-def _forward_diagonal(d, n, m, x, y, dx, dy, emission, start, transmat,
-                      cur, prev1, prev2, rescale2):
+def _diagonal_indices(x, y, n_columns):
+    """Row and column parts of flat emission-table indices along anti-diagonals.
+
+    ``rows[moves, i]`` is ``n_columns`` times the code of letter ``i`` of x (gap when
+    the state does not move in x); ``columns[moves, m - j]`` the code of letter ``j``
+    of y, reversed so that both run forward along a diagonal, where cell ``(i, d - i)``
+    reads ``table.flat[rows[kx, i] + columns[ky, m - d + i]]``: contiguous loads, one
+    gather.
+    """
+    gap = n_columns - 1
+    n, m = x.shape[0], y.shape[0]
+    rows = np.full((2, n + 1), gap * n_columns, dtype=np.int64)
+    columns = np.full((2, m + 1), gap, dtype=np.int64)
+    for i in range(1, n + 1):
+        rows[1, i] = x[i - 1] * n_columns
+    for j in range(1, m + 1):
+        columns[1, m - j] = y[j - 1]
+    return rows, columns
+
+
+@njit(cache=True)
+def _predecessors(transmat, zero):
+    """Per state k: the states l with ``transmat[l, k] != zero``, and how many."""
+    n_states = transmat.shape[0]
+    preds = np.zeros((n_states, n_states), dtype=np.int64)
+    counts = np.zeros(n_states, dtype=np.int64)
+    for k in range(n_states):
+        for l in range(n_states):
+            if transmat[l, k] != zero:
+                preds[k, counts[k]] = l
+                counts[k] += 1
+    return preds, counts
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start, transmat, preds,
+                      n_preds, cur, prev1, prev2, rescale2):
     """Fill diagonal d from d-1 (inserts) and d-2 (matches, times ``rescale2``).
 
-    Returns the diagonal's normaliser (1 if it is all zero) after dividing by it.
+    Each predecessor adds a whole diagonal at once (an independent, vectorisable loop),
+    then the emissions multiply in. Returns the diagonal's normaliser (1 if it is all
+    zero) after dividing by it.
     """
     n_states = start.shape[0]
-    gap = emission.shape[1] - 1
     lo = _lo(d, m)
     lo1 = _lo(d - 1, m) if d >= 1 else 0
     lo2 = _lo(d - 2, m) if d >= 2 else 0
     width = min(n, d) - lo + 1
-    cur[:, :width] = 0.0
+    total = 0.0
     for k in range(n_states):
+        row = cur[k]
+        row[:width] = 0.0
         step = dx[k] + dy[k]
         i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
         if i_min > i_max:
@@ -68,28 +114,30 @@ def _forward_diagonal(d, n, m, x, y, dx, dy, emission, start, transmat,
         factor = 1.0 if step == 1 else rescale2
         prev = prev1 if step == 1 else prev2
         shift = (lo1 if step == 1 else lo2) + dx[k]
-        for l in range(n_states):
+        count = i_max - i_min + 1
+        target = row[i_min - lo:i_max - lo + 1]
+        for p in range(n_preds[k]):
+            l = preds[k, p]
             a = transmat[l, k] * factor
-            if a == 0.0:
-                continue
-            for i in range(i_min, i_max + 1):
-                cur[k, i - lo] += a * prev[l, i - shift]
+            source = prev[l, i_min - shift:i_max - shift + 1]
+            for c in range(count):
+                target[c] += a * source[c]
         if d == step:
-            cur[k, dx[k] - lo] += start[k] * factor
-        for i in range(i_min, i_max + 1):
-            a_code = _letter(x, i, dx[k], gap)
-            b_code = _letter(y, d - i, dy[k], gap)
-            cur[k, i - lo] *= emission[k, a_code, b_code]
-    total = 0.0
-    for k in range(n_states):
-        for c in range(width):
-            total += cur[k, c]
+            row[dx[k] - lo] += start[k] * factor
+        table = flat_emission[k]
+        row_part = rows[dx[k], i_min:i_max + 1]
+        column_part = columns[dy[k], m - d + i_min:m - d + i_max + 1]
+        for c in range(count):
+            target[c] *= table[row_part[c] + column_part[c]]
+        for c in range(count):
+            total += target[c]
     if total == 0.0:
         return 1.0
     inverse = 1.0 / total
     for k in range(n_states):
+        row = cur[k]
         for c in range(width):
-            cur[k, c] *= inverse
+            row[c] *= inverse
     return total
 
 
@@ -98,13 +146,17 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     """log P(x, y) in O(len(x) + len(y)) memory: three rolling anti-diagonals."""
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
+    rows, columns = _diagonal_indices(x, y, emission.shape[2])
+    flat_emission = emission.reshape(n_states, -1)
+    preds, n_preds = _predecessors(transmat, 0.0)
     buffers = np.zeros((3, n_states, min(n, m) + 1))
     log_total = 0.0
     last_scale = 1.0
     for d in range(1, n + m + 1):
-        last_scale = _forward_diagonal(d, n, m, x, y, dx, dy, emission, start, transmat,
-                                       buffers[d % 3], buffers[(d - 1) % 3],
-                                       buffers[(d - 2) % 3], 1.0 / last_scale)
+        last_scale = _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start,
+                                       transmat, preds, n_preds, buffers[d % 3],
+                                       buffers[(d - 1) % 3], buffers[(d - 2) % 3],
+                                       1.0 / last_scale)
         log_total += np.log(last_scale)
     final = buffers[(n + m) % 3]
     total = 0.0
@@ -118,11 +170,15 @@ def forward_full(x, y, dx, dy, emission, start, transmat, offsets):
     """Scaled forward values ``(K, cells)`` (diagonal-major) and log normaliser per diagonal."""
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
+    rows, columns = _diagonal_indices(x, y, emission.shape[2])
+    flat_emission = emission.reshape(n_states, -1)
+    preds, n_preds = _predecessors(transmat, 0.0)
     forward = np.zeros((n_states, offsets[-1]))
     log_scale = np.zeros(n + m + 1)
     for d in range(1, n + m + 1):
         prev2 = forward[:, offsets[d - 2]:offsets[d - 1]] if d >= 2 else forward[:, 0:1]
-        scale = _forward_diagonal(d, n, m, x, y, dx, dy, emission, start, transmat,
+        scale = _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start,
+                                  transmat, preds, n_preds,
                                   forward[:, offsets[d]:offsets[d + 1]],
                                   forward[:, offsets[d - 1]:offsets[d]], prev2,
                                   np.exp(-log_scale[d - 1]))
@@ -136,6 +192,7 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     n, m = x.shape[0], y.shape[0]
     n_states = end.shape[0]
     gap = emission.shape[1] - 1
+    xp, yp = _padded(x, gap), _padded(y, gap)
     backward = np.zeros((n_states, offsets[-1]))
     log_scale = np.zeros(n + m + 2)
     last = n + m
@@ -156,8 +213,8 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
                 next_lo = _lo(d + step, m)
                 following = backward[k, offsets[d + step]:offsets[d + step + 1]]
                 for i in range(i_min, i_max + 1):
-                    a_code = _letter(x, i + dx[k], dx[k], gap)
-                    b_code = _letter(y, d - i + dy[k], dy[k], gap)
+                    a_code = xp[(i + dx[k]) * dx[k]]
+                    b_code = yp[(d - i + dy[k]) * dy[k]]
                     weighted[i - i_min] = (emission[k, a_code, b_code] * factor
                                            * following[i + dx[k] - next_lo])
                 for l in range(n_states):
@@ -190,6 +247,7 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
     gap = emission.shape[1] - 1
+    xp, yp = _padded(x, gap), _padded(y, gap)
     offsets = diagonal_offsets(n, m)
     forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
     backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
@@ -219,8 +277,8 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
             incoming = np.exp(cumulative[d - step] + backward_log[d] - loglik)
             prev_lo = _lo(d - step, m)
             for i in range(i_min, i_max + 1):
-                a_code = _letter(x, i, dx[k], gap)
-                b_code = _letter(y, d - i, dy[k], gap)
+                a_code = xp[i * dx[k]]
+                b_code = yp[(d - i) * dy[k]]
                 b_weighted = emission[k, a_code, b_code] * backward[k, offsets[d] + i - lo]
                 if b_weighted == 0.0:
                     continue
@@ -243,41 +301,57 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """Best state path (states in order) and its log-probability, by max-plus DP.
 
     Scores roll over three anti-diagonals; back-pointers are int8 per state and cell.
+    Maxima are taken first and the pointers found after, in a second pass that picks
+    the lowest-numbered best predecessor: two branch-free loops that vectorise.
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
-    gap = log_emission.shape[1] - 1
+    rows, columns = _diagonal_indices(x, y, log_emission.shape[2])
+    flat_emission = log_emission.reshape(n_states, -1)
+    preds, n_preds = _predecessors(log_transmat, -np.inf)
     offsets = diagonal_offsets(n, m)
     pointers = np.full((n_states, offsets[-1]), -1, dtype=np.int8)
     scores = np.full((3, n_states, min(n, m) + 1), -np.inf)
+    scratch = np.empty(min(n, m) + 1, dtype=np.int64)
     for d in range(1, n + m + 1):
-        cur = scores[d % 3]
         lo = _lo(d, m)
-        cur[:, :] = -np.inf
-        back = pointers[:, offsets[d]:offsets[d + 1]]
         for k in range(n_states):
+            row = scores[d % 3, k]
+            row[:] = -np.inf
+            back = pointers[k, offsets[d]:offsets[d + 1]]
             step = dx[k] + dy[k]
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
             if i_min > i_max:
                 continue
             prev = scores[(d - step) % 3]
             shift = _lo(d - step, m) + dx[k]
-            for l in range(n_states):
+            table = flat_emission[k]
+            count = i_max - i_min + 1
+            target = row[i_min - lo:i_max - lo + 1]
+            pointer = scratch[:count]
+            pointer[:] = -1
+            for p in range(n_preds[k]):
+                source = prev[preds[k, p], i_min - shift:i_max - shift + 1]
+                a = log_transmat[preds[k, p], k]
+                for c in range(count):
+                    candidate = source[c] + a
+                    target[c] = candidate if candidate > target[c] else target[c]
+            for p in range(n_preds[k] - 1, -1, -1):
+                l = preds[k, p]
+                source = prev[l, i_min - shift:i_max - shift + 1]
                 a = log_transmat[l, k]
-                if a == -np.inf:
-                    continue
-                for i in range(i_min, i_max + 1):
-                    candidate = prev[l, i - shift] + a
-                    if candidate > cur[k, i - lo]:
-                        cur[k, i - lo] = candidate
-                        back[k, i - lo] = l
-            if d == step and log_start[k] > cur[k, dx[k] - lo]:
-                cur[k, dx[k] - lo] = log_start[k]
-                back[k, dx[k] - lo] = -1
-            for i in range(i_min, i_max + 1):
-                a_code = _letter(x, i, dx[k], gap)
-                b_code = _letter(y, d - i, dy[k], gap)
-                cur[k, i - lo] += log_emission[k, a_code, b_code]
+                for c in range(count):
+                    pointer[c] = l if source[c] + a == target[c] else pointer[c]
+            stored = back[i_min - lo:i_max - lo + 1]
+            for c in range(count):
+                stored[c] = pointer[c]
+            if d == step and log_start[k] > row[dx[k] - lo]:
+                row[dx[k] - lo] = log_start[k]
+                back[dx[k] - lo] = -1
+            row_part = rows[dx[k], i_min:i_max + 1]
+            column_part = columns[dy[k], m - d + i_min:m - d + i_max + 1]
+            for c in range(count):
+                target[c] += table[row_part[c] + column_part[c]]
     final = scores[(n + m) % 3]
     best, state = -np.inf, -1
     for k in range(n_states):
@@ -306,6 +380,29 @@ def batch_forward_score(xs, x_offsets, ys, y_offsets, dx, dy, emission, start, t
                                   ys[y_offsets[p]:y_offsets[p + 1]],
                                   dx, dy, emission, start, transmat, end)
     return loglik
+
+
+@njit(cache=True, parallel=True)
+def batch_viterbi(xs, x_offsets, ys, y_offsets, dx, dy, log_emission, log_start,
+                  log_transmat, log_end):
+    """Viterbi of every pair in parallel: paths end to end, their lengths and scores.
+
+    Pair ``p``'s path starts at ``x_offsets[p] + y_offsets[p]`` (a path has at most
+    ``len(x) + len(y)`` states).
+    """
+    n_pairs = x_offsets.shape[0] - 1
+    paths = np.empty(x_offsets[-1] + y_offsets[-1], dtype=np.int64)
+    lengths = np.empty(n_pairs, dtype=np.int64)
+    scores = np.empty(n_pairs)
+    for p in prange(n_pairs):
+        path, score = viterbi(xs[x_offsets[p]:x_offsets[p + 1]],
+                              ys[y_offsets[p]:y_offsets[p + 1]],
+                              dx, dy, log_emission, log_start, log_transmat, log_end)
+        first = x_offsets[p] + y_offsets[p]
+        paths[first:first + path.shape[0]] = path
+        lengths[p] = path.shape[0]
+        scores[p] = score
+    return paths, lengths, scores
 
 
 @njit(cache=True, parallel=True)

@@ -1,0 +1,1 @@
+"""Numba kernels: pure functions of numpy arrays (no validation, no Python objects)."""

@@ -1,0 +1,78 @@
+"""Alphabets for pair HMMs: letters, ambiguity codes, and encoding with clear errors.
+
+A sequence is encoded to integer codes: the alphabet's letters first, then its
+ambiguity letters. ``membership[code, letter]`` is 1 where ``code`` stands for
+``letter``; emission tables over codes are the letter tables marginalised over the
+letters each code stands for (``N`` aligned with ``A`` has probability
+``sum_b p(b, A)`` over ``b`` in ``ACGT``). Lowercase is accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Alphabet:
+    """Named letters plus ambiguity codes, each standing for a set of letters."""
+
+    name: str
+    letters: str
+    ambiguity: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def codes(self) -> str:
+        return self.letters + "".join(self.ambiguity)
+
+    @property
+    def size(self) -> int:
+        return len(self.letters)
+
+    @property
+    def membership(self) -> np.ndarray:
+        """``(n_codes, n_letters)`` 0/1 matrix: which letters each code stands for."""
+        matrix = np.zeros((len(self.codes), self.size))
+        matrix[np.arange(self.size), np.arange(self.size)] = 1.0
+        for row, meaning in enumerate(self.ambiguity.values(), start=self.size):
+            matrix[row, [self.letters.index(letter) for letter in meaning]] = 1.0
+        return matrix
+
+    def encode(self, sequence, what: str = "sequence") -> np.ndarray:
+        """Integer codes of a ``str``, ``Bio.Seq.Seq`` or ``SeqRecord``; errors name the letter."""
+        text = str(getattr(sequence, "seq", sequence)).upper()
+        lookup = np.full(256, -1, dtype=np.int64)
+        for code, letter in enumerate(self.codes):
+            lookup[ord(letter)] = code
+        raw = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
+        codes = lookup[raw]
+        unknown = np.flatnonzero(codes < 0)
+        if unknown.size:
+            position = int(unknown[0])
+            raise ValueError(f"{what}: letter {text[position]!r} at position {position + 1} is "
+                             f"not in the {self.name} alphabet ({self.codes})")
+        return codes
+
+    def decode(self, codes: np.ndarray) -> str:
+        return "".join(self.codes[code] for code in codes)
+
+
+PROTEIN = Alphabet("protein", "ARNDCQEGHILKMFPSTWYV",
+                   {"B": "ND", "Z": "QE", "J": "IL", "U": "C", "O": "K",
+                    "X": "ARNDCQEGHILKMFPSTWYV"})
+DNA = Alphabet("dna", "ACGT",
+               {"U": "T", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
+                "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT"})
+
+ALPHABETS = {"protein": PROTEIN, "dna": DNA}
+
+
+def get_alphabet(alphabet: str | Alphabet) -> Alphabet:
+    if isinstance(alphabet, Alphabet):
+        return alphabet
+    try:
+        return ALPHABETS[alphabet.lower()]
+    except (KeyError, AttributeError):
+        raise ValueError(f"unknown alphabet {alphabet!r}; use one of {sorted(ALPHABETS)} "
+                         f"or an Alphabet") from None
