@@ -139,3 +139,32 @@ def random_pair_model(rng, dx, dy, n_letters, free_end=False):
         else:
             emission[k, n_letters, :n_letters] = rng.dirichlet(np.ones(n_letters))
     return start, transmat, end, emission
+
+
+def pair_forward_log(x, y, dx, dy, emission, start, transmat, end):
+    """Log-space pair forward over anti-diagonals (numpy, no scaling): the numerics truth."""
+    n, m = len(x), len(y)
+    gap = emission.shape[1] - 1
+    with np.errstate(divide="ignore"):
+        log_e, log_s, log_t, log_end = (np.log(a) for a in (emission, start, transmat, end))
+    xp = np.concatenate(([gap], x)).astype(int)
+    yp = np.concatenate(([gap], y)).astype(int)
+    n_states = len(start)
+    f = np.full((n + 1, m + 1, n_states), -np.inf)
+    for d in range(1, n + m + 1):
+        i = np.arange(max(0, d - m), min(n, d) + 1)
+        j = d - i
+        for k in range(n_states):
+            ok = (i >= dx[k]) & (j >= dy[k])
+            ii, jj = i[ok], j[ok]
+            if ii.size == 0:
+                continue
+            pi, pj = ii - dx[k], jj - dy[k]
+            terms = f[pi, pj, :] + log_t[:, k]
+            acc = np.logaddexp.reduce(terms, axis=1)
+            begin = (pi == 0) & (pj == 0)
+            acc[begin] = np.logaddexp(acc[begin], log_s[k])
+            a = np.where(dx[k], xp[ii], gap)
+            b = np.where(dy[k], yp[jj], gap)
+            f[ii, jj, k] = acc + log_e[k, a, b]
+    return np.logaddexp.reduce(f[n, m] + log_end)

@@ -1,13 +1,18 @@
 """tiedhmm: hidden Markov models with tied emission and transition parameters."""
 
+from . import alignment
+from .alphabets import DNA, PROTEIN, Alphabet
 from .em import ConvergenceMonitor, EMDecreaseError
 from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission
+from .emissions.pair import MatchEmission
 from .estimators import CategoricalHMM, GaussianHMM
 from .hmm import HMM
+from .pairhmm import PairHMM, PairState
 from .tying import SoftTie, Topology, TransitionGroup
 
 __version__ = "0.1.0"
 
-__all__ = ["HMM", "CategoricalEmission", "CategoricalHMM", "ConvergenceMonitor",
-           "EMDecreaseError", "EmissionGroup", "GaussianEmission", "GaussianHMM", "SoftTie",
-           "Topology", "TransitionGroup", "__version__"]
+__all__ = ["DNA", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission", "CategoricalHMM",
+           "ConvergenceMonitor", "EMDecreaseError", "EmissionGroup", "GaussianEmission",
+           "GaussianHMM", "MatchEmission", "PairHMM", "PairState", "SoftTie", "Topology",
+           "TransitionGroup", "__version__", "alignment"]

@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from . import em
+from ._validation import check_random_state
 from ._kernels import hmm as hmm_kernels
 from ._kernels import pair as kernels
 from .alphabets import Alphabet, get_alphabet
@@ -318,6 +319,37 @@ class PairHMM:
     def _steps(self, path: np.ndarray) -> np.ndarray:
         moves = np.array([state.move for state in self.states], dtype=np.int64)
         return moves[path].reshape(-1, 2)
+
+    def sample(self, n_pairs: int, random_state: None | int | np.random.RandomState = None
+               ) -> list[tuple[str, str]]:
+        """Draw ``n_pairs`` unaligned pairs (empty pairs are redrawn); needs end edges."""
+        if self.topology.free_end:
+            raise ValueError("sampling needs a model with end transitions (e.g. durbin); "
+                             "a free-end model does not say when a pair ends")
+        rng = check_random_state(random_state)
+        model = self._compiled()
+        letters = self.alphabet.letters
+        n_states = len(self.states)
+        begin = np.append(model.start, 1.0 - model.start.sum())
+        rows = np.hstack([model.transmat, model.end[:, None]])
+        pairs: list[tuple[str, str]] = []
+        while len(pairs) < n_pairs:
+            x, y = [], []
+            state = rng.choice(n_states + 1, p=begin / begin.sum())
+            while state < n_states:
+                if self.states[state].emits == "match":
+                    joint = self.states[state].emission.table.ravel()
+                    flat = rng.choice(joint.size, p=joint)
+                    x.append(letters[flat // len(letters)])
+                    y.append(letters[flat % len(letters)])
+                else:
+                    letter = letters[rng.choice(len(letters),
+                                                p=self.states[state].emission.probs)]
+                    (x if self.states[state].emits == "x" else y).append(letter)
+                state = rng.choice(n_states + 1, p=rows[state] / rows[state].sum())
+            if x or y:
+                pairs.append(("".join(x), "".join(y)))
+        return pairs
 
     # -- EM ---------------------------------------------------------------------------
     def _statistics_source(self, encoded: tuple[np.ndarray, ...]):
