@@ -29,9 +29,9 @@ import numba
 import numpy as np
 
 from . import em
-from ._validation import check_random_state
 from ._kernels import hmm as hmm_kernels
 from ._kernels import pair as kernels
+from ._validation import check_random_state
 from .alphabets import Alphabet, get_alphabet
 from .emissions.base import ParameterGroup
 from .emissions.categorical import CategoricalEmission
@@ -320,7 +320,7 @@ class PairHMM:
         moves = np.array([state.move for state in self.states], dtype=np.int64)
         return moves[path].reshape(-1, 2)
 
-    def sample(self, n_pairs: int, random_state: None | int | np.random.RandomState = None
+    def sample(self, n_pairs: int, random_state: int | np.random.RandomState | None = None
                ) -> list[tuple[str, str]]:
         """Draw ``n_pairs`` unaligned pairs (empty pairs are redrawn); needs end edges."""
         if self.topology.free_end:
