@@ -7,26 +7,28 @@ import itertools
 import numpy as np
 
 
-def path_probabilities(startprob, transmat, emission_prob):
-    """Every state path of length T with its joint probability P(path, x)."""
+def path_probabilities(startprob, transmat, emission_prob, endprob=None):
+    """Every state path of length T with its joint probability P(path, x), ending
+    through ``endprob`` (all ones: a free end)."""
     n_steps, n_states = emission_prob.shape
+    endprob = np.ones(n_states) if endprob is None else endprob
     for path in itertools.product(range(n_states), repeat=n_steps):
         prob = startprob[path[0]] * emission_prob[0, path[0]]
         for t in range(1, n_steps):
             prob *= transmat[path[t - 1], path[t]] * emission_prob[t, path[t]]
-        yield path, prob
+        yield path, prob * endprob[path[-1]]
 
 
-def hmm_reference(startprob, transmat, emission_prob):
+def hmm_reference(startprob, transmat, emission_prob, endprob=None):
     """Forward/backward variables, posteriors, counts and Viterbi of one sequence.
 
     ``emission_prob[t, i]`` is P(x_t | state i). Returns a dict with ``loglik``,
     ``alpha`` (P(x_0..t, z_t)), ``beta`` (P(x_t+1.. | z_t)), ``posterior``,
-    ``transitions`` (expected counts of i -> j), ``starts``, ``viterbi_path`` and
-    ``viterbi_logprob``.
+    ``transitions`` (expected counts of i -> j), ``starts``, ``ends``,
+    ``viterbi_path`` and ``viterbi_logprob``.
     """
     n_steps, n_states = emission_prob.shape
-    paths = list(path_probabilities(startprob, transmat, emission_prob))
+    paths = list(path_probabilities(startprob, transmat, emission_prob, endprob))
     total = sum(prob for _, prob in paths)
     posterior = np.zeros((n_steps, n_states))
     transitions = np.zeros((n_states, n_states))
@@ -46,13 +48,15 @@ def hmm_reference(startprob, transmat, emission_prob):
             start = np.zeros(n_states)
             start[i] = 1.0
             beta[t, i] = sum(prob / emission_prob[t, i] if emission_prob[t, i] else 0.0
-                             for _, prob in path_probabilities(start, transmat, suffix))
+                             for _, prob in path_probabilities(start, transmat, suffix,
+                                                               endprob))
     best_path, best_prob = max(paths, key=lambda item: item[1])
     with np.errstate(divide="ignore"):
         return {
             "loglik": np.log(total), "alpha": alpha, "beta": beta,
             "posterior": posterior / total, "transitions": transitions / total,
-            "starts": posterior[0] / total, "viterbi_path": np.array(best_path),
+            "starts": posterior[0] / total, "ends": posterior[-1] / total,
+            "viterbi_path": np.array(best_path),
             "viterbi_logprob": np.log(best_prob),
         }
 

@@ -10,18 +10,27 @@ from tests.naive import hmm_reference, random_hmm
 from tiedhmm._kernels import hmm as kernels
 
 
-def _batch(rng, n_states, n_groups, lengths, zero_fraction=0.3):
-    """Random model whose states read ``n_groups`` emission columns, and a batch."""
+def _batch(rng, n_states, n_groups, lengths, zero_fraction=0.3, free_end=True):
+    """Random model whose states read ``n_groups`` emission columns, and a batch.
+
+    Without a free end, each row's mass is split between transitions and ending.
+    """
     startprob, transmat, _ = random_hmm(rng, n_states, 2, zero_fraction)
+    endprob = np.ones(n_states)
+    if not free_end:
+        endprob = rng.uniform(0.0, 0.6, size=n_states)
+        if n_states > 1:
+            endprob[rng.randint(n_states)] = 0.0
+        transmat = transmat * (1.0 - endprob)[:, None]
     state_group = rng.randint(n_groups, size=n_states).astype(np.int64)
     log_table = np.log(rng.uniform(0.05, 1.0, size=(sum(lengths), n_groups))) - 30.0
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    return startprob, transmat, state_group, log_table, offsets
+    return startprob, transmat, endprob, state_group, log_table, offsets
 
 
-def _references(startprob, transmat, state_group, log_table, offsets):
+def _references(startprob, transmat, endprob, state_group, log_table, offsets):
     probs = np.exp(log_table)[:, state_group]
-    return [hmm_reference(startprob, transmat, probs[a:b])
+    return [hmm_reference(startprob, transmat, probs[a:b], endprob)
             for a, b in pairwise(offsets)]
 
 
@@ -30,18 +39,21 @@ CASES = [(1, 1, [3]), (2, 2, [4, 1, 3]), (3, 2, [5, 2]), (3, 3, [1, 4, 4, 2])]
 
 @pytest.mark.parametrize("n_states, n_groups, lengths", CASES)
 @pytest.mark.parametrize("n_chunks", [1, 2, 8])
-def test_forward_backward_and_counts_match_enumeration(n_states, n_groups, lengths, n_chunks):
+@pytest.mark.parametrize("free_end", [True, False])
+def test_forward_backward_and_counts_match_enumeration(n_states, n_groups, lengths, n_chunks,
+                                                       free_end):
     rng = np.random.RandomState(n_states * 100 + len(lengths) * 10 + n_chunks)
-    startprob, transmat, state_group, log_table, offsets = _batch(rng, n_states, n_groups,
-                                                                  lengths)
+    startprob, transmat, endprob, state_group, log_table, offsets = _batch(
+        rng, n_states, n_groups, lengths, free_end=free_end)
     chunks = kernels.sequence_chunks(offsets, n_chunks)
-    refs = _references(startprob, transmat, state_group, log_table, offsets)
+    refs = _references(startprob, transmat, endprob, state_group, log_table, offsets)
     emission, log_shift = kernels.scaled_emissions(log_table)
-    alpha, scale, loglik = kernels.forward(emission, log_shift, state_group, startprob,
-                                           transmat, offsets, chunks)
-    beta = kernels.backward(emission, state_group, transmat, scale, offsets, chunks)
-    found_loglik, posterior, transitions, starts = kernels.e_step(
-        emission, log_shift, state_group, startprob, transmat, offsets, chunks)
+    alpha, scale, final, loglik = kernels.forward(emission, log_shift, state_group, startprob,
+                                                  transmat, endprob, offsets, chunks)
+    beta = kernels.backward(emission, state_group, transmat, endprob, final, scale, offsets,
+                            chunks)
+    found_loglik, posterior, transitions, starts, ends = kernels.e_step(
+        emission, log_shift, state_group, startprob, transmat, endprob, offsets, chunks)
     np.testing.assert_allclose(found_loglik, loglik, rtol=1e-13)
     for s, ref in enumerate(refs):
         rows = slice(offsets[s], offsets[s + 1])
@@ -55,17 +67,19 @@ def test_forward_backward_and_counts_match_enumeration(n_states, n_groups, lengt
     np.testing.assert_allclose(transitions, sum(ref["transitions"] for ref in refs),
                                rtol=1e-9, atol=1e-13)
     np.testing.assert_allclose(starts, sum(ref["starts"] for ref in refs), rtol=1e-9)
+    np.testing.assert_allclose(ends, sum(ref["ends"] for ref in refs), rtol=1e-9, atol=1e-14)
 
 
 @pytest.mark.parametrize("n_states, n_groups, lengths", CASES)
-def test_viterbi_matches_enumeration(n_states, n_groups, lengths):
+@pytest.mark.parametrize("free_end", [True, False])
+def test_viterbi_matches_enumeration(n_states, n_groups, lengths, free_end):
     rng = np.random.RandomState(7 + n_states)
-    startprob, transmat, state_group, log_table, offsets = _batch(rng, n_states, n_groups,
-                                                                  lengths)
-    refs = _references(startprob, transmat, state_group, log_table, offsets)
+    startprob, transmat, endprob, state_group, log_table, offsets = _batch(
+        rng, n_states, n_groups, lengths, free_end=free_end)
+    refs = _references(startprob, transmat, endprob, state_group, log_table, offsets)
     with np.errstate(divide="ignore"):
         path, logprob = kernels.viterbi(log_table, state_group, np.log(startprob),
-                                        np.log(transmat), offsets,
+                                        np.log(transmat), np.log(endprob), offsets,
                                         kernels.sequence_chunks(offsets, 3))
     for s, ref in enumerate(refs):
         np.testing.assert_array_equal(path[offsets[s]:offsets[s + 1]], ref["viterbi_path"])
@@ -82,12 +96,13 @@ def test_impossible_sequence_gets_minus_inf_and_no_counts():
     offsets = np.array([0, 2, 4])
     chunks = np.array([0, 2])
     emission, log_shift = kernels.scaled_emissions(log_table)
-    loglik, posterior, transitions, starts = kernels.e_step(
-        emission, log_shift, state_group, startprob, transmat, offsets, chunks)
+    loglik, posterior, transitions, starts, ends = kernels.e_step(
+        emission, log_shift, state_group, startprob, transmat, np.ones(2), offsets, chunks)
     assert np.isfinite(loglik[0]) and loglik[1] == -np.inf
     np.testing.assert_array_equal(posterior[2:], 0.0)
     np.testing.assert_allclose(starts, [1.0, 0.0])
     np.testing.assert_allclose(transitions, [[1.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(ends, [1.0, 0.0])
 
 
 def test_sequence_chunks_cover_all_sequences_in_order():

@@ -23,29 +23,33 @@ DECODE_ALGORITHMS = ("viterbi", "map")
 class HMM:
     """A hidden Markov model whose states share emission and transition groups.
 
-    ``emissions[i]`` is state ``i``'s emission group; ``start[j]`` and
-    ``transitions[(i, j)]`` label the start and transition edges with
-    ``(TransitionGroup, outcome)`` or a fixed probability (absent edges are 0).
+    ``emissions[i]`` is state ``i``'s emission group; ``start[j]``,
+    ``transitions[(i, j)]`` and ``end[i]`` label the start, transition and end edges
+    with ``(TransitionGroup, outcome)`` or a fixed probability (absent edges are 0).
+    Without ``end`` a sequence may end after any state (as in hmmlearn); with it, a
+    sequence must end through an end edge (a non-emitting exit, as in speech models).
     The structure is validated here: every row must sum to 1 and every group must be
     used with the same outcome multiplicities in all its rows. ``fit`` updates the
     groups in place, so any other model holding one of them sees the change.
     """
 
     def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
-                 transitions: Mapping[tuple[int, int], Label], *,
+                 transitions: Mapping[tuple[int, int], Label],
+                 end: Mapping[int, Label] | None = None, *,
                  soft_ties: Sequence[SoftTie] = (), algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False) -> None:
         self.emissions = list(emissions)
         self.start = dict(start)
         self.transitions = dict(transitions)
+        self.end = None if end is None else dict(end)
         self.soft_ties = list(soft_ties)
         self.algorithm = algorithm
         self.random_state = random_state
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
-        self.topology = Topology(self.emissions, self.start, self.transitions)
+        self.topology = Topology(self.emissions, self.start, self.transitions, self.end)
         em.check_soft_ties(self.soft_ties)
 
     # -- hooks the array-backed estimators override ---------------------------------
@@ -127,7 +131,11 @@ class HMM:
     def sample(self, n_samples: int = 1,
                random_state: int | np.random.RandomState | None = None,
                currstate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``(X, states)`` of length ``n_samples``, from ``currstate`` if given."""
+        """Draw ``(X, states)`` of length ``n_samples``, from ``currstate`` if given.
+
+        The length is fixed, so end edges are not taken (each row is renormalised over
+        its transitions).
+        """
         topology = self._topology()
         rng = check_random_state(self.random_state if random_state is None else random_state)
         startprob, transmat = topology.start_and_transmat()

@@ -53,15 +53,13 @@ class Batch:
 def _probabilities(topology: Topology, batch: Batch):
     emission, log_shift = emission_probabilities(topology.emission_groups, batch.X)
     startprob, transmat = topology.start_and_transmat()
-    return emission, log_shift, startprob, transmat
+    return (emission, log_shift, topology.state_group, startprob, transmat,
+            topology.end_probabilities(), batch.offsets, batch.chunks)
 
 
 def sequence_logliks(topology: Topology, batch: Batch) -> np.ndarray:
     """Forward log P of every sequence (``-inf`` where the model cannot generate it)."""
-    emission, log_shift, startprob, transmat = _probabilities(topology, batch)
-    _, _, loglik = kernels.forward(emission, log_shift, topology.state_group, startprob,
-                                   transmat, batch.offsets, batch.chunks)
-    return loglik
+    return kernels.forward(*_probabilities(topology, batch))[-1]
 
 
 @dataclass
@@ -72,12 +70,11 @@ class Expectations:
     posterior: np.ndarray
     transitions: np.ndarray
     starts: np.ndarray
+    ends: np.ndarray
 
 
 def expectations(topology: Topology, batch: Batch) -> Expectations:
-    emission, log_shift, startprob, transmat = _probabilities(topology, batch)
-    return Expectations(*kernels.e_step(emission, log_shift, topology.state_group,
-                                        startprob, transmat, batch.offsets, batch.chunks))
+    return Expectations(*kernels.e_step(*_probabilities(topology, batch)))
 
 
 def group_statistics(topology: Topology, batch: Batch,
@@ -86,7 +83,7 @@ def group_statistics(topology: Topology, batch: Batch,
     occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
                                         len(topology.emission_groups))
     emission = emission_statistics(topology.emission_groups, batch.X, occupancy)
-    transition = topology.transition_statistics(found.transitions, found.starts)
+    transition = topology.transition_statistics(found.transitions, found.starts, found.ends)
     return (list(zip(topology.emission_groups, emission))
             + list(zip(topology.transition_groups, transition)))
 
@@ -104,6 +101,5 @@ def viterbi(topology: Topology, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     table = log_likelihood_table(topology.emission_groups, batch.X)
     startprob, transmat = topology.start_and_transmat()
     with np.errstate(divide="ignore"):
-        log_start, log_trans = np.log(startprob), np.log(transmat)
-    return kernels.viterbi(table, topology.state_group, log_start, log_trans,
-                           batch.offsets, batch.chunks)
+        logs = [np.log(p) for p in (startprob, transmat, topology.end_probabilities())]
+    return kernels.viterbi(table, topology.state_group, *logs, batch.offsets, batch.chunks)

@@ -6,15 +6,17 @@ Every kernel takes plain arrays:
   its largest entry is 1 (see :func:`scaled_emissions`); ``log_shift[t]`` is the
   log of the factor taken out of row ``t``.
 - ``state_group``: ``(N,)`` index of each state's emission group.
-- ``startprob`` ``(N,)`` and ``transmat`` ``(N, N)`` in probability space
-  (log space for Viterbi).
+- ``startprob`` ``(N,)``, ``transmat`` ``(N, N)`` and ``endprob`` ``(N,)`` (the
+  probability of ending after each state; all ones for a free end, as in hmmlearn) in
+  probability space (log space for Viterbi).
 - ``offsets``: ``(S + 1,)``; sequence ``s`` occupies rows ``offsets[s]:offsets[s+1]``.
 - ``chunks``: ``(C + 1,)`` sequence indices; the parallel loop runs over chunks and
   each chunk accumulates into its own slot, summed afterwards (no races).
 
 Forward-backward runs in probability space with one normaliser per time step
-(every state at step ``t`` has emitted ``t + 1`` symbols, so the scaling is exact).
-A sequence the model cannot generate gets log-likelihood ``-inf`` and zero
+(every state at step ``t`` has emitted ``t + 1`` symbols, so the scaling is exact);
+``final[s]``, the end-weighted sum of the last normalised forward row, closes each
+sequence. A sequence the model cannot generate gets log-likelihood ``-inf`` and zero
 posteriors and counts. Kernels do no validation: the callers in ``tiedhmm`` do.
 """
 
@@ -82,11 +84,12 @@ def _forward_sequence(emission, state_group, startprob, transmat, start, stop, a
 
 
 @njit(cache=True)
-def _backward_sequence(emission, state_group, transmat, scale, start, stop, beta, weighted):
+def _backward_sequence(emission, state_group, transmat, endprob, final, scale, start, stop,
+                       beta, weighted):
     """Scaled backward pass; ``weighted`` is scratch for ``b(t+1) * beta(t+1)``."""
     n_states = transmat.shape[0]
     for j in range(n_states):
-        beta[stop - 1, j] = 1.0
+        beta[stop - 1, j] = endprob[j] / final
     for t in range(stop - 2, start - 1, -1):
         for j in range(n_states):
             weighted[j] = emission[t + 1, state_group[j]] * beta[t + 1, j] / scale[t + 1]
@@ -98,33 +101,47 @@ def _backward_sequence(emission, state_group, transmat, scale, start, stop, beta
 
 
 @njit(cache=True)
-def _sequence_loglik(scale, log_shift, start, stop):
+def _final_weight(alpha, endprob, stop):
+    """End-weighted sum of the last normalised forward row (0 if no path can end)."""
     total = 0.0
+    for j in range(endprob.shape[0]):
+        total += alpha[stop - 1, j] * endprob[j]
+    return total
+
+
+@njit(cache=True)
+def _sequence_loglik(scale, log_shift, final, start, stop):
+    if final == 0.0:
+        return -np.inf
+    total = np.log(final)
     for t in range(start, stop):
-        if scale[t] == 0.0:
-            return -np.inf
         total += np.log(scale[t]) + log_shift[t]
     return total
 
 
 @njit(cache=True, parallel=True)
-def forward(emission, log_shift, state_group, startprob, transmat, offsets, chunks):
-    """Scaled forward variables ``(T, N)``, normalisers ``(T,)`` and log P per sequence."""
+def forward(emission, log_shift, state_group, startprob, transmat, endprob, offsets, chunks):
+    """Scaled forward variables ``(T, N)``, normalisers ``(T,)``, ``final`` and log P
+    per sequence."""
     n_steps = emission.shape[0]
     n_states = startprob.shape[0]
+    n_sequences = offsets.shape[0] - 1
     alpha = np.zeros((n_steps, n_states))
     scale = np.zeros(n_steps)
-    loglik = np.empty(offsets.shape[0] - 1)
+    final = np.zeros(n_sequences)
+    loglik = np.empty(n_sequences)
     for c in prange(chunks.shape[0] - 1):
         for s in range(chunks[c], chunks[c + 1]):
-            _forward_sequence(emission, state_group, startprob, transmat,
-                              offsets[s], offsets[s + 1], alpha, scale)
-            loglik[s] = _sequence_loglik(scale, log_shift, offsets[s], offsets[s + 1])
-    return alpha, scale, loglik
+            start, stop = offsets[s], offsets[s + 1]
+            _forward_sequence(emission, state_group, startprob, transmat, start, stop,
+                              alpha, scale)
+            final[s] = _final_weight(alpha, endprob, stop)
+            loglik[s] = _sequence_loglik(scale, log_shift, final[s], start, stop)
+    return alpha, scale, final, loglik
 
 
 @njit(cache=True, parallel=True)
-def backward(emission, state_group, transmat, scale, offsets, chunks):
+def backward(emission, state_group, transmat, endprob, final, scale, offsets, chunks):
     """Scaled backward variables ``(T, N)`` using the forward normalisers."""
     n_steps = emission.shape[0]
     n_states = transmat.shape[0]
@@ -132,16 +149,16 @@ def backward(emission, state_group, transmat, scale, offsets, chunks):
     for c in prange(chunks.shape[0] - 1):
         weighted = np.empty(n_states)
         for s in range(chunks[c], chunks[c + 1]):
-            start, stop = offsets[s], offsets[s + 1]
-            if scale[stop - 1] != 0.0:
-                _backward_sequence(emission, state_group, transmat, scale,
-                                   start, stop, beta, weighted)
+            if final[s] != 0.0:
+                _backward_sequence(emission, state_group, transmat, endprob, final[s], scale,
+                                   offsets[s], offsets[s + 1], beta, weighted)
     return beta
 
 
 @njit(cache=True)
 def _accumulate_sequence(emission, state_group, transmat, alpha, beta, scale,
-                         start, stop, posterior, pair_sums, start_counts, weighted):
+                         start, stop, posterior, pair_sums, start_counts, end_counts,
+                         weighted):
     """Add one sequence's ``sum_t alpha_t(i) b_t+1(j) beta_t+1(j) / c_t+1``, then posteriors.
 
     ``posterior`` may be the ``beta`` array itself: it is written only after the
@@ -161,12 +178,13 @@ def _accumulate_sequence(emission, state_group, transmat, alpha, beta, scale,
             posterior[t, j] = alpha[t, j] * beta[t, j]
     for j in range(n_states):
         start_counts[j] += posterior[start, j]
+        end_counts[j] += posterior[stop - 1, j]
 
 
 @njit(cache=True, parallel=True)
-def expected_counts(emission, state_group, transmat, alpha, beta, scale, offsets, chunks,
-                    posterior):
-    """Fill ``posterior`` ``(T, N)``; return transition counts ``(N, N)`` and start counts.
+def expected_counts(emission, state_group, transmat, alpha, beta, scale, final, offsets,
+                    chunks, posterior):
+    """Fill ``posterior`` ``(T, N)``; return transition ``(N, N)``, start and end counts.
 
     Transition counts are ``xi(i, j) = sum_t alpha_t(i) a_ij b_t+1(j) beta_t+1(j) / c_t+1``;
     the factor ``a_ij`` is applied once after summing over time. ``posterior`` may be
@@ -176,29 +194,30 @@ def expected_counts(emission, state_group, transmat, alpha, beta, scale, offsets
     n_chunks = chunks.shape[0] - 1
     pair_sums = np.zeros((n_chunks, n_states, n_states))
     start_counts = np.zeros((n_chunks, n_states))
+    end_counts = np.zeros((n_chunks, n_states))
     for c in prange(n_chunks):
         weighted = np.empty(n_states)
         for s in range(chunks[c], chunks[c + 1]):
-            start, stop = offsets[s], offsets[s + 1]
-            if scale[stop - 1] != 0.0:
+            if final[s] != 0.0:
                 _accumulate_sequence(emission, state_group, transmat, alpha, beta, scale,
-                                     start, stop, posterior, pair_sums[c], start_counts[c],
-                                     weighted)
-    return pair_sums.sum(axis=0) * transmat, start_counts.sum(axis=0)
+                                     offsets[s], offsets[s + 1], posterior, pair_sums[c],
+                                     start_counts[c], end_counts[c], weighted)
+    return (pair_sums.sum(axis=0) * transmat, start_counts.sum(axis=0),
+            end_counts.sum(axis=0))
 
 
-def e_step(emission, log_shift, state_group, startprob, transmat, offsets, chunks):
+def e_step(emission, log_shift, state_group, startprob, transmat, endprob, offsets, chunks):
     """Forward, backward and expected counts: the whole E-step of one batch.
 
     Returns log P per sequence, posteriors ``(T, N)`` (written over the backward
-    buffer), transition counts ``(N, N)`` and start counts ``(N,)``.
+    buffer), transition counts ``(N, N)``, start and end counts ``(N,)``.
     """
-    alpha, scale, loglik = forward(emission, log_shift, state_group, startprob, transmat,
-                                   offsets, chunks)
-    beta = backward(emission, state_group, transmat, scale, offsets, chunks)
-    transitions, starts = expected_counts(emission, state_group, transmat, alpha, beta,
-                                          scale, offsets, chunks, beta)
-    return loglik, beta, transitions, starts
+    alpha, scale, final, loglik = forward(emission, log_shift, state_group, startprob,
+                                          transmat, endprob, offsets, chunks)
+    beta = backward(emission, state_group, transmat, endprob, final, scale, offsets, chunks)
+    transitions, starts, ends = expected_counts(emission, state_group, transmat, alpha, beta,
+                                                scale, final, offsets, chunks, beta)
+    return loglik, beta, transitions, starts, ends
 
 
 @njit(cache=True, parallel=True)
@@ -213,7 +232,8 @@ def group_occupancy(posterior, state_group, n_groups):
 
 
 @njit(cache=True, parallel=True)
-def viterbi(log_table, state_group, log_startprob, log_transmat, offsets, chunks):
+def viterbi(log_table, state_group, log_startprob, log_transmat, log_endprob, offsets,
+            chunks):
     """Most probable state path ``(T,)`` and its log-probability per sequence (log space).
 
     Ties go to the lowest state index. Back-pointers are int32, one per cell.
@@ -245,8 +265,8 @@ def viterbi(log_table, state_group, log_startprob, log_transmat, offsets, chunks
             best = -np.inf
             arg = 0
             for j in range(n_states):
-                if delta[j] > best:
-                    best = delta[j]
+                if delta[j] + log_endprob[j] > best:
+                    best = delta[j] + log_endprob[j]
                     arg = j
             best_logprob[s] = best
             path[stop - 1] = arg
