@@ -3,16 +3,35 @@
 from . import alignment
 from .alphabets import DNA, PROTEIN, Alphabet
 from .em import ConvergenceMonitor, EMDecreaseError
-from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission
+from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission, GMMEmission
 from .emissions.pair import MatchEmission
-from .estimators import CategoricalHMM, GaussianHMM
+from .estimators import GMMHMM, CategoricalHMM, GaussianHMM
 from .hmm import HMM
 from .pairhmm import PairHMM, PairState
 from .tying import SoftTie, Topology, TransitionGroup
 
 __version__ = "0.1.0"
 
-__all__ = ["DNA", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission", "CategoricalHMM",
-           "ConvergenceMonitor", "EMDecreaseError", "EmissionGroup", "GaussianEmission",
-           "GaussianHMM", "MatchEmission", "PairHMM", "PairState", "SoftTie", "Topology",
-           "TransitionGroup", "__version__", "alignment"]
+__all__ = [
+           "DNA",
+           "GMMHMM",
+           "HMM",
+           "PROTEIN",
+           "Alphabet",
+           "CategoricalEmission",
+           "CategoricalHMM",
+           "ConvergenceMonitor",
+           "EMDecreaseError",
+           "EmissionGroup",
+           "GMMEmission",
+           "GaussianEmission",
+           "GaussianHMM",
+           "MatchEmission",
+           "PairHMM",
+           "PairState",
+           "SoftTie",
+           "Topology",
+           "TransitionGroup",
+           "__version__",
+           "alignment",
+]

@@ -1,4 +1,4 @@
-"""hmmlearn-style estimators with tying: ``CategoricalHMM`` and ``GaussianHMM``.
+"""hmmlearn-style estimators with tying: ``CategoricalHMM``, ``GaussianHMM``, ``GMMHMM``.
 
 Parameters live in hmmlearn's array attributes (``startprob_``, ``transmat_``,
 ``emissionprob_`` / ``means_``, ``covars_``); tied states hold equal rows. Each call
@@ -13,9 +13,9 @@ builds the tied groups from the arrays, runs the general machinery of
 - ``tie_strength``: ``inf`` (hard tying, default) or a finite λ ≥ 0 for soft tying:
   tied states keep their own parameters, pulled toward the group's pooled estimate.
 - ``params`` / ``init_params``: hmmlearn's letters (``s`` start, ``t`` transitions,
-  ``e`` categorical emissions, ``m`` means, ``c`` covariances). A letter missing from
-  ``init_params`` keeps an attribute set before ``fit``; one missing from ``params``
-  keeps it fixed during EM.
+  ``e`` categorical emissions, ``m`` means, ``c`` covariances, ``w`` mixture
+  weights). A letter missing from ``init_params`` keeps an attribute set before
+  ``fit``; one missing from ``params`` keeps it fixed during EM.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission
+from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission, GMMEmission
 from .emissions.gaussian import COVARIANCE_TYPES
 from .hmm import HMM
 from .tying import Label, SoftTie, Topology, TransitionGroup
@@ -289,6 +289,52 @@ class GaussianHMM(_ArrayHMM):
         if all(group.covar is not None for group in groups):
             arrays["_covars_"] = np.stack([group.covar for group in groups])
         return arrays
+
+
+class GMMHMM(_ArrayHMM):
+    """Tied HMM with Gaussian-mixture emissions (hmmlearn's ``GMMHMM`` arrays).
+
+    ``weights_`` is ``(N, n_mix)``, ``means_`` ``(N, n_mix, D)`` and ``covars_``
+    ``(N, n_mix, D)`` (diag) or ``(N, n_mix, D, D)`` (full). The M-step is maximum
+    likelihood with a ``min_covar`` floor, covariances centred at the new means
+    (hmmlearn centres them at the previous means; its priors are not supported).
+    """
+
+    _emission_attributes = (("w", "weights_"), ("m", "means_"), ("c", "covars_"))
+
+    def __init__(self, n_components: int = 1, n_mix: int = 1, covariance_type: str = "diag",
+                 min_covar: float = 1e-3, *, emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, params: str = "stmcw",
+                 init_params: str = "stmcw") -> None:
+        super().__init__(n_components, emission_groups=emission_groups,
+                         transition_groups=transition_groups, tie_strength=tie_strength,
+                         algorithm=algorithm, random_state=random_state, n_iter=n_iter,
+                         tol=tol, verbose=verbose, params=params, init_params=init_params)
+        self.n_mix = n_mix
+        self.covariance_type = covariance_type
+        self.min_covar = min_covar
+
+    def _set_n_features(self, X: np.ndarray) -> None:
+        X = np.asarray(X)
+        self.n_features = X.shape[1] if X.ndim == 2 else 1
+
+    def _make_emission(self, states: np.ndarray) -> GMMEmission:
+        def pick(m):
+            return m[states[0]]
+        return GMMEmission(self._attribute("weights_", pick), self._attribute("means_", pick),
+                           self._attribute("covars_", pick), n_mix=self.n_mix,
+                           n_features=getattr(self, "n_features", None),
+                           covariance=self.covariance_type, min_covar=self.min_covar)
+
+    def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
+        groups = [topology.emission_groups[g] for g in topology.state_group]
+        return {name: np.stack([getattr(group, field) for group in groups])
+                for name, field in (("weights_", "weights"), ("means_", "means"),
+                                    ("covars_", "covars"))
+                if all(getattr(group, field) is not None for group in groups)}
 
 
 def _check_labels(labels, n_states: int, what: str) -> np.ndarray:

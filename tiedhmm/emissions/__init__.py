@@ -3,6 +3,7 @@
 from .base import EmissionGroup, emission_statistics, initialize_groups, log_likelihood_table
 from .categorical import CategoricalEmission
 from .gaussian import GaussianEmission
+from .gmm import GMMEmission
 
-__all__ = ["CategoricalEmission", "EmissionGroup", "GaussianEmission", "emission_statistics",
-           "initialize_groups", "log_likelihood_table"]
+__all__ = ["CategoricalEmission", "EmissionGroup", "GMMEmission", "GaussianEmission",
+           "emission_statistics", "initialize_groups", "log_likelihood_table"]

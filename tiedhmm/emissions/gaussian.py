@@ -51,23 +51,7 @@ class GaussianEmission(EmissionGroup):
         self._check_parameters()
 
     def _check_parameters(self) -> None:
-        D = self.n_features
-        if self.mean is not None and (self.mean.shape != (D,)
-                                      or not np.all(np.isfinite(self.mean))):
-            raise ValueError(f"{self!r}: mean must be {D} finite numbers, got {self.mean}")
-        if self.covar is None:
-            return
-        shape = (D,) if self.covariance == "diag" else (D, D)
-        if self.covar.shape != shape:
-            raise ValueError(f"{self!r}: {self.covariance} covar must have shape {shape}, "
-                             f"got {self.covar.shape}")
-        if self.covariance == "diag":
-            positive = np.all(self.covar > 0)
-        else:
-            positive = (np.allclose(self.covar, self.covar.T)
-                        and np.all(np.linalg.eigvalsh(self.covar) > 0))
-        if not positive or not np.all(np.isfinite(self.covar)):
-            raise ValueError(f"{self!r}: covar must be positive definite, got {self.covar}")
+        check_gaussian(self, self.mean, self.covar, self.covariance, self.n_features)
 
     def observation_kind(self) -> tuple:
         return ("continuous", self.n_features)
@@ -76,16 +60,7 @@ class GaussianEmission(EmissionGroup):
         return (*super().batch_key(), self.covariance)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1 and self.n_features == 1:
-            X = X[:, None]
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise ValueError(f"observations must have shape (n_samples, {self.n_features}), "
-                             f"got {X.shape}")
-        bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
-        if bad.size:
-            raise ValueError(f"observation {int(bad[0])} holds NaN or inf: {X[bad[0]]}")
-        return X
+        return prepare_features(X, self.n_features)
 
     def is_initialized(self) -> bool:
         return self.mean is not None and self.covar is not None
@@ -110,25 +85,14 @@ class GaussianEmission(EmissionGroup):
     @classmethod
     def log_likelihood_table(cls, groups: Sequence[GaussianEmission],
                              X: np.ndarray) -> np.ndarray:
-        D = X.shape[1]
-        means = np.stack([group.mean for group in groups])
-        if groups[0].covariance == "diag":
-            return gaussian_diag_log_table(X, means, np.stack([group.covar for group in groups]))
-        table = np.empty((X.shape[0], len(groups)))
-        for k, group in enumerate(groups):
-            cholesky = np.linalg.cholesky(group.covar)
-            z = solve_triangular(cholesky, (X - means[k]).T, lower=True)
-            log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))
-            table[:, k] = -0.5 * (D * _LOG_2PI + log_det + np.sum(z ** 2, axis=0))
-        return table
+        return component_log_table(X, np.stack([group.mean for group in groups]),
+                                   np.stack([group.covar for group in groups]),
+                                   groups[0].covariance)
 
     @classmethod
     def statistics(cls, groups: Sequence[GaussianEmission], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
-        totals, sums, squares = weighted_moments(X, np.ascontiguousarray(weights),
-                                                 n_blocks(X.shape[0]))
-        if groups[0].covariance == "full":
-            squares = np.stack([(X * weights[:, [k]]).T @ X for k in range(len(groups))])
+        totals, sums, squares = component_moments(X, weights, groups[0].covariance)
         return [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
                 for k in range(len(groups))]
 
@@ -139,16 +103,7 @@ class GaussianEmission(EmissionGroup):
         if "m" in params:
             self.mean = stats["sum"] / weight
         if "c" in params:
-            mean, total = self.mean, stats["sum"]
-            if self.covariance == "diag":
-                var = (stats["squares"] - 2 * mean * total + mean ** 2 * weight) / weight
-                self.covar = np.maximum(var, self.min_covar)
-            else:
-                cross = np.outer(total, mean)
-                cov = (stats["squares"] - cross - cross.T
-                       + weight * np.outer(mean, mean)) / weight
-                values, vectors = np.linalg.eigh(0.5 * (cov + cov.T))
-                self.covar = (vectors * np.maximum(values, self.min_covar)) @ vectors.T
+            self.covar = fit_covariance(stats, self.mean, self.covariance, self.min_covar)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         if self.covariance == "diag":
@@ -168,3 +123,77 @@ def _consistent(group: GaussianEmission, n_features: int | None, found: int,
     if n_features is not None and int(n_features) != found:
         raise ValueError(f"{group!r}: {what} has {found} features but n_features={n_features}")
     return found
+
+
+def prepare_features(X: np.ndarray, n_features: int) -> np.ndarray:
+    """``(T, n_features)`` float observations; a clear error for bad shapes, NaN or inf."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1 and n_features == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ValueError(f"observations must have shape (n_samples, {n_features}), "
+                         f"got {X.shape}")
+    bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
+    if bad.size:
+        raise ValueError(f"observation {int(bad[0])} holds NaN or inf: {X[bad[0]]}")
+    return X
+
+
+def check_gaussian(owner: EmissionGroup, mean: np.ndarray | None, covar: np.ndarray | None,
+                   covariance: str, n_features: int) -> None:
+    """Raise ValueError, naming ``owner``, unless the set parameters are a valid Gaussian."""
+    D = n_features
+    if mean is not None and (mean.shape != (D,) or not np.all(np.isfinite(mean))):
+        raise ValueError(f"{owner!r}: mean must be {D} finite numbers, got {mean}")
+    if covar is None:
+        return
+    shape = (D,) if covariance == "diag" else (D, D)
+    if covar.shape != shape:
+        raise ValueError(f"{owner!r}: {covariance} covar must have shape {shape}, "
+                         f"got {covar.shape}")
+    if covariance == "diag":
+        positive = np.all(covar > 0)
+    else:
+        positive = np.allclose(covar, covar.T) and np.all(np.linalg.eigvalsh(covar) > 0)
+    if not positive or not np.all(np.isfinite(covar)):
+        raise ValueError(f"{owner!r}: covar must be positive definite, got {covar}")
+
+
+def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
+                        covariance: str) -> np.ndarray:
+    """``(T, K)`` log N(x_t; mean_k, covar_k) of ``K`` components of one covariance type."""
+    if covariance == "diag":
+        return gaussian_diag_log_table(X, means, covars)
+    D = X.shape[1]
+    table = np.empty((X.shape[0], means.shape[0]))
+    for k in range(means.shape[0]):
+        cholesky = np.linalg.cholesky(covars[k])
+        z = solve_triangular(cholesky, (X - means[k]).T, lower=True)
+        log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))
+        table[:, k] = -0.5 * (D * _LOG_2PI + log_det + np.sum(z ** 2, axis=0))
+    return table
+
+
+def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted totals ``(K,)``, sums ``(K, D)`` and squares (``(K, D)`` elementwise for
+    diag, ``(K, D, D)`` outer products for full) of ``K`` weight columns."""
+    weights = np.ascontiguousarray(weights)
+    totals, sums, squares = weighted_moments(X, weights, n_blocks(X.shape[0]))
+    if covariance == "full":
+        squares = np.stack([(X * weights[:, [k]]).T @ X for k in range(weights.shape[1])])
+    return totals, sums, squares
+
+
+def fit_covariance(stats: Stats, mean: np.ndarray, covariance: str,
+                   min_covar: float) -> np.ndarray:
+    """Covariance about ``mean`` from ``weight``/``sum``/``squares`` statistics, with
+    variances (diag) or eigenvalues (full) floored at ``min_covar``."""
+    weight, total, squares = stats["weight"], stats["sum"], stats["squares"]
+    if covariance == "diag":
+        var = (squares - 2 * mean * total + mean ** 2 * weight) / weight
+        return np.maximum(var, min_covar)
+    cross = np.outer(total, mean)
+    cov = (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight
+    values, vectors = np.linalg.eigh(0.5 * (cov + cov.T))
+    return (vectors * np.maximum(values, min_covar)) @ vectors.T

@@ -1,0 +1,101 @@
+"""Gaussian-mixture emissions: untied EM equals hmmlearn's GMMHMM; ties hold."""
+
+import numpy as np
+import pytest
+from hmmlearn import hmm as hmmlearn_hmm
+from scipy.stats import multivariate_normal
+
+import tiedhmm as th
+from tests.naive import random_hmm
+
+N_ITER = 5
+
+
+def _mixture_data(rng, n_states=3, n_mix=2, n_features=2, lengths=(80, 60, 100)):
+    truth = hmmlearn_hmm.GMMHMM(n_states, n_mix=n_mix, covariance_type="diag")
+    truth.startprob_, truth.transmat_, _ = random_hmm(rng, n_states, 2)
+    truth.weights_ = rng.dirichlet(np.ones(n_mix) * 3, size=n_states)
+    truth.means_ = rng.normal(scale=3.0, size=(n_states, n_mix, n_features))
+    truth.covars_ = rng.uniform(0.3, 1.5, size=(n_states, n_mix, n_features))
+    return np.concatenate([truth.sample(n, random_state=rng)[0] for n in lengths]), list(lengths)
+
+
+def _start(rng, covariance_type, n_states=3, n_mix=2, n_features=2):
+    startprob, transmat, _ = random_hmm(rng, n_states, 2)
+    weights = rng.dirichlet(np.ones(n_mix) * 3, size=n_states)
+    means = rng.normal(scale=3.0, size=(n_states, n_mix, n_features))
+    if covariance_type == "diag":
+        covars = rng.uniform(0.5, 2.0, size=(n_states, n_mix, n_features))
+    else:
+        one = np.eye(n_features) + 0.3 * np.ones((n_features, n_features))
+        covars = np.broadcast_to(one, (n_states, n_mix, n_features, n_features)).copy()
+    return dict(startprob_=startprob, transmat_=transmat, weights_=weights, means_=means,
+                covars_=covars)
+
+
+def _set(model, params):
+    for name, value in params.items():
+        setattr(model, name, value.copy())
+    return model
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+@pytest.mark.parametrize("letters", ["stwm", "stwc"])
+def test_untied_gmm_em_equals_hmmlearn(covariance_type, letters):
+    """hmmlearn's diag defaults are maximum likelihood; for full, its inverse-Wishart
+    weight -(D + 2) makes the update maximum likelihood too. One difference remains:
+    hmmlearn centres the covariance update at the *previous* means, ours (the exact
+    M-step) at the new ones, so means and covariances are compared in separate runs,
+    each with the other held fixed. Both are float64 with the same formulas up to
+    summation order: 1e-6 absolute after 5 iterations."""
+    rng = np.random.RandomState(4)
+    X, lengths = _mixture_data(rng)
+    params = _start(rng, covariance_type)
+    kwargs = dict(n_mix=2, covariance_type=covariance_type, n_iter=N_ITER, tol=-np.inf,
+                  init_params="", params=letters)
+    prior = {} if covariance_type == "diag" else {"covars_weight": -(2 + 2.0)}
+    ours = _set(th.GMMHMM(3, **kwargs), params).fit(X, lengths)
+    theirs = _set(hmmlearn_hmm.GMMHMM(3, **kwargs, **prior), params).fit(X, lengths)
+    for name in params:
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), atol=1e-6,
+                                   err_msg=name)
+    np.testing.assert_allclose(ours.monitor_.history, theirs.monitor_.history, rtol=1e-9)
+    np.testing.assert_allclose(ours.score(X, lengths), theirs.score(X, lengths), rtol=1e-9)
+
+
+def test_gmm_log_likelihood_equals_scipy_mixture_density():
+    rng = np.random.RandomState(0)
+    weights = np.array([0.2, 0.5, 0.3])
+    means = rng.normal(size=(3, 2))
+    covars = np.stack([np.array([[1.0, 0.3], [0.3, 0.5]]) * (k + 1) for k in range(3)])
+    group = th.GMMEmission(weights, means, covars, covariance="full")
+    X = rng.normal(size=(20, 2))
+    expected = np.log(sum(w * multivariate_normal(m, c).pdf(X)
+                          for w, m, c in zip(weights, means, covars)))
+    np.testing.assert_allclose(th.GMMEmission.log_likelihood_table([group], X)[:, 0],
+                               expected, rtol=1e-12)
+
+
+def test_tied_gmm_states_stay_identical_and_differ_from_untied():
+    rng = np.random.RandomState(2)
+    X, lengths = _mixture_data(rng, n_states=4)
+    kwargs = dict(n_mix=2, n_iter=8, random_state=0, tol=-np.inf)
+    tied = th.GMMHMM(4, emission_groups=[0, 1, 1, 2], **kwargs).fit(X, lengths)
+    for name in ("weights_", "means_", "covars_"):
+        value = getattr(tied, name)
+        np.testing.assert_array_equal(value[1], value[2])
+    untied = th.GMMHMM(4, **kwargs).fit(X, lengths)
+    assert not np.allclose(untied.means_[1], untied.means_[2])
+    assert np.all(np.diff(tied.monitor_.history) >= -1e-9 * abs(tied.monitor_.history[-1]))
+
+
+def test_gmm_sampling_recovers_weights_and_bad_parameters_are_named():
+    group = th.GMMEmission([0.25, 0.75], [[0.0], [10.0]], [[1.0], [1.0]])
+    draws = group.sample(np.random.RandomState(0), 20000)
+    assert abs(np.mean(draws > 5.0) - 0.75) < 0.02
+    with pytest.raises(ValueError, match="weights must be 2 non-negative numbers"):
+        th.GMMEmission([0.5, 0.6], [[0.0], [1.0]], [[1.0], [1.0]])
+    with pytest.raises(ValueError, match="covar must be positive definite"):
+        th.GMMEmission([0.5, 0.5], [[0.0], [1.0]], [[1.0], [-1.0]])
+    with pytest.raises(ValueError, match="gives n_mix=3 but n_mix=2"):
+        th.GMMEmission([0.2, 0.3, 0.5], n_mix=2, n_features=1)

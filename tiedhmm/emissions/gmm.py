@@ -1,0 +1,185 @@
+"""Gaussian mixture emissions: ``n_mix`` weighted Gaussian components per group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.cluster.vq import kmeans2
+from scipy.special import logsumexp
+
+from .base import EmissionGroup, Stats
+from .gaussian import (
+    COVARIANCE_TYPES,
+    check_gaussian,
+    component_log_table,
+    component_moments,
+    fit_covariance,
+    prepare_features,
+)
+
+
+class GMMEmission(EmissionGroup):
+    """A mixture ``sum_k w_k N(mean_k, covar_k)`` shared by its states.
+
+    ``weights`` is ``(n_mix,)``, ``means`` ``(n_mix, D)``, ``covars`` ``(n_mix, D)``
+    (diag) or ``(n_mix, D, D)`` (full). Unset parameters (None) are initialised in
+    ``fit``: the data are split by k-means into one cluster per unset group and each
+    cluster by k-means into ``n_mix`` centres; covariances start at the data's
+    covariance plus ``min_covar``; weights uniform. The M-step is maximum likelihood
+    with variances (diag) or eigenvalues (full) floored at ``min_covar``.
+    """
+
+    param_letters = "wmc"
+
+    def __init__(self, weights: np.ndarray | None = None, means: np.ndarray | None = None,
+                 covars: np.ndarray | None = None, *, n_mix: int | None = None,
+                 n_features: int | None = None, covariance: str = "diag",
+                 min_covar: float = 1e-3, name: str | None = None,
+                 trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        if covariance not in COVARIANCE_TYPES:
+            raise ValueError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
+                             f"got {covariance!r}")
+        self.covariance = covariance
+        self.min_covar = float(min_covar)
+        self.weights = None if weights is None else np.array(weights, dtype=float)
+        self.means = None if means is None else np.array(means, dtype=float)
+        self.covars = None if covars is None else np.array(covars, dtype=float)
+        for value, what in ((self.weights, "weights"), (self.means, "means"),
+                            (self.covars, "covars")):
+            if value is not None:
+                n_mix = self._consistent(n_mix, value.shape[0], "n_mix", what)
+        for value, what in ((self.means, "means"), (self.covars, "covars")):
+            if value is not None and value.ndim >= 2:
+                n_features = self._consistent(n_features, value.shape[-1], "n_features", what)
+        if n_mix is None or int(n_mix) < 1:
+            raise ValueError(f"{self!r}: give weights, means, covars or a positive n_mix")
+        if n_features is None or int(n_features) < 1:
+            raise ValueError(f"{self!r}: give means, covars or a positive n_features")
+        self.n_mix, self.n_features = int(n_mix), int(n_features)
+        self._check_parameters()
+
+    def _consistent(self, expected: int | None, found: int, what: str, source: str) -> int:
+        if expected is not None and int(expected) != found:
+            raise ValueError(f"{self!r}: {source} gives {what}={found} but {what}={expected}")
+        return found
+
+    def _check_parameters(self) -> None:
+        w = self.weights
+        if w is not None and (w.shape != (self.n_mix,) or np.any(w < 0)
+                              or abs(w.sum() - 1.0) > 1e-8):
+            raise ValueError(f"{self!r}: weights must be {self.n_mix} non-negative numbers "
+                             f"summing to 1, got {w}")
+        for k in range(self.n_mix):
+            check_gaussian(self, None if self.means is None else self.means[k],
+                           None if self.covars is None else self.covars[k],
+                           self.covariance, self.n_features)
+
+    def observation_kind(self) -> tuple:
+        return ("continuous", self.n_features)
+
+    def batch_key(self) -> tuple:
+        return (*super().batch_key(), self.covariance, self.n_mix)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        return prepare_features(X, self.n_features)
+
+    def is_initialized(self) -> bool:
+        return not any(value is None for value in (self.weights, self.means, self.covars))
+
+    @classmethod
+    def initialize(cls, groups: Sequence[GMMEmission], X: np.ndarray,
+                   rng: np.random.RandomState) -> None:
+        need_means = [group for group in groups if group.means is None]
+        if need_means:
+            n_mix = need_means[0].n_mix
+            if X.shape[0] < len(need_means) * n_mix:
+                raise ValueError(f"k-means initialisation needs at least "
+                                 f"{len(need_means) * n_mix} observations, got {X.shape[0]}")
+            _, labels = kmeans2(X, len(need_means), minit="++", seed=rng)
+            for index, group in enumerate(need_means):
+                cluster = X[labels == index]
+                if cluster.shape[0] < n_mix:
+                    cluster = X
+                group.means, _ = kmeans2(cluster, n_mix, minit="++", seed=rng)
+        covariance = np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.eye(X.shape[1])
+        for group in groups:
+            if group.weights is None:
+                group.weights = np.full(group.n_mix, 1.0 / group.n_mix)
+            if group.covars is None:
+                full = covariance + group.min_covar * np.eye(group.n_features)
+                one = np.diag(full).copy() if group.covariance == "diag" else full
+                group.covars = np.stack([one] * group.n_mix)
+
+    @classmethod
+    def _weighted_components(cls, groups: Sequence[GMMEmission], X: np.ndarray) -> np.ndarray:
+        """``(T, G, n_mix)`` log of ``w_k N(x_t; mean_k, covar_k)`` for every group."""
+        means = np.concatenate([group.means for group in groups])
+        covars = np.concatenate([group.covars for group in groups])
+        table = component_log_table(X, means, covars, groups[0].covariance)
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(np.concatenate([group.weights for group in groups]))
+        return (table + log_weights).reshape(X.shape[0], len(groups), groups[0].n_mix)
+
+    @classmethod
+    def log_likelihood_table(cls, groups: Sequence[GMMEmission], X: np.ndarray) -> np.ndarray:
+        return logsumexp(cls._weighted_components(groups, X), axis=2)
+
+    @classmethod
+    def statistics(cls, groups: Sequence[GMMEmission], X: np.ndarray,
+                   weights: np.ndarray) -> list[Stats]:
+        """Moments of each component, weighted by group occupancy times the component's
+        posterior given the group."""
+        components = cls._weighted_components(groups, X)
+        with np.errstate(invalid="ignore"):
+            responsibility = np.exp(components - logsumexp(components, axis=2, keepdims=True))
+        responsibility = np.nan_to_num(responsibility) * weights[:, :, None]
+        n_mix = groups[0].n_mix
+        totals, sums, squares = component_moments(
+            X, responsibility.reshape(X.shape[0], -1), groups[0].covariance)
+        return [{"weight": np.array(totals[g * n_mix:(g + 1) * n_mix].sum()),
+                 "mix": totals[g * n_mix:(g + 1) * n_mix],
+                 "sum": sums[g * n_mix:(g + 1) * n_mix],
+                 "squares": squares[g * n_mix:(g + 1) * n_mix]} for g in range(len(groups))]
+
+    def m_step(self, stats: Stats, params: str) -> None:
+        weight = float(stats["weight"])
+        if weight <= 0:
+            return
+        mix = stats["mix"]
+        if "w" in params:
+            self.weights = mix / weight
+        used = mix > 0
+        if "m" in params:
+            self.means = self.means.copy()
+            self.means[used] = stats["sum"][used] / mix[used, None]
+        if "c" in params:
+            covars = self.covars.copy()
+            for k in np.flatnonzero(used):
+                component = {"weight": mix[k], "sum": stats["sum"][k],
+                             "squares": stats["squares"][k]}
+                covars[k] = fit_covariance(component, self.means[k], self.covariance,
+                                           self.min_covar)
+            self.covars = covars
+
+    def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
+        chosen = rng.choice(self.n_mix, size=n, p=self.weights)
+        out = np.empty((n, self.n_features))
+        for k in range(self.n_mix):
+            rows = chosen == k
+            if self.covariance == "diag":
+                out[rows] = self.means[k] + np.sqrt(self.covars[k]) * rng.standard_normal(
+                    (int(rows.sum()), self.n_features))
+            else:
+                out[rows] = rng.multivariate_normal(self.means[k], self.covars[k],
+                                                    size=int(rows.sum()))
+        return out
+
+    def copy(self) -> GMMEmission:
+        def copied(value):
+            return None if value is None else value.copy()
+        return GMMEmission(copied(self.weights), copied(self.means), copied(self.covars),
+                           n_mix=self.n_mix, n_features=self.n_features,
+                           covariance=self.covariance, min_covar=self.min_covar,
+                           name=self.name, trainable=self.trainable)
