@@ -252,7 +252,7 @@ def test_save_and_load_keep_ties_and_numbers(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ('{"format": "tiedhmm.PairHMM", "version": 1, "groups": [', "not valid JSON"),
-    ('{"format": "something else"}', "not a tiedhmm pair-HMM file"),
+    ('{"format": "something else"}', "not a tiedhmm.PairHMM file"),
     ('{"format": "tiedhmm.PairHMM", "version": 99}', "version 99 is not supported"),
     ('{"format": "tiedhmm.PairHMM", "version": 1, "groups": []}', "malformed model file"),
 ])

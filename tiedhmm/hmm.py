@@ -9,12 +9,13 @@ groups from array attributes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from . import em, inference
 from ._validation import check_random_state
-from .emissions import EmissionGroup, initialize_groups
+from .emissions import EmissionGroup
 from .tying import Label, SoftTie, Topology
 
 DECODE_ALGORITHMS = ("viterbi", "map")
@@ -31,14 +32,18 @@ class HMM:
     The structure is validated here: every row must sum to 1 and every group must be
     used with the same outcome multiplicities in all its rows. ``fit`` updates the
     groups in place, so any other model holding one of them sees the change.
+    ``init`` sets unset emission parameters in ``fit``: ``"kmeans"`` over all frames
+    (hmmlearn's way) or ``"segments"`` (a flat start for left-to-right models).
     """
+
+    init = "kmeans"
 
     def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
                  transitions: Mapping[tuple[int, int], Label],
                  end: Mapping[int, Label] | None = None, *,
                  soft_ties: Sequence[SoftTie] = (), algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
-                 tol: float = 1e-2, verbose: bool = False) -> None:
+                 tol: float = 1e-2, verbose: bool = False, init: str = "kmeans") -> None:
         self.emissions = list(emissions)
         self.start = dict(start)
         self.transitions = dict(transitions)
@@ -49,6 +54,7 @@ class HMM:
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
+        self.init = init
         self.topology = Topology(self.emissions, self.start, self.transitions, self.end)
         em.check_soft_ties(self.soft_ties)
 
@@ -66,18 +72,34 @@ class HMM:
     def _store(self, topology: Topology) -> None:
         """Copy fitted group parameters to array attributes (general models have none)."""
 
+    def _initialize(self, topology: Topology, batch: inference.Batch,
+                    rng: np.random.RandomState) -> None:
+        """Set unset emission parameters from data (``init``: kmeans or segments)."""
+        inference.initialize(topology, batch, rng, self.init)
+
     # -- fitting ------------------------------------------------------------------------
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> HMM:
         """Estimate the trainable groups by EM (Baum-Welch) with pooled tied statistics."""
         topology = self._topology()
         batch = inference.Batch.from_data(topology, X, lengths)
-        rng = check_random_state(self.random_state)
-        initialize_groups(topology.emission_groups, batch.X, rng)
+        self._initialize(topology, batch, check_random_state(self.random_state))
         self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
         em.fit([inference.statistics_source(topology, batch)], self.monitor_,
                soft_ties=self._soft_ties(topology), emission_params=self._emission_params())
         self._store(topology)
         return self
+
+    # -- files ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write the model as JSON (its own copy of its groups; see :mod:`tiedhmm.io`)."""
+        from .io import save_hmm
+        save_hmm(self, path)
+
+    @staticmethod
+    def load(path: str | Path) -> HMM:
+        """Read a model written by :meth:`save`."""
+        from .io import load_hmm
+        return load_hmm(path)
 
     # -- inference ----------------------------------------------------------------------
     def _ready(self, X, lengths) -> tuple[Topology, inference.Batch]:

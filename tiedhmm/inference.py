@@ -14,7 +14,7 @@ import numpy as np
 
 from ._kernels import hmm as kernels
 from ._validation import lengths_to_offsets
-from .emissions import emission_statistics, log_likelihood_table
+from .emissions import emission_statistics, initialize_groups, log_likelihood_table
 from .emissions.base import EmissionGroup, Stats, emission_probabilities
 from .tying import Group, Topology
 
@@ -48,6 +48,33 @@ class Batch:
     def chunks(self) -> np.ndarray:
         return kernels.sequence_chunks(self.offsets,
                                        CHUNKS_PER_THREAD * numba.get_num_threads())
+
+
+INITIALIZATIONS = ("kmeans", "segments")
+
+
+def initialize(topology: Topology, batch: Batch, rng: np.random.RandomState,
+               method: str) -> None:
+    """Set unset emission parameters from the data.
+
+    ``"kmeans"`` (hmmlearn's way) clusters all frames; ``"segments"`` (a flat start,
+    for left-to-right models) cuts every sequence into equal runs, one per state in
+    state order, and initialises each group from the frames of its states' runs.
+    """
+    if method not in INITIALIZATIONS:
+        raise ValueError(f"init must be one of {INITIALIZATIONS}, got {method!r}")
+    if method == "kmeans":
+        initialize_groups(topology.emission_groups, batch.X, rng)
+        return
+    rows: list[list[np.ndarray]] = [[] for _ in topology.emission_groups]
+    for start, stop in zip(batch.offsets[:-1], batch.offsets[1:]):
+        cuts = np.linspace(start, stop, topology.n_states + 1).round().astype(np.int64)
+        for state in range(topology.n_states):
+            rows[topology.state_group[state]].append(np.arange(cuts[state], cuts[state + 1]))
+    for group, parts in zip(topology.emission_groups, rows):
+        frames = batch.X[np.concatenate(parts)]
+        if not group.is_initialized():
+            initialize_groups([group], frames if frames.shape[0] else batch.X, rng)
 
 
 def _probabilities(topology: Topology, batch: Batch):

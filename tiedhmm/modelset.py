@@ -1,0 +1,108 @@
+"""Several HMMs fitted together and used as a classifier (one model per word or class).
+
+Models may hold the same group objects (a silence model shared by every word, one
+transition group for all words). ``ModelSet.fit`` runs one EM over all models, each
+on its own labelled sequences, and pools the statistics of every shared group across
+models. Fitting one model alone with ``HMM.fit`` also updates its shared groups, and
+every other model holding them sees the change: that is what sharing means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import em, inference
+from ._validation import check_random_state, lengths_to_offsets
+from .hmm import HMM
+
+
+class ModelSet:
+    """Named HMMs, fitted jointly on labelled sequences and classifying by best score."""
+
+    def __init__(self, models: Mapping[str, HMM], *, n_iter: int = 10, tol: float = 1e-2,
+                 verbose: bool = False,
+                 random_state: int | np.random.RandomState | None = None) -> None:
+        if not models:
+            raise ValueError("a ModelSet needs at least one model")
+        for name, model in models.items():
+            if not isinstance(model, HMM):
+                raise TypeError(f"model {name!r} is not a tiedhmm HMM (got {model!r})")
+        self.models = dict(models)
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.models)
+
+    def _split(self, X: np.ndarray, lengths: Sequence[int] | None,
+               labels: Sequence) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each model's rows of ``X`` and lengths, from one label per sequence."""
+        X = np.asarray(X)
+        offsets = lengths_to_offsets(X.shape[0], lengths)
+        labels = np.asarray(labels)
+        if labels.shape != (offsets.shape[0] - 1,):
+            raise ValueError(f"labels must have one entry per sequence "
+                             f"({offsets.shape[0] - 1}), got shape {labels.shape}")
+        unknown = sorted(set(labels.tolist()) - set(self.models))
+        if unknown:
+            raise ValueError(f"labels {unknown} name no model; models: {self.names}")
+        parts = {}
+        for name in self.models:
+            chosen = np.flatnonzero(labels == name)
+            if chosen.size:
+                rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in chosen])
+                parts[name] = (X[rows], np.diff(offsets)[chosen])
+        return parts
+
+    def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence
+            ) -> ModelSet:
+        """Joint EM: every model on the sequences labelled with its name, shared groups
+        pooled across models. Models without data keep their parameters."""
+        rng = check_random_state(self.random_state)
+        sources, ties, fitted = [], {}, []
+        for name, (rows, model_lengths) in self._split(X, lengths, labels).items():
+            model = self.models[name]
+            topology = model._topology()
+            batch = inference.Batch.from_data(topology, rows, model_lengths)
+            model._initialize(topology, batch, rng)
+            sources.append(inference.statistics_source(topology, batch))
+            fitted.append((model, topology))
+            ties.update({id(tie): tie for tie in model._soft_ties(topology)})
+        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        em.fit(sources, self.monitor_, soft_ties=list(ties.values()))
+        for model, topology in fitted:
+            model._store(topology)
+        return self
+
+    def save(self, path: str | Path) -> None:
+        """Write all models to one JSON file; each shared group is written once."""
+        from .io import save_model_set
+        save_model_set(self, path)
+
+    @staticmethod
+    def load(path: str | Path) -> ModelSet:
+        """Read a set written by :meth:`save`; models that shared a group share it again."""
+        from .io import load_model_set
+        return load_model_set(path)
+
+    def score_matrix(self, X: np.ndarray, lengths: Sequence[int] | None = None
+                     ) -> np.ndarray:
+        """``(n_sequences, n_models)`` log-likelihood of every sequence under every model
+        (each model's forward runs in parallel over sequences)."""
+        columns = []
+        for model in self.models.values():
+            topology, batch = model._ready(X, lengths)
+            columns.append(inference.sequence_logliks(topology, batch))
+        return np.stack(columns, axis=1)
+
+    def classify(self, X: np.ndarray, lengths: Sequence[int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """The best model's name per sequence and the score matrix it was chosen from."""
+        scores = self.score_matrix(X, lengths)
+        return np.array(self.names)[np.argmax(scores, axis=1)], scores

@@ -1,0 +1,121 @@
+"""Topology helpers for speech-style models: left-to-right chains and concatenation.
+
+``left_right`` builds one chain of states with self-loops (``stay``), steps (``next``)
+and optional skips (``skip``), entered at its first state and, with ``exit=True``,
+left through a non-emitting exit after its last state(s). The ``stay``/``next``/``skip``
+outcomes are relative, so one transition group can be shared by every state of the
+chain (``transitions="tied"``) or by several models (pass the group object).
+
+``concatenate`` joins models end to start (e.g. ``silence + word + silence``): every
+exit edge of one model is linked to every entry edge of the next, and states keep
+their groups, so a model used twice shares its groups by identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .emissions import EmissionGroup
+from .hmm import HMM
+from .tying import Label, TransitionGroup
+
+TRANSITION_CHOICES = ("tied", "untied")
+
+
+def left_right(emissions: Sequence[EmissionGroup], *, skip: bool = False,
+               transitions: str | TransitionGroup = "tied", exit: bool = True,
+               name: str | None = None, **settings) -> HMM:
+    """A left-to-right HMM over ``emissions`` (one state per entry, groups may repeat).
+
+    ``transitions``: ``"tied"`` (one relative group for every state whose outcomes all
+    have a destination), ``"untied"`` (one group per state), or a ``TransitionGroup``
+    with outcomes ``("stay", "next")`` (or with ``"skip"``) to share across models.
+    States near the end that lack a destination for some outcome get their own group
+    over the outcomes they have (the last state without an exit stays for ever).
+    ``settings`` go to :class:`HMM` (``n_iter``, ``tol``, ...).
+    """
+    n_states = len(emissions)
+    if n_states == 0:
+        raise ValueError("left_right needs at least one emission group")
+    outcomes = ("stay", "next", "skip") if skip else ("stay", "next")
+    shared = _shared_group(transitions, outcomes, name)
+    start: dict[int | str, Label] = {0: 1.0}
+    edges: dict[tuple[int, int], Label] = {}
+    end: dict[int, Label] = {}
+    for i in range(n_states):
+        targets = {outcome: i + step for step, outcome in enumerate(outcomes)}
+        usable = [o for o, j in targets.items() if j < n_states or (exit and j == n_states)]
+        if len(usable) == 1:
+            edges[(i, i)] = 1.0
+            continue
+        group = shared if shared is not None and len(usable) == len(outcomes) else \
+            TransitionGroup(usable, name=f"{name or 'left-right'} row {i}")
+        for outcome in usable:
+            j = targets[outcome]
+            if j == n_states:
+                end[i] = (group, outcome)
+            else:
+                edges[(i, j)] = (group, outcome)
+    return HMM(emissions, start, edges, end if exit else None, **settings)
+
+
+def _shared_group(transitions: str | TransitionGroup, outcomes: tuple[str, ...],
+                  name: str | None) -> TransitionGroup | None:
+    if isinstance(transitions, TransitionGroup):
+        if transitions.outcomes != outcomes:
+            raise ValueError(f"{transitions!r} must have outcomes {outcomes} for this chain")
+        return transitions
+    if transitions not in TRANSITION_CHOICES:
+        raise ValueError(f"transitions must be one of {TRANSITION_CHOICES} or a "
+                         f"TransitionGroup, got {transitions!r}")
+    return TransitionGroup(outcomes, name=name) if transitions == "tied" else None
+
+
+def concatenate(models: Sequence[HMM], **settings) -> HMM:
+    """One HMM that runs through ``models`` in order, sharing all their groups.
+
+    Each model but the last must have exit (end) edges; the link ``i -> j`` from an
+    exit of one model to an entry of the next has the product of both labels, so one
+    of them must be fixed at 1 (a left-to-right entry or exit) unless both are fixed.
+    """
+    if not models:
+        raise ValueError("concatenate needs at least one model")
+    emissions: list[EmissionGroup] = []
+    start: dict[int | str, Label] = {}
+    edges: dict[tuple[int, int], Label] = {}
+    end: dict[int, Label] | None = None
+    exits: dict[int, Label] = {}
+    for position, model in enumerate(models):
+        offset = len(emissions)
+        emissions.extend(model.emissions)
+        if "end" in model.start:
+            raise ValueError(f"model {position} can be skipped (begin -> end edge); "
+                             f"concatenate needs every model to emit")
+        entries = {offset + j: label for j, label in model.start.items()}
+        if position == 0:
+            start = entries
+        else:
+            for i, exit_label in exits.items():
+                for j, entry_label in entries.items():
+                    edges[(i, j)] = _product(exit_label, entry_label, position)
+        edges.update({(offset + i, offset + j): label
+                      for (i, j), label in model.transitions.items()})
+        if model.end is None and position < len(models) - 1:
+            raise ValueError(f"model {position} has no exit (end) edges, so nothing can "
+                             f"follow it; build it with exit=True")
+        exits = {offset + i: label for i, label in (model.end or {}).items()}
+        end = exits if model.end is not None else None
+    ties = list({id(tie): tie for model in models for tie in model.soft_ties}.values())
+    return HMM(emissions, start, edges, end, soft_ties=ties, **settings)
+
+
+def _product(first: Label, second: Label, position: int) -> Label:
+    if not isinstance(second, tuple) and float(second) == 1.0:
+        return first
+    if not isinstance(first, tuple) and float(first) == 1.0:
+        return second
+    if not isinstance(first, tuple) and not isinstance(second, tuple):
+        return float(first) * float(second)
+    raise ValueError(f"cannot link model {position - 1} to model {position}: an exit and "
+                     f"an entry edge are both parameterised ({first!r} x {second!r}); one "
+                     f"of them must be fixed at 1")
