@@ -1,0 +1,175 @@
+"""The command line end to end: formats parse back with Biopython and equal the API;
+train then align; every bad input gives exit 1, one line on stderr and no output file."""
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from Bio import Align, SeqIO
+
+import tiedhmm as th
+from tiedhmm.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example_proteins.fa"
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "tiedhmm", *map(str, args)],
+                          capture_output=True, text=True, input=stdin, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def records():
+    return list(SeqIO.parse(EXAMPLE, "fasta"))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return th.PairHMM.load("protein")
+
+
+def _single(tmp_path, record) -> Path:
+    path = tmp_path / f"{record.id}.fa"
+    SeqIO.write([record], path, "fasta")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["fasta", "clustal"])
+def test_single_pair_formats_read_back_as_the_api_alignment(tmp_path, records, model, fmt):
+    out = tmp_path / f"out.{fmt}"
+    result = run("align", EXAMPLE, _single(tmp_path, records[1]), "--format", fmt, "-o", out)
+    assert result.returncode == 0, result.stderr
+    parsed = Align.read(out, fmt)
+    expected = model.align(records[0], records[1])
+    np.testing.assert_array_equal(parsed.coordinates, expected.coordinates)
+    assert [str(s.seq) for s in parsed.sequences] == [str(records[0].seq), str(records[1].seq)]
+
+
+@pytest.mark.parametrize("fmt", ["stockholm", "sam"])
+@pytest.mark.parametrize("method", ["viterbi", "mea"])
+def test_many_pairs_formats_parse_back_as_the_api_alignments(records, model, fmt, method):
+    result = run("align", EXAMPLE, "--format", fmt, "--method", method)
+    assert result.returncode == 0, result.stderr
+    parsed = list(Align.parse(io.StringIO(result.stdout), fmt))
+    assert len(parsed) == 3
+    for alignment, other in zip(parsed, records[1:]):
+        expected = model.align(records[0], other, method=method)
+        np.testing.assert_array_equal(alignment.coordinates, expected.coordinates)
+
+
+def test_all_vs_all_scores_gzip_and_stdin(tmp_path, records, model):
+    packed = tmp_path / "example.fa.gz"
+    packed.write_bytes(gzip.compress(EXAMPLE.read_bytes()))
+    result = run("align", packed, "--all-vs-all", "--format", "tsv")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+    assert len(rows) == 6
+    by_id = {r.id: r for r in records}
+    for x, y, score in rows:
+        assert float(score) == pytest.approx(model.align(by_id[x], by_id[y]).score, abs=1e-5)
+    piped = run("score", "-", stdin=EXAMPLE.read_text())
+    assert piped.returncode == 0, piped.stderr
+    for line, other in zip(piped.stdout.splitlines()[1:], records[1:]):
+        _, y, loglik, accuracy = line.split("\t")
+        assert y == other.id
+        assert float(loglik) == pytest.approx(model.loglik(records[0], other), abs=1e-5)
+        assert float(accuracy) == pytest.approx(model.expected_accuracy(records[0], other),
+                                                abs=1e-5)
+
+
+def test_train_then_align_with_the_trained_model(tmp_path):
+    truth = th.PairHMM.durbin("protein", delta=0.04, epsilon=0.6, tau=0.01)
+    pairs = truth.sample(300, random_state=0)
+    pairs_file = tmp_path / "pairs.fa"
+    pairs_file.write_text("".join(f">p{k}x\n{x}\n>p{k}y\n{y}\n"
+                                  for k, (x, y) in enumerate(pairs)))
+    model_file = tmp_path / "trained.json"
+    result = run("train", pairs_file, "--preset", "durbin", "--freeze", "match", "--iter",
+                 "40", "--tol", "1e-4", "-o", model_file, "--verbose")
+    assert result.returncode == 0, result.stderr
+    assert "log-likelihood" in result.stderr
+    trained = th.PairHMM.load(model_file)
+    gaps = {state.name: state for state in trained.states}
+    match_row = trained.transition_edges[(0, 1)][0]
+    # 300 pairs hold ~1,000 gap openings: delta within 15 % of the truth.
+    assert match_row.prob("open") == pytest.approx(0.04, rel=0.15)
+    assert "M" in gaps
+    aligned = run("align", pairs_file, "--model", model_file, "--format", "tsv")
+    assert aligned.returncode == 0, aligned.stderr
+    first = aligned.stdout.splitlines()[1].split("\t")
+    assert float(first[2]) == pytest.approx(trained.align(pairs[0][0], pairs[0][1]).score,
+                                            abs=1e-5)
+
+
+def test_posterior_plot_writes_a_png(tmp_path, records):
+    a, b = _single(tmp_path, records[0]), _single(tmp_path, records[1])
+    out = tmp_path / "posterior.png"
+    assert main(["posterior", str(a), str(b), "--plot", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _bad_inputs(tmp_path):
+    empty = tmp_path / "empty.fa"
+    empty.write_text("")
+    text = tmp_path / "notes.txt"
+    text.write_text("just some notes\nnot a sequence file\n")
+    odd = tmp_path / "odd.fa"
+    odd.write_text(">a\nACDEFG\n>b\nACD*EFG\n")
+    blank = tmp_path / "blank.fa"
+    blank.write_text(">a\n\n>b\nACD\n")
+    hmm_file = tmp_path / "hmm.json"
+    th.left_right([th.GaussianEmission([0.0], [1.0])]).save(hmm_file)
+    return [
+        (["align", str(tmp_path / "missing.fa")], "no such file"),
+        (["align", str(empty)], "no FASTA records"),
+        (["align", str(text)], "not a FASTA file"),
+        (["align", str(odd)], "'*'"),
+        (["align", str(blank)], "empty sequence"),
+        (["align", str(EXAMPLE), "--model", str(hmm_file)], "not a tiedhmm.PairHMM file"),
+        (["align", str(EXAMPLE), "--model", str(EXAMPLE)], "not valid JSON"),
+        (["align", str(EXAMPLE), "--model", str(tmp_path / "nope.json")], "no model file"),
+    ]
+
+
+def test_bad_inputs_exit_1_with_one_line_and_no_output(tmp_path, capsys):
+    for args, message in _bad_inputs(tmp_path):
+        out = tmp_path / "out.txt"
+        code = main([*args, "-o", str(out)])
+        captured = capsys.readouterr()
+        assert code == 1, args
+        assert message in captured.err and captured.err.count("\n") == 1, captured.err
+        assert "Traceback" not in captured.err and captured.out == ""
+        assert not out.exists()
+
+
+def test_odd_training_file_and_usage_errors(tmp_path, capsys):
+    odd = tmp_path / "three.fa"
+    odd.write_text(">a\nACD\n>b\nACE\n>c\nACF\n")
+    assert main(["train", str(odd), "-o", str(tmp_path / "m.json")]) == 1
+    assert "count must be even" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()
+    result = run("align", EXAMPLE, "--format", "png")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+    assert run("frobnicate").returncode == 2
+    for command in ("align", "score", "train", "posterior"):
+        helped = run(command, "--help")
+        assert helped.returncode == 0 and "usage: tiedhmm" in helped.stdout
+
+
+def test_trained_model_file_is_a_pair_hmm_document(tmp_path):
+    pairs = th.PairHMM.durbin("dna", tau=0.01).sample(20, random_state=1)
+    path = tmp_path / "dna_pairs.fa"
+    path.write_text("".join(f">{k}a\n{x}\n>{k}b\n{y}\n" for k, (x, y) in enumerate(pairs)))
+    out = tmp_path / "dna.json"
+    assert main(["train", str(path), "--alphabet", "dna", "--no-symmetric", "--iter", "2",
+                 "-o", str(out), "-q"]) == 0
+    document = json.loads(out.read_text())
+    assert document["format"] == "tiedhmm.PairHMM" and document["alphabet"] == "dna"
+    inserts = [s["emission"] for s in document["states"] if s["emits"] != "match"]
+    assert len(set(inserts)) > 1  # not symmetric: x and y inserts are separate groups
