@@ -279,8 +279,8 @@ def test_bad_sequences_and_parameters():
         th.MatchEmission(np.array([[0.5, 0.3], [0.1, 0.1]]), symmetric=True)
     with pytest.raises(ValueError, match="match state needs a 4 x 4 MatchEmission"):
         th.PairHMM.durbin("dna", match=np.full((20, 20), 1 / 400))
-    with pytest.raises(ValueError, match="probs must be 3 non-negative"):
-        th.PairHMM.durbin("dna", epsilon=0.99, tau=0.05)
+    with pytest.raises(ValueError, match=r"epsilon \+ tau <= 1; got delta=0.02, epsilon=0.99"):
+        th.PairHMM.durbin("dna", delta=0.02, epsilon=0.99, tau=0.05)
     with pytest.raises(ValueError, match="unknown alphabet 'rna'"):
         th.PairHMM.durbin("rna")
     with pytest.raises(ValueError, match="method must be one of"):

@@ -108,6 +108,11 @@ class PairHMM:
         default_delta, default_epsilon = DURBIN_GAPS.get(alphabet.name, (0.02, 0.8))
         delta = default_delta if delta is None else delta
         epsilon = default_epsilon if epsilon is None else epsilon
+        if not (delta >= 0 and tau >= 0 and epsilon >= 0 and 2 * delta + tau <= 1
+                and epsilon + tau <= 1):
+            raise ValueError(f"durbin gaps need delta, epsilon, tau >= 0, 2 delta + tau <= 1 "
+                             f"and epsilon + tau <= 1; got delta={delta}, epsilon={epsilon}, "
+                             f"tau={tau}")
         match_group, insert_x, insert_y = _emission_groups(alphabet, symmetric, match, insert, 1)
         stay = 1 - 2 * delta - tau
         if symmetric:
