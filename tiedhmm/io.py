@@ -219,8 +219,9 @@ def _hmm_record(model, writer: _GroupWriter) -> dict:
             label = {"group": writer.id(owner), "outcome": owner.outcomes[outcome]}
         else:
             label = float(fixed)
-        edges.append([topology._row_name(int(src)).removeprefix("state "),
-                      topology._column_name(int(dst)), label])
+        silent = topology.n_states
+        edges.append(["begin" if src == silent else int(src),
+                      "end" if dst == silent else int(dst), label])
     return {"states": [writer.id(topology.emission_groups[g]) for g in topology.state_group],
             "edges": edges, "free_end": topology.free_end,
             "soft_ties": writer.soft_ties(model._soft_ties(topology)),
