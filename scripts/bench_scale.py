@@ -1,7 +1,8 @@
 """Benchmark: all-vs-all scoring of random proteins, pairs per second.
 
 tiedhmm's forward (``PairHMM.loglik_many``, the bundled protein model) with one and two
-Numba threads, against Biopython's ``PairwiseAligner`` (global affine BLOSUM62,
+Numba threads and on a 2-worker Dask ``LocalCluster`` (one thread per worker; cluster
+start-up not timed), against Biopython's ``PairwiseAligner`` (global affine BLOSUM62,
 score only, one thread) on the same pairs. Prints the table and the ratios.
 Usage: python scripts/bench_scale.py [--n 200] [--length 300]
 """
@@ -46,6 +47,13 @@ def main() -> None:
         rows.append((f"tiedhmm forward, {threads} thread(s)",
                      len(pairs) / (time.perf_counter() - start)))
     numba.set_num_threads(available)
+    from distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        model.loglik_many(pairs[:4], client=client)  # workers load the kernels
+        start = time.perf_counter()
+        model.loglik_many(pairs, client=client)
+        rows.append(("tiedhmm forward, Dask 2 workers", len(pairs) / (time.perf_counter() - start)))
     print(f"all-vs-all of {args.n} proteins (~{args.length} letters): {len(pairs)} pairs")
     print(f"{'':36}{'pairs/s':>10}{'vs biopython':>14}")
     for name, rate in rows:

@@ -9,6 +9,7 @@ one line on stderr; an output file is written only when the whole command succee
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import io
 import logging
@@ -126,12 +127,23 @@ def _format_alignments(alignments: list, pairs: list[tuple], fmt: str) -> str:
 
 
 # -- commands -----------------------------------------------------------------------
+def _cluster(args):
+    """A context giving a Dask client for ``--scheduler`` (closed after the command), or
+    None to work in this process."""
+    if not args.scheduler:
+        return contextlib.nullcontext()
+    from .parallel import connect
+    return _checked(connect, args.scheduler)
+
+
 def _align(args) -> None:
     model = _load_model(args.model)
     pairs = _pairs(args)
     alignments = []
-    for chunk in _batches(pairs, args, "pairs"):
-        alignments.extend(_checked(model.align_many, list(chunk), method=args.method))
+    with _cluster(args) as client:
+        for chunk in _batches(pairs, args, "pairs"):
+            alignments.extend(_checked(model.align_many, list(chunk), method=args.method,
+                                       client=client))
     _emit(_format_alignments(alignments, pairs, args.format), args.output)
 
 
@@ -139,11 +151,12 @@ def _score(args) -> None:
     model = _load_model(args.model)
     pairs = _pairs(args)
     rows = ["x\ty\tloglik\texpected_accuracy"]
-    for chunk in _batches(pairs, args, "pairs"):
-        logliks = _checked(model.loglik_many, list(chunk))
-        for (x, y), loglik in zip(chunk, logliks):
-            accuracy = _checked(model.expected_accuracy, x, y)
-            rows.append(f"{x.id}\t{y.id}\t{loglik:.6f}\t{accuracy:.6f}")
+    with _cluster(args) as client:
+        for chunk in _batches(pairs, args, "pairs"):
+            logliks = _checked(model.loglik_many, list(chunk), client=client)
+            for (x, y), loglik in zip(chunk, logliks):
+                accuracy = _checked(model.expected_accuracy, x, y)
+                rows.append(f"{x.id}\t{y.id}\t{loglik:.6f}\t{accuracy:.6f}")
     _emit("\n".join(rows) + "\n", args.output)
 
 
@@ -160,7 +173,8 @@ def _train(args) -> None:
     for state in model.states:
         if state.emits == "match" and "match" in args.freeze:
             state.emission.trainable = False
-    _checked(model.fit, pairs)
+    with _cluster(args) as client:
+        _checked(model.fit, pairs, client=client)
     log.info("EM stopped after %d iterations, log-likelihood %.6f",
              model.monitor_.iter, model.monitor_.history[-1])
     model.save(args.output)
@@ -184,12 +198,15 @@ def _checked(call, *args, **kwargs):
 
 
 # -- parser -------------------------------------------------------------------------
-def _common(parser: argparse.ArgumentParser, model: bool = True) -> None:
+def _common(parser: argparse.ArgumentParser, model: bool = True, cluster: bool = True) -> None:
     if model:
         parser.add_argument("--model", default="protein",
                             help="bundled model (protein, dna) or a model file from "
                                  "'tiedhmm train' (default: protein)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    if cluster:
+        parser.add_argument("--scheduler", metavar="ADDRESS",
+                            help="run on a Dask cluster (needs tiedhmm[distributed])")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log progress (EM log-likelihood per iteration) on stderr")
 
@@ -248,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     posterior.add_argument("b", metavar="B.fa")
     posterior.add_argument("--plot", required=True, metavar="OUT.png")
     posterior.add_argument("--method", choices=("viterbi", "mea"), default="mea")
-    _common(posterior)
+    _common(posterior, cluster=False)
     posterior.set_defaults(run=_posterior)
     return parser
 

@@ -181,14 +181,16 @@ class _ArrayHMM(HMM, ABC):
     def _set_n_features(self, X: np.ndarray) -> None:
         """Fix ``n_features`` from the data where the constructor left it open."""
 
-    def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> _ArrayHMM:
-        """EM from the attributes set before ``fit`` or from ``init_params`` initialisation."""
+    def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
+            client=None) -> _ArrayHMM:
+        """EM from the attributes set before ``fit`` or from ``init_params`` initialisation
+        (on a Dask cluster with ``client``)."""
         self._set_n_features(X)
         letters = (("s", "startprob_"), ("t", "transmat_"), *self._emission_attributes)
         for letter, name in letters:
             if letter in self.init_params and getattr(self, name, None) is not None:
                 delattr(self, name)
-        return super().fit(X, lengths)
+        return super().fit(X, lengths, client=client)
 
 
 class CategoricalHMM(_ArrayHMM):

@@ -78,13 +78,18 @@ class HMM:
         inference.initialize(topology, batch, rng, self.init)
 
     # -- fitting ------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> HMM:
-        """Estimate the trainable groups by EM (Baum-Welch) with pooled tied statistics."""
+    def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
+            client=None) -> HMM:
+        """Estimate the trainable groups by EM (Baum-Welch) with pooled tied statistics.
+
+        With a ``dask.distributed`` ``client`` the E-step runs over chunks of sequences
+        on the cluster (see :mod:`tiedhmm.parallel`).
+        """
         topology = self._topology()
         batch = inference.Batch.from_data(topology, X, lengths)
         self._initialize(topology, batch, check_random_state(self.random_state))
         self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-        em.fit([inference.statistics_source(topology, batch)], self.monitor_,
+        em.fit([inference.batch_source(topology, batch, client)], self.monitor_,
                soft_ties=self._soft_ties(topology), emission_params=self._emission_params())
         self._store(topology)
         return self

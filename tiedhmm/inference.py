@@ -7,6 +7,7 @@ transition probabilities, and chunks of sequences for the parallel loops.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numba
@@ -43,6 +44,13 @@ class Batch:
     @property
     def n_sequences(self) -> int:
         return self.offsets.shape[0] - 1
+
+    def split(self, count: int) -> list[Batch]:
+        """Up to ``count`` batches of contiguous sequences (for distributed E-steps)."""
+        cuts = np.unique(np.linspace(0, self.n_sequences, count + 1).round().astype(int))
+        return [Batch(self.X[self.offsets[a]:self.offsets[b]],
+                      self.offsets[a:b + 1] - self.offsets[a])
+                for a, b in itertools.pairwise(cuts)]
 
     @property
     def chunks(self) -> np.ndarray:
@@ -121,6 +129,15 @@ def statistics_source(topology: Topology, batch: Batch):
         found = expectations(topology, batch)
         return found.loglik, group_statistics(topology, batch, found), "sequence"
     return source
+
+
+def batch_source(topology: Topology, batch: Batch, client=None):
+    """The statistics source of ``batch``: in-process, or over a Dask ``client``."""
+    if client is None:
+        return statistics_source(topology, batch)
+    from . import parallel
+    chunks = batch.split(parallel.n_chunks(client, batch.n_sequences))
+    return parallel.statistics_source(client, statistics_source, topology, chunks)
 
 
 def viterbi(topology: Topology, batch: Batch) -> tuple[np.ndarray, np.ndarray]:

@@ -60,10 +60,11 @@ class ModelSet:
                 parts[name] = (X[rows], np.diff(offsets)[chosen])
         return parts
 
-    def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence
-            ) -> ModelSet:
+    def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence, *,
+            client=None) -> ModelSet:
         """Joint EM: every model on the sequences labelled with its name, shared groups
-        pooled across models. Models without data keep their parameters."""
+        pooled across models. Models without data keep their parameters. With a Dask
+        ``client`` each model's E-step runs over chunks on the cluster."""
         rng = check_random_state(self.random_state)
         sources, ties, fitted = [], {}, []
         for name, (rows, model_lengths) in self._split(X, lengths, labels).items():
@@ -71,7 +72,7 @@ class ModelSet:
             topology = model._topology()
             batch = inference.Batch.from_data(topology, rows, model_lengths)
             model._initialize(topology, batch, rng)
-            sources.append(inference.statistics_source(topology, batch))
+            sources.append(inference.batch_source(topology, batch, client))
             fitted.append((model, topology))
             ties.update({id(tie): tie for tie in model._soft_ties(topology)})
         self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -258,12 +259,15 @@ class PairHMM:
                                            model.emission, model.start, model.transmat,
                                            model.end))
 
-    def loglik_many(self, pairs: Sequence[tuple]) -> np.ndarray:
-        """Forward log P of every ``(x, y)`` pair, in parallel over pairs."""
+    def loglik_many(self, pairs: Sequence[tuple], *, client=None) -> np.ndarray:
+        """Forward log P of every ``(x, y)`` pair, in parallel over pairs (as Dask tasks
+        over chunks of pairs with a ``dask.distributed`` ``client``)."""
+        encoded = self._encode_many(pairs)
+        if client is not None:
+            return np.concatenate(_on_cluster(client, _chunk_logliks, self, list(pairs)))
         model = self._compiled()
-        return kernels.batch_forward_score(*self._encode_many(pairs), model.dx, model.dy,
-                                           model.emission, model.start, model.transmat,
-                                           model.end)
+        return kernels.batch_forward_score(*encoded, model.dx, model.dy, model.emission,
+                                           model.start, model.transmat, model.end)
 
     def posterior(self, x, y) -> np.ndarray:
         """``(len(x), len(y))`` posterior probability that ``x[i]`` is aligned to ``y[j]``."""
@@ -297,10 +301,16 @@ class PairHMM:
         path, score = self._viterbi(*self._encode(x, y))
         return to_alignment(x, y, self._steps(path), score)
 
-    def align_many(self, pairs: Sequence[tuple], method: str = "viterbi") -> list:
-        """Alignments of many pairs (Viterbi in parallel over pairs)."""
+    def align_many(self, pairs: Sequence[tuple], method: str = "viterbi", *,
+                   client=None) -> list:
+        """Alignments of many pairs (Viterbi in parallel over pairs; Dask tasks over
+        chunks of pairs with a ``client``)."""
         from .alignment import to_alignment
         pairs = list(pairs)
+        if client is not None:
+            self._encode_many(pairs)  # errors name the pair's index in the whole batch
+            chunks = _on_cluster(client, partial(_chunk_alignments, method=method), self, pairs)
+            return [alignment for chunk in chunks for alignment in chunk]
         if method != "viterbi":
             return [self.align(x, y, method) for x, y in pairs]
         model = self._compiled()
@@ -381,12 +391,39 @@ class PairHMM:
                                                   emissions[k]))
                 for k, state in enumerate(self.states)]
 
-    def fit(self, pairs: Sequence[tuple]) -> PairHMM:
-        """EM (Baum-Welch) on unaligned pairs: pooled tied statistics, parallel over pairs."""
+    def fit(self, pairs: Sequence[tuple], *, client=None) -> PairHMM:
+        """EM (Baum-Welch) on unaligned pairs: pooled tied statistics, parallel over pairs
+        (over chunks of pairs on a Dask cluster with a ``client``)."""
+        pairs = list(pairs)
+        encoded = self._encode_many(pairs)
+        if client is None:
+            source = self._statistics_source(encoded)
+        else:
+            from . import parallel
+            chunks = [self._encode_many(chunk)
+                      for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs)))]
+            source = parallel.statistics_source(client, _chunk_source, self, chunks)
         self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-        em.fit([self._statistics_source(self._encode_many(pairs))], self.monitor_,
-               soft_ties=self.soft_ties)
+        em.fit([source], self.monitor_, soft_ties=self.soft_ties)
         return self
+
+
+def _chunk_source(model: PairHMM, encoded: tuple[np.ndarray, ...]):
+    return model._statistics_source(encoded)
+
+
+def _chunk_logliks(model: PairHMM, pairs: list[tuple]) -> np.ndarray:
+    return model.loglik_many(pairs)
+
+
+def _chunk_alignments(model: PairHMM, pairs: list[tuple], method: str) -> list:
+    return model.align_many(pairs, method)
+
+
+def _on_cluster(client, function, model: PairHMM, pairs: list[tuple]) -> list:
+    from . import parallel
+    chunks = parallel.split(pairs, parallel.n_chunks(client, len(pairs)))
+    return parallel.map_chunks(client, function, model, chunks)
 
 
 def _emission_groups(alphabet: Alphabet, symmetric: bool, match, insert, n_gap_kinds: int):

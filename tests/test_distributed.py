@@ -1,0 +1,107 @@
+"""Dask distributed: E-step statistics, fitted models and batch scores from a 2-worker
+LocalCluster equal the in-process ones (to rounding: only the summation order differs)."""
+
+import numpy as np
+import pytest
+
+import tiedhmm as th
+from tiedhmm import em, inference
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    with distributed.Client(cluster) as connected:
+        yield connected
+    cluster.close()
+
+
+def _gaussian_data(seed=0):
+    rng = np.random.RandomState(seed)
+    lengths = rng.randint(20, 60, size=30)
+    X = np.concatenate([rng.normal(loc=rng.choice([-3.0, 0.0, 3.0]), size=(n, 2))
+                        for n in lengths])
+    return X, lengths
+
+
+def test_hmm_estep_statistics_equal_in_process(client):
+    X, lengths = _gaussian_data()
+    model = th.GaussianHMM(3, emission_groups=[0, 1, 1], random_state=0, n_iter=2).fit(X, lengths)
+    topology = model._topology()
+    batch = inference.Batch.from_data(topology, X, lengths)
+    local_total, local = em.pooled_statistics([inference.batch_source(topology, batch)])
+    remote_total, remote = em.pooled_statistics(
+        [inference.batch_source(topology, batch, client)])
+    assert remote_total == pytest.approx(local_total, rel=1e-12)
+    assert local.keys() == remote.keys()
+    for key, (group, stats) in local.items():
+        assert remote[key][0] is group
+        for name, value in stats.items():
+            np.testing.assert_allclose(remote[key][1][name], value, rtol=1e-10, atol=1e-10)
+
+
+def test_fitted_hmm_and_model_set_equal_in_process(client):
+    X, lengths = _gaussian_data(1)
+    kwargs = dict(emission_groups=[0, 1, 1], transition_groups=[0, 1, 1], random_state=0,
+                  n_iter=5, tol=-np.inf)
+    local = th.GaussianHMM(3, **kwargs).fit(X, lengths)
+    remote = th.GaussianHMM(3, **kwargs).fit(X, lengths, client=client)
+    for name in ("startprob_", "transmat_", "means_", "covars_"):
+        np.testing.assert_allclose(getattr(remote, name), getattr(local, name), rtol=1e-8,
+                                   atol=1e-10)
+
+    def word_set():
+        silence = th.GaussianEmission([0.0, 0.0], [1.0, 1.0], name="silence")
+        return th.ModelSet({w: th.left_right([silence, th.GaussianEmission(n_features=2),
+                                              silence], init="segments") for w in "ab"},
+                           n_iter=4, tol=-np.inf, random_state=0)
+    labels = ["a" if k % 2 else "b" for k in range(len(lengths))]
+    local_set = word_set().fit(X, lengths, labels)
+    remote_set = word_set().fit(X, lengths, labels, client=client)
+    np.testing.assert_allclose(remote_set.monitor_.history, local_set.monitor_.history,
+                               rtol=1e-10)
+    np.testing.assert_allclose(remote_set.score_matrix(X, lengths),
+                               local_set.score_matrix(X, lengths), rtol=1e-9)
+    shared = remote_set.models["a"].emissions[0]
+    assert shared is remote_set.models["b"].emissions[2]
+
+
+def test_pair_hmm_fit_and_all_vs_all_scores_equal_in_process(client):
+    truth = th.PairHMM.durbin("dna", delta=0.05, epsilon=0.5, tau=0.02)
+    pairs = truth.sample(60, random_state=2)
+    local = th.PairHMM.durbin("dna", delta=0.02, epsilon=0.3, tau=0.02, n_iter=4,
+                              tol=-np.inf).fit(pairs)
+    remote = th.PairHMM.durbin("dna", delta=0.02, epsilon=0.3, tau=0.02, n_iter=4,
+                               tol=-np.inf).fit(pairs, client=client)
+    np.testing.assert_allclose(remote.monitor_.history, local.monitor_.history, rtol=1e-10)
+    for a, b in zip(remote.topology.transition_groups, local.topology.transition_groups):
+        np.testing.assert_allclose(a.probs, b.probs, rtol=1e-9)
+    model = th.PairHMM.load("dna")
+    sequences = [x for x, _ in pairs[:12]]
+    all_pairs = [(a, b) for i, a in enumerate(sequences) for b in sequences[i + 1:]]
+    np.testing.assert_array_equal(model.loglik_many(all_pairs, client=client),
+                                  model.loglik_many(all_pairs))
+    remote_alignments = model.align_many(all_pairs, client=client)
+    for found, expected in zip(remote_alignments, model.align_many(all_pairs)):
+        np.testing.assert_array_equal(found.coordinates, expected.coordinates)
+        assert found.score == expected.score
+    with pytest.raises(ValueError, match="pair 1: y: letter 'Q'"):
+        model.loglik_many([("AC", "AC"), ("AC", "QQ")], client=client)
+
+
+def test_cli_scheduler_scores_equal_in_process(client, tmp_path, capsys):
+    from tiedhmm.cli import main
+    example = tmp_path / "seqs.fa"
+    example.write_text(">a\nACGTTGCA\n>b\nACGTGCA\n>c\nTTGACGA\n")
+    assert main(["score", str(example), "--all-vs-all", "--model", "dna"]) == 0
+    local = capsys.readouterr().out
+    address = client.scheduler.address
+    assert main(["score", str(example), "--all-vs-all", "--model", "dna",
+                 "--scheduler", address]) == 0
+    assert capsys.readouterr().out == local
+    assert main(["score", str(example), "--model", "dna", "--scheduler",
+                 "tcp://127.0.0.1:9"]) == 1
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
