@@ -10,7 +10,8 @@ Every file is one JSON document with ``"format"`` and ``"version": 1``:
   the silent ends), ``free_end``, ``soft_ties`` and ``settings``.
 
 In all of them ``groups`` lists every parameter group once with an integer ``id``,
-and an edge label is a number (fixed) or ``{"group": id, "outcome": name}``. Whatever
+and an edge label is a number (fixed) or ``{"group": id, "outcome": name}`` (with
+``"factor"`` when the edge carries a constant factor other than 1). Whatever
 named one group object names one id, so loading restores the same sharing, across the
 models of a set too; saving one model alone writes its own copy of its groups.
 Numbers are written with Python's shortest round-trip repr, so a round trip keeps
@@ -127,7 +128,10 @@ class _GroupWriter:
 
     def label(self, value: Label):
         if isinstance(value, tuple):
-            return {"group": self.id(value[0]), "outcome": value[1]}
+            record = {"group": self.id(value[0]), "outcome": value[1]}
+            if len(value) == 3 and float(value[2]) != 1.0:
+                record["factor"] = float(value[2])
+            return record
         return float(value)
 
     def soft_ties(self, ties) -> list[dict]:
@@ -143,7 +147,7 @@ class _GroupReader:
 
     def label(self, value) -> Label:
         if isinstance(value, dict):
-            return (self.groups[value["group"]], value["outcome"])
+            return (self.groups[value["group"]], value["outcome"], value.get("factor", 1.0))
         return float(value)
 
     def soft_ties(self, records: list[dict]) -> list[SoftTie]:
@@ -216,7 +220,7 @@ def _hmm_record(model, writer: _GroupWriter) -> dict:
                                                topology.edge_fixed):
         if group >= 0:
             owner = topology.transition_groups[group]
-            label = {"group": writer.id(owner), "outcome": owner.outcomes[outcome]}
+            label = writer.label((owner, owner.outcomes[outcome], fixed))
         else:
             label = float(fixed)
         silent = topology.n_states

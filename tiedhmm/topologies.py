@@ -75,8 +75,8 @@ def concatenate(models: Sequence[HMM], **settings) -> HMM:
     """One HMM that runs through ``models`` in order, sharing all their groups.
 
     Each model but the last must have exit (end) edges; the link ``i -> j`` from an
-    exit of one model to an entry of the next has the product of both labels, so one
-    of them must be fixed at 1 (a left-to-right entry or exit) unless both are fixed.
+    exit of one model to an entry of the next has the product of both labels, so at
+    least one of them must be a fixed probability (it becomes the label's factor).
     """
     if not models:
         raise ValueError("concatenate needs at least one model")
@@ -110,12 +110,14 @@ def concatenate(models: Sequence[HMM], **settings) -> HMM:
 
 
 def _product(first: Label, second: Label, position: int) -> Label:
-    if not isinstance(second, tuple) and float(second) == 1.0:
-        return first
-    if not isinstance(first, tuple) and float(first) == 1.0:
-        return second
+    """The label of an exit edge followed by an entry edge: fixed values scale a group
+    label (as its factor); two group labels cannot be multiplied."""
+    if isinstance(first, tuple) and isinstance(second, tuple):
+        raise ValueError(f"cannot link model {position - 1} to model {position}: an exit and "
+                         f"an entry edge are both parameterised ({first!r} x {second!r}); one "
+                         f"of them must be a fixed probability")
     if not isinstance(first, tuple) and not isinstance(second, tuple):
         return float(first) * float(second)
-    raise ValueError(f"cannot link model {position - 1} to model {position}: an exit and "
-                     f"an entry edge are both parameterised ({first!r} x {second!r}); one "
-                     f"of them must be fixed at 1")
+    label, value = (first, second) if isinstance(first, tuple) else (second, first)
+    group, outcome, factor = (*label, 1.0) if len(label) == 2 else label
+    return (group, outcome, factor * float(value))

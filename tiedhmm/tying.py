@@ -8,6 +8,15 @@ constant. A row may use an outcome several times (a pair HMM's ``M -> X`` and
 
     theta_o = N_o / (k_o * sum_o' N_o')        (N_o: expected count of all edges labelled o)
 
+A label may carry a constant factor, ``(group, outcome, factor)``: the edge has
+probability ``factor * theta_o``. That lets a model route one outcome through several
+edges (an end edge split between exiting and entering a flank) or scale a whole row
+next to fixed edges (a begin row that may also enter a flank), with the group still
+tied. A row's multiplicity of ``o`` is then the sum of the factors of its edges
+labelled ``o``; each row's multiplicities must be proportional to the group's (the
+largest of its rows), the rest of the row's mass fixed, and the tied update above is
+unchanged (the factors are constants of the likelihood).
+
 Tying is identity: rows share parameters when they name the *same* group object.
 """
 
@@ -77,7 +86,8 @@ class TransitionGroup:
 
 
 Group = ParameterGroup | TransitionGroup
-Label = tuple[TransitionGroup, str] | float
+Label = tuple[TransitionGroup, str] | tuple[TransitionGroup, str, float] | float
+MULTIPLICITY_TOLERANCE = 1e-9
 
 
 class SoftTie:
@@ -150,16 +160,19 @@ class Topology:
             self.edge_src.append(src)
             self.edge_dst.append(dst)
             if isinstance(label, tuple):
-                group, outcome = label
+                group, outcome, factor = (*label, 1.0) if len(label) == 2 else label
                 if not isinstance(group, TransitionGroup):
                     raise TypeError(f"edge {self._row_name(src)} -> {dst}: expected "
-                                    f"(TransitionGroup, outcome), got {label!r}")
+                                    f"(TransitionGroup, outcome[, factor]), got {label!r}")
+                if not 0.0 < float(factor) <= 1.0:
+                    raise ValueError(f"edge {self._row_name(src)} -> {dst}: factor {factor} "
+                                     f"is not in (0, 1]")
                 if id(group) not in group_index:
                     group_index[id(group)] = len(self.transition_groups)
                     self.transition_groups.append(group)
                 self.edge_group.append(group_index[id(group)])
                 self.edge_outcome.append(group.index(outcome))
-                self.edge_fixed.append(0.0)
+                self.edge_fixed.append(float(factor))
             else:
                 value = float(label)
                 if not 0.0 <= value <= 1.0:
@@ -190,22 +203,27 @@ class Topology:
         return "end" if column == self.n_states else str(column)
 
     def _set_multiplicities(self) -> None:
-        """Find each group's outcome multiplicities and check every row agrees."""
+        """Find each group's outcome multiplicities and check every row is proportional.
+
+        ``edge_fixed`` holds a labelled edge's factor (1 unless given); a row's
+        multiplicity of an outcome is the sum of its factors.
+        """
         for g, group in enumerate(self.transition_groups):
-            first_row, first = None, None
+            rows = {}
             for row in np.unique(self.edge_src[self.edge_group == g]):
-                in_row = (self.edge_src == row)
-                fixed = in_row & (self.edge_group < 0) & (self.edge_fixed > 0)
+                in_row = self.edge_src == row
                 other = np.unique(self.edge_group[in_row & (self.edge_group >= 0)])
-                if fixed.any() or other.size > 1:
-                    raise ValueError(f"{self._row_name(row)} mixes {group!r} with other groups "
-                                     f"or non-zero fixed edges; a row uses one group or only "
-                                     f"fixed values")
-                counts = np.bincount(self.edge_outcome[in_row & (self.edge_group == g)],
-                                     minlength=len(group.outcomes))
-                if first is None:
-                    first_row, first = row, counts
-                elif not np.array_equal(counts, first):
+                if other.size > 1:
+                    raise ValueError(f"{self._row_name(row)} uses {group!r} and another "
+                                     f"group; a row uses at most one group")
+                mine = in_row & (self.edge_group == g)
+                rows[row] = np.bincount(self.edge_outcome[mine], weights=self.edge_fixed[mine],
+                                        minlength=len(group.outcomes))
+            first_row = max(rows, key=lambda row: rows[row].sum())
+            first = rows[first_row]
+            for row, counts in rows.items():
+                scaled = first * (counts.sum() / first.sum())
+                if not np.allclose(counts, scaled, rtol=MULTIPLICITY_TOLERANCE, atol=0):
                     raise ValueError(
                         f"{group!r} is used with different outcome multiplicities: "
                         f"{self._row_name(first_row)} has {_describe(group, first)}, "
@@ -213,7 +231,8 @@ class Topology:
             unused = [o for o, k in zip(group.outcomes, first) if k == 0]
             if unused:
                 raise ValueError(f"{group!r}: outcome(s) {unused} label no edge")
-            if group.multiplicity is not None and not np.array_equal(group.multiplicity, first):
+            if group.multiplicity is not None and not np.allclose(
+                    group.multiplicity, first, rtol=MULTIPLICITY_TOLERANCE, atol=0):
                 raise ValueError(f"{group!r} is shared with a model that uses it with "
                                  f"multiplicities {_describe(group, group.multiplicity)}, "
                                  f"here {_describe(group, first)}")
@@ -232,11 +251,11 @@ class Topology:
                              f"{sums[row]:.10g}, not 1{used}")
 
     def edge_probabilities(self) -> np.ndarray:
-        """Current probability of every edge, from its group or its fixed value."""
+        """Current probability of every edge: factor times its group's outcome, or fixed."""
         probs = self.edge_fixed.copy()
         for g, group in enumerate(self.transition_groups):
             mask = self.edge_group == g
-            probs[mask] = group.probs[self.edge_outcome[mask]]
+            probs[mask] *= group.probs[self.edge_outcome[mask]]
         return probs
 
     def _dense(self) -> np.ndarray:
@@ -291,4 +310,4 @@ def _index_emissions(emissions: Sequence[ParameterGroup]) -> tuple[list[Paramete
 
 
 def _describe(group: TransitionGroup, multiplicity: np.ndarray) -> str:
-    return "{" + ", ".join(f"{o}: {k}" for o, k in zip(group.outcomes, multiplicity)) + "}"
+    return "{" + ", ".join(f"{o}: {k:g}" for o, k in zip(group.outcomes, multiplicity)) + "}"
