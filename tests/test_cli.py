@@ -62,6 +62,20 @@ def test_many_pairs_formats_parse_back_as_the_api_alignments(records, model, fmt
         np.testing.assert_array_equal(alignment.coordinates, expected.coordinates)
 
 
+def test_local_alignment_from_the_command_line(tmp_path, records, model):
+    core = str(records[0].seq)[40:120]
+    a, b = tmp_path / "a.fa", tmp_path / "b.fa"
+    a.write_text(f">a\nWWWWWWWWHHHHHHHH{core}PPPPPPPP\n")
+    b.write_text(f">b\nCCCCCCCC{core}GGGGGGGGGGGG\n")
+    result = run("align", a, b, "--local", "--format", "sam")
+    assert result.returncode == 0, result.stderr
+    (parsed,) = Align.parse(io.StringIO(result.stdout), "sam")
+    expected = model.local().align(f"WWWWWWWWHHHHHHHH{core}PPPPPPPP",
+                                   f"CCCCCCCC{core}GGGGGGGGGGGG")
+    np.testing.assert_array_equal(parsed.coordinates, expected.coordinates)
+    assert tuple(expected.coordinates[:, 0]) == (16, 8)
+
+
 def test_all_vs_all_scores_gzip_and_stdin(tmp_path, records, model):
     packed = tmp_path / "example.fa.gz"
     packed.write_bytes(gzip.compress(EXAMPLE.read_bytes()))

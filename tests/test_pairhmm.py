@@ -57,7 +57,7 @@ def test_symmetric_models_are_symmetric(x, y, preset):
     np.testing.assert_allclose(model.posterior(x, y), model.posterior(y, x).T, atol=1e-12)
     forward, backward = model.align(x, y), model.align(y, x)
     np.testing.assert_allclose(forward.score, backward.score, rtol=1e-12)
-    mirrored = th.alignment.to_alignment(y, x, _mirror_steps(forward), 0.0)
+    mirrored = th.alignment.to_alignment(y, x, _mirror_steps(forward), (0, 0), 0.0)
     np.testing.assert_allclose(_path_logprob(model, y, x, mirrored), backward.score, rtol=1e-12)
 
 

@@ -49,8 +49,8 @@ def test_rows_that_do_not_sum_to_one_are_named():
 
 def test_inconsistent_multiplicities_are_named():
     group = th.TransitionGroup(["stay", "move"])
-    with pytest.raises(ValueError, match=r"different outcome multiplicities: state 1 has "
-                                         r"\{stay: 1, move: 2\}, state 0 has \{stay: 1, move: 1\}"):
+    with pytest.raises(ValueError, match=r"different outcome multiplicities: state 0 has "
+                                         r"\{stay: 1, move: 1\}, state 1 has \{stay: 1, move: 2\}"):
         th.Topology(_emissions(3), {0: 1.0},
                     {(0, 0): (group, "stay"), (0, 1): (group, "move"),
                      (1, 1): (group, "stay"), (1, 0): (group, "move"), (1, 2): (group, "move"),

@@ -15,9 +15,10 @@ def as_record(sequence, default_id: str) -> SeqRecord:
     return SeqRecord(Seq(str(sequence)), id=default_id, description="")
 
 
-def steps_to_coordinates(steps: np.ndarray) -> np.ndarray:
-    """``(2, k)`` Biopython coordinates from per-column moves ``(dx, dy)`` (runs merged)."""
-    points = [(0, 0)]
+def steps_to_coordinates(steps: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """``(2, k)`` Biopython coordinates from per-column moves ``(dx, dy)`` (runs merged),
+    starting at ``origin`` (where a local alignment begins)."""
+    points = [origin]
     previous = None
     for dx, dy in steps:
         move = (int(dx), int(dy))
@@ -30,8 +31,10 @@ def steps_to_coordinates(steps: np.ndarray) -> np.ndarray:
     return np.array(points, dtype=np.int64).T
 
 
-def to_alignment(x, y, steps: np.ndarray, score: float) -> Alignment:
-    """The alignment of ``x`` and ``y`` that the moves describe, with ``.score`` set."""
-    alignment = Alignment([as_record(x, "x"), as_record(y, "y")], steps_to_coordinates(steps))
+def to_alignment(x, y, steps: np.ndarray, origin: tuple[int, int], score: float) -> Alignment:
+    """The alignment of ``x`` and ``y`` that the moves describe from ``origin``, with
+    ``.score`` set."""
+    alignment = Alignment([as_record(x, "x"), as_record(y, "y")],
+                          steps_to_coordinates(steps, origin))
     alignment.score = float(score)
     return alignment

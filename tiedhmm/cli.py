@@ -78,12 +78,14 @@ def _pairs(args) -> list[tuple]:
     return [(first[0], record) for record in first[1:]]
 
 
-def _load_model(name: str):
+def _load_model(args):
+    """The ``--model`` pair HMM, made local (unaligned flanks) with ``--local``."""
     from .pairhmm import PairHMM
     try:
-        return PairHMM.load(name)
+        model = PairHMM.load(args.model)
     except (FileNotFoundError, ValueError) as error:
         raise DataError(str(error).strip('"')) from None
+    return _checked(model.local) if getattr(args, "local", False) else model
 
 
 def _batches(items: Sequence, args, what: str) -> Iterator[Sequence]:
@@ -137,7 +139,7 @@ def _cluster(args):
 
 
 def _align(args) -> None:
-    model = _load_model(args.model)
+    model = _load_model(args)
     pairs = _pairs(args)
     alignments = []
     with _cluster(args) as client:
@@ -148,7 +150,7 @@ def _align(args) -> None:
 
 
 def _score(args) -> None:
-    model = _load_model(args.model)
+    model = _load_model(args)
     pairs = _pairs(args)
     rows = ["x\ty\tloglik\texpected_accuracy"]
     with _cluster(args) as client:
@@ -181,7 +183,7 @@ def _train(args) -> None:
 
 
 def _posterior(args) -> None:
-    model = _load_model(args.model)
+    model = _load_model(args)
     x, y = read_fasta(args.a)[0], read_fasta(args.b)[0]
     posterior = _checked(model.posterior, x, y)
     alignment = _checked(model.align, x, y, args.method)
@@ -218,6 +220,13 @@ def _pair_inputs(parser: argparse.ArgumentParser) -> None:
                              "(default: the first record of A with the rest of A)")
     parser.add_argument("--all-vs-all", action="store_true", help="every pair within A")
     parser.add_argument("-o", "--output", help="output file (default: stdout)")
+    _local_option(parser)
+
+
+def _local_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--local", action="store_true",
+                        help="local alignment: unaligned flanks before and after the "
+                             "aligned core (reported alignments cover the core only)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     posterior.add_argument("b", metavar="B.fa")
     posterior.add_argument("--plot", required=True, metavar="OUT.png")
     posterior.add_argument("--method", choices=("viterbi", "mea"), default="mea")
+    _local_option(posterior)
     _common(posterior, cluster=False)
     posterior.set_defaults(run=_posterior)
     return parser

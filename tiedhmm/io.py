@@ -160,8 +160,8 @@ def pair_hmm_to_json(model, source: str | None = None) -> dict:
     writer = _GroupWriter()
     document = {"format": FORMAT, "version": VERSION, "alphabet": model.alphabet.name,
                 "source": source or getattr(model, "source", None)}
-    document["states"] = [{"name": s.name, "emits": s.emits, "emission": writer.id(s.emission)}
-                          for s in model.states]
+    document["states"] = [{"name": s.name, "emits": s.emits, "emission": writer.id(s.emission),
+                           "flank": s.flank} for s in model.states]
     document["start"] = [[dst, writer.label(value)] for dst, value in model.start_edges.items()]
     document["transitions"] = [[int(i), int(j), writer.label(value)]
                                for (i, j), value in model.transition_edges.items()]
@@ -192,8 +192,8 @@ def pair_hmm_from_json(document: dict, where: str = "model"):
     _check_document(document, FORMAT, where)
     try:
         reader = _GroupReader(document["groups"])
-        states = [PairState(s["name"], s["emits"], reader.groups[s["emission"]])
-                  for s in document["states"]]
+        states = [PairState(s["name"], s["emits"], reader.groups[s["emission"]],
+                            s.get("flank", False)) for s in document["states"]]
         start = {(dst if dst == "end" else int(dst)): reader.label(value)
                  for dst, value in document["start"]}
         transitions = {(int(i), int(j)): reader.label(value)

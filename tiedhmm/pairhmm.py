@@ -57,6 +57,8 @@ class PairState:
     name: str
     emits: str
     emission: ParameterGroup
+    #: An unaligned flank of a local model: left out of the alignment it reports.
+    flank: bool = False
 
     @property
     def move(self) -> tuple[int, int]:
@@ -210,6 +212,67 @@ class PairHMM:
         from .io import save_pair_hmm
         save_pair_hmm(self, path)
 
+    def local(self, mean_flank: float = 100.0) -> PairHMM:
+        """This model with unaligned flanks: a local alignment model (Durbin et al. 4.5).
+
+        Four flank states emit the x prefix, then the y prefix, before the core, and
+        the x suffix, then the y suffix, after it, from a frozen copy of the insert
+        background; a flank's length is geometric with mean ``mean_flank``. The core
+        states keep this model's groups (tying is identity: fitting either model updates
+        both); the new edges reuse the core's labels scaled by fixed factors, so EM is
+        unchanged. A free-end model gets an end: its core is left with probability
+        ``1 / (mean_flank + 1)`` after each state. Prefix and suffix lengths get the same
+        probability in x and y, so a symmetric model stays symmetric. Alignments report
+        the core only, with coordinates where it starts.
+        """
+        if any(state.flank for state in self.states):
+            raise ValueError("this model is already local")
+        if not mean_flank > 0:
+            raise ValueError(f"mean_flank must be > 0, got {mean_flank}")
+        stay = mean_flank / (mean_flank + 1.0)
+        leave = 1.0 - stay
+        insert = next(s.emission for s in self.states if s.emits != "match")
+        background = CategoricalEmission(insert.probs.copy(), name="flank", trainable=False)
+        K = len(self.states)
+        fx1, fy1, fx2, fy2 = range(K, K + 4)
+        states = [*self.states, *(PairState(name, emits, background, flank=True)
+                                  for name, emits in (("flank x1", "x"), ("flank y1", "y"),
+                                                      ("flank x2", "x"), ("flank y2", "y")))]
+        core_start = {j: label for j, label in self.start_edges.items() if j != "end"}
+        skip_core = self.start_edges.get("end")
+        start = {fx1: stay, fy1: leave * stay,
+                 **{j: _scaled(label, leave * leave) for j, label in core_start.items()}}
+        transitions = dict(self.transition_edges)
+        transitions[(fx1, fx1)] = stay
+        transitions[(fx1, fy1)] = leave * stay
+        transitions[(fy1, fy1)] = stay
+        for j, label in core_start.items():
+            transitions[(fx1, j)] = _scaled(label, leave * leave)
+            transitions[(fy1, j)] = _scaled(label, leave)
+        if self.end_edges is None:  # free end: the core is left with probability `leave`
+            core_end: dict[int, Label] = dict.fromkeys(range(K), leave)
+            for edge, label in self.transition_edges.items():
+                transitions[edge] = _scaled(label, 1.0 - leave)
+        else:
+            core_end = dict(self.end_edges)
+        end: dict[int, Label] = {fx2: leave * leave, fy2: leave}
+        for i, label in core_end.items():
+            transitions[(i, fx2)] = _scaled(label, stay)
+            transitions[(i, fy2)] = _scaled(label, leave * stay)
+            end[i] = _scaled(label, leave * leave)
+        transitions[(fx2, fx2)] = stay
+        transitions[(fx2, fy2)] = leave * stay
+        transitions[(fy2, fy2)] = stay
+        if skip_core is not None:
+            start["end"] = _scaled(skip_core, leave * leave)
+            end[fx1] = _scaled(skip_core, leave * leave)
+            end[fy1] = _scaled(skip_core, leave)
+        model = PairHMM(states, start, transitions, end, alphabet=self.alphabet,
+                        soft_ties=self.soft_ties, n_iter=self.n_iter, tol=self.tol,
+                        verbose=self.verbose)
+        model.source = self.source
+        return model
+
     # -- compiled arrays -------------------------------------------------------------
     def _compiled(self) -> SimpleNamespace:
         topology = self.topology
@@ -297,9 +360,10 @@ class PairHMM:
             posterior = self.posterior(x, y)
             moves = kernels.mea_path(posterior)
             steps = np.array([(1, 1), (1, 0), (0, 1)])[moves]
-            return to_alignment(x, y, steps.reshape(-1, 2), _mea_score(posterior, moves))
+            return to_alignment(x, y, steps.reshape(-1, 2), (0, 0),
+                                _mea_score(posterior, moves))
         path, score = self._viterbi(*self._encode(x, y))
-        return to_alignment(x, y, self._steps(path), score)
+        return to_alignment(x, y, *self._steps(path), score)
 
     def align_many(self, pairs: Sequence[tuple], method: str = "viterbi", *,
                    client=None) -> list:
@@ -321,8 +385,8 @@ class PairHMM:
         for p, (x, y) in enumerate(pairs):
             _raise_if_impossible(scores[p], f"pair {p}")
             first = x_offsets[p] + y_offsets[p]
-            steps = self._steps(paths[first:first + lengths[p]])
-            alignments.append(to_alignment(x, y, steps, scores[p]))
+            steps, origin = self._steps(paths[first:first + lengths[p]])
+            alignments.append(to_alignment(x, y, steps, origin, scores[p]))
         return alignments
 
     def _viterbi(self, codes_x: np.ndarray, codes_y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -331,9 +395,13 @@ class PairHMM:
         _raise_if_impossible(score)
         return path, float(score)
 
-    def _steps(self, path: np.ndarray) -> np.ndarray:
+    def _steps(self, path: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """Moves of the path's aligned (non-flank) states, and where they start."""
         moves = np.array([state.move for state in self.states], dtype=np.int64)
-        return moves[path].reshape(-1, 2)
+        flank = np.array([state.flank for state in self.states])[path]
+        core = np.flatnonzero(~flank)
+        leading = moves[path[:core[0]]].sum(axis=0) if core.size else moves[path].sum(axis=0)
+        return moves[path[core]].reshape(-1, 2), (int(leading[0]), int(leading[1]))
 
     def sample(self, n_pairs: int, random_state: int | np.random.RandomState | None = None
                ) -> list[tuple[str, str]]:
@@ -424,6 +492,14 @@ def _on_cluster(client, function, model: PairHMM, pairs: list[tuple]) -> list:
     from . import parallel
     chunks = parallel.split(pairs, parallel.n_chunks(client, len(pairs)))
     return parallel.map_chunks(client, function, model, chunks)
+
+
+def _scaled(label: Label, factor: float) -> Label:
+    """``label`` times a constant: a fixed value, or a group label with a factor."""
+    if isinstance(label, tuple):
+        group, outcome, own = (*label, 1.0) if len(label) == 2 else label
+        return (group, outcome, own * factor)
+    return float(label) * factor
 
 
 def _emission_groups(alphabet: Alphabet, symmetric: bool, match, insert, n_gap_kinds: int):

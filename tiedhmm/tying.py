@@ -13,9 +13,9 @@ probability ``factor * theta_o``. That lets a model route one outcome through se
 edges (an end edge split between exiting and entering a flank) or scale a whole row
 next to fixed edges (a begin row that may also enter a flank), with the group still
 tied. A row's multiplicity of ``o`` is then the sum of the factors of its edges
-labelled ``o``; each row's multiplicities must be proportional to the group's (the
-largest of its rows), the rest of the row's mass fixed, and the tied update above is
-unchanged (the factors are constants of the likelihood).
+labelled ``o`` divided by the share of the row that is not fixed; it must be the same
+in every row, and the tied update above is unchanged (factors are constants of the
+likelihood).
 
 Tying is identity: rows share parameters when they name the *same* group object.
 """
@@ -203,10 +203,11 @@ class Topology:
         return "end" if column == self.n_states else str(column)
 
     def _set_multiplicities(self) -> None:
-        """Find each group's outcome multiplicities and check every row is proportional.
+        """Find each group's outcome multiplicities and check every row agrees.
 
         ``edge_fixed`` holds a labelled edge's factor (1 unless given); a row's
-        multiplicity of an outcome is the sum of its factors.
+        multiplicity of an outcome is the sum of its factors, divided by the share of
+        the row that is not fixed (rows sum to 1), so a scaled row counts like a full one.
         """
         for g, group in enumerate(self.transition_groups):
             rows = {}
@@ -216,14 +217,16 @@ class Topology:
                 if other.size > 1:
                     raise ValueError(f"{self._row_name(row)} uses {group!r} and another "
                                      f"group; a row uses at most one group")
+                share = 1.0 - self.edge_fixed[in_row & (self.edge_group < 0)].sum()
+                if share <= 0:
+                    raise ValueError(f"{self._row_name(row)}: fixed edges sum to "
+                                     f"{1 - share:.10g}, leaving nothing for {group!r}")
                 mine = in_row & (self.edge_group == g)
                 rows[row] = np.bincount(self.edge_outcome[mine], weights=self.edge_fixed[mine],
-                                        minlength=len(group.outcomes))
-            first_row = max(rows, key=lambda row: rows[row].sum())
-            first = rows[first_row]
+                                        minlength=len(group.outcomes)) / share
+            first_row, first = next(iter(rows.items()))
             for row, counts in rows.items():
-                scaled = first * (counts.sum() / first.sum())
-                if not np.allclose(counts, scaled, rtol=MULTIPLICITY_TOLERANCE, atol=0):
+                if not np.allclose(counts, first, rtol=MULTIPLICITY_TOLERANCE, atol=0):
                     raise ValueError(
                         f"{group!r} is used with different outcome multiplicities: "
                         f"{self._row_name(first_row)} has {_describe(group, first)}, "
