@@ -89,14 +89,46 @@ def _predecessors(transmat, zero):
     return preds, counts
 
 
-@njit(cache=True, fastmath=FLOAT_FLAGS)
-def _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start, transmat, preds,
-                      n_preds, cur, prev1, prev2, rescale2):
-    """Fill diagonal d from d-1 (inserts) and d-2 (matches, times ``rescale2``).
+@njit(cache=True)
+def _predecessor_groups(transmat, zero):
+    """Each state's predecessors in groups of three, padded with the dummy state ``K``.
 
-    Each predecessor adds a whole diagonal at once (an independent, vectorisable loop),
-    then the emissions multiply in. Returns the diagonal's normaliser (1 if it is all
-    zero) after dividing by it.
+    ``groups[k, 3 g : 3 g + 3]`` is group ``g`` of state ``k`` and ``n_groups[k]`` how
+    many it has (at least one, so every state gets its emission pass). The dummy
+    stands for a row of the score buffers that always holds ``zero``; fixed groups of
+    three let the diagonal loops add three predecessors per pass, which vectorises.
+    """
+    n_states = transmat.shape[0]
+    preds, counts = _predecessors(transmat, zero)
+    n_groups = np.maximum(1, (counts + 2) // 3)
+    groups = np.full((n_states, 3 * n_groups.max()), n_states, dtype=np.int64)
+    for k in range(n_states):
+        groups[k, :counts[k]] = preds[k, :counts[k]]
+    return groups, n_groups
+
+
+@njit(cache=True)
+def _coefficient(transmat, l, k, factor, zero):
+    """``transmat[l, k]`` times ``factor`` (plus ``factor`` in log space), ``zero`` for
+    the dummy predecessor."""
+    if l == transmat.shape[0]:
+        return zero
+    return transmat[l, k] * factor
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start, transmat,
+                      groups, n_groups, cur, prev1, prev2, scale1, scale2, inverse1,
+                      normalise):
+    """Fill diagonal d from d-1 (inserts) and d-2 (matches); return its sum.
+
+    Predecessor values are read times ``scale1`` (diagonal d-1) or ``scale2`` (d-2), so
+    the caller may keep diagonals unnormalised and fold their normalisers in here.
+    Start probabilities enter unscaled on diagonal 1 and times ``inverse1`` (one over
+    the sum of diagonal 1) on diagonal 2.
+    Each state takes one pass per group of three predecessors; the last pass also
+    multiplies in the emissions and sums. With ``normalise`` the diagonal is divided by
+    its sum. A diagonal that is all zero returns 1.
     """
     n_states = start.shape[0]
     lo = _lo(d, m)
@@ -111,77 +143,92 @@ def _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start, tran
         i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
         if i_min > i_max:
             continue
-        factor = 1.0 if step == 1 else rescale2
+        factor = scale1 if step == 1 else scale2
         prev = prev1 if step == 1 else prev2
-        shift = (lo1 if step == 1 else lo2) + dx[k]
+        first = i_min - (lo1 if step == 1 else lo2) - dx[k]
         count = i_max - i_min + 1
         target = row[i_min - lo:i_max - lo + 1]
-        for p in range(n_preds[k]):
-            l = preds[k, p]
-            a = transmat[l, k] * factor
-            source = prev[l, i_min - shift:i_max - shift + 1]
-            for c in range(count):
-                target[c] += a * source[c]
         if d == step:
-            row[dx[k] - lo] += start[k] * factor
+            row[dx[k] - lo] += start[k] * (1.0 if step == 1 else inverse1)
         table = flat_emission[k]
         row_part = rows[dx[k], i_min:i_max + 1]
         column_part = columns[dy[k], m - d + i_min:m - d + i_max + 1]
-        for c in range(count):
-            target[c] *= table[row_part[c] + column_part[c]]
-        for c in range(count):
-            total += target[c]
+        for g in range(n_groups[k]):
+            l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
+            a0 = _coefficient(transmat, l0, k, factor, 0.0)
+            a1 = _coefficient(transmat, l1, k, factor, 0.0)
+            a2 = _coefficient(transmat, l2, k, factor, 0.0)
+            s0 = prev[l0, first:first + count]
+            s1 = prev[l1, first:first + count]
+            s2 = prev[l2, first:first + count]
+            if g < n_groups[k] - 1:
+                for c in range(count):
+                    target[c] += a0 * s0[c] + a1 * s1[c] + a2 * s2[c]
+            else:
+                for c in range(count):
+                    value = ((target[c] + a0 * s0[c] + a1 * s1[c] + a2 * s2[c])
+                             * table[row_part[c] + column_part[c]])
+                    target[c] = value
+                    total += value
     if total == 0.0:
         return 1.0
-    inverse = 1.0 / total
-    for k in range(n_states):
-        row = cur[k]
-        for c in range(width):
-            row[c] *= inverse
+    if normalise:
+        inverse = 1.0 / total
+        for k in range(n_states):
+            row = cur[k]
+            for c in range(width):
+                row[c] *= inverse
     return total
 
 
 @njit(cache=True)
 def forward_score(x, y, dx, dy, emission, start, transmat, end):
-    """log P(x, y) in O(len(x) + len(y)) memory: three rolling anti-diagonals."""
+    """log P(x, y) in O(len(x) + len(y)) memory: three rolling anti-diagonals.
+
+    Diagonals stay unnormalised; each one's sum ``t_d`` is folded into the reads of
+    the next two (``1 / t_{d-1}`` and ``1 / (t_{d-1} t_{d-2})``), which is the same
+    arithmetic as normalising without the extra pass.
+    """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
     rows, columns = _diagonal_indices(x, y, emission.shape[2])
     flat_emission = emission.reshape(n_states, -1)
-    preds, n_preds = _predecessors(transmat, 0.0)
-    buffers = np.zeros((3, n_states, min(n, m) + 1))
+    groups, n_groups = _predecessor_groups(transmat, 0.0)
+    buffers = np.zeros((3, n_states + 1, min(n, m) + 1))
     log_total = 0.0
-    last_scale = 1.0
+    sum1, sum2 = 1.0, 1.0
     for d in range(1, n + m + 1):
-        last_scale = _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start,
-                                       transmat, preds, n_preds, buffers[d % 3],
-                                       buffers[(d - 1) % 3], buffers[(d - 2) % 3],
-                                       1.0 / last_scale)
-        log_total += np.log(last_scale)
+        scale = _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start,
+                                  transmat, groups, n_groups, buffers[d % 3],
+                                  buffers[(d - 1) % 3], buffers[(d - 2) % 3], 1.0 / sum1,
+                                  1.0 / (sum1 * sum2), 1.0 / sum1, False)
+        log_total += np.log(scale)
+        sum1, sum2 = scale, sum1
     final = buffers[(n + m) % 3]
     total = 0.0
     for k in range(n_states):
         total += final[k, 0] * end[k]
-    return log_total + np.log(total) if total > 0.0 else -np.inf
+    return log_total + np.log(total / sum1) if total > 0.0 else -np.inf
 
 
 @njit(cache=True)
 def forward_full(x, y, dx, dy, emission, start, transmat, offsets):
-    """Scaled forward values ``(K, cells)`` (diagonal-major) and log normaliser per diagonal."""
+    """Scaled forward values ``(K + 1, cells)`` (diagonal-major; the last row is the
+    dummy predecessor, all zero) and the log normaliser of each diagonal."""
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
     rows, columns = _diagonal_indices(x, y, emission.shape[2])
     flat_emission = emission.reshape(n_states, -1)
-    preds, n_preds = _predecessors(transmat, 0.0)
-    forward = np.zeros((n_states, offsets[-1]))
+    groups, n_groups = _predecessor_groups(transmat, 0.0)
+    forward = np.zeros((n_states + 1, offsets[-1]))
     log_scale = np.zeros(n + m + 1)
     for d in range(1, n + m + 1):
         prev2 = forward[:, offsets[d - 2]:offsets[d - 1]] if d >= 2 else forward[:, 0:1]
         scale = _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start,
-                                  transmat, preds, n_preds,
+                                  transmat, groups, n_groups,
                                   forward[:, offsets[d]:offsets[d + 1]],
-                                  forward[:, offsets[d - 1]:offsets[d]], prev2,
-                                  np.exp(-log_scale[d - 1]))
+                                  forward[:, offsets[d - 1]:offsets[d]], prev2, 1.0,
+                                  np.exp(-log_scale[d - 1]), np.exp(-log_scale[d - 1]), True)
         log_scale[d] = np.log(scale)
     return forward, log_scale
 
