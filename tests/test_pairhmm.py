@@ -285,3 +285,14 @@ def test_bad_sequences_and_parameters():
         th.PairHMM.durbin("rna")
     with pytest.raises(ValueError, match="method must be one of"):
         model.align("A", "A", method="best")
+
+
+def test_compiled_arrays_follow_in_place_parameter_changes():
+    model = th.PairHMM.durbin("dna")
+    before = model.loglik("ACGT", "ACGT")
+    table = model.states[0].emission.table
+    table[:] = np.full((4, 4), 1 / 16)  # in place: the cached kernel arrays must notice
+    assert model.loglik("ACGT", "ACGT") != before
+    np.testing.assert_allclose(model.loglik("ACGT", "ACGT"),
+                               th.PairHMM.durbin("dna", match=np.full((4, 4), 1 / 16))
+                               .loglik("ACGT", "ACGT"), rtol=1e-12)

@@ -274,7 +274,25 @@ class PairHMM:
         return model
 
     # -- compiled arrays -------------------------------------------------------------
+    def _parameter_key(self) -> bytes:
+        """The bytes of every parameter the compiled arrays depend on."""
+        parts = [self.topology.edge_probabilities().tobytes()]
+        for group in self.topology.emission_groups:
+            parts.append((group.table if isinstance(group, MatchEmission) else group.probs)
+                         .tobytes())
+        return b"".join(parts)
+
     def _compiled(self) -> SimpleNamespace:
+        """Kernel arrays of the current parameters, rebuilt only when they change."""
+        key = self._parameter_key()
+        cached = getattr(self, "_compiled_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        compiled = self._compile()
+        self._compiled_cache = (key, compiled)
+        return compiled
+
+    def _compile(self) -> SimpleNamespace:
         topology = self.topology
         topology.check_rows()
         membership = self.alphabet.membership
