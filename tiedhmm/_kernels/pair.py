@@ -109,8 +109,8 @@ def _predecessor_groups(transmat, zero):
 
 @njit(cache=True)
 def _coefficient(transmat, l, k, factor, zero):
-    """``transmat[l, k]`` times ``factor`` (plus ``factor`` in log space), ``zero`` for
-    the dummy predecessor."""
+    """``transmat[l, k]`` times ``factor`` (1 for log-space tables), ``zero`` for the
+    dummy predecessor."""
     if l == transmat.shape[0]:
         return zero
     return transmat[l, k] * factor
@@ -343,62 +343,82 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     return loglik, match_posterior, transitions, starts, ends, emissions
 
 
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _viterbi_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, log_start, log_transmat,
+                      groups, n_groups, cur, prev1, prev2, back_pointers, pointer):
+    """Max-plus diagonal d from d-1 and d-2 with its back-pointers (see ``viterbi``).
+
+    One pass per group of three predecessors keeps the running best and its state
+    (strictly greater wins, so ties go to the lowest state: predecessors are sorted);
+    a last pass adds the emissions and stores the pointers.
+    """
+    n_states = log_start.shape[0]
+    lo = _lo(d, m)
+    for k in range(n_states):
+        row = cur[k]
+        row[:] = -np.inf
+        step = dx[k] + dy[k]
+        i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+        if i_min > i_max:
+            continue
+        prev = prev1 if step == 1 else prev2
+        first = i_min - _lo(d - step, m) - dx[k]
+        count = i_max - i_min + 1
+        target = row[i_min - lo:i_max - lo + 1]
+        best_state = pointer[:count]
+        best_state[:] = -1
+        for g in range(n_groups[k]):
+            l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
+            a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
+            a1 = _coefficient(log_transmat, l1, k, 1.0, -np.inf)
+            a2 = _coefficient(log_transmat, l2, k, 1.0, -np.inf)
+            s0 = prev[l0, first:first + count]
+            s1 = prev[l1, first:first + count]
+            s2 = prev[l2, first:first + count]
+            for c in range(count):
+                best, state = target[c], best_state[c]
+                v0, v1, v2 = s0[c] + a0, s1[c] + a1, s2[c] + a2
+                state = l0 if v0 > best else state
+                best = v0 if v0 > best else best
+                state = l1 if v1 > best else state
+                best = v1 if v1 > best else best
+                state = l2 if v2 > best else state
+                best = v2 if v2 > best else best
+                target[c], best_state[c] = best, state
+        if d == step and log_start[k] > row[dx[k] - lo]:
+            row[dx[k] - lo] = log_start[k]
+            best_state[dx[k] - i_min] = -1
+        back = back_pointers[k, i_min - lo:i_max - lo + 1]
+        table = flat_emission[k]
+        row_part = rows[dx[k], i_min:i_max + 1]
+        column_part = columns[dy[k], m - d + i_min:m - d + i_max + 1]
+        for c in range(count):
+            back[c] = best_state[c]
+            target[c] += table[row_part[c] + column_part[c]]
+
+
 @njit(cache=True)
 def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """Best state path (states in order) and its log-probability, by max-plus DP.
 
     Scores roll over three anti-diagonals; back-pointers are int8 per state and cell.
-    Maxima are taken first and the pointers found after, in a second pass that picks
-    the lowest-numbered best predecessor: two branch-free loops that vectorise.
+    Per state, maxima over groups of three predecessors are taken first; a second,
+    backward sweep over the groups finds the lowest-numbered best predecessor and, in
+    its last pass, stores it and adds the emission: branch-free loops that vectorise.
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
     rows, columns = _diagonal_indices(x, y, log_emission.shape[2])
     flat_emission = log_emission.reshape(n_states, -1)
-    preds, n_preds = _predecessors(log_transmat, -np.inf)
+    groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
     offsets = diagonal_offsets(n, m)
     pointers = np.full((n_states, offsets[-1]), -1, dtype=np.int8)
-    scores = np.full((3, n_states, min(n, m) + 1), -np.inf)
+    scores = np.full((3, n_states + 1, min(n, m) + 1), -np.inf)
     scratch = np.empty(min(n, m) + 1, dtype=np.int64)
     for d in range(1, n + m + 1):
-        lo = _lo(d, m)
-        for k in range(n_states):
-            row = scores[d % 3, k]
-            row[:] = -np.inf
-            back = pointers[k, offsets[d]:offsets[d + 1]]
-            step = dx[k] + dy[k]
-            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-            if i_min > i_max:
-                continue
-            prev = scores[(d - step) % 3]
-            shift = _lo(d - step, m) + dx[k]
-            table = flat_emission[k]
-            count = i_max - i_min + 1
-            target = row[i_min - lo:i_max - lo + 1]
-            pointer = scratch[:count]
-            pointer[:] = -1
-            for p in range(n_preds[k]):
-                source = prev[preds[k, p], i_min - shift:i_max - shift + 1]
-                a = log_transmat[preds[k, p], k]
-                for c in range(count):
-                    candidate = source[c] + a
-                    target[c] = candidate if candidate > target[c] else target[c]
-            for p in range(n_preds[k] - 1, -1, -1):
-                l = preds[k, p]
-                source = prev[l, i_min - shift:i_max - shift + 1]
-                a = log_transmat[l, k]
-                for c in range(count):
-                    pointer[c] = l if source[c] + a == target[c] else pointer[c]
-            stored = back[i_min - lo:i_max - lo + 1]
-            for c in range(count):
-                stored[c] = pointer[c]
-            if d == step and log_start[k] > row[dx[k] - lo]:
-                row[dx[k] - lo] = log_start[k]
-                back[dx[k] - lo] = -1
-            row_part = rows[dx[k], i_min:i_max + 1]
-            column_part = columns[dy[k], m - d + i_min:m - d + i_max + 1]
-            for c in range(count):
-                target[c] += table[row_part[c] + column_part[c]]
+        _viterbi_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, log_start,
+                          log_transmat, groups, n_groups, scores[d % 3], scores[(d - 1) % 3],
+                          scores[(d - 2) % 3], pointers[:, offsets[d]:offsets[d + 1]], scratch)
     final = scores[(n + m) % 3]
     best, state = -np.inf, -1
     for k in range(n_states):
