@@ -18,17 +18,11 @@ def as_record(sequence, default_id: str) -> SeqRecord:
 def steps_to_coordinates(steps: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """``(2, k)`` Biopython coordinates from per-column moves ``(dx, dy)`` (runs merged),
     starting at ``origin`` (where a local alignment begins)."""
-    points = [origin]
-    previous = None
-    for dx, dy in steps:
-        move = (int(dx), int(dy))
-        i, j = points[-1]
-        if move == previous:
-            points[-1] = (i + dx, j + dy)
-        else:
-            points.append((i + dx, j + dy))
-        previous = move
-    return np.array(points, dtype=np.int64).T
+    steps = np.asarray(steps, dtype=np.int64).reshape(-1, 2)
+    positions = np.vstack([[0, 0], np.cumsum(steps, axis=0)])
+    changes = np.flatnonzero(np.any(steps[1:] != steps[:-1], axis=1)) + 1
+    ends = np.concatenate(([0], changes, [len(steps)])) if len(steps) else np.array([0])
+    return (positions[ends] + np.asarray(origin, dtype=np.int64)).T.copy()
 
 
 def to_alignment(x, y, steps: np.ndarray, origin: tuple[int, int], score: float) -> Alignment:

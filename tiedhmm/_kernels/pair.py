@@ -55,24 +55,50 @@ def _padded(seq, gap):
 
 
 @njit(cache=True)
-def _diagonal_indices(x, y, n_columns):
-    """Row and column parts of flat emission-table indices along anti-diagonals.
+def _emission_lookup(x, y, dx, dy, flat_emission, n_columns):
+    """What the diagonal loops read emissions from, per pair.
 
-    ``rows[moves, i]`` is ``n_columns`` times the code of letter ``i`` of x (gap when
-    the state does not move in x); ``columns[moves, m - j]`` the code of letter ``j``
-    of y, reversed so that both run forward along a diagonal, where cell ``(i, d - i)``
-    reads ``table.flat[rows[kx, i] + columns[ky, m - d + i]]``: contiguous loads, one
-    gather.
+    ``rows[i]`` is ``G + 1`` times the code of letter ``i`` of x and ``columns[m - j]``
+    the code of letter ``j`` of y (reversed so both run forward along a diagonal):
+    a match state's emission at cell ``(i, d - i)`` is
+    ``flat_emission[k, rows[i] + columns[m - d + i]]``, one gather. An insert state's
+    emissions depend on one sequence only and are laid out contiguously in
+    ``profiles[k]``: by ``i`` for x-inserts, by ``m - j`` for y-inserts.
     """
     gap = n_columns - 1
     n, m = x.shape[0], y.shape[0]
-    rows = np.full((2, n + 1), gap * n_columns, dtype=np.int64)
-    columns = np.full((2, m + 1), gap, dtype=np.int64)
+    rows = np.full(n + 1, gap * n_columns, dtype=np.int64)
+    columns = np.full(m + 1, gap, dtype=np.int64)
     for i in range(1, n + 1):
-        rows[1, i] = x[i - 1] * n_columns
+        rows[i] = x[i - 1] * n_columns
     for j in range(1, m + 1):
-        columns[1, m - j] = y[j - 1]
-    return rows, columns
+        columns[m - j] = y[j - 1]
+    profiles = np.zeros((dx.shape[0], max(n, m) + 1))
+    for k in range(dx.shape[0]):
+        if dx[k] == 1 and dy[k] == 0:
+            for i in range(1, n + 1):
+                profiles[k, i] = flat_emission[k, rows[i] + gap]
+        elif dx[k] == 0 and dy[k] == 1:
+            for j in range(1, m + 1):
+                profiles[k, m - j] = flat_emission[k, gap * n_columns + columns[m - j]]
+    return rows, columns, profiles
+
+
+@njit(cache=True)
+def _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, out):
+    """State k's emissions at cells ``i_min ..`` of diagonal d, into ``out[:count]``
+    (``lookup`` from :func:`_emission_lookup`)."""
+    rows, columns, profiles = lookup
+    if dx[k] == 1 and dy[k] == 1:
+        table = flat_emission[k]
+        row_part = rows[i_min:i_min + count]
+        column_part = columns[m - d + i_min:m - d + i_min + count]
+        for c in range(count):
+            out[c] = table[row_part[c] + column_part[c]]
+    elif dx[k] == 1:
+        out[:count] = profiles[k, i_min:i_min + count]
+    else:
+        out[:count] = profiles[k, m - d + i_min:m - d + i_min + count]
 
 
 @njit(cache=True)
@@ -117,9 +143,8 @@ def _coefficient(transmat, l, k, factor, zero):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start, transmat,
-                      groups, n_groups, cur, prev1, prev2, scale1, scale2, inverse1,
-                      normalise):
+def _forward_diagonal(d, n, m, lookup, dx, dy, flat_emission, start, transmat, groups,
+                      n_groups, cur, prev1, prev2, scale1, scale2, inverse1, normalise, emit):
     """Fill diagonal d from d-1 (inserts) and d-2 (matches); return its sum.
 
     Predecessor values are read times ``scale1`` (diagonal d-1) or ``scale2`` (d-2), so
@@ -150,9 +175,7 @@ def _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start, tran
         target = row[i_min - lo:i_max - lo + 1]
         if d == step:
             row[dx[k] - lo] += start[k] * (1.0 if step == 1 else inverse1)
-        table = flat_emission[k]
-        row_part = rows[dx[k], i_min:i_max + 1]
-        column_part = columns[dy[k], m - d + i_min:m - d + i_max + 1]
+        _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
         for g in range(n_groups[k]):
             l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
             a0 = _coefficient(transmat, l0, k, factor, 0.0)
@@ -166,8 +189,7 @@ def _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start, tran
                     target[c] += a0 * s0[c] + a1 * s1[c] + a2 * s2[c]
             else:
                 for c in range(count):
-                    value = ((target[c] + a0 * s0[c] + a1 * s1[c] + a2 * s2[c])
-                             * table[row_part[c] + column_part[c]])
+                    value = (target[c] + a0 * s0[c] + a1 * s1[c] + a2 * s2[c]) * emit[c]
                     target[c] = value
                     total += value
     if total == 0.0:
@@ -191,17 +213,18 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    rows, columns = _diagonal_indices(x, y, emission.shape[2])
     flat_emission = emission.reshape(n_states, -1)
+    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     buffers = np.zeros((3, n_states + 1, min(n, m) + 1))
+    emit = np.empty(min(n, m) + 1)
     log_total = 0.0
     sum1, sum2 = 1.0, 1.0
     for d in range(1, n + m + 1):
-        scale = _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start,
-                                  transmat, groups, n_groups, buffers[d % 3],
-                                  buffers[(d - 1) % 3], buffers[(d - 2) % 3], 1.0 / sum1,
-                                  1.0 / (sum1 * sum2), 1.0 / sum1, False)
+        scale = _forward_diagonal(d, n, m, lookup, dx, dy, flat_emission, start, transmat,
+                                  groups, n_groups, buffers[d % 3], buffers[(d - 1) % 3],
+                                  buffers[(d - 2) % 3], 1.0 / sum1, 1.0 / (sum1 * sum2),
+                                  1.0 / sum1, False, emit)
         log_total += np.log(scale)
         sum1, sum2 = scale, sum1
     final = buffers[(n + m) % 3]
@@ -217,18 +240,19 @@ def forward_full(x, y, dx, dy, emission, start, transmat, offsets):
     dummy predecessor, all zero) and the log normaliser of each diagonal."""
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    rows, columns = _diagonal_indices(x, y, emission.shape[2])
     flat_emission = emission.reshape(n_states, -1)
+    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     forward = np.zeros((n_states + 1, offsets[-1]))
+    emit = np.empty(min(n, m) + 1)
     log_scale = np.zeros(n + m + 1)
     for d in range(1, n + m + 1):
         prev2 = forward[:, offsets[d - 2]:offsets[d - 1]] if d >= 2 else forward[:, 0:1]
-        scale = _forward_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, start,
-                                  transmat, groups, n_groups,
-                                  forward[:, offsets[d]:offsets[d + 1]],
+        scale = _forward_diagonal(d, n, m, lookup, dx, dy, flat_emission, start, transmat,
+                                  groups, n_groups, forward[:, offsets[d]:offsets[d + 1]],
                                   forward[:, offsets[d - 1]:offsets[d]], prev2, 1.0,
-                                  np.exp(-log_scale[d - 1]), np.exp(-log_scale[d - 1]), True)
+                                  np.exp(-log_scale[d - 1]), np.exp(-log_scale[d - 1]), True,
+                                  emit)
         log_scale[d] = np.log(scale)
     return forward, log_scale
 
@@ -344,8 +368,8 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _viterbi_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, log_start, log_transmat,
-                      groups, n_groups, cur, prev1, prev2, back_pointers, pointer):
+def _viterbi_diagonal(d, n, m, lookup, dx, dy, flat_emission, log_start, log_transmat,
+                      groups, n_groups, cur, prev1, prev2, back_pointers, pointer, emit):
     """Max-plus diagonal d from d-1 and d-2 with its back-pointers (see ``viterbi``).
 
     One pass per group of three predecessors keeps the running best and its state
@@ -389,12 +413,10 @@ def _viterbi_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, log_start, 
             row[dx[k] - lo] = log_start[k]
             best_state[dx[k] - i_min] = -1
         back = back_pointers[k, i_min - lo:i_max - lo + 1]
-        table = flat_emission[k]
-        row_part = rows[dx[k], i_min:i_max + 1]
-        column_part = columns[dy[k], m - d + i_min:m - d + i_max + 1]
+        _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
         for c in range(count):
             back[c] = best_state[c]
-            target[c] += table[row_part[c] + column_part[c]]
+            target[c] += emit[c]
 
 
 @njit(cache=True)
@@ -408,17 +430,19 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
-    rows, columns = _diagonal_indices(x, y, log_emission.shape[2])
     flat_emission = log_emission.reshape(n_states, -1)
+    lookup = _emission_lookup(x, y, dx, dy, flat_emission, log_emission.shape[2])
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
     offsets = diagonal_offsets(n, m)
     pointers = np.full((n_states, offsets[-1]), -1, dtype=np.int8)
     scores = np.full((3, n_states + 1, min(n, m) + 1), -np.inf)
     scratch = np.empty(min(n, m) + 1, dtype=np.int64)
+    emit = np.empty(min(n, m) + 1)
     for d in range(1, n + m + 1):
-        _viterbi_diagonal(d, n, m, rows, columns, dx, dy, flat_emission, log_start,
-                          log_transmat, groups, n_groups, scores[d % 3], scores[(d - 1) % 3],
-                          scores[(d - 2) % 3], pointers[:, offsets[d]:offsets[d + 1]], scratch)
+        _viterbi_diagonal(d, n, m, lookup, dx, dy, flat_emission, log_start, log_transmat,
+                          groups, n_groups, scores[d % 3], scores[(d - 1) % 3],
+                          scores[(d - 2) % 3], pointers[:, offsets[d]:offsets[d + 1]], scratch,
+                          emit)
     final = scores[(n + m) % 3]
     best, state = -np.inf, -1
     for k in range(n_states):
