@@ -367,14 +367,24 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     return loglik, match_posterior, transitions, starts, ends, emissions
 
 
+@njit(cache=True, inline="always")
+def _better(best, state, value, candidate):
+    """The running maximum and its state after seeing ``value`` from ``candidate``
+    (strictly greater wins, so the first, lowest-numbered state keeps ties)."""
+    if value > best:
+        return value, candidate
+    return best, state
+
+
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def _viterbi_diagonal(d, n, m, lookup, dx, dy, flat_emission, log_start, log_transmat,
                       groups, n_groups, cur, prev1, prev2, back_pointers, pointer, emit):
     """Max-plus diagonal d from d-1 and d-2 with its back-pointers (see ``viterbi``).
 
-    One pass per group of three predecessors keeps the running best and its state
-    (strictly greater wins, so ties go to the lowest state: predecessors are sorted);
-    a last pass adds the emissions and stores the pointers.
+    One pass per group of three predecessors keeps the running best and its state;
+    the last pass also adds the emissions and stores the pointers, except on a
+    state's first diagonal, where the start edge may still win and a separate pass
+    finishes.
     """
     n_states = log_start.shape[0]
     lo = _lo(d, m)
@@ -391,6 +401,9 @@ def _viterbi_diagonal(d, n, m, lookup, dx, dy, flat_emission, log_start, log_tra
         target = row[i_min - lo:i_max - lo + 1]
         best_state = pointer[:count]
         best_state[:] = -1
+        back = back_pointers[k, i_min - lo:i_max - lo + 1]
+        _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
+        finish = d != step
         for g in range(n_groups[k]):
             l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
             a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
@@ -399,24 +412,27 @@ def _viterbi_diagonal(d, n, m, lookup, dx, dy, flat_emission, log_start, log_tra
             s0 = prev[l0, first:first + count]
             s1 = prev[l1, first:first + count]
             s2 = prev[l2, first:first + count]
+            if finish and g == n_groups[k] - 1:
+                for c in range(count):
+                    best, state = _better(target[c], best_state[c], s0[c] + a0, l0)
+                    best, state = _better(best, state, s1[c] + a1, l1)
+                    best, state = _better(best, state, s2[c] + a2, l2)
+                    target[c] = best + emit[c]
+                    back[c] = state
+            else:
+                for c in range(count):
+                    best, state = _better(target[c], best_state[c], s0[c] + a0, l0)
+                    best, state = _better(best, state, s1[c] + a1, l1)
+                    best, state = _better(best, state, s2[c] + a2, l2)
+                    target[c] = best
+                    best_state[c] = state
+        if not finish:
+            if log_start[k] > row[dx[k] - lo]:
+                row[dx[k] - lo] = log_start[k]
+                best_state[dx[k] - i_min] = -1
             for c in range(count):
-                best, state = target[c], best_state[c]
-                v0, v1, v2 = s0[c] + a0, s1[c] + a1, s2[c] + a2
-                state = l0 if v0 > best else state
-                best = v0 if v0 > best else best
-                state = l1 if v1 > best else state
-                best = v1 if v1 > best else best
-                state = l2 if v2 > best else state
-                best = v2 if v2 > best else best
-                target[c], best_state[c] = best, state
-        if d == step and log_start[k] > row[dx[k] - lo]:
-            row[dx[k] - lo] = log_start[k]
-            best_state[dx[k] - i_min] = -1
-        back = back_pointers[k, i_min - lo:i_max - lo + 1]
-        _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
-        for c in range(count):
-            back[c] = best_state[c]
-            target[c] += emit[c]
+                back[c] = best_state[c]
+                target[c] += emit[c]
 
 
 @njit(cache=True)
