@@ -296,3 +296,12 @@ def test_compiled_arrays_follow_in_place_parameter_changes():
     np.testing.assert_allclose(model.loglik("ACGT", "ACGT"),
                                th.PairHMM.durbin("dna", match=np.full((4, 4), 1 / 16))
                                .loglik("ACGT", "ACGT"), rtol=1e-12)
+
+
+def test_fit_reports_every_iteration_to_a_callback():
+    pairs = th.PairHMM.durbin("dna", tau=0.05).sample(30, random_state=0)
+    seen = []
+    model = th.PairHMM.durbin("dna", n_iter=4, tol=-np.inf)
+    model.fit(pairs, callback=lambda iteration, loglik: seen.append((iteration, loglik)))
+    assert [i for i, _ in seen] == [1, 2, 3, 4]
+    assert [loglik for _, loglik in seen] == list(model.monitor_.history)

@@ -101,6 +101,20 @@ def _batches(items: Sequence, args, what: str) -> Iterator[Sequence]:
             bar.update(len(chunk))
 
 
+@contextlib.contextmanager
+def _iteration_bar(args):
+    """A per-iteration EM callback drawing a progress bar on a terminal, else None."""
+    if args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+    with tqdm(total=args.iter, unit="iteration", file=sys.stderr) as bar:
+        def report(iteration: int, loglik: float) -> None:
+            bar.update(iteration - bar.n)
+            bar.set_postfix(loglik=f"{loglik:.4f}")
+        yield report
+
+
 # -- output -------------------------------------------------------------------------
 def _emit(text: str, output: str | None) -> None:
     if output is None or output == "-":
@@ -175,8 +189,8 @@ def _train(args) -> None:
     for state in model.states:
         if state.emits == "match" and "match" in args.freeze:
             state.emission.trainable = False
-    with _cluster(args) as client:
-        _checked(model.fit, pairs, client=client)
+    with _cluster(args) as client, _iteration_bar(args) as callback:
+        _checked(model.fit, pairs, client=client, callback=callback)
     log.info("EM stopped after %d iterations, log-likelihood %.6f",
              model.monitor_.iter, model.monitor_.history[-1])
     model.save(args.output)

@@ -29,12 +29,17 @@ class EMDecreaseError(RuntimeError):
 
 
 class ConvergenceMonitor:
-    """hmmlearn-style monitor: stops after ``n_iter`` or when the gain is below ``tol``."""
+    """hmmlearn-style monitor: stops after ``n_iter`` or when the gain is below ``tol``.
 
-    def __init__(self, tol: float, n_iter: int, verbose: bool) -> None:
+    ``callback(iteration, loglik)``, if given, hears every iteration (progress bars).
+    """
+
+    def __init__(self, tol: float, n_iter: int, verbose: bool,
+                 callback: Callable[[int, float], None] | None = None) -> None:
         self.tol = tol
         self.n_iter = n_iter
         self.verbose = verbose
+        self.callback = callback
         self.history: list[float] = []
         self.iter = 0
 
@@ -48,6 +53,8 @@ class ConvergenceMonitor:
             print(f"{self.iter + 1:>10d} {logprob:>16.6f} {delta:>+16.6f}", file=sys.stderr)
         self.history.append(logprob)
         self.iter += 1
+        if self.callback is not None:
+            self.callback(self.iter, logprob)
 
     @property
     def converged(self) -> bool:

@@ -20,7 +20,7 @@ sequences are an error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -477,9 +477,11 @@ class PairHMM:
                                                   emissions[k]))
                 for k, state in enumerate(self.states)]
 
-    def fit(self, pairs: Sequence[tuple], *, client=None) -> PairHMM:
+    def fit(self, pairs: Sequence[tuple], *, client=None,
+            callback: Callable[[int, float], None] | None = None) -> PairHMM:
         """EM (Baum-Welch) on unaligned pairs: pooled tied statistics, parallel over pairs
-        (over chunks of pairs on a Dask cluster with a ``client``)."""
+        (over chunks of pairs on a Dask cluster with a ``client``). ``callback(iteration,
+        loglik)`` hears every iteration."""
         pairs = list(pairs)
         encoded = self._encode_many(pairs)
         if client is None:
@@ -489,7 +491,7 @@ class PairHMM:
             chunks = [self._encode_many(chunk)
                       for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs)))]
             source = parallel.statistics_source(client, _chunk_source, self, chunks)
-        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose, callback)
         em.fit([source], self.monitor_, soft_ties=self.soft_ties)
         return self
 
