@@ -299,7 +299,7 @@ def test_compiled_arrays_follow_in_place_parameter_changes():
 
 
 def test_fit_reports_every_iteration_to_a_callback():
-    pairs = th.PairHMM.durbin("dna", tau=0.05).sample(30, random_state=0)
+    pairs = th.PairHMM.durbin("dna", epsilon=0.5, tau=0.05).sample(30, random_state=0)
     seen = []
     model = th.PairHMM.durbin("dna", n_iter=4, tol=-np.inf)
     model.fit(pairs, callback=lambda iteration, loglik: seen.append((iteration, loglik)))
