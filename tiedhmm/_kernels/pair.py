@@ -46,41 +46,33 @@ def _cell_range(d, n, m, dx, dy):
 
 
 @njit(cache=True)
-def _padded(seq, gap):
-    """``[gap] + seq``: ``padded[i * moves]`` is letter ``i`` if the state moves, else gap."""
-    padded = np.empty(seq.shape[0] + 1, dtype=np.int64)
-    padded[0] = gap
-    padded[1:] = seq
-    return padded
-
-
-@njit(cache=True)
 def _emission_lookup(x, y, dx, dy, flat_emission, n_columns):
     """What the diagonal loops read emissions from, per pair.
 
-    ``rows[i]`` is ``G + 1`` times the code of letter ``i`` of x and ``columns[m - j]``
-    the code of letter ``j`` of y (reversed so both run forward along a diagonal):
-    a match state's emission at cell ``(i, d - i)`` is
-    ``flat_emission[k, rows[i] + columns[m - d + i]]``, one gather. An insert state's
-    emissions depend on one sequence only and are laid out contiguously in
+    ``rows[moves, i]`` is ``G + 1`` times the code of letter ``i`` of x (the gap code
+    when the state does not move in x) and ``columns[moves, m - j]`` the code of letter
+    ``j`` of y (reversed so both run forward along a diagonal): state ``k`` at cell
+    ``(i, j)`` has the flat emission index ``rows[dx[k], i] + columns[dy[k], m - j]``,
+    which the recursions read and the expected counts add into. An insert state's
+    emissions depend on one sequence only and are also laid out contiguously in
     ``profiles[k]``: by ``i`` for x-inserts, by ``m - j`` for y-inserts.
     """
     gap = n_columns - 1
     n, m = x.shape[0], y.shape[0]
-    rows = np.full(n + 1, gap * n_columns, dtype=np.int64)
-    columns = np.full(m + 1, gap, dtype=np.int64)
+    rows = np.full((2, n + 1), gap * n_columns, dtype=np.int64)
+    columns = np.full((2, m + 1), gap, dtype=np.int64)
     for i in range(1, n + 1):
-        rows[i] = x[i - 1] * n_columns
+        rows[1, i] = x[i - 1] * n_columns
     for j in range(1, m + 1):
-        columns[m - j] = y[j - 1]
+        columns[1, m - j] = y[j - 1]
     profiles = np.zeros((dx.shape[0], max(n, m) + 1))
     for k in range(dx.shape[0]):
         if dx[k] == 1 and dy[k] == 0:
             for i in range(1, n + 1):
-                profiles[k, i] = flat_emission[k, rows[i] + gap]
+                profiles[k, i] = flat_emission[k, rows[1, i] + gap]
         elif dx[k] == 0 and dy[k] == 1:
             for j in range(1, m + 1):
-                profiles[k, m - j] = flat_emission[k, gap * n_columns + columns[m - j]]
+                profiles[k, m - j] = flat_emission[k, gap * n_columns + columns[1, m - j]]
     return rows, columns, profiles
 
 
@@ -91,8 +83,8 @@ def _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, out):
     rows, columns, profiles = lookup
     if dx[k] == 1 and dy[k] == 1:
         table = flat_emission[k]
-        row_part = rows[i_min:i_min + count]
-        column_part = columns[m - d + i_min:m - d + i_min + count]
+        row_part = rows[1, i_min:i_min + count]
+        column_part = columns[1, m - d + i_min:m - d + i_min + count]
         for c in range(count):
             out[c] = table[row_part[c] + column_part[c]]
     elif dx[k] == 1:
@@ -262,8 +254,8 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     """Scaled backward values ``(K, cells)`` and log normaliser per diagonal (from the end)."""
     n, m = x.shape[0], y.shape[0]
     n_states = end.shape[0]
-    gap = emission.shape[1] - 1
-    xp, yp = _padded(x, gap), _padded(y, gap)
+    flat_emission = emission.reshape(n_states, -1)
+    rows, columns, _ = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
     backward = np.zeros((n_states, offsets[-1]))
     log_scale = np.zeros(n + m + 2)
     last = n + m
@@ -284,9 +276,8 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
                 next_lo = _lo(d + step, m)
                 following = backward[k, offsets[d + step]:offsets[d + step + 1]]
                 for i in range(i_min, i_max + 1):
-                    a_code = xp[(i + dx[k]) * dx[k]]
-                    b_code = yp[(d - i + dy[k]) * dy[k]]
-                    weighted[i - i_min] = (emission[k, a_code, b_code] * factor
+                    index = rows[dx[k], i + dx[k]] + columns[dy[k], m - (d - i + dy[k])]
+                    weighted[i - i_min] = (flat_emission[k, index] * factor
                                            * following[i + dx[k] - next_lo])
                 for l in range(n_states):
                     a = transmat[l, k]
@@ -317,8 +308,8 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    gap = emission.shape[1] - 1
-    xp, yp = _padded(x, gap), _padded(y, gap)
+    flat_emission = emission.reshape(n_states, -1)
+    rows, columns, _ = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
     offsets = diagonal_offsets(n, m)
     forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
     backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
@@ -332,6 +323,7 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     starts = np.zeros(n_states)
     ends = np.zeros(n_states)
     emissions = np.zeros(emission.shape)
+    emission_counts = emissions.reshape(n_states, -1)
     if total == 0.0:
         return -np.inf, match_posterior, transitions, starts, ends, emissions
     loglik = cumulative[last] + np.log(total)
@@ -348,14 +340,13 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
             incoming = np.exp(cumulative[d - step] + backward_log[d] - loglik)
             prev_lo = _lo(d - step, m)
             for i in range(i_min, i_max + 1):
-                a_code = xp[i * dx[k]]
-                b_code = yp[(d - i) * dy[k]]
-                b_weighted = emission[k, a_code, b_code] * backward[k, offsets[d] + i - lo]
+                index = rows[dx[k], i] + columns[dy[k], m - d + i]
+                b_weighted = flat_emission[k, index] * backward[k, offsets[d] + i - lo]
                 if b_weighted == 0.0:
                     continue
                 posterior = (forward[k, offsets[d] + i - lo]
                              * backward[k, offsets[d] + i - lo] * occupancy)
-                emissions[k, a_code, b_code] += posterior
+                emission_counts[k, index] += posterior
                 if dx[k] == 1 and dy[k] == 1:
                     match_posterior[i - 1, d - i - 1] += posterior
                 previous = offsets[d - step] + i - dx[k] - prev_lo
