@@ -297,6 +297,43 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     return backward, log_scale
 
 
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _accumulate_diagonal(d, k, i_min, count, m, dx, dy, lookup, flat_emission, start,
+                         transmat, preds, n_preds, previous, forward_here, backward_here,
+                         occupancy, incoming, emit, weighted, posterior, match_posterior,
+                         transitions, starts, emission_counts):
+    """Add state k's expected counts on diagonal d (cells ``i_min ..``).
+
+    ``previous`` is the forward diagonal the state comes from, ``forward_here`` and
+    ``backward_here`` start at the state's first cell here; ``occupancy`` and
+    ``incoming`` undo the scalings. Vector passes: emission times backward, the
+    posterior, one dot product per predecessor for the transition counts; the
+    emission counts and the match posterior are scattered per cell.
+    """
+    rows, columns, _ = lookup
+    _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
+    for c in range(count):
+        weighted[c] = emit[c] * backward_here[c] * incoming
+        posterior[c] = forward_here[c] * backward_here[c] * occupancy
+    row_part = rows[dx[k], i_min:i_min + count]
+    column_part = columns[dy[k], m - d + i_min:m - d + i_min + count]
+    for c in range(count):
+        emission_counts[k, row_part[c] + column_part[c]] += posterior[c]
+    if dx[k] == 1 and dy[k] == 1:
+        for c in range(count):
+            match_posterior[i_min + c - 1, d - i_min - c - 1] += posterior[c]
+    first = i_min - dx[k] - _lo(d - dx[k] - dy[k], m)
+    for p in range(n_preds[k]):
+        l = preds[k, p]
+        source = previous[l, first:first + count]
+        total = 0.0
+        for c in range(count):
+            total += source[c] * weighted[c]
+        transitions[l, k] += transmat[l, k] * total
+    if d == dx[k] + dy[k] and i_min == dx[k]:
+        starts[k] += start[k] * weighted[0]
+
+
 @njit(cache=True)
 def expectations(x, y, dx, dy, emission, start, transmat, end):
     """Forward-backward of one pair: log P, the match posterior ``(n, m)``, and counts.
@@ -309,7 +346,7 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
     flat_emission = emission.reshape(n_states, -1)
-    rows, columns, _ = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
+    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
     offsets = diagonal_offsets(n, m)
     forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
     backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
@@ -329,6 +366,9 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     loglik = cumulative[last] + np.log(total)
     for k in range(n_states):
         ends[k] = forward[k, offsets[last]] * end[k] / total
+    preds, n_preds = _predecessors(transmat, 0.0)
+    width = min(n, m) + 1
+    emit, weighted, posterior = np.empty(width), np.empty(width), np.empty(width)
     for d in range(1, last + 1):
         lo = _lo(d, m)
         for k in range(n_states):
@@ -336,25 +376,15 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
             if i_min > i_max:
                 continue
-            occupancy = np.exp(cumulative[d] + backward_log[d] - loglik)
-            incoming = np.exp(cumulative[d - step] + backward_log[d] - loglik)
-            prev_lo = _lo(d - step, m)
-            for i in range(i_min, i_max + 1):
-                index = rows[dx[k], i] + columns[dy[k], m - d + i]
-                b_weighted = flat_emission[k, index] * backward[k, offsets[d] + i - lo]
-                if b_weighted == 0.0:
-                    continue
-                posterior = (forward[k, offsets[d] + i - lo]
-                             * backward[k, offsets[d] + i - lo] * occupancy)
-                emission_counts[k, index] += posterior
-                if dx[k] == 1 and dy[k] == 1:
-                    match_posterior[i - 1, d - i - 1] += posterior
-                previous = offsets[d - step] + i - dx[k] - prev_lo
-                for l in range(n_states):
-                    transitions[l, k] += (forward[l, previous] * transmat[l, k]
-                                          * b_weighted * incoming)
-                if d == step and i == dx[k]:
-                    starts[k] += start[k] * b_weighted * incoming
+            _accumulate_diagonal(d, k, i_min, i_max - i_min + 1, m, dx, dy, lookup,
+                                 flat_emission, start, transmat, preds, n_preds,
+                                 forward[:, offsets[d - step]:offsets[d - step + 1]],
+                                 forward[k, offsets[d] + i_min - lo:],
+                                 backward[k, offsets[d] + i_min - lo:],
+                                 np.exp(cumulative[d] + backward_log[d] - loglik),
+                                 np.exp(cumulative[d - step] + backward_log[d] - loglik),
+                                 emit, weighted, posterior, match_posterior, transitions,
+                                 starts, emission_counts)
     return loglik, match_posterior, transitions, starts, ends, emissions
 
 
