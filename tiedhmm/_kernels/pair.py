@@ -255,36 +255,18 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     n, m = x.shape[0], y.shape[0]
     n_states = end.shape[0]
     flat_emission = emission.reshape(n_states, -1)
-    rows, columns, _ = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
+    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
+    preds, n_preds = _predecessors(transmat, 0.0)
     backward = np.zeros((n_states, offsets[-1]))
     log_scale = np.zeros(n + m + 2)
     last = n + m
     for k in range(n_states):
         backward[k, offsets[last]] = end[k]
-    weighted = np.empty(min(n, m) + 1)
-    for d in range(last, -1, -1):
-        lo = _lo(d, m)
+    emit = np.empty(min(n, m) + 1)
+    for d in range(last - 1, -1, -1):
+        _backward_diagonal(d, n, m, dx, dy, lookup, flat_emission, transmat, preds, n_preds,
+                           backward, offsets, np.exp(-log_scale[d + 1]), emit)
         cur = backward[:, offsets[d]:offsets[d + 1]]
-        if d < last:
-            for k in range(n_states):
-                step = dx[k] + dy[k]
-                if d + step > last:
-                    continue
-                i_min = max(lo, d - m + dy[k])
-                i_max = min(min(n, d), n - dx[k])
-                factor = 1.0 if step == 1 else np.exp(-log_scale[d + 1])
-                next_lo = _lo(d + step, m)
-                following = backward[k, offsets[d + step]:offsets[d + step + 1]]
-                for i in range(i_min, i_max + 1):
-                    index = rows[dx[k], i + dx[k]] + columns[dy[k], m - (d - i + dy[k])]
-                    weighted[i - i_min] = (flat_emission[k, index] * factor
-                                           * following[i + dx[k] - next_lo])
-                for l in range(n_states):
-                    a = transmat[l, k]
-                    if a == 0.0:
-                        continue
-                    for i in range(i_min, i_max + 1):
-                        cur[l, i - lo] += a * weighted[i - i_min]
         total = 0.0
         for k in range(n_states):
             for c in range(cur.shape[1]):
@@ -295,6 +277,39 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     for d in range(last - 1, -1, -1):
         log_scale[d] += log_scale[d + 1]
     return backward, log_scale
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _backward_diagonal(d, n, m, dx, dy, lookup, flat_emission, transmat, preds, n_preds,
+                       backward, offsets, inverse1, emit):
+    """Add into diagonal d what every state k passes back from its next cells on
+    diagonal d + step: ``transmat[l, k] * emission * backward`` for each predecessor l.
+    Values from diagonal d + 2 are read times ``inverse1`` (one over diagonal d + 1's
+    normaliser)."""
+    lo = _lo(d, m)
+    last = n + m
+    for k in range(dx.shape[0]):
+        step = dx[k] + dy[k]
+        if d + step > last:
+            continue
+        i_min = max(lo, d - m + dy[k])
+        i_max = min(min(n, d), n - dx[k])
+        if i_min > i_max:
+            continue
+        count = i_max - i_min + 1
+        factor = 1.0 if step == 1 else inverse1
+        start = offsets[d + step] + i_min + dx[k] - _lo(d + step, m)
+        following = backward[k, start:start + count]
+        _emissions_along(d + step, m, k, dx, dy, i_min + dx[k], count, lookup, flat_emission,
+                         emit)
+        for c in range(count):
+            emit[c] *= factor * following[c]
+        for p in range(n_preds[k]):
+            l = preds[k, p]
+            a = transmat[l, k]
+            target = backward[l, offsets[d] + i_min - lo:offsets[d] + i_max - lo + 1]
+            for c in range(count):
+                target[c] += a * emit[c]
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
