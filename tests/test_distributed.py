@@ -84,6 +84,8 @@ def test_pair_hmm_fit_and_all_vs_all_scores_equal_in_process(client):
     all_pairs = [(a, b) for i, a in enumerate(sequences) for b in sequences[i + 1:]]
     np.testing.assert_array_equal(model.loglik_many(all_pairs, client=client),
                                   model.loglik_many(all_pairs))
+    np.testing.assert_array_equal(model.expected_accuracy_many(all_pairs, client=client),
+                                  model.expected_accuracy_many(all_pairs))
     remote_alignments = model.align_many(all_pairs, client=client)
     for found, expected in zip(remote_alignments, model.align_many(all_pairs)):
         np.testing.assert_array_equal(found.coordinates, expected.coordinates)

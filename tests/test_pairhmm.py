@@ -238,6 +238,11 @@ def test_batch_apis_equal_single_calls():
         single = model.align(x, y)
         assert batch.coordinates.tolist() == single.coordinates.tolist()
         assert batch.score == pytest.approx(single.score, rel=1e-12)
+    np.testing.assert_allclose(model.expected_accuracy_many(pairs),
+                               [model.expected_accuracy(x, y) for x, y in pairs], rtol=1e-12)
+    only_a = th.PairHMM.durbin("dna", insert=np.array([1.0, 0.0, 0.0, 0.0]))
+    with pytest.raises(ValueError, match="pair 1 has probability 0"):
+        only_a.expected_accuracy_many([("AC", "AC"), ("C", "")])  # C cannot be inserted
 
 
 def test_save_and_load_keep_ties_and_numbers(tmp_path):

@@ -170,8 +170,8 @@ def _score(args) -> None:
     with _cluster(args) as client:
         for chunk in _batches(pairs, args, "pairs"):
             logliks = _checked(model.loglik_many, list(chunk), client=client)
-            for (x, y), loglik in zip(chunk, logliks):
-                accuracy = _checked(model.expected_accuracy, x, y)
+            accuracies = _checked(model.expected_accuracy_many, list(chunk), client=client)
+            for (x, y), loglik, accuracy in zip(chunk, logliks, accuracies):
                 rows.append(f"{x.id}\t{y.id}\t{loglik:.6f}\t{accuracy:.6f}")
     _emit("\n".join(rows) + "\n", args.output)
 

@@ -365,6 +365,21 @@ class PairHMM:
         shortest = max(1, min(posterior.shape))
         return float(_mea_score(posterior, moves) / shortest)
 
+    def expected_accuracy_many(self, pairs: Sequence[tuple], *, client=None) -> np.ndarray:
+        """``expected_accuracy`` of every pair, in parallel over pairs (Dask tasks over
+        chunks of pairs with a ``client``)."""
+        encoded = self._encode_many(pairs)
+        if client is not None:
+            return np.concatenate(_on_cluster(client, _chunk_accuracies, self, list(pairs)))
+        model = self._compiled()
+        accuracy, loglik = kernels.batch_expected_accuracy(
+            *encoded, model.dx, model.dy, model.emission, model.start, model.transmat,
+            model.end)
+        impossible = np.flatnonzero(~np.isfinite(loglik))
+        if impossible.size:
+            _raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")
+        return accuracy
+
     def align(self, x, y, method: str = "viterbi"):
         """The best alignment as a ``Bio.Align.Alignment``.
 
@@ -502,6 +517,10 @@ def _chunk_source(model: PairHMM, encoded: tuple[np.ndarray, ...]):
 
 def _chunk_logliks(model: PairHMM, pairs: list[tuple]) -> np.ndarray:
     return model.loglik_many(pairs)
+
+
+def _chunk_accuracies(model: PairHMM, pairs: list[tuple]) -> np.ndarray:
+    return model.expected_accuracy_many(pairs)
 
 
 def _chunk_alignments(model: PairHMM, pairs: list[tuple], method: str) -> list:

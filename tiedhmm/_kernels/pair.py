@@ -575,11 +575,8 @@ def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, dx, dy, emission, s
 
 
 @njit(cache=True)
-def mea_path(match_posterior):
-    """Maximum expected accuracy alignment: maximise the sum of match posteriors.
-
-    Returns moves ``0`` match, ``1`` x-gap (letter of x only), ``2`` y-gap, in order.
-    """
+def _mea_table(match_posterior):
+    """Scores (best sum of match posteriors up to each cell) and moves of the MEA DP."""
     n, m = match_posterior.shape
     score = np.zeros((n + 1, m + 1))
     move = np.zeros((n + 1, m + 1), dtype=np.int8)
@@ -596,6 +593,17 @@ def mea_path(match_posterior):
                 best, arg = score[i, j - 1], 2
             score[i, j] = best
             move[i, j] = arg
+    return score, move
+
+
+@njit(cache=True)
+def mea_path(match_posterior):
+    """Maximum expected accuracy alignment: maximise the sum of match posteriors.
+
+    Returns moves ``0`` match, ``1`` x-gap (letter of x only), ``2`` y-gap, in order.
+    """
+    n, m = match_posterior.shape
+    _, move = _mea_table(match_posterior)
     moves = np.empty(n + m, dtype=np.int8)
     length = 0
     i, j = n, m
@@ -608,3 +616,24 @@ def mea_path(match_posterior):
         if step != 1:
             j -= 1
     return moves[:length][::-1].copy()
+
+
+@njit(cache=True, parallel=True)
+def batch_expected_accuracy(xs, x_offsets, ys, y_offsets, dx, dy, emission, start, transmat,
+                            end):
+    """Per pair, in parallel: the MEA alignment's summed match posterior over the shorter
+    length (ProbCons' expected accuracy), and log P (``-inf``: impossible, accuracy NaN)."""
+    n_pairs = x_offsets.shape[0] - 1
+    accuracy = np.empty(n_pairs)
+    loglik = np.empty(n_pairs)
+    for p in prange(n_pairs):
+        x = xs[x_offsets[p]:x_offsets[p + 1]]
+        y = ys[y_offsets[p]:y_offsets[p + 1]]
+        found = expectations(x, y, dx, dy, emission, start, transmat, end)
+        loglik[p] = found[0]
+        if found[0] == -np.inf:
+            accuracy[p] = np.nan
+            continue
+        score, _ = _mea_table(found[1])
+        accuracy[p] = score[x.shape[0], y.shape[0]] / max(1, min(x.shape[0], y.shape[0]))
+    return accuracy, loglik
