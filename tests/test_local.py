@@ -90,3 +90,13 @@ def test_local_model_fits_saves_and_keeps_its_core_groups(tmp_path):
     assert loaded.loglik(*pairs[0]) == local.loglik(*pairs[0])
     with pytest.raises(ValueError, match="already local"):
         local.local()
+
+
+def test_long_flanks_build_despite_rounding_in_the_fixed_edges():
+    """A mean flank of 10^6 leaves 1e-12 of the begin row to the core's labels; the
+    multiplicity check works on the probability scale, so rounding does not trip it."""
+    for model in (th.PairHMM.durbin("protein"), th.PairHMM.load("protein")):
+        local = model.local(mean_flank=1e6)
+        assert np.isfinite(local.loglik("ACDEFG", "ACEFG"))
+        np.testing.assert_allclose(local.loglik("ACDEFG", "ACEFG"),
+                                   local.loglik("ACEFG", "ACDEFG"), rtol=1e-12)

@@ -210,27 +210,33 @@ class Topology:
         the row that is not fixed (rows sum to 1), so a scaled row counts like a full one.
         """
         for g, group in enumerate(self.transition_groups):
-            rows = {}
+            factors, shares = {}, {}
             for row in np.unique(self.edge_src[self.edge_group == g]):
                 in_row = self.edge_src == row
                 other = np.unique(self.edge_group[in_row & (self.edge_group >= 0)])
                 if other.size > 1:
                     raise ValueError(f"{self._row_name(row)} uses {group!r} and another "
                                      f"group; a row uses at most one group")
-                share = 1.0 - self.edge_fixed[in_row & (self.edge_group < 0)].sum()
-                if share <= 0:
+                shares[row] = 1.0 - self.edge_fixed[in_row & (self.edge_group < 0)].sum()
+                if shares[row] <= 0:
                     raise ValueError(f"{self._row_name(row)}: fixed edges sum to "
-                                     f"{1 - share:.10g}, leaving nothing for {group!r}")
+                                     f"{1 - shares[row]:.10g}, leaving nothing for {group!r}")
                 mine = in_row & (self.edge_group == g)
-                rows[row] = np.bincount(self.edge_outcome[mine], weights=self.edge_fixed[mine],
-                                        minlength=len(group.outcomes)) / share
-            first_row, first = next(iter(rows.items()))
-            for row, counts in rows.items():
-                if not np.allclose(counts, first, rtol=MULTIPLICITY_TOLERANCE, atol=0):
+                factors[row] = np.bincount(self.edge_outcome[mine],
+                                           weights=self.edge_fixed[mine],
+                                           minlength=len(group.outcomes))
+            # The row with the largest share defines the multiplicities most accurately;
+            # the others must match it on the probability scale of their own mass.
+            first_row = max(shares, key=shares.get)
+            first = factors[first_row] / shares[first_row]
+            for row, counts in factors.items():
+                if not np.allclose(counts, first * shares[row], rtol=MULTIPLICITY_TOLERANCE,
+                                   atol=ROW_SUM_TOLERANCE):
                     raise ValueError(
                         f"{group!r} is used with different outcome multiplicities: "
                         f"{self._row_name(first_row)} has {_describe(group, first)}, "
-                        f"{self._row_name(row)} has {_describe(group, counts)}")
+                        f"{self._row_name(row)} has "
+                        f"{_describe(group, counts / shares[row])}")
             unused = [o for o, k in zip(group.outcomes, first) if k == 0]
             if unused:
                 raise ValueError(f"{group!r}: outcome(s) {unused} label no edge")
