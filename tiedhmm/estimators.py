@@ -179,7 +179,9 @@ class _ArrayHMM(HMM, ABC):
             setattr(self, name, value)
 
     def _set_n_features(self, X: np.ndarray) -> None:
-        """Fix ``n_features`` from the data where the constructor left it open."""
+        """Take ``n_features`` from the data's columns (continuous families)."""
+        X = np.asarray(X)
+        self.n_features = X.shape[1] if X.ndim == 2 else 1
 
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
             client=None) -> _ArrayHMM:
@@ -267,10 +269,6 @@ class GaussianHMM(_ArrayHMM):
     def covars_(self, covars: np.ndarray) -> None:
         self._covars_ = np.array(covars, dtype=float, copy=True)
 
-    def _set_n_features(self, X: np.ndarray) -> None:
-        X = np.asarray(X)
-        self.n_features = X.shape[1] if X.ndim == 2 else 1
-
     def _make_emission(self, states: np.ndarray) -> GaussianEmission:
         if self.covariance_type not in COVARIANCE_TYPES:
             raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
@@ -318,10 +316,6 @@ class GMMHMM(_ArrayHMM):
         self.n_mix = n_mix
         self.covariance_type = covariance_type
         self.min_covar = min_covar
-
-    def _set_n_features(self, X: np.ndarray) -> None:
-        X = np.asarray(X)
-        self.n_features = X.shape[1] if X.ndim == 2 else 1
 
     def _make_emission(self, states: np.ndarray) -> GMMEmission:
         def pick(m):

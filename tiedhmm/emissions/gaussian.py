@@ -15,7 +15,40 @@ COVARIANCE_TYPES = ("diag", "full")
 _LOG_2PI = np.log(2 * np.pi)
 
 
-class GaussianEmission(EmissionGroup):
+class ContinuousEmission(EmissionGroup):
+    """What the Gaussian families share: feature vectors of ``n_features`` (set by the
+    subclass), a covariance type and the ``min_covar`` floor."""
+
+    def __init__(self, *, covariance: str, min_covar: float, name: str | None,
+                 trainable: bool) -> None:
+        super().__init__(name=name, trainable=trainable)
+        if covariance not in COVARIANCE_TYPES:
+            raise ValueError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
+                             f"got {covariance!r}")
+        self.covariance = covariance
+        self.min_covar = float(min_covar)
+
+    def observation_kind(self) -> tuple:
+        return ("continuous", self.n_features)
+
+    def batch_key(self) -> tuple:
+        return (*super().batch_key(), self.covariance)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        return prepare_features(X, self.n_features)
+
+    def starting_covar(self, data_covariance: np.ndarray) -> np.ndarray:
+        """The data's covariance plus ``min_covar``, in this family's covariance shape."""
+        full = data_covariance + self.min_covar * np.eye(self.n_features)
+        return np.diag(full).copy() if self.covariance == "diag" else full
+
+
+def data_covariance(X: np.ndarray) -> np.ndarray:
+    """``(D, D)`` covariance of the observations (identity for a single one)."""
+    return np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.eye(X.shape[1])
+
+
+class GaussianEmission(ContinuousEmission):
     """A multivariate normal ``N(mean, covar)``, shared by its states.
 
     ``covariance="diag"`` stores ``covar`` as ``(D,)`` variances, ``"full"`` as a
@@ -31,12 +64,8 @@ class GaussianEmission(EmissionGroup):
                  n_features: int | None = None, covariance: str = "diag",
                  min_covar: float = 1e-3, name: str | None = None,
                  trainable: bool = True) -> None:
-        super().__init__(name=name, trainable=trainable)
-        if covariance not in COVARIANCE_TYPES:
-            raise ValueError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
-                             f"got {covariance!r}")
-        self.covariance = covariance
-        self.min_covar = float(min_covar)
+        super().__init__(covariance=covariance, min_covar=min_covar, name=name,
+                         trainable=trainable)
         if mean is not None:
             mean = np.array(mean, dtype=float)
             n_features = _consistent(self, n_features, mean.shape[-1], "mean")
@@ -53,15 +82,6 @@ class GaussianEmission(EmissionGroup):
     def _check_parameters(self) -> None:
         check_gaussian(self, self.mean, self.covar, self.covariance, self.n_features)
 
-    def observation_kind(self) -> tuple:
-        return ("continuous", self.n_features)
-
-    def batch_key(self) -> tuple:
-        return (*super().batch_key(), self.covariance)
-
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        return prepare_features(X, self.n_features)
-
     def is_initialized(self) -> bool:
         return self.mean is not None and self.covar is not None
 
@@ -76,11 +96,10 @@ class GaussianEmission(EmissionGroup):
             centres, _ = kmeans2(X, len(need_mean), minit="++", seed=rng)
             for group, centre in zip(need_mean, centres):
                 group.mean = centre
-        covariance = np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.eye(X.shape[1])
+        covariance = data_covariance(X)
         for group in groups:
             if group.covar is None:
-                full = covariance + group.min_covar * np.eye(group.n_features)
-                group.covar = np.diag(full).copy() if group.covariance == "diag" else full
+                group.covar = group.starting_covar(covariance)
 
     @classmethod
     def log_likelihood_table(cls, groups: Sequence[GaussianEmission],

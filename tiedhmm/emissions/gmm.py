@@ -8,18 +8,18 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.special import logsumexp
 
-from .base import EmissionGroup, Stats
+from .base import Stats
 from .gaussian import (
-    COVARIANCE_TYPES,
+    ContinuousEmission,
     check_gaussian,
     component_log_table,
     component_moments,
+    data_covariance,
     fit_covariance,
-    prepare_features,
 )
 
 
-class GMMEmission(EmissionGroup):
+class GMMEmission(ContinuousEmission):
     """A mixture ``sum_k w_k N(mean_k, covar_k)`` shared by its states.
 
     ``weights`` is ``(n_mix,)``, ``means`` ``(n_mix, D)``, ``covars`` ``(n_mix, D)``
@@ -37,12 +37,8 @@ class GMMEmission(EmissionGroup):
                  n_features: int | None = None, covariance: str = "diag",
                  min_covar: float = 1e-3, name: str | None = None,
                  trainable: bool = True) -> None:
-        super().__init__(name=name, trainable=trainable)
-        if covariance not in COVARIANCE_TYPES:
-            raise ValueError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
-                             f"got {covariance!r}")
-        self.covariance = covariance
-        self.min_covar = float(min_covar)
+        super().__init__(covariance=covariance, min_covar=min_covar, name=name,
+                         trainable=trainable)
         self.weights = None if weights is None else np.array(weights, dtype=float)
         self.means = None if means is None else np.array(means, dtype=float)
         self.covars = None if covars is None else np.array(covars, dtype=float)
@@ -76,14 +72,8 @@ class GMMEmission(EmissionGroup):
                            None if self.covars is None else self.covars[k],
                            self.covariance, self.n_features)
 
-    def observation_kind(self) -> tuple:
-        return ("continuous", self.n_features)
-
     def batch_key(self) -> tuple:
-        return (*super().batch_key(), self.covariance, self.n_mix)
-
-    def prepare(self, X: np.ndarray) -> np.ndarray:
-        return prepare_features(X, self.n_features)
+        return (*super().batch_key(), self.n_mix)
 
     def is_initialized(self) -> bool:
         return not any(value is None for value in (self.weights, self.means, self.covars))
@@ -103,14 +93,12 @@ class GMMEmission(EmissionGroup):
                 if cluster.shape[0] < n_mix:
                     cluster = X
                 group.means, _ = kmeans2(cluster, n_mix, minit="++", seed=rng)
-        covariance = np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.eye(X.shape[1])
+        covariance = data_covariance(X)
         for group in groups:
             if group.weights is None:
                 group.weights = np.full(group.n_mix, 1.0 / group.n_mix)
             if group.covars is None:
-                full = covariance + group.min_covar * np.eye(group.n_features)
-                one = np.diag(full).copy() if group.covariance == "diag" else full
-                group.covars = np.stack([one] * group.n_mix)
+                group.covars = np.stack([group.starting_covar(covariance)] * group.n_mix)
 
     @classmethod
     def _weighted_components(cls, groups: Sequence[GMMEmission], X: np.ndarray) -> np.ndarray:
