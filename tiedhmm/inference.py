@@ -80,9 +80,10 @@ def initialize(topology: Topology, batch: Batch, rng: np.random.RandomState,
         for state in range(topology.n_states):
             rows[topology.state_group[state]].append(np.arange(cuts[state], cuts[state + 1]))
     for group, parts in zip(topology.emission_groups, rows):
+        if group.is_initialized():
+            continue
         frames = batch.X[np.concatenate(parts)]
-        if not group.is_initialized():
-            initialize_groups([group], frames if frames.shape[0] else batch.X, rng)
+        initialize_groups([group], frames if frames.shape[0] else batch.X, rng)
 
 
 def _probabilities(topology: Topology, batch: Batch):

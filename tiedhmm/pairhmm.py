@@ -314,12 +314,14 @@ class PairHMM:
             raise ValueError("both sequences are empty: there is nothing to align")
         return codes_x, codes_y
 
-    def _encode_many(self, pairs) -> tuple[np.ndarray, ...]:
+    def _encode_many(self, pairs, first: int = 0) -> tuple[np.ndarray, ...]:
+        """Codes of all pairs end to end with their offsets; errors name the pair's
+        index, counted from ``first`` (a chunk's place in the whole batch)."""
         pairs = list(pairs)
         if not pairs:
             raise ValueError("no sequence pairs given")
         encoded = []
-        for index, pair in enumerate(pairs):
+        for index, pair in enumerate(pairs, start=first):
             try:
                 x, y = pair
                 encoded.append(self._encode(x, y))
@@ -498,13 +500,14 @@ class PairHMM:
         (over chunks of pairs on a Dask cluster with a ``client``). ``callback(iteration,
         loglik)`` hears every iteration."""
         pairs = list(pairs)
-        encoded = self._encode_many(pairs)
-        if client is None:
-            source = self._statistics_source(encoded)
+        if client is None or not pairs:  # (no pairs: _encode_many gives the error)
+            source = self._statistics_source(self._encode_many(pairs))
         else:
             from . import parallel
-            chunks = [self._encode_many(chunk)
-                      for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs)))]
+            chunks, first = [], 0
+            for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs))):
+                chunks.append(self._encode_many(chunk, first))
+                first += len(chunk)
             source = parallel.statistics_source(client, _chunk_source, self, chunks)
         self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose, callback)
         em.fit([source], self.monitor_, soft_ties=self.soft_ties)
