@@ -22,6 +22,10 @@ from .tying import Group
 
 CHUNKS_PER_WORKER = 2
 
+# Data go to the cluster with ``hash=False``: a content-hashed key is shared by two
+# scatters of equal objects, and releasing the first one's futures could drop the data
+# the second one's tasks still need ("lost dependencies").
+
 
 def connect(address: str):
     """A ``distributed.Client`` for a scheduler address (e.g. ``tcp://host:8786``)."""
@@ -66,10 +70,10 @@ def _chunk_statistics(make_source: Callable, owner, payload) -> tuple[np.ndarray
 def statistics_source(client, make_source: Callable, owner, payloads: Sequence[Any]):
     """An EM statistics source whose E-step runs ``make_source(owner, payload)()`` for
     every payload on the cluster and reduces the results into ``owner``'s groups."""
-    scattered = client.scatter(list(payloads))
+    scattered = client.scatter(list(payloads), hash=False)
 
     def source():
-        shipped = client.scatter(owner, broadcast=True)
+        shipped = client.scatter(owner, broadcast=True, hash=False)
         futures = [client.submit(_chunk_statistics, make_source, shipped, chunk, pure=False)
                    for chunk in scattered]
         results = client.gather(futures)
@@ -86,6 +90,6 @@ def statistics_source(client, make_source: Callable, owner, payloads: Sequence[A
 
 def map_chunks(client, function: Callable, owner, chunks: Sequence[Sequence]) -> list:
     """``function(owner, chunk)`` for every chunk as Dask tasks, results in order."""
-    shipped = client.scatter(owner, broadcast=True)
+    shipped = client.scatter(owner, broadcast=True, hash=False)
     futures = [client.submit(function, shipped, chunk, pure=False) for chunk in chunks]
     return client.gather(futures)
