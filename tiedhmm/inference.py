@@ -7,7 +7,6 @@ transition probabilities, and chunks of sequences for the parallel loops.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numba
@@ -47,10 +46,10 @@ class Batch:
 
     def split(self, count: int) -> list[Batch]:
         """Up to ``count`` batches of contiguous sequences (for distributed E-steps)."""
-        cuts = np.unique(np.linspace(0, self.n_sequences, count + 1).round().astype(int))
-        return [Batch(self.X[self.offsets[a]:self.offsets[b]],
-                      self.offsets[a:b + 1] - self.offsets[a])
-                for a, b in itertools.pairwise(cuts)]
+        from .parallel import split
+        return [Batch(self.X[self.offsets[part.start]:self.offsets[part.stop]],
+                      self.offsets[part.start:part.stop + 1] - self.offsets[part.start])
+                for part in split(range(self.n_sequences), count)]
 
     @property
     def chunks(self) -> np.ndarray:
