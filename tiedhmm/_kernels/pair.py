@@ -21,6 +21,9 @@ from numba import njit, prange
 #: Re-association (vectorised sums) and fused multiply-add only: no ``nnan``/``ninf``,
 #: so ``-inf`` log-probabilities and zero probabilities keep their meaning.
 FLOAT_FLAGS = {"reassoc", "contract"}
+#: Unsigned offsets: numba adds negative wrap-around to signed indices, which stops
+#: LLVM from vectorising the diagonal loops.
+U = np.uint64
 
 
 @njit(cache=True)
@@ -46,16 +49,14 @@ def _cell_range(d, n, m, dx, dy):
 
 
 @njit(cache=True)
-def _emission_lookup(x, y, dx, dy, flat_emission, n_columns):
-    """What the diagonal loops read emissions from, per pair.
+def _emission_lookup(x, y, n_columns):
+    """Letter codes laid out for the diagonal loops.
 
     ``rows[moves, i]`` is ``G + 1`` times the code of letter ``i`` of x (the gap code
     when the state does not move in x) and ``columns[moves, m - j]`` the code of letter
     ``j`` of y (reversed so both run forward along a diagonal): state ``k`` at cell
     ``(i, j)`` has the flat emission index ``rows[dx[k], i] + columns[dy[k], m - j]``,
-    which the recursions read and the expected counts add into. An insert state's
-    emissions depend on one sequence only and are also laid out contiguously in
-    ``profiles[k]``: by ``i`` for x-inserts, by ``m - j`` for y-inserts.
+    which the recursions read and the expected counts add into.
     """
     gap = n_columns - 1
     n, m = x.shape[0], y.shape[0]
@@ -65,32 +66,16 @@ def _emission_lookup(x, y, dx, dy, flat_emission, n_columns):
         rows[1, i] = x[i - 1] * n_columns
     for j in range(1, m + 1):
         columns[1, m - j] = y[j - 1]
-    profiles = np.zeros((dx.shape[0], max(n, m) + 1))
-    for k in range(dx.shape[0]):
-        if dx[k] == 1 and dy[k] == 0:
-            for i in range(1, n + 1):
-                profiles[k, i] = flat_emission[k, rows[1, i] + gap]
-        elif dx[k] == 0 and dy[k] == 1:
-            for j in range(1, m + 1):
-                profiles[k, m - j] = flat_emission[k, gap * n_columns + columns[1, m - j]]
-    return rows, columns, profiles
+    return rows, columns
 
 
-@njit(cache=True)
-def _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, out):
+@njit(cache=True, inline="always")
+def _emissions_along(d, m, k, dx, dy, i_min, count, rows, columns, flat_emission, out):
     """State k's emissions at cells ``i_min ..`` of diagonal d, into ``out[:count]``
-    (``lookup`` from :func:`_emission_lookup`)."""
-    rows, columns, profiles = lookup
-    if dx[k] == 1 and dy[k] == 1:
-        table = flat_emission[k]
-        row_part = rows[1, i_min:i_min + count]
-        column_part = columns[1, m - d + i_min:m - d + i_min + count]
-        for c in range(count):
-            out[c] = table[row_part[c] + column_part[c]]
-    elif dx[k] == 1:
-        out[:count] = profiles[k, i_min:i_min + count]
-    else:
-        out[:count] = profiles[k, m - d + i_min:m - d + i_min + count]
+    (``rows, columns`` from :func:`_emission_lookup`)."""
+    column = m - d + i_min
+    for c in range(count):
+        out[c] = flat_emission[k, rows[dx[k], i_min + c] + columns[dy[k], column + c]]
 
 
 @njit(cache=True)
@@ -135,118 +120,114 @@ def _coefficient(transmat, l, k, factor, zero):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _forward_diagonal(d, n, m, lookup, dx, dy, flat_emission, start, transmat, groups,
-                      n_groups, cur, prev1, prev2, scale1, scale2, inverse1, normalise, emit):
-    """Fill diagonal d from d-1 (inserts) and d-2 (matches); return its sum.
+def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, normalise):
+    """Forward diagonals 1 .. n+m into ``values`` and the sum ``t_d`` of each.
 
-    Predecessor values are read times ``scale1`` (diagonal d-1) or ``scale2`` (d-2), so
-    the caller may keep diagonals unnormalised and fold their normalisers in here.
-    Start probabilities enter unscaled on diagonal 1 and times ``inverse1`` (one over
-    the sum of diagonal 1) on diagonal 2.
-    Each state takes one pass per group of three predecessors; the last pass also
-    multiplies in the emissions and sums. With ``normalise`` the diagonal is divided by
-    its sum. A diagonal that is all zero returns 1.
+    ``values`` has ``K + 1`` rows (the last, the dummy predecessor, stays zero) and
+    diagonal d at columns ``starts[d] ..``; diagonal 0 must be zero there. With
+    ``normalise`` each diagonal is divided by its sum (``values`` then holds
+    ``true / (t_1 ... t_d)``); without, diagonals stay unnormalised and the sums are
+    folded into the next diagonals' reads (``true / (t_1 ... t_{d-1})``), which saves
+    a pass when only the score is wanted. Each state takes one pass per group of
+    three predecessors; the last pass also multiplies in the emissions and sums. An
+    all-zero diagonal has sum 1.
+
+    Speed: the loops index flat arrays with unsigned offsets and make no views and
+    no calls: signed indices (negative wrap-around) stop LLVM from vectorising, and
+    each view or array argument costs atomic reference counting, which per state and
+    diagonal dominated short pairs.
     """
+    n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    lo = _lo(d, m)
-    lo1 = _lo(d - 1, m) if d >= 1 else 0
-    lo2 = _lo(d - 2, m) if d >= 2 else 0
-    width = min(n, d) - lo + 1
-    total = 0.0
-    for k in range(n_states):
-        row = cur[k]
-        row[:width] = 0.0
-        step = dx[k] + dy[k]
-        i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-        if i_min > i_max:
-            continue
-        factor = scale1 if step == 1 else scale2
-        prev = prev1 if step == 1 else prev2
-        first = i_min - (lo1 if step == 1 else lo2) - dx[k]
-        count = i_max - i_min + 1
-        target = row[i_min - lo:i_max - lo + 1]
-        if d == step:
-            row[dx[k] - lo] += start[k] * (1.0 if step == 1 else inverse1)
-        _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
-        for g in range(n_groups[k]):
-            l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
-            a0 = _coefficient(transmat, l0, k, factor, 0.0)
-            a1 = _coefficient(transmat, l1, k, factor, 0.0)
-            a2 = _coefficient(transmat, l2, k, factor, 0.0)
-            s0 = prev[l0, first:first + count]
-            s1 = prev[l1, first:first + count]
-            s2 = prev[l2, first:first + count]
-            if g < n_groups[k] - 1:
-                for c in range(count):
-                    target[c] += a0 * s0[c] + a1 * s1[c] + a2 * s2[c]
-            else:
-                for c in range(count):
-                    value = (target[c] + a0 * s0[c] + a1 * s1[c] + a2 * s2[c]) * emit[c]
-                    target[c] = value
-                    total += value
-    if total == 0.0:
-        return 1.0
-    if normalise:
-        inverse = 1.0 / total
+    n_columns = emission.shape[2]
+    rows, columns = _emission_lookup(x, y, n_columns)
+    rows, columns = rows.reshape(-1), columns.reshape(-1)
+    table = emission.reshape(-1)
+    table_size = n_columns * n_columns
+    groups, n_groups = _predecessor_groups(transmat, 0.0)
+    cells = values.reshape(-1)
+    row_size = values.shape[1]
+    sums = np.ones(n + m + 1)
+    emit = np.empty(min(n, m) + 1)
+    for d in range(1, n + m + 1):
+        inverse1 = 1.0 / sums[d - 1]
+        scale1 = 1.0 if normalise else inverse1
+        scale2 = inverse1 if normalise or d < 2 else inverse1 / sums[d - 2]
+        lo = _lo(d, m)
+        width = U(min(n, d) - lo + 1)
+        total = 0.0
         for k in range(n_states):
-            row = cur[k]
+            here = U(k * row_size + starts[d])
             for c in range(width):
-                row[c] *= inverse
-    return total
+                cells[here + c] = 0.0
+            step = dx[k] + dy[k]
+            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            if i_min > i_max:
+                continue
+            count = U(i_max - i_min + 1)
+            target = here + U(i_min - lo)
+            source = U(starts[d - step] + i_min - dx[k] - _lo(d - step, m))
+            factor = scale1 if step == 1 else scale2
+            if d == step:
+                cells[here + U(dx[k] - lo)] += start[k] * (1.0 if step == 1 else inverse1)
+            row_codes = U(dx[k] * (n + 1) + i_min)
+            column_codes = U(dy[k] * (m + 1) + m - d + i_min)
+            state_table = U(k * table_size)
+            for c in range(count):
+                emit[c] = table[state_table + U(rows[row_codes + c] + columns[column_codes + c])]
+            for g in range(n_groups[k]):
+                l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
+                a0 = _coefficient(transmat, l0, k, factor, 0.0)
+                a1 = _coefficient(transmat, l1, k, factor, 0.0)
+                a2 = _coefficient(transmat, l2, k, factor, 0.0)
+                s0 = U(l0 * row_size) + source
+                s1 = U(l1 * row_size) + source
+                s2 = U(l2 * row_size) + source
+                last = g == n_groups[k] - 1
+                for c in range(count):
+                    value = (cells[target + c] + a0 * cells[s0 + c] + a1 * cells[s1 + c]
+                             + a2 * cells[s2 + c])
+                    cells[target + c] = value * emit[c] if last else value
+                if last:
+                    for c in range(count):
+                        total += cells[target + c]
+        if total == 0.0:
+            continue
+        sums[d] = total
+        if normalise:
+            inverse = 1.0 / total
+            for k in range(n_states):
+                here = U(k * row_size + starts[d])
+                for c in range(width):
+                    cells[here + c] *= inverse
+    return sums
 
 
 @njit(cache=True)
 def forward_score(x, y, dx, dy, emission, start, transmat, end):
-    """log P(x, y) in O(len(x) + len(y)) memory: three rolling anti-diagonals.
-
-    Diagonals stay unnormalised; each one's sum ``t_d`` is folded into the reads of
-    the next two (``1 / t_{d-1}`` and ``1 / (t_{d-1} t_{d-2})``), which is the same
-    arithmetic as normalising without the extra pass.
-    """
+    """log P(x, y) in O(len(x) + len(y)) memory: three rolling anti-diagonals."""
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    flat_emission = emission.reshape(n_states, -1)
-    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
-    groups, n_groups = _predecessor_groups(transmat, 0.0)
-    buffers = np.zeros((3, n_states + 1, min(n, m) + 1))
-    emit = np.empty(min(n, m) + 1)
-    log_total = 0.0
-    sum1, sum2 = 1.0, 1.0
-    for d in range(1, n + m + 1):
-        scale = _forward_diagonal(d, n, m, lookup, dx, dy, flat_emission, start, transmat,
-                                  groups, n_groups, buffers[d % 3], buffers[(d - 1) % 3],
-                                  buffers[(d - 2) % 3], 1.0 / sum1, 1.0 / (sum1 * sum2),
-                                  1.0 / sum1, False, emit)
-        log_total += np.log(scale)
-        sum1, sum2 = scale, sum1
-    final = buffers[(n + m) % 3]
+    width = min(n, m) + 1
+    values = np.zeros((n_states + 1, 3 * width))
+    starts = (np.arange(n + m + 1) % 3) * width
+    sums = _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, False)
     total = 0.0
     for k in range(n_states):
-        total += final[k, 0] * end[k]
-    return log_total + np.log(total / sum1) if total > 0.0 else -np.inf
+        total += values[k, starts[n + m]] * end[k]
+    if total <= 0.0:
+        return -np.inf
+    return np.log(sums[:n + m]).sum() + np.log(total)
 
 
 @njit(cache=True)
 def forward_full(x, y, dx, dy, emission, start, transmat, offsets):
     """Scaled forward values ``(K + 1, cells)`` (diagonal-major; the last row is the
     dummy predecessor, all zero) and the log normaliser of each diagonal."""
-    n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    flat_emission = emission.reshape(n_states, -1)
-    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
-    groups, n_groups = _predecessor_groups(transmat, 0.0)
     forward = np.zeros((n_states + 1, offsets[-1]))
-    emit = np.empty(min(n, m) + 1)
-    log_scale = np.zeros(n + m + 1)
-    for d in range(1, n + m + 1):
-        prev2 = forward[:, offsets[d - 2]:offsets[d - 1]] if d >= 2 else forward[:, 0:1]
-        scale = _forward_diagonal(d, n, m, lookup, dx, dy, flat_emission, start, transmat,
-                                  groups, n_groups, forward[:, offsets[d]:offsets[d + 1]],
-                                  forward[:, offsets[d - 1]:offsets[d]], prev2, 1.0,
-                                  np.exp(-log_scale[d - 1]), np.exp(-log_scale[d - 1]), True,
-                                  emit)
-        log_scale[d] = np.log(scale)
-    return forward, log_scale
+    sums = _forward_sweep(x, y, dx, dy, emission, start, transmat, forward, offsets, True)
+    return forward, np.log(sums)
 
 
 @njit(cache=True)
@@ -255,7 +236,7 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     n, m = x.shape[0], y.shape[0]
     n_states = end.shape[0]
     flat_emission = emission.reshape(n_states, -1)
-    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
+    lookup = _emission_lookup(x, y, emission.shape[2])
     preds, n_preds = _predecessors(transmat, 0.0)
     backward = np.zeros((n_states, offsets[-1]))
     log_scale = np.zeros(n + m + 2)
@@ -300,8 +281,8 @@ def _backward_diagonal(d, n, m, dx, dy, lookup, flat_emission, transmat, preds, 
         factor = 1.0 if step == 1 else inverse1
         start = offsets[d + step] + i_min + dx[k] - _lo(d + step, m)
         following = backward[k, start:start + count]
-        _emissions_along(d + step, m, k, dx, dy, i_min + dx[k], count, lookup, flat_emission,
-                         emit)
+        _emissions_along(d + step, m, k, dx, dy, i_min + dx[k], count, lookup[0], lookup[1],
+                         flat_emission, emit)
         for c in range(count):
             emit[c] *= factor * following[c]
         for p in range(n_preds[k]):
@@ -325,8 +306,8 @@ def _accumulate_diagonal(d, k, i_min, count, m, dx, dy, lookup, flat_emission, s
     posterior, one dot product per predecessor for the transition counts; the
     emission counts and the match posterior are scattered per cell.
     """
-    rows, columns, _ = lookup
-    _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
+    rows, columns = lookup
+    _emissions_along(d, m, k, dx, dy, i_min, count, rows, columns, flat_emission, emit)
     for c in range(count):
         weighted[c] = emit[c] * backward_here[c] * incoming
         posterior[c] = forward_here[c] * backward_here[c] * occupancy
@@ -361,7 +342,7 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
     flat_emission = emission.reshape(n_states, -1)
-    lookup = _emission_lookup(x, y, dx, dy, flat_emission, emission.shape[2])
+    lookup = _emission_lookup(x, y, emission.shape[2])
     offsets = diagonal_offsets(n, m)
     forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
     backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
@@ -413,100 +394,97 @@ def _better(best, state, value, candidate):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _viterbi_diagonal(d, n, m, lookup, dx, dy, flat_emission, log_start, log_transmat,
-                      groups, n_groups, cur, prev1, prev2, back_pointers, pointer, emit):
-    """Max-plus diagonal d from d-1 and d-2 with its back-pointers (see ``viterbi``).
-
-    One pass per group of three predecessors keeps the running best and its state;
-    the last pass also adds the emissions and stores the pointers, except on a
-    state's first diagonal, where the start edge may still win and a separate pass
-    finishes.
-    """
-    n_states = log_start.shape[0]
-    lo = _lo(d, m)
-    for k in range(n_states):
-        row = cur[k]
-        row[:] = -np.inf
-        step = dx[k] + dy[k]
-        i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-        if i_min > i_max:
-            continue
-        prev = prev1 if step == 1 else prev2
-        first = i_min - _lo(d - step, m) - dx[k]
-        count = i_max - i_min + 1
-        target = row[i_min - lo:i_max - lo + 1]
-        best_state = pointer[:count]
-        best_state[:] = -1
-        back = back_pointers[k, i_min - lo:i_max - lo + 1]
-        _emissions_along(d, m, k, dx, dy, i_min, count, lookup, flat_emission, emit)
-        finish = d != step
-        for g in range(n_groups[k]):
-            l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
-            a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
-            a1 = _coefficient(log_transmat, l1, k, 1.0, -np.inf)
-            a2 = _coefficient(log_transmat, l2, k, 1.0, -np.inf)
-            s0 = prev[l0, first:first + count]
-            s1 = prev[l1, first:first + count]
-            s2 = prev[l2, first:first + count]
-            if finish and g == n_groups[k] - 1:
-                for c in range(count):
-                    best, state = _better(target[c], best_state[c], s0[c] + a0, l0)
-                    best, state = _better(best, state, s1[c] + a1, l1)
-                    best, state = _better(best, state, s2[c] + a2, l2)
-                    target[c] = best + emit[c]
-                    back[c] = state
-            else:
-                for c in range(count):
-                    best, state = _better(target[c], best_state[c], s0[c] + a0, l0)
-                    best, state = _better(best, state, s1[c] + a1, l1)
-                    best, state = _better(best, state, s2[c] + a2, l2)
-                    target[c] = best
-                    best_state[c] = state
-        if not finish:
-            if log_start[k] > row[dx[k] - lo]:
-                row[dx[k] - lo] = log_start[k]
-                best_state[dx[k] - i_min] = -1
-            for c in range(count):
-                back[c] = best_state[c]
-                target[c] += emit[c]
-
-
-@njit(cache=True)
 def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """Best state path (states in order) and its log-probability, by max-plus DP.
 
-    Scores roll over three anti-diagonals; back-pointers are int8 per state and cell.
-    Per state, maxima over groups of three predecessors are taken first; a second,
-    backward sweep over the groups finds the lowest-numbered best predecessor and, in
-    its last pass, stores it and adds the emission: branch-free loops that vectorise.
+    Scores roll over three anti-diagonals; back-pointers are int8 per state and cell
+    (``-1`` = from begin). Per state, one pass per group of three predecessors keeps
+    the running best and its state (strictly greater wins, so the lowest-numbered
+    state keeps ties); the last pass also adds the emissions and stores the pointers,
+    except on a state's first diagonal, where the start edge may still win and a
+    separate pass finishes. Flat arrays, unsigned offsets, no views (see
+    :func:`_forward_sweep`).
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
-    flat_emission = log_emission.reshape(n_states, -1)
-    lookup = _emission_lookup(x, y, dx, dy, flat_emission, log_emission.shape[2])
+    n_columns = log_emission.shape[2]
+    rows, columns = _emission_lookup(x, y, n_columns)
+    rows, columns = rows.reshape(-1), columns.reshape(-1)
+    table = log_emission.reshape(-1)
+    table_size = n_columns * n_columns
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
     offsets = diagonal_offsets(n, m)
-    pointers = np.full((n_states, offsets[-1]), -1, dtype=np.int8)
-    scores = np.full((3, n_states + 1, min(n, m) + 1), -np.inf)
-    scratch = np.empty(min(n, m) + 1, dtype=np.int64)
-    emit = np.empty(min(n, m) + 1)
+    width = min(n, m) + 1
+    row_size = 3 * width
+    scores = np.full((n_states + 1) * row_size, -np.inf)
+    pointers = np.full(n_states * offsets[-1], -1, dtype=np.int8)
+    best_state = np.empty(width, dtype=np.int64)
+    emit = np.empty(width)
     for d in range(1, n + m + 1):
-        _viterbi_diagonal(d, n, m, lookup, dx, dy, flat_emission, log_start, log_transmat,
-                          groups, n_groups, scores[d % 3], scores[(d - 1) % 3],
-                          scores[(d - 2) % 3], pointers[:, offsets[d]:offsets[d + 1]], scratch,
-                          emit)
-    final = scores[(n + m) % 3]
+        lo = _lo(d, m)
+        for k in range(n_states):
+            here = U(k * row_size + (d % 3) * width)
+            for c in range(U(min(n, d) - lo + 1)):
+                scores[here + c] = -np.inf
+            step = dx[k] + dy[k]
+            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            if i_min > i_max:
+                continue
+            count = U(i_max - i_min + 1)
+            target = here + U(i_min - lo)
+            source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
+            back = U(k * offsets[-1] + offsets[d] + i_min - lo)
+            row_codes = U(dx[k] * (n + 1) + i_min)
+            column_codes = U(dy[k] * (m + 1) + m - d + i_min)
+            state_table = U(k * table_size)
+            for c in range(count):
+                emit[c] = table[state_table + U(rows[row_codes + c] + columns[column_codes + c])]
+                best_state[c] = -1
+            finish = d != step
+            for g in range(n_groups[k]):
+                l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
+                a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
+                a1 = _coefficient(log_transmat, l1, k, 1.0, -np.inf)
+                a2 = _coefficient(log_transmat, l2, k, 1.0, -np.inf)
+                s0 = U(l0 * row_size) + source
+                s1 = U(l1 * row_size) + source
+                s2 = U(l2 * row_size) + source
+                if finish and g == n_groups[k] - 1:
+                    for c in range(count):
+                        best, state = _better(scores[target + c], best_state[c],
+                                              scores[s0 + c] + a0, l0)
+                        best, state = _better(best, state, scores[s1 + c] + a1, l1)
+                        best, state = _better(best, state, scores[s2 + c] + a2, l2)
+                        scores[target + c] = best + emit[c]
+                        pointers[back + c] = state
+                else:
+                    for c in range(count):
+                        best, state = _better(scores[target + c], best_state[c],
+                                              scores[s0 + c] + a0, l0)
+                        best, state = _better(best, state, scores[s1 + c] + a1, l1)
+                        best, state = _better(best, state, scores[s2 + c] + a2, l2)
+                        scores[target + c] = best
+                        best_state[c] = state
+            if not finish:
+                first = here + U(dx[k] - lo)
+                if log_start[k] > scores[first]:
+                    scores[first] = log_start[k]
+                    best_state[dx[k] - i_min] = -1
+                for c in range(count):
+                    pointers[back + c] = best_state[c]
+                    scores[target + c] += emit[c]
+    final = (n + m) % 3 * width
     best, state = -np.inf, -1
     for k in range(n_states):
-        if final[k, 0] + log_end[k] > best:
-            best, state = final[k, 0] + log_end[k], k
+        if scores[k * row_size + final] + log_end[k] > best:
+            best, state = scores[k * row_size + final] + log_end[k], k
     path = np.empty(n + m, dtype=np.int64)
     length = 0
     i, j = n, m
     while state >= 0:
         path[length] = state
         length += 1
-        previous = pointers[state, offsets[i + j] + i - _lo(i + j, m)]
+        previous = pointers[state * offsets[-1] + offsets[i + j] + i - _lo(i + j, m)]
         i -= dx[state]
         j -= dy[state]
         state = previous
