@@ -49,15 +49,18 @@ def _cell_range(d, n, m, dx, dy):
 
 
 @njit(cache=True)
-def _emission_lookup(x, y, n_columns):
-    """Letter codes laid out for the diagonal loops.
+def _emission_lookup(x, y, dx, dy, emission):
+    """Letter codes and insert profiles laid out for the diagonal loops.
 
     ``rows[moves, i]`` is ``G + 1`` times the code of letter ``i`` of x (the gap code
     when the state does not move in x) and ``columns[moves, m - j]`` the code of letter
     ``j`` of y (reversed so both run forward along a diagonal): state ``k`` at cell
     ``(i, j)`` has the flat emission index ``rows[dx[k], i] + columns[dy[k], m - j]``,
-    which the recursions read and the expected counts add into.
+    which the recursions read and the expected counts add into. An insert state's
+    emissions depend on one sequence only and are also laid out contiguously in
+    ``profiles[k]``: by ``i`` for x-inserts, by ``m - j`` for y-inserts.
     """
+    n_states, n_columns = emission.shape[0], emission.shape[2]
     gap = n_columns - 1
     n, m = x.shape[0], y.shape[0]
     rows = np.full((2, n + 1), gap * n_columns, dtype=np.int64)
@@ -66,16 +69,38 @@ def _emission_lookup(x, y, n_columns):
         rows[1, i] = x[i - 1] * n_columns
     for j in range(1, m + 1):
         columns[1, m - j] = y[j - 1]
-    return rows, columns
+    flat_emission = emission.reshape(n_states, -1)
+    profiles = np.zeros((n_states, max(n, m) + 1))
+    for k in range(n_states):
+        if dx[k] + dy[k] == 1:
+            for c in range(n + 1 if dx[k] else m + 1):
+                profiles[k, c] = flat_emission[k, rows[dx[k], c * dx[k]]
+                                               + columns[dy[k], c * dy[k]]]
+    return rows, columns, profiles
 
 
-@njit(cache=True, inline="always")
-def _emissions_along(d, m, k, dx, dy, i_min, count, rows, columns, flat_emission, out):
-    """State k's emissions at cells ``i_min ..`` of diagonal d, into ``out[:count]``
-    (``rows, columns`` from :func:`_emission_lookup`)."""
-    column = m - d + i_min
-    for c in range(count):
-        out[c] = flat_emission[k, rows[dx[k], i_min + c] + columns[dy[k], column + c]]
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, out):
+    """Every state's emissions on diagonal d, state k's from its first cell there
+    (see :func:`_cell_range`) at ``out[k]``. ``table`` is the flat emission array,
+    ``rows, columns, profiles`` from :func:`_emission_lookup`. Called once per
+    diagonal: matches gather from the table, inserts copy their profile."""
+    table_size = table.shape[0] // dx.shape[0]
+    for k in range(dx.shape[0]):
+        i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+        if i_min > i_max:
+            continue
+        count = U(i_max - i_min + 1)
+        column = U(m - d + i_min)
+        if dx[k] == 1 and dy[k] == 1:
+            state_table = U(k * table_size)
+            for c in range(count):
+                out[k, c] = table[state_table + U(rows[1, U(i_min) + c]
+                                                  + columns[1, column + c])]
+        else:
+            first = U(i_min) if dx[k] == 1 else column
+            for c in range(count):
+                out[k, c] = profiles[k, first + c]
 
 
 @njit(cache=True)
@@ -139,16 +164,14 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    n_columns = emission.shape[2]
-    rows, columns = _emission_lookup(x, y, n_columns)
-    rows, columns = rows.reshape(-1), columns.reshape(-1)
+    rows, columns, profiles = _emission_lookup(x, y, dx, dy, emission)
     table = emission.reshape(-1)
-    table_size = n_columns * n_columns
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     cells = values.reshape(-1)
     row_size = values.shape[1]
     sums = np.ones(n + m + 1)
-    emit = np.empty(min(n, m) + 1)
+    emit = np.empty((n_states, min(n, m) + 1))
+    emitted = emit.reshape(-1)
     for d in range(1, n + m + 1):
         inverse1 = 1.0 / sums[d - 1]
         scale1 = 1.0 if normalise else inverse1
@@ -156,6 +179,7 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
         lo = _lo(d, m)
         width = U(min(n, d) - lo + 1)
         total = 0.0
+        _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
         for k in range(n_states):
             here = U(k * row_size + starts[d])
             for c in range(width):
@@ -170,11 +194,7 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
             factor = scale1 if step == 1 else scale2
             if d == step:
                 cells[here + U(dx[k] - lo)] += start[k] * (1.0 if step == 1 else inverse1)
-            row_codes = U(dx[k] * (n + 1) + i_min)
-            column_codes = U(dy[k] * (m + 1) + m - d + i_min)
-            state_table = U(k * table_size)
-            for c in range(count):
-                emit[c] = table[state_table + U(rows[row_codes + c] + columns[column_codes + c])]
+            emission_here = U(k * emit.shape[1])
             for g in range(n_groups[k]):
                 l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
                 a0 = _coefficient(transmat, l0, k, factor, 0.0)
@@ -187,7 +207,7 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
                 for c in range(count):
                     value = (cells[target + c] + a0 * cells[s0 + c] + a1 * cells[s1 + c]
                              + a2 * cells[s2 + c])
-                    cells[target + c] = value * emit[c] if last else value
+                    cells[target + c] = value * emitted[emission_here + c] if last else value
                 if last:
                     for c in range(count):
                         total += cells[target + c]
@@ -235,18 +255,20 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     """Scaled backward values ``(K, cells)`` and log normaliser per diagonal (from the end)."""
     n, m = x.shape[0], y.shape[0]
     n_states = end.shape[0]
-    flat_emission = emission.reshape(n_states, -1)
-    lookup = _emission_lookup(x, y, emission.shape[2])
+    rows, columns, profiles = _emission_lookup(x, y, dx, dy, emission)
+    table = emission.reshape(-1)
     preds, n_preds = _predecessors(transmat, 0.0)
     backward = np.zeros((n_states, offsets[-1]))
     log_scale = np.zeros(n + m + 2)
     last = n + m
     for k in range(n_states):
         backward[k, offsets[last]] = end[k]
-    emit = np.empty(min(n, m) + 1)
+    emit = np.empty((2, n_states, min(n, m) + 1))
+    weighted = np.empty(min(n, m) + 1)
     for d in range(last - 1, -1, -1):
-        _backward_diagonal(d, n, m, dx, dy, lookup, flat_emission, transmat, preds, n_preds,
-                           backward, offsets, np.exp(-log_scale[d + 1]), emit)
+        _emissions_along(d + 1, n, m, dx, dy, rows, columns, profiles, table, emit[(d + 1) % 2])
+        _backward_diagonal(d, n, m, dx, dy, emit[(d + 1) % 2], emit[d % 2], transmat, preds,
+                           n_preds, backward, offsets, np.exp(-log_scale[d + 1]), weighted)
         cur = backward[:, offsets[d]:offsets[d + 1]]
         total = 0.0
         for k in range(n_states):
@@ -261,12 +283,13 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _backward_diagonal(d, n, m, dx, dy, lookup, flat_emission, transmat, preds, n_preds,
-                       backward, offsets, inverse1, emit):
+def _backward_diagonal(d, n, m, dx, dy, emit1, emit2, transmat, preds, n_preds, backward,
+                       offsets, inverse1, weighted):
     """Add into diagonal d what every state k passes back from its next cells on
     diagonal d + step: ``transmat[l, k] * emission * backward`` for each predecessor l.
-    Values from diagonal d + 2 are read times ``inverse1`` (one over diagonal d + 1's
-    normaliser)."""
+    ``emit1`` and ``emit2`` are the emissions on diagonals d + 1 and d + 2 (see
+    :func:`_emissions_along`); values from diagonal d + 2 are read times ``inverse1``
+    (one over diagonal d + 1's normaliser)."""
     lo = _lo(d, m)
     last = n + m
     for k in range(dx.shape[0]):
@@ -281,33 +304,31 @@ def _backward_diagonal(d, n, m, dx, dy, lookup, flat_emission, transmat, preds, 
         factor = 1.0 if step == 1 else inverse1
         start = offsets[d + step] + i_min + dx[k] - _lo(d + step, m)
         following = backward[k, start:start + count]
-        _emissions_along(d + step, m, k, dx, dy, i_min + dx[k], count, lookup[0], lookup[1],
-                         flat_emission, emit)
+        emit = emit1[k] if step == 1 else emit2[k]
         for c in range(count):
-            emit[c] *= factor * following[c]
+            weighted[c] = emit[c] * factor * following[c]
         for p in range(n_preds[k]):
             l = preds[k, p]
             a = transmat[l, k]
             target = backward[l, offsets[d] + i_min - lo:offsets[d] + i_max - lo + 1]
             for c in range(count):
-                target[c] += a * emit[c]
+                target[c] += a * weighted[c]
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _accumulate_diagonal(d, k, i_min, count, m, dx, dy, lookup, flat_emission, start,
+def _accumulate_diagonal(d, k, i_min, count, m, dx, dy, rows, columns, emit, start,
                          transmat, preds, n_preds, previous, forward_here, backward_here,
-                         occupancy, incoming, emit, weighted, posterior, match_posterior,
+                         occupancy, incoming, weighted, posterior, match_posterior,
                          transitions, starts, emission_counts):
     """Add state k's expected counts on diagonal d (cells ``i_min ..``).
 
     ``previous`` is the forward diagonal the state comes from, ``forward_here`` and
     ``backward_here`` start at the state's first cell here; ``occupancy`` and
-    ``incoming`` undo the scalings. Vector passes: emission times backward, the
+    ``incoming`` undo the scalings; ``emit`` holds the state's emissions here.
+    Vector passes: emission times backward, the
     posterior, one dot product per predecessor for the transition counts; the
     emission counts and the match posterior are scattered per cell.
     """
-    rows, columns = lookup
-    _emissions_along(d, m, k, dx, dy, i_min, count, rows, columns, flat_emission, emit)
     for c in range(count):
         weighted[c] = emit[c] * backward_here[c] * incoming
         posterior[c] = forward_here[c] * backward_here[c] * occupancy
@@ -341,8 +362,8 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    flat_emission = emission.reshape(n_states, -1)
-    lookup = _emission_lookup(x, y, emission.shape[2])
+    rows, columns, profiles = _emission_lookup(x, y, dx, dy, emission)
+    table = emission.reshape(-1)
     offsets = diagonal_offsets(n, m)
     forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
     backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
@@ -364,22 +385,24 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
         ends[k] = forward[k, offsets[last]] * end[k] / total
     preds, n_preds = _predecessors(transmat, 0.0)
     width = min(n, m) + 1
-    emit, weighted, posterior = np.empty(width), np.empty(width), np.empty(width)
+    emit = np.empty((n_states, width))
+    weighted, posterior = np.empty(width), np.empty(width)
     for d in range(1, last + 1):
         lo = _lo(d, m)
+        _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
         for k in range(n_states):
             step = dx[k] + dy[k]
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
             if i_min > i_max:
                 continue
-            _accumulate_diagonal(d, k, i_min, i_max - i_min + 1, m, dx, dy, lookup,
-                                 flat_emission, start, transmat, preds, n_preds,
+            _accumulate_diagonal(d, k, i_min, i_max - i_min + 1, m, dx, dy, rows, columns,
+                                 emit[k], start, transmat, preds, n_preds,
                                  forward[:, offsets[d - step]:offsets[d - step + 1]],
                                  forward[k, offsets[d] + i_min - lo:],
                                  backward[k, offsets[d] + i_min - lo:],
                                  np.exp(cumulative[d] + backward_log[d] - loglik),
                                  np.exp(cumulative[d - step] + backward_log[d] - loglik),
-                                 emit, weighted, posterior, match_posterior, transitions,
+                                 weighted, posterior, match_posterior, transitions,
                                  starts, emission_counts)
     return loglik, match_posterior, transitions, starts, ends, emissions
 
@@ -407,11 +430,8 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
-    n_columns = log_emission.shape[2]
-    rows, columns = _emission_lookup(x, y, n_columns)
-    rows, columns = rows.reshape(-1), columns.reshape(-1)
+    rows, columns, profiles = _emission_lookup(x, y, dx, dy, log_emission)
     table = log_emission.reshape(-1)
-    table_size = n_columns * n_columns
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
     offsets = diagonal_offsets(n, m)
     width = min(n, m) + 1
@@ -419,9 +439,11 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     scores = np.full((n_states + 1) * row_size, -np.inf)
     pointers = np.full(n_states * offsets[-1], -1, dtype=np.int8)
     best_state = np.empty(width, dtype=np.int64)
-    emit = np.empty(width)
+    emit = np.empty((n_states, width))
+    emitted = emit.reshape(-1)
     for d in range(1, n + m + 1):
         lo = _lo(d, m)
+        _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
             for c in range(U(min(n, d) - lo + 1)):
@@ -434,11 +456,8 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
             target = here + U(i_min - lo)
             source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
             back = U(k * offsets[-1] + offsets[d] + i_min - lo)
-            row_codes = U(dx[k] * (n + 1) + i_min)
-            column_codes = U(dy[k] * (m + 1) + m - d + i_min)
-            state_table = U(k * table_size)
+            emission_here = U(k * width)
             for c in range(count):
-                emit[c] = table[state_table + U(rows[row_codes + c] + columns[column_codes + c])]
                 best_state[c] = -1
             finish = d != step
             for g in range(n_groups[k]):
@@ -455,7 +474,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                                               scores[s0 + c] + a0, l0)
                         best, state = _better(best, state, scores[s1 + c] + a1, l1)
                         best, state = _better(best, state, scores[s2 + c] + a2, l2)
-                        scores[target + c] = best + emit[c]
+                        scores[target + c] = best + emitted[emission_here + c]
                         pointers[back + c] = state
                 else:
                     for c in range(count):
@@ -472,7 +491,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                     best_state[dx[k] - i_min] = -1
                 for c in range(count):
                     pointers[back + c] = best_state[c]
-                    scores[target + c] += emit[c]
+                    scores[target + c] += emitted[emission_here + c]
     final = (n + m) % 3 * width
     best, state = -np.inf, -1
     for k in range(n_states):
