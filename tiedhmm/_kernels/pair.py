@@ -144,6 +144,16 @@ def _coefficient(transmat, l, k, factor, zero):
     return transmat[l, k] * factor
 
 
+@njit(cache=True, inline="always")
+def _clear_edges(cells, here, width, first, last, zero):
+    """Set cells ``here + [0, first)`` and ``here + (last, width)`` (offsets along a
+    diagonal) to ``zero``: where a state cannot be, which its successors still read."""
+    for c in range(min(first, width)):
+        cells[here + U(c)] = zero
+    for c in range(max(last + 1, 0), width):
+        cells[here + U(c)] = zero
+
+
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, normalise):
     """Forward diagonals 1 .. n+m into ``values`` and the sum ``t_d`` of each.
@@ -182,18 +192,15 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
         _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
         for k in range(n_states):
             here = U(k * row_size + starts[d])
-            for c in range(width):
-                cells[here + c] = 0.0
-            step = dx[k] + dy[k]
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            _clear_edges(cells, here, width, i_min - lo, i_max - lo, 0.0)
             if i_min > i_max:
                 continue
+            step = dx[k] + dy[k]
             count = U(i_max - i_min + 1)
             target = here + U(i_min - lo)
             source = U(starts[d - step] + i_min - dx[k] - _lo(d - step, m))
             factor = scale1 if step == 1 else scale2
-            if d == step:
-                cells[here + U(dx[k] - lo)] += start[k] * (1.0 if step == 1 else inverse1)
             emission_here = U(k * emit.shape[1])
             for g in range(n_groups[k]):
                 l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
@@ -203,14 +210,18 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
                 s0 = U(l0 * row_size) + source
                 s1 = U(l1 * row_size) + source
                 s2 = U(l2 * row_size) + source
+                first = g == 0
                 last = g == n_groups[k] - 1
                 for c in range(count):
-                    value = (cells[target + c] + a0 * cells[s0 + c] + a1 * cells[s1 + c]
-                             + a2 * cells[s2 + c])
+                    value = a0 * cells[s0 + c] + a1 * cells[s1 + c] + a2 * cells[s2 + c]
+                    if not first:
+                        value += cells[target + c]
                     cells[target + c] = value * emitted[emission_here + c] if last else value
-                if last:
-                    for c in range(count):
-                        total += cells[target + c]
+            if d == step:
+                cells[target] += (start[k] * (1.0 if step == 1 else inverse1)
+                                  * emitted[emission_here])
+            for c in range(count):
+                total += cells[target + c]
         if total == 0.0:
             continue
         sums[d] = total
@@ -421,9 +432,11 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """Best state path (states in order) and its log-probability, by max-plus DP.
 
     Scores roll over three anti-diagonals; back-pointers are int8 per state and cell
-    (``-1`` = from begin). Per state, one pass per group of three predecessors keeps
-    the running best and its state (strictly greater wins, so the lowest-numbered
-    state keeps ties); the last pass also adds the emissions and stores the pointers,
+    (``-1`` = from begin; unreachable cells point anywhere). Per state, one pass per
+    group of three predecessors keeps the running best and its state (strictly
+    greater wins, so the lowest-numbered state keeps ties); the last pass also adds
+    the emissions and stores the pointers (a state with one group, the common case,
+    needs no running best and takes a single pass),
     except on a state's first diagonal, where the start edge may still win and a
     separate pass finishes. Flat arrays, unsigned offsets, no views (see
     :func:`_forward_sweep`).
@@ -446,20 +459,22 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
         _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
-            for c in range(U(min(n, d) - lo + 1)):
-                scores[here + c] = -np.inf
-            step = dx[k] + dy[k]
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            _clear_edges(scores, here, min(n, d) - lo + 1, i_min - lo, i_max - lo, -np.inf)
             if i_min > i_max:
                 continue
+            step = dx[k] + dy[k]
             count = U(i_max - i_min + 1)
             target = here + U(i_min - lo)
             source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
             back = U(k * offsets[-1] + offsets[d] + i_min - lo)
             emission_here = U(k * width)
-            for c in range(count):
-                best_state[c] = -1
             finish = d != step
+            single = finish and n_groups[k] == 1
+            if not single:
+                for c in range(count):
+                    scores[target + c] = -np.inf
+                    best_state[c] = -1
             for g in range(n_groups[k]):
                 l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
                 a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
@@ -468,7 +483,13 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                 s0 = U(l0 * row_size) + source
                 s1 = U(l1 * row_size) + source
                 s2 = U(l2 * row_size) + source
-                if finish and g == n_groups[k] - 1:
+                if single:
+                    for c in range(count):
+                        best, state = _better(scores[s0 + c] + a0, l0, scores[s1 + c] + a1, l1)
+                        best, state = _better(best, state, scores[s2 + c] + a2, l2)
+                        scores[target + c] = best + emitted[emission_here + c]
+                        pointers[back + c] = state
+                elif finish and g == n_groups[k] - 1:
                     for c in range(count):
                         best, state = _better(scores[target + c], best_state[c],
                                               scores[s0 + c] + a0, l0)
@@ -485,10 +506,9 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                         scores[target + c] = best
                         best_state[c] = state
             if not finish:
-                first = here + U(dx[k] - lo)
-                if log_start[k] > scores[first]:
-                    scores[first] = log_start[k]
-                    best_state[dx[k] - i_min] = -1
+                if log_start[k] > scores[target]:
+                    scores[target] = log_start[k]
+                    best_state[0] = -1
                 for c in range(count):
                     pointers[back + c] = best_state[c]
                     scores[target + c] += emitted[emission_here + c]
