@@ -24,6 +24,8 @@ FLOAT_FLAGS = {"reassoc", "contract"}
 #: Unsigned offsets: numba adds negative wrap-around to signed indices, which stops
 #: LLVM from vectorising the diagonal loops.
 U = np.uint64
+#: Diagonals whose emissions one call of ``_emissions_along`` lays out.
+EMISSION_BLOCK = 16
 
 
 @njit(cache=True)
@@ -80,27 +82,31 @@ def _emission_lookup(x, y, dx, dy, emission):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, out):
-    """Every state's emissions on diagonal d, state k's from its first cell there
-    (see :func:`_cell_range`) at ``out[k]``. ``table`` is the flat emission array,
-    ``rows, columns, profiles`` from :func:`_emission_lookup`. Called once per
-    diagonal: matches gather from the table, inserts copy their profile."""
+def _emissions_along(first, count, n, m, dx, dy, rows, columns, profiles, table, out):
+    """Every state's emissions on diagonals ``first .. first + count - 1``: diagonal e,
+    state k's cells from its first one there (see :func:`_cell_range`) at
+    ``out[e % len(out), k]``. ``table`` is the flat emission array, ``rows, columns,
+    profiles`` from :func:`_emission_lookup`. Matches gather from the table, inserts
+    copy their profile. One call serves several diagonals because a call's array
+    arguments cost atomic reference counts."""
     table_size = table.shape[0] // dx.shape[0]
-    for k in range(dx.shape[0]):
-        i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-        if i_min > i_max:
-            continue
-        count = U(i_max - i_min + 1)
-        column = U(m - d + i_min)
-        if dx[k] == 1 and dy[k] == 1:
-            state_table = U(k * table_size)
-            for c in range(count):
-                out[k, c] = table[state_table + U(rows[1, U(i_min) + c]
-                                                  + columns[1, column + c])]
-        else:
-            first = U(i_min) if dx[k] == 1 else column
-            for c in range(count):
-                out[k, c] = profiles[k, first + c]
+    for e in range(first, first + count):
+        slot = e % out.shape[0]
+        for k in range(dx.shape[0]):
+            i_min, i_max = _cell_range(e, n, m, dx[k], dy[k])
+            if i_min > i_max:
+                continue
+            cells = U(i_max - i_min + 1)
+            column = U(m - e + i_min)
+            if dx[k] == 1 and dy[k] == 1:
+                state_table = U(k * table_size)
+                for c in range(cells):
+                    out[slot, k, c] = table[state_table + U(rows[1, U(i_min) + c]
+                                                            + columns[1, column + c])]
+            else:
+                start = U(i_min) if dx[k] == 1 else column
+                for c in range(cells):
+                    out[slot, k, c] = profiles[k, start + c]
 
 
 @njit(cache=True)
@@ -180,7 +186,7 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
     cells = values.reshape(-1)
     row_size = values.shape[1]
     sums = np.ones(n + m + 1)
-    emit = np.empty((n_states, min(n, m) + 1))
+    emit = np.empty((EMISSION_BLOCK, n_states, min(n, m) + 1))
     emitted = emit.reshape(-1)
     for d in range(1, n + m + 1):
         inverse1 = 1.0 / sums[d - 1]
@@ -189,7 +195,9 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
         lo = _lo(d, m)
         width = U(min(n, d) - lo + 1)
         total = 0.0
-        _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
+        if (d - 1) % EMISSION_BLOCK == 0:
+            _emissions_along(d, min(EMISSION_BLOCK, n + m + 1 - d), n, m, dx, dy, rows,
+                             columns, profiles, table, emit)
         for k in range(n_states):
             here = U(k * row_size + starts[d])
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
@@ -201,7 +209,7 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
             target = here + U(i_min - lo)
             source = U(starts[d - step] + i_min - dx[k] - _lo(d - step, m))
             factor = scale1 if step == 1 else scale2
-            emission_here = U(k * emit.shape[1])
+            emission_here = U(((d % EMISSION_BLOCK) * n_states + k) * emit.shape[2])
             for g in range(n_groups[k]):
                 l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
                 a0 = _coefficient(transmat, l0, k, factor, 0.0)
@@ -274,11 +282,11 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     last = n + m
     for k in range(n_states):
         backward[k, offsets[last]] = end[k]
-    emit = np.empty((2, n_states, min(n, m) + 1))
+    emit = np.empty((3, n_states, min(n, m) + 1))
     weighted = np.empty(min(n, m) + 1)
     for d in range(last - 1, -1, -1):
-        _emissions_along(d + 1, n, m, dx, dy, rows, columns, profiles, table, emit[(d + 1) % 2])
-        _backward_diagonal(d, n, m, dx, dy, emit[(d + 1) % 2], emit[d % 2], transmat, preds,
+        _emissions_along(d + 1, 1, n, m, dx, dy, rows, columns, profiles, table, emit)
+        _backward_diagonal(d, n, m, dx, dy, emit[(d + 1) % 3], emit[(d + 2) % 3], transmat, preds,
                            n_preds, backward, offsets, np.exp(-log_scale[d + 1]), weighted)
         cur = backward[:, offsets[d]:offsets[d + 1]]
         total = 0.0
@@ -396,18 +404,18 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
         ends[k] = forward[k, offsets[last]] * end[k] / total
     preds, n_preds = _predecessors(transmat, 0.0)
     width = min(n, m) + 1
-    emit = np.empty((n_states, width))
+    emit = np.empty((1, n_states, width))
     weighted, posterior = np.empty(width), np.empty(width)
     for d in range(1, last + 1):
         lo = _lo(d, m)
-        _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
+        _emissions_along(d, 1, n, m, dx, dy, rows, columns, profiles, table, emit)
         for k in range(n_states):
             step = dx[k] + dy[k]
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
             if i_min > i_max:
                 continue
             _accumulate_diagonal(d, k, i_min, i_max - i_min + 1, m, dx, dy, rows, columns,
-                                 emit[k], start, transmat, preds, n_preds,
+                                 emit[0, k], start, transmat, preds, n_preds,
                                  forward[:, offsets[d - step]:offsets[d - step + 1]],
                                  forward[k, offsets[d] + i_min - lo:],
                                  backward[k, offsets[d] + i_min - lo:],
@@ -452,11 +460,13 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     scores = np.full((n_states + 1) * row_size, -np.inf)
     pointers = np.full(n_states * offsets[-1], -1, dtype=np.int8)
     best_state = np.empty(width, dtype=np.int64)
-    emit = np.empty((n_states, width))
+    emit = np.empty((EMISSION_BLOCK, n_states, width))
     emitted = emit.reshape(-1)
     for d in range(1, n + m + 1):
         lo = _lo(d, m)
-        _emissions_along(d, n, m, dx, dy, rows, columns, profiles, table, emit)
+        if (d - 1) % EMISSION_BLOCK == 0:
+            _emissions_along(d, min(EMISSION_BLOCK, n + m + 1 - d), n, m, dx, dy, rows,
+                             columns, profiles, table, emit)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
@@ -468,7 +478,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
             target = here + U(i_min - lo)
             source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
             back = U(k * offsets[-1] + offsets[d] + i_min - lo)
-            emission_here = U(k * width)
+            emission_here = U(((d % EMISSION_BLOCK) * n_states + k) * width)
             finish = d != step
             single = finish and n_groups[k] == 1
             if not single:
