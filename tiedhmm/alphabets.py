@@ -10,6 +10,7 @@ letters each code stands for (``N`` aligned with ``A`` has probability
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -39,19 +40,25 @@ class Alphabet:
             matrix[row, [self.letters.index(letter) for letter in meaning]] = 1.0
         return matrix
 
-    def encode(self, sequence, what: str = "sequence") -> np.ndarray:
-        """Integer codes of a ``str``, ``Bio.Seq.Seq`` or ``SeqRecord``; errors name the letter."""
-        text = str(getattr(sequence, "seq", sequence)).upper()
+    @cached_property
+    def _code_of_byte(self) -> np.ndarray:
+        """Code of each byte value (either case), ``-1`` where none (read-only)."""
         lookup = np.full(256, -1, dtype=np.int64)
         for code, letter in enumerate(self.codes):
-            lookup[ord(letter)] = code
+            lookup[ord(letter)] = lookup[ord(letter.lower())] = code
+        lookup.flags.writeable = False
+        return lookup
+
+    def encode(self, sequence, what: str = "sequence") -> np.ndarray:
+        """Integer codes of a ``str``, ``Bio.Seq.Seq`` or ``SeqRecord``; errors name the letter."""
+        text = str(getattr(sequence, "seq", sequence))
         raw = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
-        codes = lookup[raw]
+        codes = self._code_of_byte[raw]
         unknown = np.flatnonzero(codes < 0)
         if unknown.size:
             position = int(unknown[0])
-            raise ValueError(f"{what}: letter {text[position]!r} at position {position + 1} is "
-                             f"not in the {self.name} alphabet ({self.codes})")
+            raise ValueError(f"{what}: letter {text[position].upper()!r} at position "
+                             f"{position + 1} is not in the {self.name} alphabet ({self.codes})")
         return codes
 
     def decode(self, codes: np.ndarray) -> str:
