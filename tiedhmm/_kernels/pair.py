@@ -51,16 +51,19 @@ def _cell_range(d, n, m, dx, dy):
 
 
 @njit(cache=True)
-def _emission_lookup(x, y, dx, dy, emission):
-    """Letter codes and insert profiles laid out for the diagonal loops.
+def _emission_lookup(x, y, dx, dy, emission, ring):
+    """Letter codes, and one flat buffer the diagonal loops read emissions from.
 
     ``rows[moves, i]`` is ``G + 1`` times the code of letter ``i`` of x (the gap code
     when the state does not move in x) and ``columns[moves, m - j]`` the code of letter
     ``j`` of y (reversed so both run forward along a diagonal): state ``k`` at cell
     ``(i, j)`` has the flat emission index ``rows[dx[k], i] + columns[dy[k], m - j]``,
-    which the recursions read and the expected counts add into. An insert state's
-    emissions depend on one sequence only and are also laid out contiguously in
-    ``profiles[k]``: by ``i`` for x-inserts, by ``m - j`` for y-inserts.
+    which the recursions read and the expected counts add into.
+    ``emitted`` holds, per state, a profile of ``max(n, m) + 1`` values, filled here
+    for inserts (whose emissions depend on one sequence: by ``i`` for x-inserts, by
+    ``m - j`` for y-inserts), then ``ring`` slots of ``K x (min(n, m) + 1)`` that
+    :func:`_emissions_along` fills for matches; :func:`_emission_offset` says where
+    a state's emissions on a diagonal start.
     """
     n_states, n_columns = emission.shape[0], emission.shape[2]
     gap = n_columns - 1
@@ -72,41 +75,45 @@ def _emission_lookup(x, y, dx, dy, emission):
     for j in range(1, m + 1):
         columns[1, m - j] = y[j - 1]
     flat_emission = emission.reshape(n_states, -1)
-    profiles = np.zeros((n_states, max(n, m) + 1))
+    profile_size = max(n, m) + 1
+    emitted = np.zeros(n_states * (profile_size + ring * (min(n, m) + 1)))
     for k in range(n_states):
         if dx[k] + dy[k] == 1:
             for c in range(n + 1 if dx[k] else m + 1):
-                profiles[k, c] = flat_emission[k, rows[dx[k], c * dx[k]]
-                                               + columns[dy[k], c * dy[k]]]
-    return rows, columns, profiles
+                emitted[k * profile_size + c] = flat_emission[k, rows[dx[k], c * dx[k]]
+                                                              + columns[dy[k], c * dy[k]]]
+    return rows, columns, emitted
+
+
+@njit(cache=True, inline="always")
+def _emission_offset(d, k, i_min, n, m, dxk, dyk, n_states, ring):
+    """Where the emissions of state k (moves ``dxk, dyk``) at cells ``i_min ..`` of
+    diagonal d start in the buffer of :func:`_emission_lookup`."""
+    profile_size = max(n, m) + 1
+    if dxk + dyk == 1:
+        return k * profile_size + (i_min if dxk == 1 else m - d + i_min)
+    return n_states * profile_size + ((d % ring) * n_states + k) * (min(n, m) + 1)
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _emissions_along(first, count, n, m, dx, dy, rows, columns, profiles, table, out):
-    """Every state's emissions on diagonals ``first .. first + count - 1``: diagonal e,
-    state k's cells from its first one there (see :func:`_cell_range`) at
-    ``out[e % len(out), k]``. ``table`` is the flat emission array, ``rows, columns,
-    profiles`` from :func:`_emission_lookup`. Matches gather from the table, inserts
-    copy their profile. One call serves several diagonals because a call's array
-    arguments cost atomic reference counts."""
-    table_size = table.shape[0] // dx.shape[0]
+def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, ring):
+    """Match states' emissions on diagonals ``first .. first + count - 1``, gathered
+    from the flat emission ``table`` into ``emitted`` (see :func:`_emission_lookup`).
+    One call serves several diagonals because a call's array arguments cost atomic
+    reference counts."""
+    n_states = dx.shape[0]
+    table_size = table.shape[0] // n_states
     for e in range(first, first + count):
-        slot = e % out.shape[0]
-        for k in range(dx.shape[0]):
+        for k in range(n_states):
             i_min, i_max = _cell_range(e, n, m, dx[k], dy[k])
-            if i_min > i_max:
+            if dx[k] + dy[k] != 2 or i_min > i_max:
                 continue
-            cells = U(i_max - i_min + 1)
+            target = U(_emission_offset(e, k, i_min, n, m, 1, 1, n_states, ring))
             column = U(m - e + i_min)
-            if dx[k] == 1 and dy[k] == 1:
-                state_table = U(k * table_size)
-                for c in range(cells):
-                    out[slot, k, c] = table[state_table + U(rows[1, U(i_min) + c]
+            state_table = U(k * table_size)
+            for c in range(U(i_max - i_min + 1)):
+                emitted[target + c] = table[state_table + U(rows[1, U(i_min) + c]
                                                             + columns[1, column + c])]
-            else:
-                start = U(i_min) if dx[k] == 1 else column
-                for c in range(cells):
-                    out[slot, k, c] = profiles[k, start + c]
 
 
 @njit(cache=True)
@@ -180,14 +187,12 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    rows, columns, profiles = _emission_lookup(x, y, dx, dy, emission)
+    rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK)
     table = emission.reshape(-1)
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     cells = values.reshape(-1)
     row_size = values.shape[1]
     sums = np.ones(n + m + 1)
-    emit = np.empty((EMISSION_BLOCK, n_states, min(n, m) + 1))
-    emitted = emit.reshape(-1)
     for d in range(1, n + m + 1):
         inverse1 = 1.0 / sums[d - 1]
         scale1 = 1.0 if normalise else inverse1
@@ -197,7 +202,7 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
         total = 0.0
         if (d - 1) % EMISSION_BLOCK == 0:
             _emissions_along(d, min(EMISSION_BLOCK, n + m + 1 - d), n, m, dx, dy, rows,
-                             columns, profiles, table, emit)
+                             columns, table, emitted, EMISSION_BLOCK)
         for k in range(n_states):
             here = U(k * row_size + starts[d])
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
@@ -209,7 +214,8 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
             target = here + U(i_min - lo)
             source = U(starts[d - step] + i_min - dx[k] - _lo(d - step, m))
             factor = scale1 if step == 1 else scale2
-            emission_here = U(((d % EMISSION_BLOCK) * n_states + k) * emit.shape[2])
+            emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
+                                               EMISSION_BLOCK))
             for g in range(n_groups[k]):
                 l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
                 a0 = _coefficient(transmat, l0, k, factor, 0.0)
@@ -274,7 +280,7 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     """Scaled backward values ``(K, cells)`` and log normaliser per diagonal (from the end)."""
     n, m = x.shape[0], y.shape[0]
     n_states = end.shape[0]
-    rows, columns, profiles = _emission_lookup(x, y, dx, dy, emission)
+    rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, 3)
     table = emission.reshape(-1)
     preds, n_preds = _predecessors(transmat, 0.0)
     backward = np.zeros((n_states, offsets[-1]))
@@ -282,12 +288,11 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
     last = n + m
     for k in range(n_states):
         backward[k, offsets[last]] = end[k]
-    emit = np.empty((3, n_states, min(n, m) + 1))
     weighted = np.empty(min(n, m) + 1)
     for d in range(last - 1, -1, -1):
-        _emissions_along(d + 1, 1, n, m, dx, dy, rows, columns, profiles, table, emit)
-        _backward_diagonal(d, n, m, dx, dy, emit[(d + 1) % 3], emit[(d + 2) % 3], transmat, preds,
-                           n_preds, backward, offsets, np.exp(-log_scale[d + 1]), weighted)
+        _emissions_along(d + 1, 1, n, m, dx, dy, rows, columns, table, emitted, 3)
+        _backward_diagonal(d, n, m, dx, dy, emitted, transmat, preds, n_preds, backward,
+                           offsets, np.exp(-log_scale[d + 1]), weighted)
         cur = backward[:, offsets[d]:offsets[d + 1]]
         total = 0.0
         for k in range(n_states):
@@ -302,12 +307,12 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _backward_diagonal(d, n, m, dx, dy, emit1, emit2, transmat, preds, n_preds, backward,
+def _backward_diagonal(d, n, m, dx, dy, emitted, transmat, preds, n_preds, backward,
                        offsets, inverse1, weighted):
     """Add into diagonal d what every state k passes back from its next cells on
     diagonal d + step: ``transmat[l, k] * emission * backward`` for each predecessor l.
-    ``emit1`` and ``emit2`` are the emissions on diagonals d + 1 and d + 2 (see
-    :func:`_emissions_along`); values from diagonal d + 2 are read times ``inverse1``
+    ``emitted`` holds the emissions on diagonals d + 1 and d + 2 (a ring of three, see
+    :func:`_emission_lookup`); values from diagonal d + 2 are read times ``inverse1``
     (one over diagonal d + 1's normaliser)."""
     lo = _lo(d, m)
     last = n + m
@@ -323,9 +328,9 @@ def _backward_diagonal(d, n, m, dx, dy, emit1, emit2, transmat, preds, n_preds, 
         factor = 1.0 if step == 1 else inverse1
         start = offsets[d + step] + i_min + dx[k] - _lo(d + step, m)
         following = backward[k, start:start + count]
-        emit = emit1[k] if step == 1 else emit2[k]
+        emit = _emission_offset(d + step, k, i_min + dx[k], n, m, dx[k], dy[k], dx.shape[0], 3)
         for c in range(count):
-            weighted[c] = emit[c] * factor * following[c]
+            weighted[c] = emitted[emit + c] * factor * following[c]
         for p in range(n_preds[k]):
             l = preds[k, p]
             a = transmat[l, k]
@@ -381,7 +386,7 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
-    rows, columns, profiles = _emission_lookup(x, y, dx, dy, emission)
+    rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, 1)
     table = emission.reshape(-1)
     offsets = diagonal_offsets(n, m)
     forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
@@ -404,18 +409,19 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
         ends[k] = forward[k, offsets[last]] * end[k] / total
     preds, n_preds = _predecessors(transmat, 0.0)
     width = min(n, m) + 1
-    emit = np.empty((1, n_states, width))
     weighted, posterior = np.empty(width), np.empty(width)
     for d in range(1, last + 1):
         lo = _lo(d, m)
-        _emissions_along(d, 1, n, m, dx, dy, rows, columns, profiles, table, emit)
+        _emissions_along(d, 1, n, m, dx, dy, rows, columns, table, emitted, 1)
         for k in range(n_states):
             step = dx[k] + dy[k]
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
             if i_min > i_max:
                 continue
             _accumulate_diagonal(d, k, i_min, i_max - i_min + 1, m, dx, dy, rows, columns,
-                                 emit[0, k], start, transmat, preds, n_preds,
+                                 emitted[_emission_offset(d, k, i_min, n, m, dx[k], dy[k],
+                                                          n_states, 1):],
+                                 start, transmat, preds, n_preds,
                                  forward[:, offsets[d - step]:offsets[d - step + 1]],
                                  forward[k, offsets[d] + i_min - lo:],
                                  backward[k, offsets[d] + i_min - lo:],
@@ -451,7 +457,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
-    rows, columns, profiles = _emission_lookup(x, y, dx, dy, log_emission)
+    rows, columns, emitted = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK)
     table = log_emission.reshape(-1)
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
     offsets = diagonal_offsets(n, m)
@@ -460,13 +466,11 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     scores = np.full((n_states + 1) * row_size, -np.inf)
     pointers = np.full(n_states * offsets[-1], -1, dtype=np.int8)
     best_state = np.empty(width, dtype=np.int64)
-    emit = np.empty((EMISSION_BLOCK, n_states, width))
-    emitted = emit.reshape(-1)
     for d in range(1, n + m + 1):
         lo = _lo(d, m)
         if (d - 1) % EMISSION_BLOCK == 0:
             _emissions_along(d, min(EMISSION_BLOCK, n + m + 1 - d), n, m, dx, dy, rows,
-                             columns, profiles, table, emit)
+                             columns, table, emitted, EMISSION_BLOCK)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
@@ -478,7 +482,8 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
             target = here + U(i_min - lo)
             source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
             back = U(k * offsets[-1] + offsets[d] + i_min - lo)
-            emission_here = U(((d % EMISSION_BLOCK) * n_states + k) * width)
+            emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
+                                               EMISSION_BLOCK))
             finish = d != step
             single = finish and n_groups[k] == 1
             if not single:
