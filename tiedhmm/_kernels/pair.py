@@ -464,7 +464,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     width = min(n, m) + 1
     row_size = 3 * width
     scores = np.full((n_states + 1) * row_size, -np.inf)
-    pointers = np.full(n_states * offsets[-1], -1, dtype=np.int8)
+    pointers = np.empty(n_states * offsets[-1], dtype=np.int8)  # every reachable cell is set
     best_state = np.empty(width, dtype=np.int64)
     for d in range(1, n + m + 1):
         lo = _lo(d, m)
