@@ -226,6 +226,11 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
                 s2 = U(l2 * row_size) + source
                 first = g == 0
                 last = g == n_groups[k] - 1
+                if first and last and l2 == n_states:
+                    for c in range(count):
+                        cells[target + c] = ((a0 * cells[s0 + c] + a1 * cells[s1 + c])
+                                             * emitted[emission_here + c])
+                    continue
                 for c in range(count):
                     value = a0 * cells[s0 + c] + a1 * cells[s1 + c] + a2 * cells[s2 + c]
                     if not first:
@@ -498,7 +503,12 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                 s0 = U(l0 * row_size) + source
                 s1 = U(l1 * row_size) + source
                 s2 = U(l2 * row_size) + source
-                if single:
+                if single and l2 == n_states:
+                    for c in range(count):
+                        best, state = _better(scores[s0 + c] + a0, l0, scores[s1 + c] + a1, l1)
+                        scores[target + c] = best + emitted[emission_here + c]
+                        pointers[back + c] = state
+                elif single:
                     for c in range(count):
                         best, state = _better(scores[s0 + c] + a0, l0, scores[s1 + c] + a1, l1)
                         best, state = _better(best, state, scores[s2 + c] + a2, l2)
