@@ -432,11 +432,11 @@ class PairHMM:
 
     def _steps(self, path: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """Moves of the path's aligned (non-flank) states, and where they start."""
+        from .alignment import core_steps
         moves = np.array([state.move for state in self.states], dtype=np.int64)
-        flank = np.array([state.flank for state in self.states])[path]
-        core = np.flatnonzero(~flank)
-        leading = moves[path[:core[0]]].sum(axis=0) if core.size else moves[path].sum(axis=0)
-        return moves[path[core]].reshape(-1, 2), (int(leading[0]), int(leading[1]))
+        flank = np.array([state.flank for state in self.states])
+        steps, start_x, start_y = core_steps(path, moves, flank)
+        return steps, (start_x, start_y)
 
     def sample(self, n_pairs: int, random_state: int | np.random.RandomState | None = None
                ) -> list[tuple[str, str]]:
