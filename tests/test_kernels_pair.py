@@ -9,6 +9,9 @@ from tiedhmm._kernels import pair as kernels
 DURBIN = (np.array([1, 1, 0]), np.array([1, 0, 1]))
 PROBCONS = (np.array([1, 1, 0, 1, 0]), np.array([1, 0, 1, 0, 1]))
 SIZES = [(1, 1), (2, 1), (1, 3), (3, 3), (4, 2), (0, 2), (3, 0), (4, 4)]
+#: Seven fully connected states: three predecessor groups per state (first, middle and
+#: last passes) and back-pointers spread over several bytes.
+WIDE = (np.array([1, 1, 0, 1, 0, 1, 1]), np.array([1, 0, 1, 0, 1, 1, 0]))
 
 
 def _case(seed, layout, n, m, free_end=False):
@@ -45,6 +48,20 @@ def test_viterbi_matches_enumeration(layout, n, m):
         m = min(m, 2)
     x, y, dx, dy, emission, start, transmat, end = _case(100 + n * 10 + m, layout, n, m)
     ref = pair_reference(x, y, dx, dy, emission, start, transmat, end)
+    with np.errstate(divide="ignore"):
+        path, score = kernels.viterbi(x, y, dx, dy, np.log(emission), np.log(start),
+                                      np.log(transmat), np.log(end))
+    np.testing.assert_array_equal(path, ref["viterbi_path"])
+    np.testing.assert_allclose(score, ref["viterbi_logprob"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("n, m", [(1, 1), (2, 2), (3, 1), (0, 3)])
+def test_many_state_model_matches_enumeration(n, m):
+    args = _case(200 + n * 10 + m, WIDE, n, m)
+    ref = pair_reference(*args)
+    np.testing.assert_allclose(kernels.forward_score(*args), ref["loglik"], rtol=1e-12)
+    np.testing.assert_allclose(kernels.expectations(*args)[2], ref["transitions"], atol=1e-12)
+    x, y, dx, dy, emission, start, transmat, end = args
     with np.errstate(divide="ignore"):
         path, score = kernels.viterbi(x, y, dx, dy, np.log(emission), np.log(start),
                                       np.log(transmat), np.log(end))

@@ -446,30 +446,53 @@ def _better(best, state, value, candidate):
     return best, state
 
 
+@njit(cache=True)
+def _pointer_fields(n_preds):
+    """Where each state's back-pointer lives in a cell's bytes: byte, shift and mask of
+    a field just wide enough for the state's predecessor count (fields do not cross
+    bytes), and how many bytes a cell takes."""
+    n_states = n_preds.shape[0]
+    byte = np.zeros(n_states, dtype=np.int64)
+    shift = np.zeros(n_states, dtype=np.int64)
+    mask = np.zeros(n_states, dtype=np.int64)
+    used, current = 0, 0
+    for k in range(n_states):
+        bits = 0
+        while (1 << bits) < n_preds[k]:
+            bits += 1
+        if used + bits > 8:
+            current, used = current + 1, 0
+        byte[k], shift[k], mask[k] = current, used, (1 << bits) - 1
+        used += bits
+    return byte, shift, mask, current + 1
+
+
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """Best state path (states in order) and its log-probability, by max-plus DP.
 
-    Scores roll over three anti-diagonals; back-pointers are int8 per state and cell
-    (``-1`` = from begin; unreachable cells point anywhere). Per state, one pass per
-    group of three predecessors keeps the running best and its state (strictly
-    greater wins, so the lowest-numbered state keeps ties); the last pass also adds
-    the emissions and stores the pointers (a state with one group, the common case,
-    needs no running best and takes a single pass),
-    except on a state's first diagonal, where the start edge may still win and a
-    separate pass finishes. Flat arrays, unsigned offsets, no views (see
-    :func:`_forward_sweep`).
+    Scores roll over three anti-diagonals. A back-pointer is the position of the best
+    predecessor in the state's list, packed into bit fields (:func:`_pointer_fields`;
+    the 5-state model takes one byte per cell); a state's first cell comes from begin
+    and needs none, and unreachable cells hold anything. Per state, one pass per
+    group of three predecessors keeps the running best (strictly greater wins, so the
+    first predecessor keeps ties); the last pass also adds the emissions and stores
+    the pointers. A state with one group, the common case, takes a single pass, and
+    with two predecessors a two-term one. Flat arrays, unsigned offsets, no views
+    (see :func:`_forward_sweep`).
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
     rows, columns, emitted = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK)
     table = log_emission.reshape(-1)
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
+    byte, shift, mask, n_bytes = _pointer_fields(_predecessors(log_transmat, -np.inf)[1])
     offsets = diagonal_offsets(n, m)
+    n_cells = offsets[-1]
     width = min(n, m) + 1
     row_size = 3 * width
     scores = np.full((n_states + 1) * row_size, -np.inf)
-    pointers = np.empty(n_states * offsets[-1], dtype=np.int8)  # every reachable cell is set
+    pointers = np.zeros(n_bytes * n_cells, dtype=np.uint8)
     best_state = np.empty(width, dtype=np.int64)
     for d in range(1, n + m + 1):
         lo = _lo(d, m)
@@ -483,18 +506,21 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
             if i_min > i_max:
                 continue
             step = dx[k] + dy[k]
-            count = U(i_max - i_min + 1)
             target = here + U(i_min - lo)
-            source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
-            back = U(k * offsets[-1] + offsets[d] + i_min - lo)
             emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
                                                EMISSION_BLOCK))
-            finish = d != step
-            single = finish and n_groups[k] == 1
+            if d == step:
+                scores[target] = log_start[k] + emitted[emission_here]
+                continue
+            count = U(i_max - i_min + 1)
+            source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
+            back = U(byte[k] * n_cells + offsets[d] + i_min - lo)
+            field, bits = mask[k], shift[k]
+            single = n_groups[k] == 1
             if not single:
                 for c in range(count):
                     scores[target + c] = -np.inf
-                    best_state[c] = -1
+                    best_state[c] = 0
             for g in range(n_groups[k]):
                 l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
                 a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
@@ -503,40 +529,34 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                 s0 = U(l0 * row_size) + source
                 s1 = U(l1 * row_size) + source
                 s2 = U(l2 * row_size) + source
+                p0 = 3 * g
                 if single and l2 == n_states:
                     for c in range(count):
-                        best, state = _better(scores[s0 + c] + a0, l0, scores[s1 + c] + a1, l1)
+                        best, state = _better(scores[s0 + c] + a0, 0, scores[s1 + c] + a1, 1)
                         scores[target + c] = best + emitted[emission_here + c]
-                        pointers[back + c] = state
+                        pointers[back + c] |= np.uint8((state & field) << bits)
                 elif single:
                     for c in range(count):
-                        best, state = _better(scores[s0 + c] + a0, l0, scores[s1 + c] + a1, l1)
-                        best, state = _better(best, state, scores[s2 + c] + a2, l2)
+                        best, state = _better(scores[s0 + c] + a0, 0, scores[s1 + c] + a1, 1)
+                        best, state = _better(best, state, scores[s2 + c] + a2, 2)
                         scores[target + c] = best + emitted[emission_here + c]
-                        pointers[back + c] = state
-                elif finish and g == n_groups[k] - 1:
+                        pointers[back + c] |= np.uint8((state & field) << bits)
+                elif g == n_groups[k] - 1:
                     for c in range(count):
                         best, state = _better(scores[target + c], best_state[c],
-                                              scores[s0 + c] + a0, l0)
-                        best, state = _better(best, state, scores[s1 + c] + a1, l1)
-                        best, state = _better(best, state, scores[s2 + c] + a2, l2)
+                                              scores[s0 + c] + a0, p0)
+                        best, state = _better(best, state, scores[s1 + c] + a1, p0 + 1)
+                        best, state = _better(best, state, scores[s2 + c] + a2, p0 + 2)
                         scores[target + c] = best + emitted[emission_here + c]
-                        pointers[back + c] = state
+                        pointers[back + c] |= np.uint8((state & field) << bits)
                 else:
                     for c in range(count):
                         best, state = _better(scores[target + c], best_state[c],
-                                              scores[s0 + c] + a0, l0)
-                        best, state = _better(best, state, scores[s1 + c] + a1, l1)
-                        best, state = _better(best, state, scores[s2 + c] + a2, l2)
+                                              scores[s0 + c] + a0, p0)
+                        best, state = _better(best, state, scores[s1 + c] + a1, p0 + 1)
+                        best, state = _better(best, state, scores[s2 + c] + a2, p0 + 2)
                         scores[target + c] = best
                         best_state[c] = state
-            if not finish:
-                if log_start[k] > scores[target]:
-                    scores[target] = log_start[k]
-                    best_state[0] = -1
-                for c in range(count):
-                    pointers[back + c] = best_state[c]
-                    scores[target + c] += emitted[emission_here + c]
     final = (n + m) % 3 * width
     best, state = -np.inf, -1
     for k in range(n_states):
@@ -548,7 +568,11 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     while state >= 0:
         path[length] = state
         length += 1
-        previous = pointers[state * offsets[-1] + offsets[i + j] + i - _lo(i + j, m)]
+        if i + j == dx[state] + dy[state]:
+            previous = -1
+        else:
+            cell = byte[state] * n_cells + offsets[i + j] + i - _lo(i + j, m)
+            previous = groups[state, (pointers[cell] >> shift[state]) & mask[state]]
         i -= dx[state]
         j -= dy[state]
         state = previous
