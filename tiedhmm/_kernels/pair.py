@@ -280,31 +280,62 @@ def forward_full(x, y, dx, dy, emission, start, transmat, offsets):
     return forward, np.log(sums)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FLOAT_FLAGS)
 def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
-    """Scaled backward values ``(K, cells)`` and log normaliser per diagonal (from the end)."""
+    """Scaled backward values ``(K, cells)`` and log normaliser per diagonal (from the end).
+
+    Diagonal d receives, from every state k, what k passes back from its next cells
+    on diagonal d + step: ``transmat[l, k] * emission * backward`` for each
+    predecessor l, values from diagonal d + 2 read times one over diagonal d + 1's
+    normaliser; then d is normalised. Flat arrays and unsigned offsets, as in
+    :func:`_forward_sweep`.
+    """
     n, m = x.shape[0], y.shape[0]
     n_states = end.shape[0]
     rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, 3)
     table = emission.reshape(-1)
     preds, n_preds = _predecessors(transmat, 0.0)
-    backward = np.zeros((n_states, offsets[-1]))
+    n_cells = offsets[-1]
+    backward = np.zeros((n_states, n_cells))
+    cells = backward.reshape(-1)
     log_scale = np.zeros(n + m + 2)
     last = n + m
     for k in range(n_states):
-        backward[k, offsets[last]] = end[k]
+        cells[k * n_cells + offsets[last]] = end[k]
     weighted = np.empty(min(n, m) + 1)
     for d in range(last - 1, -1, -1):
         _emissions_along(d + 1, 1, n, m, dx, dy, rows, columns, table, emitted, 3)
-        _backward_diagonal(d, n, m, dx, dy, emitted, transmat, preds, n_preds, backward,
-                           offsets, np.exp(-log_scale[d + 1]), weighted)
-        cur = backward[:, offsets[d]:offsets[d + 1]]
+        inverse1 = np.exp(-log_scale[d + 1])
+        lo = _lo(d, m)
+        for k in range(n_states):
+            step = dx[k] + dy[k]
+            i_min = max(lo, d - m + dy[k])
+            i_max = min(min(n, d), n - dx[k])
+            if d + step > last or i_min > i_max:
+                continue
+            count = U(i_max - i_min + 1)
+            factor = 1.0 if step == 1 else inverse1
+            following = U(k * n_cells + offsets[d + step] + i_min + dx[k] - _lo(d + step, m))
+            emission_here = U(_emission_offset(d + step, k, i_min + dx[k], n, m, dx[k], dy[k],
+                                               n_states, 3))
+            for c in range(count):
+                weighted[c] = emitted[emission_here + c] * factor * cells[following + c]
+            for p in range(n_preds[k]):
+                l = preds[k, p]
+                a = transmat[l, k]
+                target = U(l * n_cells + offsets[d] + i_min - lo)
+                for c in range(count):
+                    cells[target + c] += a * weighted[c]
+        width = U(offsets[d + 1] - offsets[d])
         total = 0.0
         for k in range(n_states):
-            for c in range(cur.shape[1]):
-                total += cur[k, c]
+            for c in range(width):
+                total += cells[U(k * n_cells + offsets[d]) + c]
         if total > 0.0:
-            cur /= total
+            inverse = 1.0 / total
+            for k in range(n_states):
+                for c in range(width):
+                    cells[U(k * n_cells + offsets[d]) + c] *= inverse
             log_scale[d] = np.log(total)
     for d in range(last - 1, -1, -1):
         log_scale[d] += log_scale[d + 1]
@@ -312,88 +343,23 @@ def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _backward_diagonal(d, n, m, dx, dy, emitted, transmat, preds, n_preds, backward,
-                       offsets, inverse1, weighted):
-    """Add into diagonal d what every state k passes back from its next cells on
-    diagonal d + step: ``transmat[l, k] * emission * backward`` for each predecessor l.
-    ``emitted`` holds the emissions on diagonals d + 1 and d + 2 (a ring of three, see
-    :func:`_emission_lookup`); values from diagonal d + 2 are read times ``inverse1``
-    (one over diagonal d + 1's normaliser)."""
-    lo = _lo(d, m)
-    last = n + m
-    for k in range(dx.shape[0]):
-        step = dx[k] + dy[k]
-        if d + step > last:
-            continue
-        i_min = max(lo, d - m + dy[k])
-        i_max = min(min(n, d), n - dx[k])
-        if i_min > i_max:
-            continue
-        count = i_max - i_min + 1
-        factor = 1.0 if step == 1 else inverse1
-        start = offsets[d + step] + i_min + dx[k] - _lo(d + step, m)
-        following = backward[k, start:start + count]
-        emit = _emission_offset(d + step, k, i_min + dx[k], n, m, dx[k], dy[k], dx.shape[0], 3)
-        for c in range(count):
-            weighted[c] = emitted[emit + c] * factor * following[c]
-        for p in range(n_preds[k]):
-            l = preds[k, p]
-            a = transmat[l, k]
-            target = backward[l, offsets[d] + i_min - lo:offsets[d] + i_max - lo + 1]
-            for c in range(count):
-                target[c] += a * weighted[c]
-
-
-@njit(cache=True, fastmath=FLOAT_FLAGS)
-def _accumulate_diagonal(d, k, i_min, count, m, dx, dy, rows, columns, emit, start,
-                         transmat, preds, n_preds, previous, forward_here, backward_here,
-                         occupancy, incoming, weighted, posterior, match_posterior,
-                         transitions, starts, emission_counts):
-    """Add state k's expected counts on diagonal d (cells ``i_min ..``).
-
-    ``previous`` is the forward diagonal the state comes from, ``forward_here`` and
-    ``backward_here`` start at the state's first cell here; ``occupancy`` and
-    ``incoming`` undo the scalings; ``emit`` holds the state's emissions here.
-    Vector passes: emission times backward, the
-    posterior, one dot product per predecessor for the transition counts; the
-    emission counts and the match posterior are scattered per cell.
-    """
-    for c in range(count):
-        weighted[c] = emit[c] * backward_here[c] * incoming
-        posterior[c] = forward_here[c] * backward_here[c] * occupancy
-    row_part = rows[dx[k], i_min:i_min + count]
-    column_part = columns[dy[k], m - d + i_min:m - d + i_min + count]
-    for c in range(count):
-        emission_counts[k, row_part[c] + column_part[c]] += posterior[c]
-    if dx[k] == 1 and dy[k] == 1:
-        for c in range(count):
-            match_posterior[i_min + c - 1, d - i_min - c - 1] += posterior[c]
-    first = i_min - dx[k] - _lo(d - dx[k] - dy[k], m)
-    for p in range(n_preds[k]):
-        l = preds[k, p]
-        source = previous[l, first:first + count]
-        total = 0.0
-        for c in range(count):
-            total += source[c] * weighted[c]
-        transitions[l, k] += transmat[l, k] * total
-    if d == dx[k] + dy[k] and i_min == dx[k]:
-        starts[k] += start[k] * weighted[0]
-
-
-@njit(cache=True)
 def expectations(x, y, dx, dy, emission, start, transmat, end):
     """Forward-backward of one pair: log P, the match posterior ``(n, m)``, and counts.
 
     Counts: transitions ``(K, K)``, starts ``(K,)``, ends ``(K,)``, and emissions
     ``(K, G+1, G+1)`` indexed like ``emission``. The cumulative forward scale ``C``
     and backward scale ``D`` of each diagonal turn scaled products into
-    probabilities: ``P(state k at cell) = f^ b^ exp(C_d + D_d - log P)``.
+    probabilities: ``P(state k at cell) = f^ b^ exp(C_d + D_d - log P)``. Per state
+    and diagonal, vector passes: emission times backward, the posterior, one dot
+    product per predecessor for the transition counts; the emission counts and the
+    match posterior are scattered per cell.
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
     rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, 1)
     table = emission.reshape(-1)
     offsets = diagonal_offsets(n, m)
+    n_cells = offsets[-1]
     forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
     backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
     cumulative = np.cumsum(forward_log_scale)
@@ -406,13 +372,15 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
     starts = np.zeros(n_states)
     ends = np.zeros(n_states)
     emissions = np.zeros(emission.shape)
-    emission_counts = emissions.reshape(n_states, -1)
     if total == 0.0:
         return -np.inf, match_posterior, transitions, starts, ends, emissions
     loglik = cumulative[last] + np.log(total)
     for k in range(n_states):
         ends[k] = forward[k, offsets[last]] * end[k] / total
     preds, n_preds = _predecessors(transmat, 0.0)
+    forward_cells, backward_cells = forward.reshape(-1), backward.reshape(-1)
+    counts, posteriors = emissions.reshape(-1), match_posterior.reshape(-1)
+    table_size = table.shape[0] // n_states
     width = min(n, m) + 1
     weighted, posterior = np.empty(width), np.empty(width)
     for d in range(1, last + 1):
@@ -423,17 +391,33 @@ def expectations(x, y, dx, dy, emission, start, transmat, end):
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
             if i_min > i_max:
                 continue
-            _accumulate_diagonal(d, k, i_min, i_max - i_min + 1, m, dx, dy, rows, columns,
-                                 emitted[_emission_offset(d, k, i_min, n, m, dx[k], dy[k],
-                                                          n_states, 1):],
-                                 start, transmat, preds, n_preds,
-                                 forward[:, offsets[d - step]:offsets[d - step + 1]],
-                                 forward[k, offsets[d] + i_min - lo:],
-                                 backward[k, offsets[d] + i_min - lo:],
-                                 np.exp(cumulative[d] + backward_log[d] - loglik),
-                                 np.exp(cumulative[d - step] + backward_log[d] - loglik),
-                                 weighted, posterior, match_posterior, transitions,
-                                 starts, emission_counts)
+            count = U(i_max - i_min + 1)
+            here = U(k * n_cells + offsets[d] + i_min - lo)
+            emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states, 1))
+            occupancy = np.exp(cumulative[d] + backward_log[d] - loglik)
+            incoming = np.exp(cumulative[d - step] + backward_log[d] - loglik)
+            for c in range(count):
+                weighted[c] = emitted[emission_here + c] * backward_cells[here + c] * incoming
+                posterior[c] = forward_cells[here + c] * backward_cells[here + c] * occupancy
+            state_counts = U(k * table_size)
+            column = U(m - d + i_min)
+            for c in range(count):
+                counts[state_counts + U(rows[dx[k], U(i_min) + c]
+                                        + columns[dy[k], column + c])] += posterior[c]
+            if step == 2:
+                first_cell = U((i_min - 1) * m + d - i_min - 1)
+                for c in range(count):
+                    posteriors[first_cell + c * U(m - 1)] += posterior[c]
+            source = U(offsets[d - step] + i_min - dx[k] - _lo(d - step, m))
+            for p in range(n_preds[k]):
+                l = preds[k, p]
+                previous = U(l * n_cells) + source
+                flow = 0.0
+                for c in range(count):
+                    flow += forward_cells[previous + c] * weighted[c]
+                transitions[l, k] += transmat[l, k] * flow
+            if d == step:
+                starts[k] += start[k] * weighted[0]
     return loglik, match_posterior, transitions, starts, ends, emissions
 
 
