@@ -467,8 +467,8 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     and needs none, and unreachable cells hold anything. Per state, one pass per
     group of three predecessors keeps the running best (strictly greater wins, so the
     first predecessor keeps ties); the last pass also adds the emissions and stores
-    the pointers. A state with one group, the common case, takes a single pass, and
-    with two predecessors a two-term one. Flat arrays, unsigned offsets, no views
+    the pointers. A state with one or two groups, the common cases, takes a single
+    pass (with two predecessors a two-term one). Flat arrays, unsigned offsets, no views
     (see :func:`_forward_sweep`).
     """
     n, m = x.shape[0], y.shape[0]
@@ -506,6 +506,28 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
             source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
             back = U(byte[k] * n_cells + offsets[d] + i_min - lo)
             field, bits = mask[k], shift[k]
+            if n_groups[k] == 2:
+                l0, l1, l2 = groups[k, 0], groups[k, 1], groups[k, 2]
+                l3, l4, l5 = groups[k, 3], groups[k, 4], groups[k, 5]
+                a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
+                a1 = _coefficient(log_transmat, l1, k, 1.0, -np.inf)
+                a2 = _coefficient(log_transmat, l2, k, 1.0, -np.inf)
+                a3 = _coefficient(log_transmat, l3, k, 1.0, -np.inf)
+                a4 = _coefficient(log_transmat, l4, k, 1.0, -np.inf)
+                a5 = _coefficient(log_transmat, l5, k, 1.0, -np.inf)
+                s0, s1, s2 = (U(l0 * row_size) + source, U(l1 * row_size) + source,
+                              U(l2 * row_size) + source)
+                s3, s4, s5 = (U(l3 * row_size) + source, U(l4 * row_size) + source,
+                              U(l5 * row_size) + source)
+                for c in range(count):
+                    best, state = _better(scores[s0 + c] + a0, 0, scores[s1 + c] + a1, 1)
+                    best, state = _better(best, state, scores[s2 + c] + a2, 2)
+                    best, state = _better(best, state, scores[s3 + c] + a3, 3)
+                    best, state = _better(best, state, scores[s4 + c] + a4, 4)
+                    best, state = _better(best, state, scores[s5 + c] + a5, 5)
+                    scores[target + c] = best + emitted[emission_here + c]
+                    pointers[back + c] |= np.uint8((state & field) << bits)
+                continue
             single = n_groups[k] == 1
             if not single:
                 for c in range(count):
