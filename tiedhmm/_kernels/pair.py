@@ -222,6 +222,11 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
             factor = scale1 if step == 1 else scale2
             emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
                                                EMISSION_BLOCK))
+            if d == step:  # the state's one cell here comes from begin only
+                cells[target] = (start[k] * (1.0 if step == 1 else inverse1)
+                                 * emitted[emission_here])
+                total += cells[target]
+                continue
             for g in range(n_groups[k]):
                 l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
                 a0 = _coefficient(transmat, l0, k, factor, 0.0)
@@ -242,9 +247,6 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
                     if not first:
                         value += cells[target + c]
                     cells[target + c] = value * emitted[emission_here + c] if last else value
-            if d == step:
-                cells[target] += (start[k] * (1.0 if step == 1 else inverse1)
-                                  * emitted[emission_here])
             for c in range(count):
                 total += cells[target + c]
         if total == 0.0:
@@ -499,7 +501,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
             target = here + U(i_min - lo)
             emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
                                                EMISSION_BLOCK))
-            if d == step:
+            if d == step:  # the state's one cell here comes from begin only
                 scores[target] = log_start[k] + emitted[emission_here]
                 continue
             count = U(i_max - i_min + 1)
