@@ -1,4 +1,4 @@
-"""Regenerate the bundled default pair HMMs ``data/protein.json`` and ``data/dna.json``.
+"""Regenerate the bundled default pair HMMs ``tiedhmm/data/protein.json`` and ``dna.json``.
 
 Protein: ProbCons' bi-phasic gap model (published defaults) with a match table derived
 from Biopython's BLOSUM62 scores: ``p(a, b) = q_a q_b exp(λ s_ab)`` with
@@ -16,11 +16,10 @@ import numpy as np
 from Bio.Align import substitution_matrices
 
 from tiedhmm.alphabets import DNA, PROTEIN
-from tiedhmm.io import save_pair_hmm
 from tiedhmm.pairhmm import PairHMM
 
 BLOSUM_LAMBDA = np.log(2) / 2
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "tiedhmm" / "data"
 
 
 def blosum62_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -49,15 +48,15 @@ def pecan_dna_tables() -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     protein_match, protein_insert = blosum62_tables()
     protein = PairHMM.probcons("protein", match=protein_match, insert=protein_insert)
-    save_pair_hmm(protein, DATA / "protein.json",
-                  source="ProbCons bi-phasic protein gap defaults (Do et al. 2005, "
+    protein.source = ("ProbCons bi-phasic protein gap defaults (Do et al. 2005, "
                          "probcons/Defaults.h); match table from Biopython BLOSUM62, "
                          "p(a,b) = q_a q_b exp(ln2/2 s_ab), Karlin-Altschul background q")
+    protein.save(DATA / "protein.json")
     dna_match, dna_insert = pecan_dna_tables()
     dna = PairHMM.probcons("dna", match=dna_match, insert=dna_insert)
-    save_pair_hmm(dna, DATA / "dna.json",
-                  source="Pecan / ProbCons DNA 5-state gap and match parameters (Paten et al. "
+    dna.source = ("Pecan / ProbCons DNA 5-state gap and match parameters (Paten et al. "
                          "2009), match restricted to ACGT and renormalised; uniform inserts")
+    dna.save(DATA / "dna.json")
     print(f"wrote {DATA / 'protein.json'} and {DATA / 'dna.json'}")
 
 

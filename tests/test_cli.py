@@ -103,13 +103,14 @@ def test_train_then_align_with_the_trained_model(tmp_path):
     pairs_file.write_text("".join(f">p{k}x\n{x}\n>p{k}y\n{y}\n"
                                   for k, (x, y) in enumerate(pairs)))
     model_file = tmp_path / "trained.json"
-    result = run("train", pairs_file, "--preset", "durbin", "--freeze", "match", "--iter",
+    result = run("train", pairs_file, "--pairs", "consecutive", "--preset", "durbin",
+                 "--freeze", "match", "--iter",
                  "40", "--tol", "1e-4", "-o", model_file, "--verbose")
     assert result.returncode == 0, result.stderr
     assert "log-likelihood" in result.stderr
     trained = th.PairHMM.load(model_file)
     gaps = {state.name: state for state in trained.states}
-    match_row = trained.transition_edges[(0, 1)][0]
+    match_row = trained.transitions[(0, 1)][0]
     # 300 pairs hold ~1,000 gap openings: delta within 15 % of the truth.
     assert match_row.prob("open") == pytest.approx(0.04, rel=0.15)
     assert "M" in gaps
@@ -165,7 +166,7 @@ def test_bad_inputs_exit_1_with_one_line_and_no_output(tmp_path, capsys):
 def test_odd_training_file_and_usage_errors(tmp_path, capsys):
     odd = tmp_path / "three.fa"
     odd.write_text(">a\nACD\n>b\nACE\n>c\nACF\n")
-    assert main(["train", str(odd), "-o", str(tmp_path / "m.json")]) == 1
+    assert main(["train", str(odd), "--pairs", "consecutive", "-o", str(tmp_path / "m.json")]) == 1
     assert "count must be even" in capsys.readouterr().err
     assert not (tmp_path / "m.json").exists()
     result = run("align", EXAMPLE, "--format", "png")
@@ -181,7 +182,8 @@ def test_trained_model_file_is_a_pair_hmm_document(tmp_path):
     path = tmp_path / "dna_pairs.fa"
     path.write_text("".join(f">{k}a\n{x}\n>{k}b\n{y}\n" for k, (x, y) in enumerate(pairs)))
     out = tmp_path / "dna.json"
-    assert main(["train", str(path), "--alphabet", "dna", "--no-symmetric", "--iter", "2",
+    assert main(["train", str(path), "--pairs", "consecutive", "--alphabet", "dna",
+                 "--no-symmetric", "--iter", "2",
                  "-o", str(out), "-q"]) == 0
     document = json.loads(out.read_text())
     assert document["format"] == "tiedhmm.PairHMM" and document["alphabet"] == "dna"

@@ -30,7 +30,7 @@ def _gaussian_data(seed=0):
 def test_hmm_estep_statistics_equal_in_process(client):
     X, lengths = _gaussian_data()
     model = th.GaussianHMM(3, emission_groups=[0, 1, 1], random_state=0, n_iter=2).fit(X, lengths)
-    topology = model._topology()
+    topology, _ = model._model()
     batch = inference.Batch.from_data(topology, X, lengths)
     local_total, local = em.pooled_statistics([inference.batch_source(topology, batch)])
     remote_total, remote = em.pooled_statistics(

@@ -1,10 +1,13 @@
-"""Checks shared by the public entry points: sequence lengths and random states."""
+"""Checks shared by the public entry points: sequence lengths, random states, memory."""
 
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
+
+from .errors import InvalidDataError, MemoryLimitError
 
 
 def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -> np.ndarray:
@@ -13,18 +16,18 @@ def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -
         lengths = [n_samples]
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.size == 0:
-        raise ValueError(f"lengths must be a non-empty 1-D list of sequence lengths, "
+        raise InvalidDataError(f"lengths must be a non-empty 1-D list of sequence lengths, "
                          f"got shape {lengths.shape}")
     if not np.issubdtype(lengths.dtype, np.integer) and (
             not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths))):
-        raise ValueError(f"lengths must be integers, got {lengths[:10]}")
+        raise InvalidDataError(f"lengths must be integers, got {lengths[:10]}")
     lengths = lengths.astype(np.int64)
     empty = np.flatnonzero(lengths <= 0)
     if empty.size:
-        raise ValueError(f"sequence {int(empty[0])} has length {lengths[empty[0]]}; "
+        raise InvalidDataError(f"sequence {int(empty[0])} has length {lengths[empty[0]]}; "
                          f"sequences must not be empty")
     if lengths.sum() != n_samples:
-        raise ValueError(f"lengths sum to {int(lengths.sum())} but X has {n_samples} samples")
+        raise InvalidDataError(f"lengths sum to {int(lengths.sum())} but X has {n_samples} samples")
     return np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
 
 
@@ -37,3 +40,29 @@ def check_random_state(seed: int | np.random.RandomState | None) -> np.random.Ra
     if isinstance(seed, np.random.RandomState):
         return seed
     raise TypeError(f"random_state must be None, an int or a numpy RandomState, got {seed!r}")
+
+
+def available_memory() -> int:
+    """Bytes of memory the machine can still give: ``MemAvailable`` on Linux, else the
+    physical memory."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(needed: int, what: str, instead: str) -> None:
+    """Raise MemoryLimitError, naming the sizes and ``instead``, when ``needed`` bytes
+    exceed the available memory."""
+    limit = available_memory()
+    if needed > limit:
+        raise MemoryLimitError(f"{what} needs about {_size(needed)} of memory but "
+                               f"{_size(limit)} is available; {instead}")
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"

@@ -1,16 +1,19 @@
-"""Pair-HMM paths to ``Bio.Align.Alignment`` objects."""
+"""Pair-HMM paths to ``Bio.Align.Alignment`` objects.
+
+Biopython is imported when an alignment is made, not with this module, so that
+``import tiedhmm`` stays light.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from Bio.Align import Alignment
-from Bio.Seq import Seq
-from Bio.SeqRecord import SeqRecord
 from numba import njit
 
 
-def as_record(sequence, default_id: str) -> SeqRecord:
+def as_record(sequence, default_id: str):
     """A SeqRecord for a ``str``, ``Seq`` or ``SeqRecord`` (kept as given)."""
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
     if isinstance(sequence, SeqRecord):
         return sequence
     return SeqRecord(Seq(str(sequence)), id=default_id, description="")
@@ -56,9 +59,10 @@ def core_steps(path, moves, flank):
     return steps[:count].copy(), start_x, start_y
 
 
-def to_alignment(x, y, steps: np.ndarray, origin: tuple[int, int], score: float) -> Alignment:
-    """The alignment of ``x`` and ``y`` that the moves describe from ``origin``, with
-    ``.score`` set."""
+def to_alignment(x, y, steps: np.ndarray, origin: tuple[int, int], score: float):
+    """The ``Bio.Align.Alignment`` of ``x`` and ``y`` that the moves describe from
+    ``origin``, with ``.score`` set."""
+    from Bio.Align import Alignment
     alignment = Alignment([as_record(x, "x"), as_record(y, "y")],
                           steps_to_coordinates(steps, origin))
     alignment.score = float(score)

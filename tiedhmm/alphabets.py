@@ -14,6 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .errors import InvalidDataError
+
 
 @dataclass(frozen=True)
 class Alphabet:
@@ -57,7 +59,7 @@ class Alphabet:
         unknown = np.flatnonzero(codes < 0)
         if unknown.size:
             position = int(unknown[0])
-            raise ValueError(f"{what}: letter {text[position].upper()!r} at position "
+            raise InvalidDataError(f"{what}: letter {text[position].upper()!r} at position "
                              f"{position + 1} is not in the {self.name} alphabet ({self.codes})")
         return codes
 
@@ -81,5 +83,5 @@ def get_alphabet(alphabet: str | Alphabet) -> Alphabet:
     try:
         return ALPHABETS[alphabet.lower()]
     except (KeyError, AttributeError):
-        raise ValueError(f"unknown alphabet {alphabet!r}; use one of {sorted(ALPHABETS)} "
+        raise InvalidDataError(f"unknown alphabet {alphabet!r}; use one of {sorted(ALPHABETS)} "
                          f"or an Alphabet") from None

@@ -1,91 +1,88 @@
 """The tiedhmm command line: align, score, train and plot posteriors of sequence pairs.
 
-Exit codes: 0 success, 1 a data error (missing or unreadable file, empty or non-FASTA
-input, unknown letters, a model file of the wrong kind), 2 a usage error. Errors are
-one line on stderr; an output file is written only when the whole command succeeded
+Exit codes: 0 success; 1 a problem with the data, files or settings (every
+:class:`~tiedhmm.errors.TiedHMMError`: missing or unreadable file, empty or non-FASTA
+input, unknown letters, a model file of the wrong kind or alphabet, an output folder
+that does not exist, not enough memory); 2 a usage error; 3 an internal error (a bug:
+one line asking for a report, the traceback with ``--debug``). Messages are one line
+on stderr; an output file is written only when the whole command succeeded
 (temporary name, then rename). FASTA inputs may be gzip-compressed, or ``-`` for stdin.
+Without ``--model`` the input's alphabet picks the bundled model. ``main`` changes no
+process-wide state: numpy's error settings are scoped and only the ``tiedhmm`` logger
+gets a handler, for the command's duration.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import io
 import logging
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
+from . import __version__, _files
 from .alphabets import ALPHABETS
+from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
+from .fasta import detect_alphabet, read_fasta
+from .pairhmm import PairHMM
+from .parallel import connect
+from .plotting import save_posterior_plot
 
 ALIGNMENT_FORMATS = ("fasta", "clustal", "stockholm", "sam", "tsv")
 PRESETS = ("probcons", "durbin")
+PAIRINGS = ("all", "consecutive")
 BATCH = 256
+EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
 
 log = logging.getLogger("tiedhmm")
 
 
-class DataError(Exception):
-    """A problem with the user's data or files: exit code 1, one line on stderr."""
-
-
 # -- input --------------------------------------------------------------------------
-def read_fasta(name: str) -> list:
-    """All records of a FASTA file (gzip or plain, ``-`` for stdin); at least one."""
-    from Bio import SeqIO
-    try:
-        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{name}: no such file") from None
-    except OSError as error:
-        raise DataError(f"{name}: cannot read ({error.strerror})") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataError(f"{name}: corrupt gzip data ({error})") from None
-    try:
-        text = raw.decode()
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not a FASTA file (binary data)") from None
-    if not text.strip():
-        raise DataError(f"{name}: no FASTA records (the input is empty)")
-    if not text.lstrip().startswith(">"):
-        raise DataError(f"{name}: not a FASTA file (no '>' header at the start)")
-    records = list(SeqIO.parse(io.StringIO(text), "fasta"))
-    if not records:
-        raise DataError(f"{name}: no FASTA records")
-    empty = [record.id for record in records if len(record.seq) == 0]
-    if empty:
-        raise DataError(f"{name}: record {empty[0]!r} has an empty sequence")
-    return records
-
-
 def _pairs(args) -> list[tuple]:
     first = read_fasta(args.a)
     if args.b is not None:
         if args.all_vs_all:
-            raise DataError("--all-vs-all takes one FASTA file, not two")
+            raise InvalidDataError("--all-vs-all takes one FASTA file, not two")
         return [(first[0], record) for record in read_fasta(args.b)]
     if args.all_vs_all:
         return list(combinations(first, 2))
     if len(first) < 2:
-        raise DataError(f"{args.a}: one record only; give a second file or more records")
+        raise InvalidDataError(f"{args.a}: one record only; give a second file or more "
+                               f"records")
     return [(first[0], record) for record in first[1:]]
 
 
-def _load_model(args):
-    """The ``--model`` pair HMM, made local (unaligned flanks) with ``--local``."""
-    from .pairhmm import PairHMM
-    try:
+def _load_model(args, records: Sequence) -> PairHMM:
+    """The ``--model`` pair HMM (by default the bundled model of the input's alphabet,
+    said once on stderr), made local (unaligned flanks) with ``--local``. A model whose
+    alphabet does not fit the input is an error naming both."""
+    found = detect_alphabet(records)
+    if args.model is None:
+        log.warning("the input looks like %s: using the bundled %s model (--model to "
+                    "choose another)", "DNA" if found == "dna" else "protein", found)
+        model = PairHMM.load(found)
+    else:
         model = PairHMM.load(args.model)
-    except (FileNotFoundError, ValueError) as error:
-        raise DataError(str(error).strip('"')) from None
-    return _checked(model.local) if getattr(args, "local", False) else model
+        if model.alphabet.name != found:
+            raise InvalidDataError(f"the input looks like {found} but model {args.model!r} "
+                                   f"is a {model.alphabet.name} model; pass a {found} "
+                                   f"model or leave --model out")
+    return model.local() if getattr(args, "local", False) else model
+
+
+def _check_output(args) -> None:
+    """Fail before any work when an output file's folder does not exist."""
+    for output in (getattr(args, "output", None), getattr(args, "plot", None)):
+        if output not in (None, "-"):
+            folder = Path(output).resolve().parent
+            if not folder.is_dir():
+                raise InvalidDataError(f"{output}: folder {str(folder)!r} does not exist")
 
 
 def _batches(items: Sequence, args, what: str) -> Iterator[Sequence]:
@@ -120,8 +117,7 @@ def _emit(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
-    from .io import write_atomic
-    write_atomic(Path(output), text)
+    _files.write_text(output, text)
 
 
 def _format_alignments(alignments: list, pairs: list[tuple], fmt: str) -> str:
@@ -148,83 +144,99 @@ def _cluster(args):
     None to work in this process."""
     if not args.scheduler:
         return contextlib.nullcontext()
-    from .parallel import connect
-    return _checked(connect, args.scheduler)
+    return connect(args.scheduler)
 
 
 def _align(args) -> None:
-    model = _load_model(args)
     pairs = _pairs(args)
+    model = _load_model(args, _records_of(pairs))
     alignments = []
     with _cluster(args) as client:
         for chunk in _batches(pairs, args, "pairs"):
-            alignments.extend(_checked(model.align_many, list(chunk), method=args.method,
-                                       client=client))
+            alignments.extend(model.align_many(list(chunk), method=args.method,
+                                               client=client))
     _emit(_format_alignments(alignments, pairs, args.format), args.output)
 
 
+def _records_of(pairs: Sequence[tuple]) -> list:
+    return [record for pair in pairs for record in pair]
+
+
 def _score(args) -> None:
-    model = _load_model(args)
     pairs = _pairs(args)
+    model = _load_model(args, _records_of(pairs))
     rows = ["x\ty\tloglik\texpected_accuracy"]
     with _cluster(args) as client:
         for chunk in _batches(pairs, args, "pairs"):
-            logliks = _checked(model.loglik_many, list(chunk), client=client)
-            accuracies = _checked(model.expected_accuracy_many, list(chunk), client=client)
+            logliks = model.loglik_many(list(chunk), client=client)
+            accuracies = model.expected_accuracy_many(list(chunk), client=client)
             for (x, y), loglik, accuracy in zip(chunk, logliks, accuracies):
                 rows.append(f"{x.id}\t{y.id}\t{loglik:.6f}\t{accuracy:.6f}")
     _emit("\n".join(rows) + "\n", args.output)
 
 
+def _training_pairs(records: list, args) -> list[tuple]:
+    """Every pair within the family (``--pairs all``) or consecutive records as pairs,
+    at most ``--max-pairs`` of them drawn without replacement (seeded)."""
+    if args.pairs == "consecutive":
+        if len(records) % 2:
+            raise InvalidDataError(f"{args.family}: {len(records)} records; --pairs "
+                                   f"consecutive reads consecutive records as pairs, so "
+                                   f"the count must be even")
+        pairs = [(records[k], records[k + 1]) for k in range(0, len(records), 2)]
+    else:
+        if len(records) < 2:
+            raise InvalidDataError(f"{args.family}: one record only; training needs pairs")
+        pairs = list(combinations(records, 2))
+    if args.max_pairs is not None and len(pairs) > args.max_pairs:
+        chosen = np.random.RandomState(args.seed).choice(len(pairs), args.max_pairs,
+                                                         replace=False)
+        pairs = [pairs[k] for k in sorted(chosen)]
+    return pairs
+
+
 def _train(args) -> None:
-    from .pairhmm import PairHMM
-    records = read_fasta(args.pairs)
-    if len(records) % 2:
-        raise DataError(f"{args.pairs}: {len(records)} records; training reads consecutive "
-                        f"records as pairs, so the count must be even")
-    pairs = [(records[k], records[k + 1]) for k in range(0, len(records), 2)]
+    records = read_fasta(args.family)
+    pairs = _training_pairs(records, args)
+    alphabet = args.alphabet or detect_alphabet(records)
     build = PairHMM.probcons if args.preset == "probcons" else PairHMM.durbin
-    model = build(args.alphabet, symmetric=args.symmetric)
-    model.n_iter, model.tol, model.verbose = args.iter, args.tol, args.verbose
+    model = build(alphabet, symmetric=args.symmetric, n_iter=args.iter, tol=args.tol,
+                  verbose=args.verbose)
     for state in model.states:
         if state.emits == "match" and "match" in args.freeze:
             state.emission.trainable = False
+    log.info("training on %d pairs of %d records", len(pairs), len(records))
     with _cluster(args) as client, _iteration_bar(args) as callback:
-        _checked(model.fit, pairs, client=client, callback=callback)
+        model.fit(pairs, client=client, callback=callback)
     log.info("EM stopped after %d iterations, log-likelihood %.6f",
              model.monitor_.iter, model.monitor_.history[-1])
     model.save(args.output)
 
 
 def _posterior(args) -> None:
-    model = _load_model(args)
     x, y = read_fasta(args.a)[0], read_fasta(args.b)[0]
-    posterior = _checked(model.posterior, x, y)
-    alignment = _checked(model.align, x, y, args.method)
-    from .plotting import save_posterior_plot
+    model = _load_model(args, [x, y])
+    posterior = model.posterior(x, y)
+    alignment = model.align(x, y, args.method)
     save_posterior_plot(posterior, alignment, x.id, y.id, Path(args.plot))
-
-
-def _checked(call, *args, **kwargs):
-    """Library ValueErrors about the data become DataErrors (exit 1, one line)."""
-    try:
-        return call(*args, **kwargs)
-    except ValueError as error:
-        raise DataError(str(error)) from None
 
 
 # -- parser -------------------------------------------------------------------------
 def _common(parser: argparse.ArgumentParser, model: bool = True, cluster: bool = True) -> None:
     if model:
-        parser.add_argument("--model", default="protein",
+        parser.add_argument("--model",
                             help="bundled model (protein, dna) or a model file from "
-                                 "'tiedhmm train' (default: protein)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+                                 "'tiedhmm train' (default: the bundled model of the "
+                                 "input's alphabet)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar and no notes on stderr")
     if cluster:
         parser.add_argument("--scheduler", metavar="ADDRESS",
                             help="run on a Dask cluster (needs tiedhmm[distributed])")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log progress (EM log-likelihood per iteration) on stderr")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an internal error")
 
 
 def _pair_inputs(parser: argparse.ArgumentParser) -> None:
@@ -245,6 +257,7 @@ def _local_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tiedhmm", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"tiedhmm {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     align = commands.add_parser("align", help="align sequence pairs",
@@ -265,13 +278,20 @@ def build_parser() -> argparse.ArgumentParser:
     _common(score)
     score.set_defaults(run=_score)
 
-    train = commands.add_parser("train", help="fit a pair HMM to unaligned pairs",
-                                description="EM on unaligned pairs: consecutive records "
-                                            "of PAIRS.fa form a pair.")
-    train.add_argument("pairs", metavar="PAIRS.fa")
+    train = commands.add_parser("train", help="fit a pair HMM to unaligned sequences",
+                                description="Pooled EM on unaligned pairs: every pair "
+                                            "within a family (default) or consecutive "
+                                            "records as pairs.")
+    train.add_argument("family", metavar="FAMILY.fa")
+    train.add_argument("--pairs", choices=PAIRINGS, default="all",
+                       help="all pairs within the file (default) or consecutive records")
+    train.add_argument("--max-pairs", type=_positive, metavar="N",
+                       help="train on N pairs drawn at random (big families)")
+    train.add_argument("--seed", type=int, default=0, help="seed of --max-pairs (default 0)")
     train.add_argument("-o", "--output", required=True, help="model file to write (JSON)")
     train.add_argument("--preset", choices=PRESETS, default="probcons")
-    train.add_argument("--alphabet", choices=sorted(ALPHABETS), default="protein")
+    train.add_argument("--alphabet", choices=sorted(ALPHABETS),
+                       help="default: detected from the input")
     train.add_argument("--symmetric", action=argparse.BooleanOptionalAction, default=True,
                        help="tie the x and y insert states (default: on)")
     train.add_argument("--freeze", action="append", choices=("match",), default=[],
@@ -294,18 +314,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(format="tiedhmm: %(message)s", stream=sys.stderr,
-                        level=logging.INFO if args.verbose else logging.WARNING)
-    np.seterr(all="ignore")
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+@contextlib.contextmanager
+def _logging(args) -> Iterator[None]:
+    """The ``tiedhmm`` logger writes one-line messages to stderr for this command only."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("tiedhmm: %(message)s"))
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    previous = (log.level, log.propagate)
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
     try:
-        args.run(args)
-    except (DataError, ImportError) as error:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous[0])
+        log.propagate = previous[1]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (see the module docstring)."""
+    args = build_parser().parse_args(argv)
+    try:
+        with _logging(args), np.errstate(all="ignore"):
+            _check_output(args)
+            args.run(args)
+    except (TiedHMMError, ImportError) as error:  # ImportError: a missing extra
         print(f"tiedhmm: error: {error}", file=sys.stderr)
-        return 1
+        return EXIT_DATA
     except BrokenPipeError:
         return 0
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"tiedhmm: internal error: {type(error).__name__}: {error}; {BUG_REPORT}",
+              file=sys.stderr)
+        return EXIT_INTERNAL
     return 0
 
 

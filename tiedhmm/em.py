@@ -14,18 +14,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .emissions.base import Stats, add_stats
-from .tying import Group, SoftTie, TransitionGroup
+from .emissions.base import ParameterGroup, Stats, add_stats
+from .errors import EMDecreaseError, ImpossibleSequenceError, TyingError
+from .tying import SoftTie
 
-GroupStats = list[tuple[Group, Stats]]
+GroupStats = list[tuple[ParameterGroup, Stats]]
 StatisticsSource = Callable[[], tuple[np.ndarray, GroupStats, str]]
 
 #: A log-likelihood may fall by this much (relative) between iterations: rounding.
 DECREASE_TOLERANCE = 1e-9
-
-
-class EMDecreaseError(RuntimeError):
-    """The log-likelihood went down between EM iterations: a bug, not bad luck."""
 
 
 class ConvergenceMonitor:
@@ -63,19 +60,19 @@ class ConvergenceMonitor:
 
 
 def pooled_statistics(sources: Sequence[StatisticsSource]
-                      ) -> tuple[float, dict[int, tuple[Group, Stats]]]:
+                      ) -> tuple[float, dict[int, tuple[ParameterGroup, Stats]]]:
     """One E-step over every source: total log P and statistics pooled by group identity.
 
-    Raises ValueError naming the first item the model cannot generate.
+    Raises ImpossibleSequenceError naming the first item the model cannot generate.
     """
-    pooled: dict[int, tuple[Group, Stats]] = {}
+    pooled: dict[int, tuple[ParameterGroup, Stats]] = {}
     total = 0.0
     for source_index, source in enumerate(sources):
         loglik, group_stats, unit = source()
         impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
             where = f"model {source_index}, " if len(sources) > 1 else ""
-            raise ValueError(f"{where}{unit} {int(impossible[0])} has probability 0 under "
+            raise ImpossibleSequenceError(f"{where}{unit} {int(impossible[0])} has probability 0 under "
                              f"the current parameters (log-likelihood -inf); EM cannot fit it")
         total += float(loglik.sum())
         for group, stats in group_stats:
@@ -84,7 +81,7 @@ def pooled_statistics(sources: Sequence[StatisticsSource]
     return total, pooled
 
 
-def m_step(pooled: dict[int, tuple[Group, Stats]], soft_ties: Sequence[SoftTie],
+def m_step(pooled: dict[int, tuple[ParameterGroup, Stats]], soft_ties: Sequence[SoftTie],
            emission_params: str | None) -> None:
     """Refit every trainable group; soft-tied groups blend in their pooled statistics."""
     blended = {key: stats for key, (_, stats) in pooled.items()}
@@ -100,11 +97,8 @@ def m_step(pooled: dict[int, tuple[Group, Stats]], soft_ties: Sequence[SoftTie],
     for key, (group, _) in pooled.items():
         if not group.trainable:
             continue
-        if isinstance(group, TransitionGroup):
-            group.m_step(blended[key])
-        else:
-            letters = group.param_letters if emission_params is None else emission_params
-            group.m_step(blended[key], letters)
+        letters = group.param_letters if emission_params is None else emission_params
+        group.m_step(blended[key], letters)
 
 
 def check_soft_ties(soft_ties: Sequence[SoftTie]) -> None:
@@ -112,7 +106,7 @@ def check_soft_ties(soft_ties: Sequence[SoftTie]) -> None:
     for tie in soft_ties:
         for group in tie.groups:
             if id(group) in seen:
-                raise ValueError(f"{group!r} is in more than one soft tie")
+                raise TyingError(f"{group!r} is in more than one soft tie")
             seen.add(id(group))
 
 

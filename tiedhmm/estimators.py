@@ -1,9 +1,12 @@
 """hmmlearn-style estimators with tying: ``CategoricalHMM``, ``GaussianHMM``, ``GMMHMM``.
 
 Parameters live in hmmlearn's array attributes (``startprob_``, ``transmat_``,
-``emissionprob_`` / ``means_``, ``covars_``); tied states hold equal rows. Each call
-builds the tied groups from the arrays, runs the general machinery of
-:class:`tiedhmm.hmm.HMM`, and ``fit`` writes the fitted groups back.
+``emissionprob_`` / ``means_``, ``covars_``); tied states hold equal rows. The
+estimators compile the arrays to tied groups (kept until an argument or an array
+changes), run the machinery of :class:`tiedhmm.hmm.BaseHMM`, and ``fit`` writes the
+fitted groups back. ``to_hmm()`` gives the general :class:`~tiedhmm.hmm.HMM` they
+compile to (its own groups), which is what ``concatenate``, ``ModelSet`` files and
+``save`` use.
 
 - ``emission_groups``: one label per state (``0 .. G-1``, no gaps); states with one
   label share one emission distribution.
@@ -21,19 +24,21 @@ builds the tied groups from the arrays, runs the general machinery of
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from . import inference
 from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission, GMMEmission
 from .emissions.gaussian import COVARIANCE_TYPES
-from .hmm import HMM
+from .errors import InvalidDataError, TyingError
+from .hmm import HMM, BaseHMM
 from .tying import Label, SoftTie, Topology, TransitionGroup
 
 MATCH_TOLERANCE = 1e-10
 
 
-class _ArrayHMM(HMM, ABC):
+class _ArrayHMM(BaseHMM, ABC):
     """Shared machinery of the array-backed estimators (not for direct use)."""
 
     #: (letter, attribute) pairs of the family's emission parameters.
@@ -66,7 +71,7 @@ class _ArrayHMM(HMM, ABC):
         """Row labels (-1: fixed row) and whether outcomes are relative (left-right)."""
         if isinstance(self.transition_groups, str):
             if self.transition_groups != "left-right":
-                raise ValueError(f"transition_groups must be None, one label per state or "
+                raise InvalidDataError(f"transition_groups must be None, one label per state or "
                                  f"'left-right', got {self.transition_groups!r}")
             labels = np.zeros(self.n_components, dtype=np.int64)
             labels[-1] = -1
@@ -77,23 +82,44 @@ class _ArrayHMM(HMM, ABC):
     @property
     def _hard(self) -> bool:
         if not self.tie_strength >= 0:
-            raise ValueError(f"tie_strength must be >= 0 (inf for hard tying), "
+            raise InvalidDataError(f"tie_strength must be >= 0 (inf for hard tying), "
                              f"got {self.tie_strength}")
         return self.tie_strength == np.inf
 
     # -- arrays -> groups ------------------------------------------------------------
-    def _topology(self) -> Topology:
+    def _fingerprint(self) -> tuple:
+        """What the compiled groups depend on: the arguments and the array attributes."""
+        names = ("startprob_", "transmat_", *(name for _, name in self._emission_attributes))
+        arrays = tuple((name, np.shape(value), np.asarray(value, dtype=float).tobytes())
+                       for name in names if (value := getattr(self, name, None)) is not None)
+        return repr(sorted(self.get_params().items())), getattr(self, "n_features", None), arrays
+
+    def _model(self, fresh: bool = False) -> tuple[Topology, list[SoftTie]]:
+        """The compiled groups, rebuilt when an argument or an array attribute changed
+        (``fresh``: always rebuilt, for ``fit`` to update)."""
+        key = self._fingerprint()
+        cached = getattr(self, "_compiled", None)
+        if fresh or cached is None or cached[0] != key:
+            model = self.to_hmm()
+            cached = (key, model.topology, model.soft_ties)
+            self._compiled = cached
+        return cached[1], cached[2]
+
+    def to_hmm(self) -> HMM:
+        """The general HMM of the current arguments and arrays, with its own groups
+        (fitting it leaves this estimator as it is)."""
         n_states = self.n_components
         if not (isinstance(n_states, (int, np.integer)) and n_states >= 1):
-            raise ValueError(f"n_components must be a positive integer, got {n_states!r}")
-        self._ties: list[SoftTie] = []
-        emissions = self._grouped(self._emission_labels(), self._make_emission)
+            raise InvalidDataError(f"n_components must be a positive integer, got {n_states!r}")
+        ties: list[SoftTie] = []
+        emissions = self._grouped(self._emission_labels(), self._make_emission, ties)
         start_group = TransitionGroup([str(j) for j in range(n_states)],
                                       getattr(self, "startprob_", None), name="start",
                                       trainable="s" in self.params)
         start = {j: (start_group, str(j)) for j in range(n_states)}
         labels, relative = self._transition_layout()
-        row_groups = self._grouped(labels, lambda rows: self._make_row_group(rows, relative))
+        row_groups = self._grouped(labels, lambda rows: self._make_row_group(rows, relative),
+                                   ties)
         transitions: dict[tuple[int, int], Label] = {}
         for i, group in enumerate(row_groups):
             if group is None:
@@ -103,11 +129,13 @@ class _ArrayHMM(HMM, ABC):
                 transitions[(i, i + 1)] = (group, "next")
             else:
                 transitions.update({(i, j): (group, str(j)) for j in range(n_states)})
-        topology = Topology(emissions, start, transitions)
-        self._check_attributes_match(topology)
-        return topology
+        model = HMM(emissions, start, transitions, soft_ties=ties,
+                    algorithm=self.algorithm, random_state=self.random_state,
+                    n_iter=self.n_iter, tol=self.tol, verbose=self.verbose)
+        self._check_attributes_match(model.topology)
+        return model
 
-    def _grouped(self, labels: np.ndarray, make) -> list:
+    def _grouped(self, labels: np.ndarray, make, ties: list[SoftTie]) -> list:
         """One object per label (hard tying) or per state, soft-tied by label."""
         per_state: list = [None] * len(labels)
         for label in np.unique(labels[labels >= 0]):
@@ -120,7 +148,7 @@ class _ArrayHMM(HMM, ABC):
                 for row in rows:
                     per_state[row] = make(np.array([row]))
                 if len(rows) > 1:
-                    self._ties.append(SoftTie([per_state[r] for r in rows], self.tie_strength))
+                    ties.append(SoftTie([per_state[r] for r in rows], self.tie_strength))
         return per_state
 
     def _make_row_group(self, rows: np.ndarray, relative: bool) -> TransitionGroup:
@@ -153,11 +181,11 @@ class _ArrayHMM(HMM, ABC):
                 continue
             given = np.asarray(given, dtype=float)
             if given.shape != tied.shape:
-                raise ValueError(f"{name} must have shape {tied.shape}, got {given.shape}")
+                raise InvalidDataError(f"{name} must have shape {tied.shape}, got {given.shape}")
             differs = np.argwhere(~(np.abs(given - tied) <= MATCH_TOLERANCE))
             if differs.size:
                 where = tuple(int(k) for k in differs[0])
-                raise ValueError(
+                raise TyingError(
                     f"{name}{list(where)} = {float(given[where])!r} breaks the tying: the tied "
                     f"model has {float(tied[where])!r} there (tied rows must be equal, entries "
                     f"outside the structure 0, and rows must sum to 1)")
@@ -167,8 +195,9 @@ class _ArrayHMM(HMM, ABC):
         """Per-state emission attributes from the groups (those that are set)."""
 
     # -- HMM hooks ---------------------------------------------------------------------
-    def _soft_ties(self, topology: Topology) -> list[SoftTie]:
-        return self._ties
+    def _initialize(self, topology: Topology, batch: inference.Batch,
+                    rng: np.random.RandomState) -> None:
+        inference.initialize(topology, batch, rng, "kmeans")
 
     def _emission_params(self) -> str:
         return self.params
@@ -177,6 +206,7 @@ class _ArrayHMM(HMM, ABC):
         self.startprob_, self.transmat_ = topology.start_and_transmat()
         for name, value in self._emission_arrays(topology).items():
             setattr(self, name, value)
+        self._compiled = (self._fingerprint(), *self._compiled[1:])
 
     def _set_n_features(self, X: np.ndarray) -> None:
         """Take ``n_features`` from the data's columns (continuous families)."""
@@ -184,15 +214,16 @@ class _ArrayHMM(HMM, ABC):
         self.n_features = X.shape[1] if X.ndim == 2 else 1
 
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
-            client=None) -> _ArrayHMM:
+            client=None, callback: Callable[[int, float], None] | None = None) -> _ArrayHMM:
         """EM from the attributes set before ``fit`` or from ``init_params`` initialisation
-        (on a Dask cluster with ``client``)."""
+        (on a Dask cluster with ``client``; ``callback(iteration, loglik)`` hears every
+        iteration)."""
         self._set_n_features(X)
         letters = (("s", "startprob_"), ("t", "transmat_"), *self._emission_attributes)
         for letter, name in letters:
             if letter in self.init_params and getattr(self, name, None) is not None:
                 delattr(self, name)
-        return super().fit(X, lengths, client=client)
+        return super().fit(X, lengths, client=client, callback=callback)
 
 
 class CategoricalHMM(_ArrayHMM):
@@ -222,7 +253,7 @@ class CategoricalHMM(_ArrayHMM):
 
     def _make_emission(self, states: np.ndarray) -> CategoricalEmission:
         if self.n_features is None:
-            raise ValueError("n_features is unknown: pass n_features= or fit the model")
+            raise InvalidDataError("n_features is unknown: pass n_features= or fit the model")
         probs = self._attribute("emissionprob_", lambda m: m[states[0]])
         return CategoricalEmission(probs, n_features=self.n_features)
 
@@ -271,13 +302,13 @@ class GaussianHMM(_ArrayHMM):
 
     def _make_emission(self, states: np.ndarray) -> GaussianEmission:
         if self.covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
+            raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
                              f"got {self.covariance_type!r}")
         mean = self._attribute("means_", lambda m: m[states[0]])
         covar = self._attribute("_covars_", lambda m: m[states[0]])
         n_features = getattr(self, "n_features", None)
         if mean is None and covar is None and n_features is None:
-            raise ValueError("n_features is unknown: fit the model or set means_")
+            raise InvalidDataError("n_features is unknown: fit the model or set means_")
         return GaussianEmission(mean, covar, n_features=n_features,
                                 covariance=self.covariance_type, min_covar=self.min_covar)
 
@@ -339,12 +370,12 @@ def _check_labels(labels, n_states: int, what: str) -> np.ndarray:
         return np.arange(n_states)
     array = np.asarray(labels)
     if array.shape != (n_states,):
-        raise ValueError(f"{what} must have one label per state ({n_states}), "
+        raise InvalidDataError(f"{what} must have one label per state ({n_states}), "
                          f"got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.integer) or array.min() < 0:
-        raise ValueError(f"{what} must be non-negative integer labels, got {list(labels)}")
+        raise InvalidDataError(f"{what} must be non-negative integer labels, got {list(labels)}")
     missing = sorted(set(range(int(array.max()) + 1)) - set(array.tolist()))
     if missing:
-        raise ValueError(f"{what} labels must be 0..{int(array.max())} with no gaps; "
+        raise InvalidDataError(f"{what} labels must be 0..{int(array.max())} with no gaps; "
                          f"missing {missing}")
     return array.astype(np.int64)

@@ -1,118 +1,95 @@
-"""HMM models: a general tied HMM built from groups and edges.
+"""HMM models: the shared inference of every HMM, and the general tied HMM.
 
-``HMM`` holds its parameters in its group objects (tying is identity: states that
-reference one group share it, and so do separate models that hold the same group).
-The hmmlearn-style classes in :mod:`tiedhmm.estimators` subclass it and rebuild the
-groups from array attributes.
+:class:`BaseHMM` holds what every HMM does with a compiled topology: fit (EM through
+the model skeleton), score, decode, posteriors, sampling and files. :class:`HMM` holds
+its parameters in its group objects (tying is identity: states that reference one
+group share it, and so do separate models that hold the same group). The
+hmmlearn-style classes in :mod:`tiedhmm.estimators` are BaseHMMs too: they compile
+their array attributes to groups, and ``to_hmm()`` turns them into a general HMM.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from . import em, inference
+from ._model import EMModel
+from ._records import GroupReader, GroupWriter
 from ._validation import check_random_state
 from .emissions import EmissionGroup
+from .errors import ImpossibleSequenceError, InvalidDataError
 from .tying import Label, SoftTie, Topology
 
 DECODE_ALGORITHMS = ("viterbi", "map")
+HMM_FORMAT = "tiedhmm.HMM"
+#: The settings a model file keeps.
+SETTINGS = ("algorithm", "n_iter", "tol", "init")
 
 
-class HMM:
-    """A hidden Markov model whose states share emission and transition groups.
+class BaseHMM(EMModel):
+    """Fitting and inference on a compiled topology (subclasses say how it is compiled)."""
 
-    ``emissions[i]`` is state ``i``'s emission group; ``start[j]``,
-    ``transitions[(i, j)]`` and ``end[i]`` label the start, transition and end edges
-    with ``(TransitionGroup, outcome)`` or a fixed probability (absent edges are 0).
-    Without ``end`` a sequence may end after any state (as in hmmlearn); with it, a
-    sequence must end through an end edge (a non-emitting exit, as in speech models).
-    The structure is validated here: every row must sum to 1 and every group must be
-    used with the same outcome multiplicities in all its rows. ``fit`` updates the
-    groups in place, so any other model holding one of them sees the change.
-    ``init`` sets unset emission parameters in ``fit``: ``"kmeans"`` over all frames
-    (hmmlearn's way) or ``"segments"`` (a flat start for left-to-right models).
-    """
+    document_kind = HMM_FORMAT
+    algorithm: str
+    random_state: int | np.random.RandomState | None
 
-    init = "kmeans"
+    @abstractmethod
+    def _model(self, fresh: bool = False) -> tuple[Topology, list[SoftTie]]:
+        """The topology of the current parameters and its soft ties (``fresh``: groups
+        not shared with an earlier call, for a fit to update)."""
 
-    def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
-                 transitions: Mapping[tuple[int, int], Label],
-                 end: Mapping[int, Label] | None = None, *,
-                 soft_ties: Sequence[SoftTie] = (), algorithm: str = "viterbi",
-                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
-                 tol: float = 1e-2, verbose: bool = False, init: str = "kmeans") -> None:
-        self.emissions = list(emissions)
-        self.start = dict(start)
-        self.transitions = dict(transitions)
-        self.end = None if end is None else dict(end)
-        self.soft_ties = list(soft_ties)
-        self.algorithm = algorithm
-        self.random_state = random_state
-        self.n_iter = n_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.init = init
-        self.topology = Topology(self.emissions, self.start, self.transitions, self.end)
-        em.check_soft_ties(self.soft_ties)
-
-    # -- hooks the array-backed estimators override ---------------------------------
-    def _topology(self) -> Topology:
-        self.topology.check_rows()
-        return self.topology
-
-    def _soft_ties(self, topology: Topology) -> list[SoftTie]:
-        return self.soft_ties
+    @abstractmethod
+    def _initialize(self, topology: Topology, batch: inference.Batch,
+                    rng: np.random.RandomState) -> None:
+        """Set unset emission parameters from data."""
 
     def _emission_params(self) -> str | None:
+        """hmmlearn ``params`` letters for the emission M-step (None: every parameter)."""
         return None
 
     def _store(self, topology: Topology) -> None:
-        """Copy fitted group parameters to array attributes (general models have none)."""
+        """Keep the fitted groups (array-backed models copy them to their attributes)."""
 
-    def _initialize(self, topology: Topology, batch: inference.Batch,
-                    rng: np.random.RandomState) -> None:
-        """Set unset emission parameters from data (``init``: kmeans or segments)."""
-        inference.initialize(topology, batch, rng, self.init)
+    @abstractmethod
+    def to_hmm(self) -> HMM:
+        """This model as a general :class:`HMM` (itself for an HMM)."""
 
     # -- fitting ------------------------------------------------------------------------
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
-            client=None) -> HMM:
+            client=None, callback: Callable[[int, float], None] | None = None) -> BaseHMM:
         """Estimate the trainable groups by EM (Baum-Welch) with pooled tied statistics.
 
         With a ``dask.distributed`` ``client`` the E-step runs over chunks of sequences
-        on the cluster (see :mod:`tiedhmm.parallel`).
+        on the cluster (see :mod:`tiedhmm.parallel`); ``callback(iteration, loglik)``
+        hears every iteration.
         """
-        topology = self._topology()
+        topology, soft_ties = self._model(fresh=True)
         batch = inference.Batch.from_data(topology, X, lengths)
         self._initialize(topology, batch, check_random_state(self.random_state))
-        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-        em.fit([inference.batch_source(topology, batch, client)], self.monitor_,
-               soft_ties=self._soft_ties(topology), emission_params=self._emission_params())
+        self._run_em([inference.batch_source(topology, batch, client)], soft_ties=soft_ties,
+                     emission_params=self._emission_params(), callback=callback)
         self._store(topology)
         return self
 
     # -- files ---------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Write the model as JSON (its own copy of its groups; see :mod:`tiedhmm.io`)."""
-        from .io import save_hmm
-        save_hmm(self, path)
+    def _document(self) -> dict:
+        writer = GroupWriter()
+        return {"model": hmm_record(self.to_hmm(), writer), "groups": writer.records}
 
-    @staticmethod
-    def load(path: str | Path) -> HMM:
-        """Read a model written by :meth:`save`."""
-        from .io import load_hmm
-        return load_hmm(path)
+    @classmethod
+    def _from_document(cls, document: dict, version: int) -> HMM:
+        return hmm_from_record(document["model"], GroupReader(document["groups"]))
 
     # -- inference ----------------------------------------------------------------------
     def _ready(self, X, lengths) -> tuple[Topology, inference.Batch]:
-        topology = self._topology()
+        topology, _ = self._model()
         uninitialized = [g for g in topology.emission_groups if not g.is_initialized()]
         if uninitialized:
-            raise ValueError(f"emission group(s) {uninitialized} have unset parameters; "
-                             f"fit the model or give their parameters")
+            raise InvalidDataError(f"emission group(s) {uninitialized} have unset "
+                                   f"parameters; fit the model or give their parameters")
         return topology, inference.Batch.from_data(topology, X, lengths)
 
     def score(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
@@ -142,7 +119,7 @@ class HMM:
         """
         algorithm = self.algorithm if algorithm is None else algorithm
         if algorithm not in DECODE_ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {DECODE_ALGORITHMS}, got {algorithm!r}")
+            raise InvalidDataError(f"algorithm must be one of {DECODE_ALGORITHMS}, got {algorithm!r}")
         if algorithm == "map":
             _, posterior = self.score_samples(X, lengths)
             return float(posterior.max(axis=1).sum()), posterior.argmax(axis=1)
@@ -163,7 +140,7 @@ class HMM:
         The length is fixed, so end edges are not taken (each row is renormalised over
         its transitions).
         """
-        topology = self._topology()
+        topology, _ = self._model()
         rng = check_random_state(self.random_state if random_state is None else random_state)
         startprob, transmat = topology.start_and_transmat()
         cumulative_start, cumulative = np.cumsum(startprob), np.cumsum(transmat, axis=1)
@@ -179,8 +156,87 @@ class HMM:
         return np.concatenate(observations).reshape(n_samples, -1), states
 
 
+
+class HMM(BaseHMM):
+    """A hidden Markov model whose states share emission and transition groups.
+
+    ``emissions[i]`` is state ``i``'s emission group; ``start[j]``,
+    ``transitions[(i, j)]`` and ``end[i]`` label the start, transition and end edges
+    with ``(TransitionGroup, outcome)`` or a fixed probability (absent edges are 0).
+    Without ``end`` a sequence may end after any state (as in hmmlearn); with it, a
+    sequence must end through an end edge (a non-emitting exit, as in speech models).
+    The structure is validated here: every row must sum to 1 and every group must be
+    used with the same outcome multiplicities in all its rows. ``fit`` updates the
+    groups in place, so any other model holding one of them sees the change.
+    ``init`` sets unset emission parameters in ``fit``: ``"kmeans"`` over all frames
+    (hmmlearn's way) or ``"segments"`` (a flat start for left-to-right models).
+    ``save`` writes the model's own copy of its groups.
+    """
+
+    def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
+                 transitions: Mapping[tuple[int, int], Label],
+                 end: Mapping[int, Label] | None = None, *,
+                 soft_ties: Sequence[SoftTie] = (), algorithm: str = "viterbi",
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, init: str = "kmeans") -> None:
+        self.emissions = _as_list(emissions)
+        self.start = _as_dict(start)
+        self.transitions = _as_dict(transitions)
+        self.end = None if end is None else _as_dict(end)
+        self.soft_ties = _as_list(soft_ties)
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.init = init
+        self.topology = Topology(self.emissions, self.start, self.transitions, self.end)
+        em.check_soft_ties(self.soft_ties)
+
+    def _model(self, fresh: bool = False) -> tuple[Topology, list[SoftTie]]:
+        self.topology.check_rows()
+        return self.topology, self.soft_ties
+
+    def _initialize(self, topology: Topology, batch: inference.Batch,
+                    rng: np.random.RandomState) -> None:
+        inference.initialize(topology, batch, rng, self.init)
+
+    def to_hmm(self) -> HMM:
+        return self
+
+
 def _raise_if_impossible(logprob: np.ndarray) -> None:
     impossible = np.flatnonzero(~np.isfinite(logprob))
     if impossible.size:
-        raise ValueError(f"sequence {int(impossible[0])} has probability 0 under the model "
-                         f"(log-likelihood -inf); it has no posterior or best path")
+        raise ImpossibleSequenceError(f"sequence {int(impossible[0])} has probability 0 under "
+                                      f"the model (log-likelihood -inf); it has no posterior "
+                                      f"or best path")
+
+
+def _as_list(value) -> list:
+    """A constructor argument kept as given when it is a list (scikit-learn's rule)."""
+    return value if isinstance(value, list) else list(value)
+
+
+def _as_dict(value) -> dict:
+    return value if isinstance(value, dict) else dict(value)
+
+
+def hmm_record(model: HMM, writer: GroupWriter) -> dict:
+    """One HMM in a model file: emission group ids per state, edges, ties, settings."""
+    return {"states": [writer.id(group) for group in model.emissions],
+            "edges": writer.edges(model.start, model.transitions, model.end),
+            "free_end": model.end is None,
+            "soft_ties": writer.soft_ties(model.soft_ties),
+            "settings": {name: getattr(model, name) for name in SETTINGS}}
+
+
+def hmm_from_record(record: dict, reader: GroupReader) -> HMM:
+    """The HMM of a record written by :func:`hmm_record` (any file version)."""
+    start, transitions, end = reader.edges(record["edges"], bool(record["free_end"]))
+    settings = record["settings"]
+    if not isinstance(settings, dict) or set(settings) - set(SETTINGS):
+        raise TypeError(f"settings must be a mapping of {SETTINGS}, got {settings!r}")
+    return HMM([reader.groups[g] for g in record["states"]], start, transitions, end,
+               soft_ties=[SoftTie(*tie) for tie in reader.soft_ties(record["soft_ties"])],
+               **settings)

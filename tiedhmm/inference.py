@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from . import parallel
 from ._kernels import hmm as kernels
 from ._validation import lengths_to_offsets
 from .emissions import emission_statistics, initialize_groups, log_likelihood_table
-from .emissions.base import EmissionGroup, Stats, emission_probabilities
-from .tying import Group, Topology
+from .emissions.base import EmissionGroup, ParameterGroup, Stats, emission_probabilities
+from .errors import InvalidDataError
+from .tying import Topology
 
 CHUNKS_PER_THREAD = 4
 
@@ -35,7 +37,7 @@ class Batch:
             raise TypeError(f"an HMM needs HMM emission groups, got {groups}")
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:
-            raise ValueError(f"all emission groups of a model must read the same "
+            raise InvalidDataError(f"all emission groups of a model must read the same "
                              f"observations; got {sorted(kinds)}")
         prepared = groups[0].prepare(X)
         return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths))
@@ -46,10 +48,9 @@ class Batch:
 
     def split(self, count: int) -> list[Batch]:
         """Up to ``count`` batches of contiguous sequences (for distributed E-steps)."""
-        from .parallel import split
         return [Batch(self.X[self.offsets[part.start]:self.offsets[part.stop]],
                       self.offsets[part.start:part.stop + 1] - self.offsets[part.start])
-                for part in split(range(self.n_sequences), count)]
+                for part in parallel.split(range(self.n_sequences), count)]
 
     @property
     def chunks(self) -> np.ndarray:
@@ -69,7 +70,7 @@ def initialize(topology: Topology, batch: Batch, rng: np.random.RandomState,
     state order, and initialises each group from the frames of its states' runs.
     """
     if method not in INITIALIZATIONS:
-        raise ValueError(f"init must be one of {INITIALIZATIONS}, got {method!r}")
+        raise InvalidDataError(f"init must be one of {INITIALIZATIONS}, got {method!r}")
     if method == "kmeans":
         initialize_groups(topology.emission_groups, batch.X, rng)
         return
@@ -113,7 +114,7 @@ def expectations(topology: Topology, batch: Batch) -> Expectations:
 
 
 def group_statistics(topology: Topology, batch: Batch,
-                     found: Expectations) -> list[tuple[Group, Stats]]:
+                     found: Expectations) -> list[tuple[ParameterGroup, Stats]]:
     """Each group of the topology with its statistics from this batch."""
     occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
                                         len(topology.emission_groups))
@@ -135,7 +136,6 @@ def batch_source(topology: Topology, batch: Batch, client=None):
     """The statistics source of ``batch``: in-process, or over a Dask ``client``."""
     if client is None:
         return statistics_source(topology, batch)
-    from . import parallel
     chunks = batch.split(parallel.n_chunks(client, batch.n_sequences))
     return parallel.statistics_source(client, statistics_source, topology, chunks)
 

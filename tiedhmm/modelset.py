@@ -9,28 +9,36 @@ every other model holding them sees the change: that is what sharing means.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import em, inference
+from . import inference
+from ._model import EMModel
+from ._records import GroupReader, GroupWriter
 from ._validation import check_random_state, lengths_to_offsets
-from .hmm import HMM
+from .errors import InvalidDataError
+from .hmm import BaseHMM, hmm_from_record, hmm_record
 
 
-class ModelSet:
-    """Named HMMs, fitted jointly on labelled sequences and classifying by best score."""
+class ModelSet(EMModel):
+    """Named HMMs, fitted jointly on labelled sequences and classifying by best score.
 
-    def __init__(self, models: Mapping[str, HMM], *, n_iter: int = 10, tol: float = 1e-2,
+    The models may be general HMMs or hmmlearn-style estimators; ``save`` writes each
+    group shared by several models once, and ``load`` restores the sharing.
+    """
+
+    document_kind = "tiedhmm.ModelSet"
+
+    def __init__(self, models: Mapping[str, BaseHMM], *, n_iter: int = 10, tol: float = 1e-2,
                  verbose: bool = False,
                  random_state: int | np.random.RandomState | None = None) -> None:
         if not models:
-            raise ValueError("a ModelSet needs at least one model")
+            raise InvalidDataError("a ModelSet needs at least one model")
         for name, model in models.items():
-            if not isinstance(model, HMM):
+            if not isinstance(model, BaseHMM):
                 raise TypeError(f"model {name!r} is not a tiedhmm HMM (got {model!r})")
-        self.models = dict(models)
+        self.models = models if isinstance(models, dict) else dict(models)
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
@@ -47,11 +55,11 @@ class ModelSet:
         offsets = lengths_to_offsets(X.shape[0], lengths)
         labels = np.asarray(labels)
         if labels.shape != (offsets.shape[0] - 1,):
-            raise ValueError(f"labels must have one entry per sequence "
+            raise InvalidDataError(f"labels must have one entry per sequence "
                              f"({offsets.shape[0] - 1}), got shape {labels.shape}")
         unknown = sorted(set(labels.tolist()) - set(self.models))
         if unknown:
-            raise ValueError(f"labels {unknown} name no model; models: {self.names}")
+            raise InvalidDataError(f"labels {unknown} name no model; models: {self.names}")
         parts = {}
         for name in self.models:
             chosen = np.flatnonzero(labels == name)
@@ -61,36 +69,39 @@ class ModelSet:
         return parts
 
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence, *,
-            client=None) -> ModelSet:
+            client=None, callback: Callable[[int, float], None] | None = None) -> ModelSet:
         """Joint EM: every model on the sequences labelled with its name, shared groups
         pooled across models. Models without data keep their parameters. With a Dask
-        ``client`` each model's E-step runs over chunks on the cluster."""
+        ``client`` each model's E-step runs over chunks on the cluster;
+        ``callback(iteration, loglik)`` hears every iteration."""
         rng = check_random_state(self.random_state)
         sources, ties, fitted = [], {}, []
         for name, (rows, model_lengths) in self._split(X, lengths, labels).items():
             model = self.models[name]
-            topology = model._topology()
+            topology, soft_ties = model._model(fresh=True)
             batch = inference.Batch.from_data(topology, rows, model_lengths)
             model._initialize(topology, batch, rng)
             sources.append(inference.batch_source(topology, batch, client))
             fitted.append((model, topology))
-            ties.update({id(tie): tie for tie in model._soft_ties(topology)})
-        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-        em.fit(sources, self.monitor_, soft_ties=list(ties.values()))
+            ties.update({id(tie): tie for tie in soft_ties})
+        self._run_em(sources, soft_ties=list(ties.values()), callback=callback)
         for model, topology in fitted:
             model._store(topology)
         return self
 
-    def save(self, path: str | Path) -> None:
-        """Write all models to one JSON file; each shared group is written once."""
-        from .io import save_model_set
-        save_model_set(self, path)
+    def _document(self) -> dict:
+        writer = GroupWriter()
+        models = {name: hmm_record(model.to_hmm(), writer)
+                  for name, model in self.models.items()}
+        return {"models": models, "settings": {"n_iter": self.n_iter, "tol": self.tol},
+                "groups": writer.records}
 
-    @staticmethod
-    def load(path: str | Path) -> ModelSet:
-        """Read a set written by :meth:`save`; models that shared a group share it again."""
-        from .io import load_model_set
-        return load_model_set(path)
+    @classmethod
+    def _from_document(cls, document: dict, version: int) -> ModelSet:
+        reader = GroupReader(document["groups"])
+        models = {str(name): hmm_from_record(record, reader)
+                  for name, record in document["models"].items()}
+        return cls(models, **document["settings"])
 
     def score_matrix(self, X: np.ndarray, lengths: Sequence[int] | None = None
                      ) -> np.ndarray:

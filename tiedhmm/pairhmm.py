@@ -1,145 +1,96 @@
-"""Pair HMMs: a general pair-state model, its presets, alignment, scoring and EM.
+"""Pair HMMs: a general pair-state model with alignment, scoring and EM.
 
-A pair HMM is a list of :class:`PairState` (match, insert-x or insert-y, each holding
-an emission group) with labelled start, transition and end edges, as in
-:class:`tiedhmm.tying.Topology`. Presets are data on one kernel:
+A pair HMM is a list of :class:`~tiedhmm.pairstate.PairState` (match, insert-x or
+insert-y, each holding an emission group) with labelled start, transition and end
+edges, as in :class:`tiedhmm.tying.Topology`. Presets and local flanks are data on
+this one model (:mod:`tiedhmm.pair_presets`): :meth:`PairHMM.durbin`,
+:meth:`PairHMM.probcons`, :meth:`PairHMM.local`.
 
-- :meth:`PairHMM.durbin`: match M and inserts X, Y (Durbin et al. 1998, ch. 4) with
-  gap open δ, extend ε and end τ.
-- :meth:`PairHMM.probcons`: M with short (X1, Y1) and long (X2, Y2) gaps, free end
-  (ProbCons' bi-phasic model).
-
-``symmetric=True`` ties X with Y: one insert emission group, one gap transition group
-per gap length, one ``open`` outcome for ``M -> X`` and ``M -> Y`` (multiplicity 2),
-and a symmetric match table. Then ``loglik(x, y) == loglik(y, x)`` and
+``symmetric=True`` ties X with Y, so ``loglik(x, y) == loglik(y, x)`` and
 ``posterior(x, y) == posterior(y, x).T``.
 
 Empty sequences: one empty sequence aligns to the other as all gaps; two empty
-sequences are an error.
+sequences are an error. Work that keeps full ``n x m`` matrices (posteriors, MEA)
+estimates its memory first and raises :class:`~tiedhmm.errors.MemoryLimitError`
+when it would not fit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from types import SimpleNamespace
 
 import numba
 import numpy as np
 
-from . import em
+from . import em, pair_presets, parallel
 from ._kernels import hmm as hmm_kernels
 from ._kernels import pair as kernels
-from ._validation import check_random_state
+from ._model import EMModel
+from ._records import GroupReader, GroupWriter
+from ._validation import check_memory, check_random_state
+from .alignment import core_steps, to_alignment
 from .alphabets import Alphabet, get_alphabet
-from .emissions.base import ParameterGroup
-from .emissions.categorical import CategoricalEmission
 from .emissions.pair import MatchEmission, check_state_group, state_statistics, state_table
-from .tying import Label, SoftTie, Topology, TransitionGroup
+from .errors import ImpossibleSequenceError, InvalidDataError, TiedHMMError
+from .pairstate import PAIR_FORMAT, PairState
+from .tying import Label, SoftTie, Topology
 
-MOVES = {"match": (1, 1), "x": (1, 0), "y": (0, 1)}
 METHODS = ("viterbi", "mea")
+#: The MEA table's score (8 bytes) and move (1 byte) per cell.
+MEA_BYTES_PER_CELL = 9
 CHUNKS_PER_THREAD = 4
 
-#: Published defaults (see data/README.md): ProbCons (protein) and Pecan (DNA).
-DURBIN_GAPS = {"protein": (0.01993141696, 0.7943345308), "dna": (0.013652682, 0.9744453)}
-PROBCONS_GAPS = {"protein": (0.0119511066, 0.3965826333, 0.008008334786, 0.8988758326),
-                 "dna": (0.012986835, 0.7126062401851738, 0.0018214881, 0.99656342579062)}
-PROBCONS_PROTEIN_START = (0.6814756989, 8.615339902e-05, 0.1591759622)
 
+class PairHMM(EMModel):
+    """A pair HMM over an alphabet, with tied groups as in :class:`tiedhmm.HMM`.
 
-@dataclass(frozen=True)
-class PairState:
-    """A pair-HMM state: ``emits`` is ``"match"``, ``"x"`` or ``"y"``."""
+    ``save`` writes every group once (ties survive); ``load`` reads a saved model or a
+    bundled default by name (``"protein"``, ``"dna"``). ``source`` is a free-text note
+    kept in the file (where the parameters come from).
+    """
 
-    name: str
-    emits: str
-    emission: ParameterGroup
-    #: An unaligned flank of a local model: left out of the alignment it reports.
-    flank: bool = False
-
-    @property
-    def move(self) -> tuple[int, int]:
-        try:
-            return MOVES[self.emits]
-        except KeyError:
-            raise ValueError(f"state {self.name!r}: emits must be one of {sorted(MOVES)}, "
-                             f"got {self.emits!r}") from None
-
-
-class PairHMM:
-    """A pair HMM over an alphabet, with tied groups as in :class:`tiedhmm.HMM`."""
+    document_kind = PAIR_FORMAT
 
     def __init__(self, states: Sequence[PairState], start: Mapping[int | str, Label],
                  transitions: Mapping[tuple[int, int], Label],
                  end: Mapping[int, Label] | None = None, *,
                  alphabet: str | Alphabet = "protein", soft_ties: Sequence[SoftTie] = (),
                  n_iter: int = 10, tol: float = 1e-2, verbose: bool = False) -> None:
-        self.states = list(states)
+        self.states = states if isinstance(states, list) else list(states)
+        self.start = start if isinstance(start, dict) else dict(start)
+        self.transitions = transitions if isinstance(transitions, dict) else dict(transitions)
+        self.end = end if end is None or isinstance(end, dict) else dict(end)
         self.alphabet = get_alphabet(alphabet)
+        self.soft_ties = soft_ties if isinstance(soft_ties, list) else list(soft_ties)
         for index, state in enumerate(self.states):
+            if not isinstance(state, PairState):
+                raise TypeError(f"state {index} is not a PairState (got {state!r})")
             dx, dy = state.move
             check_state_group(state.emission, dx, dy, self.alphabet.size,
                               f"state {index} ({state.name})")
-        self.start_edges = dict(start)
-        self.transition_edges = dict(transitions)
-        self.end_edges = None if end is None else dict(end)
-        self.topology = Topology([state.emission for state in self.states], self.start_edges,
-                                 self.transition_edges, self.end_edges)
+        self.topology = Topology([state.emission for state in self.states], self.start,
+                                 self.transitions, self.end)
         self.source: str | None = None
-        self.soft_ties = list(soft_ties)
         em.check_soft_ties(self.soft_ties)
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
 
-    # -- presets --------------------------------------------------------------------
+    # -- presets ----------------------------------------------------------------------
     @classmethod
     def durbin(cls, alphabet: str | Alphabet = "protein", *, symmetric: bool = True,
                delta: float | None = None, epsilon: float | None = None, tau: float = 1e-3,
                match: np.ndarray | None = None, insert: np.ndarray | None = None,
                **options) -> PairHMM:
-        """Three states M, X, Y with gap open δ, extend ε and end τ (Durbin et al. ch. 4).
-
-        Begin behaves as M (it shares M's row group, with a begin → end edge). Defaults:
-        ProbCons' one-gap-length values for protein, Pecan's for DNA; match and insert
-        tables from the bundled default model of the alphabet.
-        """
+        """Three states M, X, Y with gap open δ, extend ε and end τ (Durbin et al. ch. 4);
+        see :func:`tiedhmm.pair_presets.durbin`. Match and insert tables default to the
+        bundled model of the alphabet; ``options`` go to the constructor."""
         alphabet = get_alphabet(alphabet)
-        default_delta, default_epsilon = DURBIN_GAPS.get(alphabet.name, (0.02, 0.8))
-        delta = default_delta if delta is None else delta
-        epsilon = default_epsilon if epsilon is None else epsilon
-        if not (delta >= 0 and tau >= 0 and epsilon >= 0 and 2 * delta + tau <= 1
-                and epsilon + tau <= 1):
-            raise ValueError(f"durbin gaps need delta, epsilon, tau >= 0, 2 delta + tau <= 1 "
-                             f"and epsilon + tau <= 1; got delta={delta}, epsilon={epsilon}, "
-                             f"tau={tau}")
-        match_group, insert_x, insert_y = _emission_groups(alphabet, symmetric, match, insert, 1)
-        stay = 1 - 2 * delta - tau
-        if symmetric:
-            row = TransitionGroup(["stay", "open", "end"], [stay, delta, tau], name="match")
-            opens = [(row, "open"), (row, "open")]
-            gap = TransitionGroup(["extend", "close", "end"], [epsilon, 1 - epsilon - tau, tau],
-                                  name="gap")
-            gaps = [gap, gap]
-        else:
-            row = TransitionGroup(["stay", "open_x", "open_y", "end"],
-                                  [stay, delta, delta, tau], name="match")
-            opens = [(row, "open_x"), (row, "open_y")]
-            gaps = [TransitionGroup(["extend", "close", "end"], [epsilon, 1 - epsilon - tau, tau],
-                                    name=f"gap {side}") for side in "xy"]
-        states = [PairState("M", "match", match_group), PairState("X", "x", insert_x[0]),
-                  PairState("Y", "y", insert_y[0])]
-        start = {0: (row, "stay"), 1: opens[0], 2: opens[1], "end": (row, "end")}
-        transitions = {(0, 0): (row, "stay"), (0, 1): opens[0], (0, 2): opens[1]}
-        end = {0: (row, "end")}
-        for state, gap in zip((1, 2), gaps):
-            transitions[(state, state)] = (gap, "extend")
-            transitions[(state, 0)] = (gap, "close")
-            end[state] = (gap, "end")
-        return cls(states, start, transitions, end, alphabet=alphabet, **options)
+        spec = pair_presets.durbin(alphabet, symmetric=symmetric, delta=delta,
+                                   epsilon=epsilon, tau=tau, match=match, insert=insert)
+        return cls(*spec, alphabet=alphabet, **options)
 
     @classmethod
     def probcons(cls, alphabet: str | Alphabet = "protein", *, symmetric: bool = True,
@@ -147,130 +98,53 @@ class PairHMM:
                  start: tuple[float, float, float] | None = None,
                  match: np.ndarray | None = None, insert: np.ndarray | None = None,
                  **options) -> PairHMM:
-        """Five states M, X1, Y1, X2, Y2: short and long gaps, free end (ProbCons).
-
-        ``gaps`` is ``(open_short, extend_short, open_long, extend_long)``; ``start`` the
-        begin probabilities of ``(M, each short gap state, each long gap state)``,
-        renormalised (default: ProbCons' published protein values; for other alphabets
-        begin shares M's row).
-        """
+        """Five states M, X1, Y1, X2, Y2: short and long gaps, free end (ProbCons); see
+        :func:`tiedhmm.pair_presets.probcons`."""
         alphabet = get_alphabet(alphabet)
-        open_short, extend_short, open_long, extend_long = (
-            PROBCONS_GAPS.get(alphabet.name, PROBCONS_GAPS["protein"]) if gaps is None
-            else gaps)
-        if start is None and alphabet.name == "protein":
-            start = PROBCONS_PROTEIN_START
-        match_group, insert_x, insert_y = _emission_groups(alphabet, symmetric, match, insert, 2)
-        stay = 1 - 2 * open_short - 2 * open_long
-        if symmetric:
-            row = TransitionGroup(["stay", "open_short", "open_long"],
-                                  [stay, open_short, open_long], name="match")
-            opens = [(row, "open_short")] * 2 + [(row, "open_long")] * 2
-        else:
-            row = TransitionGroup(["stay", "open_x_short", "open_y_short", "open_x_long",
-                                   "open_y_long"],
-                                  [stay, open_short, open_short, open_long, open_long],
-                                  name="match")
-            opens = [(row, outcome) for outcome in row.outcomes[1:]]
-        short_x = TransitionGroup(["extend", "close"], [extend_short, 1 - extend_short],
-                                  name="short gap" if symmetric else "short gap x")
-        long_x = TransitionGroup(["extend", "close"], [extend_long, 1 - extend_long],
-                                 name="long gap" if symmetric else "long gap x")
-        short_y = short_x if symmetric else short_x.copy()
-        long_y = long_x if symmetric else long_x.copy()
-        if not symmetric:
-            short_y.name, long_y.name = "short gap y", "long gap y"
-        states = [PairState("M", "match", match_group),
-                  PairState("X1", "x", insert_x[0]), PairState("Y1", "y", insert_y[0]),
-                  PairState("X2", "x", insert_x[1]), PairState("Y2", "y", insert_y[1])]
-        transitions = {(0, 0): (row, "stay")}
-        for state, (opening, gap) in enumerate(zip(opens, (short_x, short_y, long_x, long_y)),
-                                               start=1):
-            transitions[(0, state)] = opening
-            transitions[(state, state)] = (gap, "extend")
-            transitions[(state, 0)] = (gap, "close")
-        if start is None:
-            begin = {0: (row, "stay"), **{state: opens[state - 1] for state in range(1, 5)}}
-        else:
-            match_start, short_start, long_start = start
-            total = match_start + 2 * short_start + 2 * long_start
-            group = TransitionGroup(["match", "short", "long"],
-                                    np.array([match_start, short_start, long_start]) / total,
-                                    name="start")
-            begin = {0: (group, "match"), 1: (group, "short"), 2: (group, "short"),
-                     3: (group, "long"), 4: (group, "long")}
-        return cls(states, begin, transitions, None, alphabet=alphabet, **options)
-
-    @classmethod
-    def load(cls, name_or_path: str | Path) -> PairHMM:
-        """A bundled default (``"protein"``, ``"dna"``) or a model file written by ``save``."""
-        from .io import load_pair_hmm
-        return load_pair_hmm(name_or_path)
-
-    def save(self, path: str | Path) -> None:
-        """Write the model as JSON (groups once each, so ties survive); atomic."""
-        from .io import save_pair_hmm
-        save_pair_hmm(self, path)
+        spec = pair_presets.probcons(alphabet, symmetric=symmetric, gaps=gaps, start=start,
+                                     match=match, insert=insert)
+        return cls(*spec, alphabet=alphabet, **options)
 
     def local(self, mean_flank: float = 100.0) -> PairHMM:
-        """This model with unaligned flanks: a local alignment model (Durbin et al. 4.5).
-
-        Four flank states emit the x prefix, then the y prefix, before the core, and
-        the x suffix, then the y suffix, after it, from a frozen copy of the insert
-        background; a flank's length is geometric with mean ``mean_flank``. The core
-        states keep this model's groups (tying is identity: fitting either model updates
-        both); the new edges reuse the core's labels scaled by fixed factors, so EM is
-        unchanged. A free-end model gets an end: its core is left with probability
-        ``1 / (mean_flank + 1)`` after each state. Prefix and suffix lengths get the same
-        probability in x and y, so a symmetric model stays symmetric. Alignments report
-        the core only, with coordinates where it starts.
-        """
-        if any(state.flank for state in self.states):
-            raise ValueError("this model is already local")
-        if not mean_flank > 0:
-            raise ValueError(f"mean_flank must be > 0, got {mean_flank}")
-        stay = mean_flank / (mean_flank + 1.0)
-        leave = 1.0 - stay
-        insert = next(s.emission for s in self.states if s.emits != "match")
-        background = CategoricalEmission(insert.probs.copy(), name="flank", trainable=False)
-        K = len(self.states)
-        fx1, fy1, fx2, fy2 = range(K, K + 4)
-        states = [*self.states, *(PairState(name, emits, background, flank=True)
-                                  for name, emits in (("flank x1", "x"), ("flank y1", "y"),
-                                                      ("flank x2", "x"), ("flank y2", "y")))]
-        core_start = {j: label for j, label in self.start_edges.items() if j != "end"}
-        skip_core = self.start_edges.get("end")
-        start = {fx1: stay, fy1: leave * stay,
-                 **{j: _scaled(label, leave * leave) for j, label in core_start.items()}}
-        transitions = dict(self.transition_edges)
-        transitions[(fx1, fx1)] = stay
-        transitions[(fx1, fy1)] = leave * stay
-        transitions[(fy1, fy1)] = stay
-        for j, label in core_start.items():
-            transitions[(fx1, j)] = _scaled(label, leave * leave)
-            transitions[(fy1, j)] = _scaled(label, leave)
-        if self.end_edges is None:  # free end: the core is left with probability `leave`
-            core_end: dict[int, Label] = dict.fromkeys(range(K), leave)
-            for edge, label in self.transition_edges.items():
-                transitions[edge] = _scaled(label, 1.0 - leave)
-        else:
-            core_end = dict(self.end_edges)
-        end: dict[int, Label] = {fx2: leave * leave, fy2: leave}
-        for i, label in core_end.items():
-            transitions[(i, fx2)] = _scaled(label, stay)
-            transitions[(i, fy2)] = _scaled(label, leave * stay)
-            end[i] = _scaled(label, leave * leave)
-        transitions[(fx2, fx2)] = stay
-        transitions[(fx2, fy2)] = leave * stay
-        transitions[(fy2, fy2)] = stay
-        if skip_core is not None:
-            start["end"] = _scaled(skip_core, leave * leave)
-            end[fx1] = _scaled(skip_core, leave * leave)
-            end[fy1] = _scaled(skip_core, leave)
-        model = PairHMM(states, start, transitions, end, alphabet=self.alphabet,
-                        soft_ties=self.soft_ties, n_iter=self.n_iter, tol=self.tol,
-                        verbose=self.verbose)
+        """This model with unaligned flanks: a local alignment model (Durbin et al. 4.5;
+        see :func:`tiedhmm.pair_presets.local`). The core states keep this model's
+        groups (tying is identity: fitting either model updates both). Alignments
+        report the core only, with coordinates where it starts."""
+        spec = pair_presets.local(self.states, self.start, self.transitions, self.end,
+                                  mean_flank)
+        model = PairHMM(*spec, alphabet=self.alphabet, soft_ties=self.soft_ties,
+                        n_iter=self.n_iter, tol=self.tol, verbose=self.verbose)
         model.source = self.source
+        return model
+
+    # -- files ---------------------------------------------------------------------------
+    def _document(self) -> dict:
+        writer = GroupWriter()
+        states = [{"name": s.name, "emits": s.emits, "emission": writer.id(s.emission),
+                   "flank": s.flank} for s in self.states]
+        return {"alphabet": self.alphabet.name, "source": self.source, "states": states,
+                "edges": writer.edges(self.start, self.transitions, self.end),
+                "free_end": self.topology.free_end,
+                "soft_ties": writer.soft_ties(self.soft_ties), "groups": writer.records}
+
+    @classmethod
+    def _from_document(cls, document: dict, version: int) -> PairHMM:
+        reader = GroupReader(document["groups"])
+        states = [PairState(str(s["name"]), s["emits"], reader.groups[s["emission"]],
+                            bool(s.get("flank", False))) for s in document["states"]]
+        if version == 1:  # start, transitions and end in lists of their own
+            rows = [["begin", dst, value] for dst, value in document["start"]]
+            rows += [[i, j, value] for i, j, value in document["transitions"]]
+            rows += [[i, "end", value] for i, value in document["end"] or []]
+            free_end = document["end"] is None
+        else:
+            rows, free_end = document["edges"], bool(document["free_end"])
+        start, transitions, end = reader.edges(rows, free_end)
+        soft_ties = [SoftTie(*tie) for tie in reader.soft_ties(document["soft_ties"])]
+        model = cls(states, start, transitions, end, alphabet=document["alphabet"],
+                    soft_ties=soft_ties)
+        source = document.get("source")
+        model.source = None if source is None else str(source)
         return model
 
     # -- compiled arrays -------------------------------------------------------------
@@ -311,7 +185,7 @@ class PairHMM:
         codes_x = self.alphabet.encode(x, "x")
         codes_y = self.alphabet.encode(y, "y")
         if codes_x.size == 0 and codes_y.size == 0:
-            raise ValueError("both sequences are empty: there is nothing to align")
+            raise InvalidDataError("both sequences are empty: there is nothing to align")
         return codes_x, codes_y
 
     def _encode_many(self, pairs, first: int = 0) -> tuple[np.ndarray, ...]:
@@ -319,14 +193,18 @@ class PairHMM:
         index, counted from ``first`` (a chunk's place in the whole batch)."""
         pairs = list(pairs)
         if not pairs:
-            raise ValueError("no sequence pairs given")
+            raise InvalidDataError("no sequence pairs given")
         encoded = []
         for index, pair in enumerate(pairs, start=first):
             try:
                 x, y = pair
+            except (TypeError, ValueError):
+                raise InvalidDataError(f"pair {index} is not an (x, y) pair: "
+                                       f"{pair!r:.80}") from None
+            try:
                 encoded.append(self._encode(x, y))
-            except ValueError as error:
-                raise ValueError(f"pair {index}: {error}") from None
+            except TiedHMMError as error:
+                raise type(error)(f"pair {index}: {error}") from None
         xs = [codes for codes, _ in encoded]
         ys = [codes for _, codes in encoded]
         x_offsets = np.concatenate(([0], np.cumsum([len(c) for c in xs]))).astype(np.int64)
@@ -352,10 +230,30 @@ class PairHMM:
         return kernels.batch_forward_score(*encoded, model.dx, model.dy, model.emission,
                                            model.start, model.transmat, model.end)
 
+    def _check_full_matrices(self, lengths: Sequence[tuple[int, int]], what: str,
+                             extra_per_cell: int = 0) -> None:
+        """Raise MemoryLimitError before work that keeps a forward and a backward matrix
+        ((2K + 1) doubles per cell, plus the posterior and ``extra_per_cell`` bytes) for
+        the largest pair, once per thread that may hold one at a time."""
+        cells = max((n + 1) * (m + 1) for n, m in lengths)
+        per_cell = 8 * (2 * len(self.states) + 2) + extra_per_cell
+        at_once = min(len(lengths), numba.get_num_threads())
+        largest = max(lengths, key=lambda nm: (nm[0] + 1) * (nm[1] + 1))
+        check_memory(per_cell * cells * at_once,
+                     f"{what} of a {largest[0]} x {largest[1]} pair",
+                     "align long pairs with method='viterbi' (linear in the pair's size "
+                     "per state, one byte per cell) or score them with loglik (linear "
+                     "memory)")
+
     def posterior(self, x, y) -> np.ndarray:
-        """``(len(x), len(y))`` posterior probability that ``x[i]`` is aligned to ``y[j]``."""
+        """``(len(x), len(y))`` posterior probability that ``x[i]`` is aligned to ``y[j]``.
+
+        Keeps full forward and backward matrices: estimated first, and a pair that would
+        not fit in the available memory raises MemoryLimitError naming the size."""
         model = self._compiled()
-        found = kernels.expectations(*self._encode(x, y), model.dx, model.dy, model.emission,
+        codes_x, codes_y = self._encode(x, y)
+        self._check_full_matrices([(codes_x.size, codes_y.size)], "posteriors")
+        found = kernels.expectations(codes_x, codes_y, model.dx, model.dy, model.emission,
                                      model.start, model.transmat, model.end)
         _raise_if_impossible(found[0])
         return found[1]
@@ -373,6 +271,8 @@ class PairHMM:
         encoded = self._encode_many(pairs)
         if client is not None:
             return np.concatenate(_on_cluster(client, _chunk_accuracies, self, list(pairs)))
+        self._check_full_matrices(_pair_lengths(encoded), "expected accuracy",
+                                  MEA_BYTES_PER_CELL)
         model = self._compiled()
         accuracy, loglik = kernels.batch_expected_accuracy(
             *encoded, model.dx, model.dy, model.emission, model.start, model.transmat,
@@ -388,10 +288,12 @@ class PairHMM:
         ``"viterbi"``: the most probable path, ``.score`` its log-probability.
         ``"mea"``: maximum expected accuracy, ``.score`` the sum of its match posteriors.
         """
-        from .alignment import to_alignment
         if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+            raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
         if method == "mea":
+            self._check_full_matrices([(len(self.alphabet.encode(x, "x")),
+                                        len(self.alphabet.encode(y, "y")))],
+                                      "an MEA alignment", MEA_BYTES_PER_CELL)
             posterior = self.posterior(x, y)
             moves = kernels.mea_path(posterior)
             steps = np.array([(1, 1), (1, 0), (0, 1)])[moves]
@@ -404,7 +306,6 @@ class PairHMM:
                    client=None) -> list:
         """Alignments of many pairs (Viterbi in parallel over pairs; Dask tasks over
         chunks of pairs with a ``client``)."""
-        from .alignment import to_alignment
         pairs = list(pairs)
         if client is not None:
             self._encode_many(pairs)  # errors name the pair's index in the whole batch
@@ -432,7 +333,6 @@ class PairHMM:
 
     def _steps(self, path: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         """Moves of the path's aligned (non-flank) states, and where they start."""
-        from .alignment import core_steps
         moves = np.array([state.move for state in self.states], dtype=np.int64)
         flank = np.array([state.flank for state in self.states])
         steps, start_x, start_y = core_steps(path, moves, flank)
@@ -442,7 +342,7 @@ class PairHMM:
                ) -> list[tuple[str, str]]:
         """Draw ``n_pairs`` unaligned pairs (empty pairs are redrawn); needs end edges."""
         if self.topology.free_end:
-            raise ValueError("sampling needs a model with end transitions (e.g. durbin); "
+            raise InvalidDataError("sampling needs a model with end transitions (e.g. durbin); "
                              "a free-end model does not say when a pair ends")
         rng = check_random_state(random_state)
         model = self._compiled()
@@ -501,16 +401,16 @@ class PairHMM:
         loglik)`` hears every iteration."""
         pairs = list(pairs)
         if client is None or not pairs:  # (no pairs: _encode_many gives the error)
-            source = self._statistics_source(self._encode_many(pairs))
+            encoded = self._encode_many(pairs)
+            self._check_full_matrices(_pair_lengths(encoded), "EM")
+            source = self._statistics_source(encoded)
         else:
-            from . import parallel
             chunks, first = [], 0
             for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs))):
                 chunks.append(self._encode_many(chunk, first))
                 first += len(chunk)
             source = parallel.statistics_source(client, _chunk_source, self, chunks)
-        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose, callback)
-        em.fit([source], self.monitor_, soft_ties=self.soft_ties)
+        self._run_em([source], soft_ties=self.soft_ties, callback=callback)
         return self
 
 
@@ -531,33 +431,13 @@ def _chunk_alignments(model: PairHMM, pairs: list[tuple], method: str) -> list:
 
 
 def _on_cluster(client, function, model: PairHMM, pairs: list[tuple]) -> list:
-    from . import parallel
     chunks = parallel.split(pairs, parallel.n_chunks(client, len(pairs)))
     return parallel.map_chunks(client, function, model, chunks)
 
 
-def _scaled(label: Label, factor: float) -> Label:
-    """``label`` times a constant: a fixed value, or a group label with a factor."""
-    if isinstance(label, tuple):
-        group, outcome, own = (*label, 1.0) if len(label) == 2 else label
-        return (group, outcome, own * factor)
-    return float(label) * factor
-
-
-def _emission_groups(alphabet: Alphabet, symmetric: bool, match, insert, n_gap_kinds: int):
-    """Match group and per-gap-kind insert groups for x and y (one shared if symmetric)."""
-    if match is None or insert is None:
-        from .io import default_tables
-        default_match, default_insert = default_tables(alphabet.name)
-        match = default_match if match is None else match
-        insert = default_insert if insert is None else insert
-    match_group = MatchEmission(match, symmetric=symmetric, name="match")
-    shared = CategoricalEmission(insert, name="insert")
-    if symmetric:
-        return match_group, [shared] * n_gap_kinds, [shared] * n_gap_kinds
-    insert_x, insert_y = shared, shared.copy()
-    insert_x.name, insert_y.name = "insert x", "insert y"
-    return match_group, [insert_x] * n_gap_kinds, [insert_y] * n_gap_kinds
+def _pair_lengths(encoded: tuple[np.ndarray, ...]) -> list[tuple[int, int]]:
+    _, x_offsets, _, y_offsets = encoded
+    return list(zip(np.diff(x_offsets).tolist(), np.diff(y_offsets).tolist()))
 
 
 def _mea_score(posterior: np.ndarray, moves: np.ndarray) -> float:
@@ -569,4 +449,5 @@ def _mea_score(posterior: np.ndarray, moves: np.ndarray) -> float:
 
 def _raise_if_impossible(logprob: float, what: str = "the pair") -> None:
     if not np.isfinite(logprob):
-        raise ValueError(f"{what} has probability 0 under the model (log-likelihood -inf)")
+        raise ImpossibleSequenceError(f"{what} has probability 0 under the model "
+                                      f"(log-likelihood -inf)")

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .emissions.base import Stats, add_stats
-from .tying import Group
+from .emissions.base import ParameterGroup, Stats, add_stats
+from .errors import InvalidDataError
 
 CHUNKS_PER_WORKER = 2
 
@@ -37,7 +37,7 @@ def connect(address: str):
     try:
         return Client(address, timeout="10s")
     except OSError as error:
-        raise ValueError(f"cannot reach the Dask scheduler at {address!r}: {error}") from None
+        raise InvalidDataError(f"cannot reach the Dask scheduler at {address!r}: {error}") from None
 
 
 def n_chunks(client, n_items: int) -> int:
@@ -52,7 +52,7 @@ def split(items: Sequence, count: int) -> list[Sequence]:
     return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _groups_of(owner) -> list[Group]:
+def _groups_of(owner) -> list[ParameterGroup]:
     topology = getattr(owner, "topology", owner)
     return [*topology.emission_groups, *topology.transition_groups]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._files import atomic_path
 
 
 def save_posterior_plot(posterior: np.ndarray, alignment, x_name: str, y_name: str,
@@ -30,16 +30,11 @@ def save_posterior_plot(posterior: np.ndarray, alignment, x_name: str, y_name: s
     axes.set_xlabel(y_name)
     axes.set_ylabel(x_name)
     axes.legend(loc="lower left")
-    directory = path.resolve().parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix,
-                                         dir=directory)
-    os.close(handle)
     try:
-        figure.savefig(temporary)
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary)
     finally:
         plt.close(figure)
-        Path(temporary).unlink(missing_ok=True)
 
 
 def _matched_cells(alignment) -> tuple[list[int], list[int]]:

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InvalidDataError
+
 
 def deltas(features: np.ndarray, width: int = 2) -> np.ndarray:
     """Regression deltas ``sum_k k (c[t+k] - c[t-k]) / (2 sum_k k^2)`` of ``(T, D)``
     features, with edge frames repeated (the HTK formula)."""
     features = np.asarray(features, dtype=float)
     if features.ndim != 2 or features.shape[0] == 0:
-        raise ValueError(f"features must be a non-empty (T, D) array, got {features.shape}")
+        raise InvalidDataError(f"features must be a non-empty (T, D) array, got {features.shape}")
     padded = np.pad(features, ((width, width), (0, 0)), mode="edge")
     n = features.shape[0]
     total = sum(k * (padded[width + k:width + k + n] - padded[width - k:width - k + n])
@@ -45,9 +47,9 @@ def mfcc_from_wav(path: str | Path) -> np.ndarray:
     from scipy.io import wavfile
     rate, signal = wavfile.read(path)
     if signal.ndim != 1:
-        raise ValueError(f"{path}: expected mono audio, got {signal.shape[1]} channels")
+        raise InvalidDataError(f"{path}: expected mono audio, got {signal.shape[1]} channels")
     if signal.size == 0:
-        raise ValueError(f"{path}: the recording is empty")
+        raise InvalidDataError(f"{path}: the recording is empty")
     features = mfcc(signal.astype(float), samplerate=rate, winlen=0.025, winstep=0.01,
                     numcep=13, nfilt=26, nfft=512, preemph=0.97, ceplifter=22,
                     appendEnergy=True)

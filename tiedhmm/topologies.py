@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .emissions import EmissionGroup
-from .hmm import HMM
+from .errors import TyingError
+from .hmm import HMM, BaseHMM
 from .tying import Label, TransitionGroup
 
 TRANSITION_CHOICES = ("tied", "untied")
@@ -36,7 +37,7 @@ def left_right(emissions: Sequence[EmissionGroup], *, skip: bool = False,
     """
     n_states = len(emissions)
     if n_states == 0:
-        raise ValueError("left_right needs at least one emission group")
+        raise TyingError("left_right needs at least one emission group")
     outcomes = ("stay", "next", "skip") if skip else ("stay", "next")
     shared = _shared_group(transitions, outcomes, name)
     start: dict[int | str, Label] = {0: 1.0}
@@ -63,23 +64,25 @@ def _shared_group(transitions: str | TransitionGroup, outcomes: tuple[str, ...],
                   name: str | None) -> TransitionGroup | None:
     if isinstance(transitions, TransitionGroup):
         if transitions.outcomes != outcomes:
-            raise ValueError(f"{transitions!r} must have outcomes {outcomes} for this chain")
+            raise TyingError(f"{transitions!r} must have outcomes {outcomes} for this chain")
         return transitions
     if transitions not in TRANSITION_CHOICES:
-        raise ValueError(f"transitions must be one of {TRANSITION_CHOICES} or a "
+        raise TyingError(f"transitions must be one of {TRANSITION_CHOICES} or a "
                          f"TransitionGroup, got {transitions!r}")
     return TransitionGroup(outcomes, name=name) if transitions == "tied" else None
 
 
-def concatenate(models: Sequence[HMM], **settings) -> HMM:
+def concatenate(models: Sequence[BaseHMM], **settings) -> HMM:
     """One HMM that runs through ``models`` in order, sharing all their groups.
 
     Each model but the last must have exit (end) edges; the link ``i -> j`` from an
     exit of one model to an entry of the next has the product of both labels, so at
     least one of them must be a fixed probability (it becomes the label's factor).
+    The hmmlearn-style estimators take part as the general HMM they compile to.
     """
     if not models:
-        raise ValueError("concatenate needs at least one model")
+        raise TyingError("concatenate needs at least one model")
+    models = [model.to_hmm() for model in models]
     emissions: list[EmissionGroup] = []
     start: dict[int | str, Label] = {}
     edges: dict[tuple[int, int], Label] = {}
@@ -89,7 +92,7 @@ def concatenate(models: Sequence[HMM], **settings) -> HMM:
         offset = len(emissions)
         emissions.extend(model.emissions)
         if "end" in model.start:
-            raise ValueError(f"model {position} can be skipped (begin -> end edge); "
+            raise TyingError(f"model {position} can be skipped (begin -> end edge); "
                              f"concatenate needs every model to emit")
         entries = {offset + j: label for j, label in model.start.items()}
         if position == 0:
@@ -101,7 +104,7 @@ def concatenate(models: Sequence[HMM], **settings) -> HMM:
         edges.update({(offset + i, offset + j): label
                       for (i, j), label in model.transitions.items()})
         if model.end is None and position < len(models) - 1:
-            raise ValueError(f"model {position} has no exit (end) edges, so nothing can "
+            raise TyingError(f"model {position} has no exit (end) edges, so nothing can "
                              f"follow it; build it with exit=True")
         exits = {offset + i: label for i, label in (model.end or {}).items()}
         end = exits if model.end is not None else None
@@ -113,7 +116,7 @@ def _product(first: Label, second: Label, position: int) -> Label:
     """The label of an exit edge followed by an entry edge: fixed values scale a group
     label (as its factor); two group labels cannot be multiplied."""
     if isinstance(first, tuple) and isinstance(second, tuple):
-        raise ValueError(f"cannot link model {position - 1} to model {position}: an exit and "
+        raise TyingError(f"cannot link model {position - 1} to model {position}: an exit and "
                          f"an entry edge are both parameterised ({first!r} x {second!r}); one "
                          f"of them must be a fixed probability")
     if not isinstance(first, tuple) and not isinstance(second, tuple):

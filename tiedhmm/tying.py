@@ -26,66 +26,71 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .emissions.base import ParameterGroup, Stats
+from ._records import group_kind
+from .emissions.base import ParameterGroup, Stats, listed
+from .errors import InvalidDataError, TyingError
 
 ROW_SUM_TOLERANCE = 1e-8
 
 
-class TransitionGroup:
+@group_kind("transition")
+class TransitionGroup(ParameterGroup):
     """Probabilities over named outcomes, shared by every row that uses the group.
 
     ``probs=None`` starts every outcome at ``1 / sum_o k_o`` once a model fixes the
     multiplicities. ``trainable=False`` freezes the group: EM leaves it bit-identical.
+    The group is updated whole (hmmlearn's ``params`` letters do not apply to it).
     """
 
     def __init__(self, outcomes: Sequence[str], probs: Sequence[float] | None = None, *,
                  name: str | None = None, trainable: bool = True) -> None:
         self.outcomes = tuple(str(outcome) for outcome in outcomes)
         if not self.outcomes or len(set(self.outcomes)) != len(self.outcomes):
-            raise ValueError(f"transition group {name!r}: outcomes must be distinct and "
+            raise InvalidDataError(f"transition group {name!r}: outcomes must be distinct and "
                              f"non-empty, got {self.outcomes}")
-        self.name = name
-        self.trainable = trainable
+        super().__init__(name=name, trainable=trainable)
         self.multiplicity: np.ndarray | None = None
         self.probs: np.ndarray | None = None
         if probs is not None:
             probs = np.array(probs, dtype=float)
             if probs.shape != (len(self.outcomes),) or not np.all(np.isfinite(probs)) \
                     or np.any(probs < 0):
-                raise ValueError(f"{self!r}: probs must be {len(self.outcomes)} non-negative "
+                raise InvalidDataError(f"{self!r}: probs must be {len(self.outcomes)} non-negative "
                                  f"numbers (one per outcome {self.outcomes}), got {probs}")
             self.probs = probs
-
-    def __repr__(self) -> str:
-        label = f" {self.name!r}" if self.name else ""
-        return f"<TransitionGroup{label} {self.outcomes} at {id(self):#x}>"
 
     def index(self, outcome: str) -> int:
         """Position of ``outcome``; a clear error names the group's outcomes."""
         try:
             return self.outcomes.index(outcome)
         except ValueError:
-            raise ValueError(f"unknown outcome {outcome!r} for {self!r}; its outcomes are "
+            raise TyingError(f"unknown outcome {outcome!r} for {self!r}; its outcomes are "
                              f"{self.outcomes}") from None
 
     def prob(self, outcome: str) -> float:
         return float(self.probs[self.index(outcome)])
 
-    def m_step(self, stats: Stats) -> None:
+    def batch_key(self) -> tuple:
+        return (type(self), self.outcomes)
+
+    def m_step(self, stats: Stats, params: str = "") -> None:
         """Tied update ``theta_o = N_o / (k_o * sum N)``; an unused group keeps its values."""
         counts = stats["counts"]
         total = counts.sum()
         if total > 0:
             self.probs = counts / (self.multiplicity * total)
 
-    def copy(self) -> TransitionGroup:
-        twin = TransitionGroup(self.outcomes, self.probs, name=self.name,
-                               trainable=self.trainable)
-        twin.multiplicity = None if self.multiplicity is None else self.multiplicity.copy()
-        return twin
+    def to_record(self) -> dict:
+        return {"outcomes": list(self.outcomes), "probs": listed(self.probs)}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None,
+                    trainable: bool) -> TransitionGroup:
+        if not isinstance(record["outcomes"], list):
+            raise TypeError(f"outcomes must be a list, got {record['outcomes']!r}")
+        return cls(record["outcomes"], record["probs"], name=name, trainable=trainable)
 
 
-Group = ParameterGroup | TransitionGroup
 Label = tuple[TransitionGroup, str] | tuple[TransitionGroup, str, float] | float
 MULTIPLICITY_TOLERANCE = 1e-9
 
@@ -99,16 +104,16 @@ class SoftTie:
     untied; λ → ∞ is hard tying.
     """
 
-    def __init__(self, groups: Sequence[Group], strength: float) -> None:
+    def __init__(self, groups: Sequence[ParameterGroup], strength: float) -> None:
         self.groups = list(groups)
         self.strength = float(strength)
         if len(self.groups) < 2 or len({id(group) for group in self.groups}) != len(self.groups):
-            raise ValueError("a soft tie needs at least two distinct groups")
+            raise TyingError("a soft tie needs at least two distinct groups")
         if not self.strength >= 0:
-            raise ValueError(f"soft-tie strength must be >= 0, got {strength}")
-        kinds = {_family_key(group) for group in self.groups}
+            raise TyingError(f"soft-tie strength must be >= 0, got {strength}")
+        kinds = {group.batch_key() for group in self.groups}
         if len(kinds) != 1:
-            raise ValueError(f"soft-tied groups must be of one family and shape, got {kinds}")
+            raise TyingError(f"soft-tied groups must be of one family and shape, got {kinds}")
 
     def blend(self, own: Stats, pooled: Stats) -> Stats:
         """Own statistics plus ``strength`` pseudo-observations shaped like ``pooled``."""
@@ -116,12 +121,6 @@ class SoftTie:
         if weight <= 0:
             return own
         return {key: own[key] + self.strength * pooled[key] / weight for key in own}
-
-
-def _family_key(group: Group) -> tuple:
-    if isinstance(group, TransitionGroup):
-        return ("transition", group.outcomes)
-    return group.batch_key()
 
 
 class Topology:
@@ -141,7 +140,7 @@ class Topology:
                  end: Mapping[int, Label] | None = None) -> None:
         self.n_states = len(emissions)
         if self.n_states == 0:
-            raise ValueError("a model needs at least one state")
+            raise TyingError("a model needs at least one state")
         self.emission_groups, self.state_group = _index_emissions(emissions)
         edges = [(self.n_states, self.n_states if j == "end" else j, label)
                  for j, label in start.items()]
@@ -165,7 +164,7 @@ class Topology:
                     raise TypeError(f"edge {self._row_name(src)} -> {dst}: expected "
                                     f"(TransitionGroup, outcome[, factor]), got {label!r}")
                 if not 0.0 < float(factor) <= 1.0:
-                    raise ValueError(f"edge {self._row_name(src)} -> {dst}: factor {factor} "
+                    raise TyingError(f"edge {self._row_name(src)} -> {dst}: factor {factor} "
                                      f"is not in (0, 1]")
                 if id(group) not in group_index:
                     group_index[id(group)] = len(self.transition_groups)
@@ -176,7 +175,7 @@ class Topology:
             else:
                 value = float(label)
                 if not 0.0 <= value <= 1.0:
-                    raise ValueError(f"edge {self._row_name(src)} -> {dst}: fixed probability "
+                    raise TyingError(f"edge {self._row_name(src)} -> {dst}: fixed probability "
                                      f"{value} is not in [0, 1]")
                 self.edge_group.append(-1)
                 self.edge_outcome.append(-1)
@@ -188,13 +187,13 @@ class Topology:
         self.edge_fixed = np.array(self.edge_fixed, dtype=float)
         pairs = set(zip(self.edge_src.tolist(), self.edge_dst.tolist()))
         if len(pairs) != len(self.edge_src):
-            raise ValueError("an edge is given twice (start and transition keys must be unique)")
+            raise TyingError("an edge is given twice (start and transition keys must be unique)")
         self._set_multiplicities()
         self.check_rows()
 
     def _check_state(self, state: int, where: str) -> None:
         if not (isinstance(state, (int, np.integer)) and 0 <= state < self.n_states):
-            raise ValueError(f"{where}: state {state!r} is not in 0..{self.n_states - 1}")
+            raise TyingError(f"{where}: state {state!r} is not in 0..{self.n_states - 1}")
 
     def _row_name(self, row: int) -> str:
         return "begin" if row == self.n_states else f"state {row}"
@@ -215,11 +214,11 @@ class Topology:
                 in_row = self.edge_src == row
                 other = np.unique(self.edge_group[in_row & (self.edge_group >= 0)])
                 if other.size > 1:
-                    raise ValueError(f"{self._row_name(row)} uses {group!r} and another "
+                    raise TyingError(f"{self._row_name(row)} uses {group!r} and another "
                                      f"group; a row uses at most one group")
                 shares[row] = 1.0 - self.edge_fixed[in_row & (self.edge_group < 0)].sum()
                 if shares[row] <= 0:
-                    raise ValueError(f"{self._row_name(row)}: fixed edges sum to "
+                    raise TyingError(f"{self._row_name(row)}: fixed edges sum to "
                                      f"{1 - shares[row]:.10g}, leaving nothing for {group!r}")
                 mine = in_row & (self.edge_group == g)
                 factors[row] = np.bincount(self.edge_outcome[mine],
@@ -232,17 +231,17 @@ class Topology:
             for row, counts in factors.items():
                 if not np.allclose(counts, first * shares[row], rtol=MULTIPLICITY_TOLERANCE,
                                    atol=ROW_SUM_TOLERANCE):
-                    raise ValueError(
+                    raise TyingError(
                         f"{group!r} is used with different outcome multiplicities: "
                         f"{self._row_name(first_row)} has {_describe(group, first)}, "
                         f"{self._row_name(row)} has "
                         f"{_describe(group, counts / shares[row])}")
             unused = [o for o, k in zip(group.outcomes, first) if k == 0]
             if unused:
-                raise ValueError(f"{group!r}: outcome(s) {unused} label no edge")
+                raise TyingError(f"{group!r}: outcome(s) {unused} label no edge")
             if group.multiplicity is not None and not np.allclose(
                     group.multiplicity, first, rtol=MULTIPLICITY_TOLERANCE, atol=0):
-                raise ValueError(f"{group!r} is shared with a model that uses it with "
+                raise TyingError(f"{group!r} is shared with a model that uses it with "
                                  f"multiplicities {_describe(group, group.multiplicity)}, "
                                  f"here {_describe(group, first)}")
             group.multiplicity = first
@@ -256,7 +255,7 @@ class Topology:
             groups = {self.transition_groups[g] for g in self.edge_group[self.edge_src == row]
                       if g >= 0}
             used = f" (using {', '.join(map(repr, groups))})" if groups else ""
-            raise ValueError(f"{self._row_name(row)}: outgoing probabilities sum to "
+            raise TyingError(f"{self._row_name(row)}: outgoing probabilities sum to "
                              f"{sums[row]:.10g}, not 1{used}")
 
     def edge_probabilities(self) -> np.ndarray:

@@ -31,10 +31,18 @@ def n_blocks(n_steps: int) -> int:
 
 
 class ParameterGroup(ABC):
-    """A fitted parameter set that several states (or models) may share by identity."""
+    """A fitted parameter set that several states (or models) may share by identity.
+
+    Every group kind (emission families, match tables, transition groups) keeps one
+    protocol: statistics in, ``m_step`` out; ``batch_key`` says which groups are alike;
+    ``to_record`` / ``from_record`` write and read its own fields of a model file
+    (registered with :func:`tiedhmm._records.group_kind`).
+    """
 
     #: hmmlearn ``params`` letters this group's M-step responds to.
     param_letters: str = ""
+    #: The group's kind in model files (set by ``group_kind``).
+    record_kind: str = ""
 
     def __init__(self, *, name: str | None = None, trainable: bool = True) -> None:
         self.name = name
@@ -53,8 +61,29 @@ class ParameterGroup(ABC):
         """Refit in place from (pooled) statistics; ``params`` holds the letters to update."""
 
     @abstractmethod
+    def to_record(self) -> dict:
+        """This group's own fields for a model file (JSON types only)."""
+
+    @classmethod
+    @abstractmethod
+    def from_record(cls, record: dict, *, name: str | None,
+                    trainable: bool) -> ParameterGroup:
+        """A group from the fields ``to_record`` wrote."""
+
     def copy(self) -> ParameterGroup:
         """An independent group with the same parameters (not tied to this one)."""
+        return type(self).from_record(self.to_record(), name=self.name,
+                                      trainable=self.trainable)
+
+
+def listed(value: np.ndarray | None) -> list | None:
+    """An optional array as nested lists, for a record."""
+    return None if value is None else np.asarray(value).tolist()
+
+
+def array(value) -> np.ndarray | None:
+    """An optional record field as a float array."""
+    return None if value is None else np.array(value, dtype=float)
 
 
 class EmissionGroup(ParameterGroup):

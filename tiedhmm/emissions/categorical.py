@@ -7,9 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._kernels.emissions import weighted_symbol_counts
-from .base import EmissionGroup, Stats, n_blocks
+from .._records import group_kind
+from ..errors import InvalidDataError
+from .base import EmissionGroup, Stats, array, listed, n_blocks
 
 
+@group_kind("categorical")
 class CategoricalEmission(EmissionGroup):
     """A discrete distribution ``probs[m] = P(symbol m)``, shared by its states.
 
@@ -26,14 +29,14 @@ class CategoricalEmission(EmissionGroup):
         if probs is not None:
             probs = np.array(probs, dtype=float)
             if probs.ndim != 1:
-                raise ValueError(f"{self!r}: probs must be 1-D, got shape {probs.shape}")
+                raise InvalidDataError(f"{self!r}: probs must be 1-D, got shape {probs.shape}")
             if n_features is not None and n_features != probs.shape[0]:
-                raise ValueError(f"{self!r}: probs has {probs.shape[0]} entries but "
+                raise InvalidDataError(f"{self!r}: probs has {probs.shape[0]} entries but "
                                  f"n_features={n_features}")
             _check_probabilities(probs, f"{self!r} probs")
             n_features = probs.shape[0]
         if n_features is None or int(n_features) < 1:
-            raise ValueError(f"{self!r}: give probs or a positive n_features")
+            raise InvalidDataError(f"{self!r}: give probs or a positive n_features")
         self.n_features = int(n_features)
         self.probs = probs
 
@@ -45,19 +48,19 @@ class CategoricalEmission(EmissionGroup):
         if X.ndim == 2 and X.shape[1] == 1:
             X = X[:, 0]
         if X.ndim != 1:
-            raise ValueError(f"categorical observations must have shape (n_samples, 1), "
+            raise InvalidDataError(f"categorical observations must have shape (n_samples, 1), "
                              f"got {X.shape}")
         if not np.issubdtype(X.dtype, np.integer):
             not_integer = np.flatnonzero(~np.isfinite(X) | (np.round(X) != X))
             if not_integer.size:
                 bad = int(not_integer[0])
-                raise ValueError(f"categorical observations must be integers; "
+                raise InvalidDataError(f"categorical observations must be integers; "
                                  f"position {bad} holds {X[bad].item()!r}")
         X = X.astype(np.int64)
         outside = np.flatnonzero((X < 0) | (self.n_features <= X))
         if outside.size:
             bad = int(outside[0])
-            raise ValueError(f"symbol {X[bad]} at position {bad} is outside "
+            raise InvalidDataError(f"symbol {X[bad]} at position {bad} is outside "
                              f"0..{self.n_features - 1} (n_features={self.n_features})")
         return X
 
@@ -97,14 +100,18 @@ class CategoricalEmission(EmissionGroup):
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.choice(self.n_features, size=n, p=self.probs)
 
-    def copy(self) -> CategoricalEmission:
-        return CategoricalEmission(None if self.probs is None else self.probs.copy(),
-                                   n_features=self.n_features, name=self.name,
-                                   trainable=self.trainable)
+    def to_record(self) -> dict:
+        return {"n_features": self.n_features, "probs": listed(self.probs)}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None,
+                    trainable: bool) -> CategoricalEmission:
+        return cls(array(record["probs"]), n_features=record.get("n_features"), name=name,
+                   trainable=trainable)
 
 
 def _check_probabilities(probs: np.ndarray, what: str) -> None:
     if not np.all(np.isfinite(probs)) or np.any(probs < 0):
-        raise ValueError(f"{what} must be finite and non-negative, got {probs}")
+        raise InvalidDataError(f"{what} must be finite and non-negative, got {probs}")
     if abs(probs.sum() - 1.0) > 1e-8:
-        raise ValueError(f"{what} must sum to 1, got {probs.sum():.10g}")
+        raise InvalidDataError(f"{what} must sum to 1, got {probs.sum():.10g}")

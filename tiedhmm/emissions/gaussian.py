@@ -9,7 +9,9 @@ from scipy.cluster.vq import kmeans2
 from scipy.linalg import solve_triangular
 
 from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
-from .base import EmissionGroup, Stats, n_blocks
+from .._records import group_kind
+from ..errors import InvalidDataError
+from .base import EmissionGroup, Stats, array, listed, n_blocks
 
 COVARIANCE_TYPES = ("diag", "full")
 _LOG_2PI = np.log(2 * np.pi)
@@ -23,7 +25,7 @@ class ContinuousEmission(EmissionGroup):
                  trainable: bool) -> None:
         super().__init__(name=name, trainable=trainable)
         if covariance not in COVARIANCE_TYPES:
-            raise ValueError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
+            raise InvalidDataError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
                              f"got {covariance!r}")
         self.covariance = covariance
         self.min_covar = float(min_covar)
@@ -48,6 +50,7 @@ def data_covariance(X: np.ndarray) -> np.ndarray:
     return np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.eye(X.shape[1])
 
 
+@group_kind("gaussian")
 class GaussianEmission(ContinuousEmission):
     """A multivariate normal ``N(mean, covar)``, shared by its states.
 
@@ -73,7 +76,7 @@ class GaussianEmission(ContinuousEmission):
             covar = np.array(covar, dtype=float)
             n_features = _consistent(self, n_features, covar.shape[-1], "covar")
         if n_features is None or int(n_features) < 1:
-            raise ValueError(f"{self!r}: give mean, covar or a positive n_features")
+            raise InvalidDataError(f"{self!r}: give mean, covar or a positive n_features")
         self.n_features = int(n_features)
         self.mean = mean
         self.covar = covar
@@ -91,7 +94,7 @@ class GaussianEmission(ContinuousEmission):
         need_mean = [group for group in groups if group.mean is None]
         if need_mean:
             if X.shape[0] < len(need_mean):
-                raise ValueError(f"k-means initialisation needs at least {len(need_mean)} "
+                raise InvalidDataError(f"k-means initialisation needs at least {len(need_mean)} "
                                  f"observations, got {X.shape[0]}")
             centres, _ = kmeans2(X, len(need_mean), minit="++", seed=rng)
             for group, centre in zip(need_mean, centres):
@@ -129,18 +132,23 @@ class GaussianEmission(ContinuousEmission):
             return self.mean + np.sqrt(self.covar) * rng.standard_normal((n, self.n_features))
         return rng.multivariate_normal(self.mean, self.covar, size=n)
 
-    def copy(self) -> GaussianEmission:
-        return GaussianEmission(None if self.mean is None else self.mean.copy(),
-                                None if self.covar is None else self.covar.copy(),
-                                n_features=self.n_features, covariance=self.covariance,
-                                min_covar=self.min_covar, name=self.name,
-                                trainable=self.trainable)
+    def to_record(self) -> dict:
+        return {"covariance": self.covariance, "min_covar": self.min_covar,
+                "n_features": self.n_features, "mean": listed(self.mean),
+                "covar": listed(self.covar)}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None,
+                    trainable: bool) -> GaussianEmission:
+        return cls(array(record["mean"]), array(record["covar"]),
+                   n_features=record["n_features"], covariance=record["covariance"],
+                   min_covar=record["min_covar"], name=name, trainable=trainable)
 
 
 def _consistent(group: GaussianEmission, n_features: int | None, found: int,
                 what: str) -> int:
     if n_features is not None and int(n_features) != found:
-        raise ValueError(f"{group!r}: {what} has {found} features but n_features={n_features}")
+        raise InvalidDataError(f"{group!r}: {what} has {found} features but n_features={n_features}")
     return found
 
 
@@ -150,11 +158,11 @@ def prepare_features(X: np.ndarray, n_features: int) -> np.ndarray:
     if X.ndim == 1 and n_features == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[1] != n_features:
-        raise ValueError(f"observations must have shape (n_samples, {n_features}), "
+        raise InvalidDataError(f"observations must have shape (n_samples, {n_features}), "
                          f"got {X.shape}")
     bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
     if bad.size:
-        raise ValueError(f"observation {int(bad[0])} holds NaN or inf: {X[bad[0]]}")
+        raise InvalidDataError(f"observation {int(bad[0])} holds NaN or inf: {X[bad[0]]}")
     return X
 
 
@@ -163,19 +171,19 @@ def check_gaussian(owner: EmissionGroup, mean: np.ndarray | None, covar: np.ndar
     """Raise ValueError, naming ``owner``, unless the set parameters are a valid Gaussian."""
     D = n_features
     if mean is not None and (mean.shape != (D,) or not np.all(np.isfinite(mean))):
-        raise ValueError(f"{owner!r}: mean must be {D} finite numbers, got {mean}")
+        raise InvalidDataError(f"{owner!r}: mean must be {D} finite numbers, got {mean}")
     if covar is None:
         return
     shape = (D,) if covariance == "diag" else (D, D)
     if covar.shape != shape:
-        raise ValueError(f"{owner!r}: {covariance} covar must have shape {shape}, "
+        raise InvalidDataError(f"{owner!r}: {covariance} covar must have shape {shape}, "
                          f"got {covar.shape}")
     if covariance == "diag":
         positive = np.all(covar > 0)
     else:
         positive = np.allclose(covar, covar.T) and np.all(np.linalg.eigvalsh(covar) > 0)
     if not positive or not np.all(np.isfinite(covar)):
-        raise ValueError(f"{owner!r}: covar must be positive definite, got {covar}")
+        raise InvalidDataError(f"{owner!r}: covar must be positive definite, got {covar}")
 
 
 def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,

@@ -8,7 +8,9 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.special import logsumexp
 
-from .base import Stats
+from .._records import group_kind
+from ..errors import InvalidDataError
+from .base import Stats, array, listed
 from .gaussian import (
     ContinuousEmission,
     check_gaussian,
@@ -19,6 +21,7 @@ from .gaussian import (
 )
 
 
+@group_kind("gmm")
 class GMMEmission(ContinuousEmission):
     """A mixture ``sum_k w_k N(mean_k, covar_k)`` shared by its states.
 
@@ -50,22 +53,22 @@ class GMMEmission(ContinuousEmission):
             if value is not None and value.ndim >= 2:
                 n_features = self._consistent(n_features, value.shape[-1], "n_features", what)
         if n_mix is None or int(n_mix) < 1:
-            raise ValueError(f"{self!r}: give weights, means, covars or a positive n_mix")
+            raise InvalidDataError(f"{self!r}: give weights, means, covars or a positive n_mix")
         if n_features is None or int(n_features) < 1:
-            raise ValueError(f"{self!r}: give means, covars or a positive n_features")
+            raise InvalidDataError(f"{self!r}: give means, covars or a positive n_features")
         self.n_mix, self.n_features = int(n_mix), int(n_features)
         self._check_parameters()
 
     def _consistent(self, expected: int | None, found: int, what: str, source: str) -> int:
         if expected is not None and int(expected) != found:
-            raise ValueError(f"{self!r}: {source} gives {what}={found} but {what}={expected}")
+            raise InvalidDataError(f"{self!r}: {source} gives {what}={found} but {what}={expected}")
         return found
 
     def _check_parameters(self) -> None:
         w = self.weights
         if w is not None and (w.shape != (self.n_mix,) or np.any(w < 0)
                               or abs(w.sum() - 1.0) > 1e-8):
-            raise ValueError(f"{self!r}: weights must be {self.n_mix} non-negative numbers "
+            raise InvalidDataError(f"{self!r}: weights must be {self.n_mix} non-negative numbers "
                              f"summing to 1, got {w}")
         for k in range(self.n_mix):
             check_gaussian(self, None if self.means is None else self.means[k],
@@ -85,7 +88,7 @@ class GMMEmission(ContinuousEmission):
         if need_means:
             n_mix = need_means[0].n_mix
             if X.shape[0] < len(need_means) * n_mix:
-                raise ValueError(f"k-means initialisation needs at least "
+                raise InvalidDataError(f"k-means initialisation needs at least "
                                  f"{len(need_means) * n_mix} observations, got {X.shape[0]}")
             _, labels = kmeans2(X, len(need_means), minit="++", seed=rng)
             for index, group in enumerate(need_means):
@@ -164,10 +167,15 @@ class GMMEmission(ContinuousEmission):
                                                     size=int(rows.sum()))
         return out
 
-    def copy(self) -> GMMEmission:
-        def copied(value):
-            return None if value is None else value.copy()
-        return GMMEmission(copied(self.weights), copied(self.means), copied(self.covars),
-                           n_mix=self.n_mix, n_features=self.n_features,
-                           covariance=self.covariance, min_covar=self.min_covar,
-                           name=self.name, trainable=self.trainable)
+    def to_record(self) -> dict:
+        return {"covariance": self.covariance, "min_covar": self.min_covar,
+                "n_mix": self.n_mix, "n_features": self.n_features,
+                "weights": listed(self.weights), "means": listed(self.means),
+                "covars": listed(self.covars)}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None, trainable: bool) -> GMMEmission:
+        return cls(array(record["weights"]), array(record["means"]), array(record["covars"]),
+                   n_mix=record["n_mix"], n_features=record["n_features"],
+                   covariance=record["covariance"], min_covar=record["min_covar"], name=name,
+                   trainable=trainable)

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import ParameterGroup, Stats
+from .._records import group_kind
+from ..errors import InvalidDataError
+from .base import ParameterGroup, Stats, array
 from .categorical import CategoricalEmission
 
 SYMMETRY_TOLERANCE = 1e-12
 
 
+@group_kind("match")
 class MatchEmission(ParameterGroup):
     """Joint probabilities ``table[a, b]`` of aligned letter pairs, shared by match states.
 
@@ -33,13 +36,13 @@ class MatchEmission(ParameterGroup):
         super().__init__(name=name, trainable=trainable)
         table = np.array(table, dtype=float)
         if table.ndim != 2 or table.shape[0] != table.shape[1]:
-            raise ValueError(f"{self!r}: match table must be square, got shape {table.shape}")
+            raise InvalidDataError(f"{self!r}: match table must be square, got shape {table.shape}")
         if not np.all(np.isfinite(table)) or np.any(table < 0):
-            raise ValueError(f"{self!r}: match table must be finite and non-negative")
+            raise InvalidDataError(f"{self!r}: match table must be finite and non-negative")
         if abs(table.sum() - 1.0) > 1e-8:
-            raise ValueError(f"{self!r}: match table must sum to 1, got {table.sum():.10g}")
+            raise InvalidDataError(f"{self!r}: match table must sum to 1, got {table.sum():.10g}")
         if symmetric and np.abs(table - table.T).max() > SYMMETRY_TOLERANCE:
-            raise ValueError(f"{self!r}: symmetric=True needs table[a, b] == table[b, a]")
+            raise InvalidDataError(f"{self!r}: symmetric=True needs table[a, b] == table[b, a]")
         self.table = table
         self.symmetric = symmetric
 
@@ -58,9 +61,13 @@ class MatchEmission(ParameterGroup):
             counts = counts + counts.T
         self.table = counts / counts.sum()
 
-    def copy(self) -> MatchEmission:
-        return MatchEmission(self.table.copy(), symmetric=self.symmetric, name=self.name,
-                             trainable=self.trainable)
+    def to_record(self) -> dict:
+        return {"symmetric": self.symmetric, "table": self.table.tolist()}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None, trainable: bool) -> MatchEmission:
+        return cls(array(record["table"]), symmetric=bool(record["symmetric"]), name=name,
+                   trainable=trainable)
 
 
 def state_table(group: ParameterGroup, dx: int, dy: int, membership: np.ndarray) -> np.ndarray:
@@ -96,9 +103,9 @@ def check_state_group(group: ParameterGroup, dx: int, dy: int, n_letters: int,
     """Match states need a MatchEmission, inserts a CategoricalEmission, over the alphabet."""
     if dx and dy:
         if not isinstance(group, MatchEmission) or group.size != n_letters:
-            raise ValueError(f"{where}: a match state needs a {n_letters} x {n_letters} "
+            raise InvalidDataError(f"{where}: a match state needs a {n_letters} x {n_letters} "
                              f"MatchEmission, got {group!r}")
     elif not isinstance(group, CategoricalEmission) or group.n_features != n_letters \
             or group.probs is None:
-        raise ValueError(f"{where}: an insert state needs a CategoricalEmission over "
+        raise InvalidDataError(f"{where}: an insert state needs a CategoricalEmission over "
                          f"{n_letters} letters with probs set, got {group!r}")

@@ -1,0 +1,93 @@
+"""The skeleton every fitted model shares: settings, the EM driver, files, parameters.
+
+``HMM`` and the hmmlearn-style estimators, ``ModelSet`` and ``PairHMM`` all keep their
+EM settings (``n_iter``, ``tol``, ``verbose``) as constructor arguments, run EM through
+:meth:`EMModel._run_em` (which takes ``callback=`` and leaves ``monitor_``), and save
+and load one versioned JSON document through :meth:`EMModel.save` and
+:meth:`EMModel.load`. ``get_params`` / ``set_params`` follow scikit-learn, so
+``sklearn.base.clone`` and ``GridSearchCV`` work without tiedhmm depending on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _files, em
+from ._records import decoding
+from .errors import InvalidDataError
+from .tying import SoftTie
+
+
+class Parametrized:
+    """scikit-learn's parameter protocol: the constructor's arguments, read and set."""
+
+    @classmethod
+    def _parameter_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [name for name, parameter in signature.parameters.items()
+                if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL,
+                                                             parameter.VAR_KEYWORD)]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor arguments as stored (``deep`` is accepted for scikit-learn)."""
+        return {name: getattr(self, name) for name in self._parameter_names()}
+
+    def set_params(self, **params: Any) -> Parametrized:
+        """Set constructor arguments by name; unknown names are an error."""
+        known = self._parameter_names()
+        for name, value in params.items():
+            if name not in known:
+                raise InvalidDataError(f"{type(self).__name__} has no parameter {name!r}; "
+                                       f"its parameters are {known}")
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_clone__(self) -> Parametrized:
+        """A new model from deep copies of the arguments, copied *together*: groups that
+        several arguments hold stay one object in the copy (scikit-learn's own clone
+        copies each argument separately, which would untie them)."""
+        return type(self)(**copy.deepcopy(self.get_params(deep=False)))
+
+
+class EMModel(Parametrized, ABC):
+    """Settings, EM driver and files of a model fitted by EM (see the module docstring)."""
+
+    #: The ``format`` of this model's files.
+    document_kind: str = ""
+    n_iter: int
+    tol: float
+    verbose: bool
+
+    def _run_em(self, sources: Sequence[em.StatisticsSource], *,
+                soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None,
+                callback: Callable[[int, float], None] | None = None) -> None:
+        """EM on the groups behind ``sources``; ``monitor_`` holds its history."""
+        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose, callback)
+        em.fit(sources, self.monitor_, soft_ties=soft_ties, emission_params=emission_params)
+
+    @abstractmethod
+    def _document(self) -> dict:
+        """The body of this model's file (everything but format and version)."""
+
+    @classmethod
+    @abstractmethod
+    def _from_document(cls, document: dict, version: int) -> Any:
+        """The model a document describes (errors are turned into ModelFileError)."""
+
+    def save(self, path: str | Path) -> None:
+        """Write the model as JSON, atomically (temporary file, then rename); every group
+        is written once, so ties and sharing survive a round trip."""
+        _files.write_document(path, self.document_kind, self._document())
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> Any:
+        """Read a model written by ``save`` (or a bundled model by name, where there are
+        any); a bad file raises :class:`~tiedhmm.errors.ModelFileError`."""
+        document, version, where = _files.read_document(name_or_path, cls.document_kind)
+        with decoding(where):
+            return cls._from_document(document, version)

@@ -1,0 +1,87 @@
+"""FASTA input as pipelines write it: gzip or plain, stdin, stop codons, which alphabet.
+
+Reading checks everything a user can get wrong and says so in one line
+(:class:`~tiedhmm.errors.InvalidDataError`): a missing file, binary or truncated gzip
+data, text that is not FASTA, empty records. A terminal ``*`` (a translated ORF's stop,
+as many tools write it) is dropped; a ``*`` inside a sequence is an error naming the
+record and position. Biopython is imported when a file is read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import InvalidDataError
+
+#: Letters that make a sequence look like nucleotides, and the share that decides it.
+NUCLEOTIDE_LETTERS = frozenset("ACGTUN")
+NUCLEOTIDE_SHARE = 0.9
+
+
+def read_fasta(name: str | Path) -> list:
+    """All records of a FASTA file (gzip or plain; ``"-"`` reads stdin), at least one,
+    none empty, as ``SeqRecord`` objects with terminal stops dropped."""
+    from Bio import SeqIO
+    text = _text(str(name))
+    if not text.strip():
+        raise InvalidDataError(f"{name}: no FASTA records (the input is empty)")
+    if not text.lstrip().startswith(">"):
+        raise InvalidDataError(f"{name}: not a FASTA file (no '>' header at the start)")
+    try:
+        records = list(SeqIO.parse(io.StringIO(text), "fasta"))
+    except ValueError as error:
+        raise InvalidDataError(f"{name}: not a FASTA file ({error})") from None
+    if not records:
+        raise InvalidDataError(f"{name}: no FASTA records")
+    return [_without_stop(record, name) for record in records]
+
+
+def _text(name: str) -> str:
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except FileNotFoundError:
+        raise InvalidDataError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidDataError(f"{name}: is a folder, not a FASTA file") from None
+    except OSError as error:
+        raise InvalidDataError(f"{name}: cannot read ({error.strerror})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise InvalidDataError(f"{name}: corrupt gzip data ({error})") from None
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise InvalidDataError(f"{name}: not a FASTA file (binary data)") from None
+    if "\x00" in text:
+        raise InvalidDataError(f"{name}: not a FASTA file (binary data)")
+    return text
+
+
+def _without_stop(record, name: str | Path):
+    """The record with a terminal ``*`` dropped; an internal one is an error."""
+    sequence = str(record.seq)
+    core = sequence.rstrip("*")
+    if "*" in core:
+        raise InvalidDataError(f"{name}: record {record.id!r} has a '*' (stop) at position "
+                               f"{core.index('*') + 1}, inside the sequence; only a "
+                               f"terminal stop is dropped")
+    if not core:
+        raise InvalidDataError(f"{name}: record {record.id!r} has an empty sequence")
+    return record if core == sequence else record[:len(core)]
+
+
+def detect_alphabet(records: Sequence) -> str:
+    """``"dna"`` when at least 90 % of the letters are A, C, G, T, U or N (either case),
+    else ``"protein"``."""
+    letters = "".join(str(record.seq) for record in records).upper()
+    if not letters:
+        return "protein"
+    nucleotides = sum(letters.count(letter) for letter in NUCLEOTIDE_LETTERS)
+    return "dna" if nucleotides >= NUCLEOTIDE_SHARE * len(letters) else "protein"
