@@ -1,6 +1,5 @@
 """Pair HMM models: presets against enumeration, symmetry, numerics, EM, decoding, input."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +11,9 @@ from hypothesis import strategies as st
 
 import tiedhmm as th
 from tests.naive import pair_forward_log, pair_paths, pair_reference
+from tests.shared_data import shared_folder
 
 PRESETS = {"durbin": th.PairHMM.durbin, "probcons": th.PairHMM.probcons}
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _arrays(model):
@@ -188,7 +187,7 @@ def test_frozen_match_table_stays_and_gaps_learn():
 
 def test_protein_default_is_close_to_blosum62_target_frequencies():
     """The BLOSUM62-derived match table is within 0.03 nats (KL) of BLOSUM62's q_ij."""
-    path = SHARED / "blosum62" / "blosum62.qij"
+    path = shared_folder("blosum62") / "blosum62.qij"
     rows = [line.split() for line in path.read_text().splitlines()
             if line.strip() and not line.startswith("#")]
     values = [list(map(float, row)) for row in rows if _is_number(row[0])]

@@ -10,10 +10,9 @@ import pytest
 from scipy.io import wavfile
 
 import tiedhmm as th
+from tests.shared_data import shared_folder
 from tiedhmm import inference
 from tiedhmm.emissions.base import add_stats
-
-SHARED_FSDD = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "fsdd"
 
 
 def _gaussian(mean, var=1.0, name=None):
@@ -208,7 +207,7 @@ def test_spoken_digits_tied_models_match_untied_with_fewer_parameters():
         import spoken_digits
     finally:
         sys.path.pop(0)
-    results = spoken_digits.main([str(SHARED_FSDD)])
+    results = spoken_digits.main([str(shared_folder("fsdd"))])
     untied, tied = results["untied"], results["tied"]
     assert tied["accuracy"] >= 0.9 and untied["accuracy"] >= 0.9
     assert tied["accuracy"] >= untied["accuracy"]

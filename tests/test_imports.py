@@ -1,0 +1,108 @@
+"""The house rules on imports: no cycle among tiedhmm's modules, internal imports at
+module level only, and a light ``import tiedhmm``."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "tiedhmm"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
+    """The tiedhmm modules an ``ImportFrom`` names (``from . import x`` names ``x``)."""
+    if node.level == 0:
+        base = node.module or ""
+    else:
+        anchor = module.split(".") if is_package else module.split(".")[:-1]
+        anchor = anchor[:len(anchor) - node.level + 1]
+        base = ".".join(anchor + ([node.module] if node.module else []))
+    return [base] + [f"{base}.{alias.name}" for alias in node.names]
+
+
+def _imports() -> dict[str, list[tuple[str, bool]]]:
+    """Each module's tiedhmm imports, with whether they sit inside a function."""
+    modules = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph: dict[str, list[tuple[str, bool]]] = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text())
+        inside = {id(node) for function in ast.walk(tree)
+                  if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  for node in ast.walk(function)}
+        found = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = _resolve(module, path.name == "__init__.py", node)
+            else:
+                continue
+            found += [(name, id(node) in inside) for name in names if name in modules]
+        graph[module] = found
+    return graph
+
+
+def _find_cycle(found: dict[str, list[tuple[str, bool]]]) -> list[str] | None:
+    """A cycle of module imports, or None. A module that imports its own package
+    (``from . import x``) depends on x, which ``_resolve`` names, not on the package."""
+    graph = {module: {name for name, _ in names if not module.startswith(name + ".")}
+             - {module} for module, names in found.items()}
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for name in sorted(graph[module]):
+            if state.get(name) == 1:
+                return path[path.index(name):] + [name]
+            if name not in state and (cycle := visit(name)):
+                return cycle
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (cycle := visit(module)):
+            return cycle
+    return None
+
+
+def test_module_imports_have_no_cycle():
+    found = _imports()
+    assert len(found) > 20  # the walk saw the whole package
+    cycle = _find_cycle(found)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_internal_modules_are_imported_at_module_level_only():
+    late = [(module, name) for module, found in _imports().items()
+            for name, in_function in found if in_function]
+    assert late == []
+
+
+def test_cycle_check_sees_a_cycle_held_open_by_a_function_level_import(tmp_path,
+                                                                        monkeypatch):
+    package = tmp_path / "tiedhmm"
+    package.mkdir()
+    (package / "__init__.py").write_text("from . import a\n")
+    (package / "a.py").write_text("from .b import thing\n")
+    (package / "b.py").write_text("def f():\n    from . import a\nthing = 1\n")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", package)
+    found = _imports()
+    assert ("tiedhmm.a", True) in found["tiedhmm.b"]
+    assert _find_cycle(found) == ["tiedhmm.a", "tiedhmm.b", "tiedhmm.a"]
+
+
+def test_import_tiedhmm_loads_neither_biopython_nor_tqdm():
+    code = ("import sys, tiedhmm; "
+            "print(sorted(m for m in ('Bio', 'tqdm', 'dask', 'distributed', 'matplotlib') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
