@@ -189,3 +189,95 @@ def test_trained_model_file_is_a_pair_hmm_document(tmp_path):
     assert document["format"] == "tiedhmm.PairHMM" and document["alphabet"] == "dna"
     inserts = [s["emission"] for s in document["states"] if s["emits"] != "match"]
     assert len(set(inserts)) > 1  # not symmetric: x and y inserts are separate groups
+
+
+def _dna_family(tmp_path, n_pairs=3, seed=2) -> tuple[Path, list]:
+    pairs = th.PairHMM.durbin("dna", tau=0.02).sample(10 * n_pairs, random_state=seed)
+    sequences = [s for pair in pairs if all(pair) for s in pair][:2 * n_pairs]
+    path = tmp_path / "family.fa"
+    path.write_text("".join(f">s{k}\n{s}\n" for k, s in enumerate(sequences)))
+    return path, sequences
+
+
+def test_dna_input_picks_the_dna_model_and_says_so_once(tmp_path, capsys):
+    path, sequences = _dna_family(tmp_path)
+    assert main(["align", str(path), "--format", "tsv"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "bundled dna model" in captured.err
+    dna = th.PairHMM.load("dna")
+    scores = [float(line.split("\t")[2]) for line in captured.out.splitlines()[1:]]
+    assert scores == pytest.approx([dna.align(sequences[0], s).score
+                                    for s in sequences[1:]], abs=1e-5)
+    assert main(["align", str(path), "--format", "tsv", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_model_of_another_alphabet_is_an_error_naming_both(tmp_path, capsys):
+    path, _ = _dna_family(tmp_path)
+    assert main(["align", str(path), "--model", "protein"]) == 1
+    err = capsys.readouterr().err
+    assert "looks like dna" in err and "protein model" in err and err.count("\n") == 1
+
+
+def test_terminal_stops_are_dropped_from_protein_input(tmp_path, capsys, records):
+    plain, stops = tmp_path / "plain.fa", tmp_path / "stops.fa"
+    plain.write_text("".join(f">{r.id}\n{r.seq}\n" for r in records[:2]))
+    stops.write_text("".join(f">{r.id}\n{r.seq}*\n" for r in records[:2]))
+    assert main(["align", str(plain), "--format", "tsv", "-q"]) == 0
+    without = capsys.readouterr().out
+    assert main(["align", str(stops), "--format", "tsv", "-q"]) == 0
+    assert capsys.readouterr().out == without
+
+
+def test_output_in_a_missing_folder_is_a_data_error_with_nothing_written(tmp_path, capsys):
+    missing = tmp_path / "no" / "such" / "dir"
+    assert main(["align", str(EXAMPLE), "-o", str(missing / "out.fa")]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "no").exists()
+
+
+def test_train_takes_a_family_all_pairs_or_a_seeded_sample(tmp_path, capsys):
+    path, _ = _dna_family(tmp_path)  # 6 records: 15 pairs
+    out = tmp_path / "family.json"
+    assert main(["train", str(path), "--iter", "2", "-o", str(out), "-v"]) == 0
+    err = capsys.readouterr().err
+    assert "training on 15 pairs of 6 records" in err
+    assert th.PairHMM.load(out).alphabet.name == "dna"  # detected from the input
+    assert main(["train", str(path), "--max-pairs", "4", "--seed", "3", "--iter", "2",
+                 "-o", str(out), "-v"]) == 0
+    assert "training on 4 pairs of 6 records" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(["train", str(path), "--max-pairs", "0", "-o", str(out)])
+    assert usage.value.code == 2 and "positive integer" in capsys.readouterr().err
+
+
+def test_version_and_internal_errors(tmp_path, capsys, monkeypatch):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out == f"tiedhmm {th.__version__}\n"
+
+    def broken(*args, **kwargs):
+        raise ValueError("an index went wrong")  # a bug, not the user's data
+
+    monkeypatch.setattr(th.PairHMM, "align_many", broken)
+    assert main(["align", str(EXAMPLE), "-q"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "report" in err
+    assert "Traceback" not in err
+    assert main(["align", str(EXAMPLE), "-q", "--debug"]) == 3
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_main_leaves_numpy_and_logging_settings_as_they_were(tmp_path, capsys):
+    import logging
+    before = np.geterr()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    path, _ = _dna_family(tmp_path)
+    assert main(["train", str(path), "--iter", "1", "-o", str(tmp_path / "m.json"),
+                 "-v"]) == 0
+    assert "EM stopped" in capsys.readouterr().err  # -v works whatever root's setup
+    assert np.geterr() == before
+    assert root.handlers == handlers and root.level == level
+    assert logging.getLogger("tiedhmm").handlers == []
