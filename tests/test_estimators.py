@@ -87,3 +87,70 @@ def test_untied_gaussian_em_equals_hmmlearn(covariance_type):
     np.testing.assert_allclose(ours.monitor_.history[-1], theirs.monitor_.history[-1],
                                rtol=1e-9)
     np.testing.assert_allclose(ours.score(X, lengths), theirs.score(X, lengths), rtol=1e-9)
+
+
+def _gaussian_data(seed=0):
+    rng = np.random.RandomState(seed)
+    states = np.tile(np.repeat([0, 1, 2, 1], 20), 2)  # each half holds every regime
+    X = rng.normal(np.array([-3.0, 0.0, 3.0])[states], 0.5)[:, None]
+    return X, [80, 80]
+
+
+def test_get_params_set_params_clone_and_grid_search():
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    model = th.GaussianHMM(2, emission_groups=[0, 1], n_iter=5, random_state=0)
+    params = model.get_params()
+    assert params["n_components"] == 2 and params["emission_groups"] == [0, 1]
+    assert model.set_params(n_components=3, emission_groups=[0, 1, 1]) is model
+    with pytest.raises(th.InvalidDataError, match="no parameter 'n_states'"):
+        model.set_params(n_states=3)
+    X, _ = _gaussian_data()
+    copy = clone(model)
+    assert copy is not model and copy.get_params() == model.get_params()
+    assert not hasattr(copy.fit(X), "startprob_") or not hasattr(model, "startprob_")
+    search = GridSearchCV(th.GaussianHMM(n_iter=5, random_state=0),
+                          {"n_components": [1, 3]}, cv=2).fit(X)
+    assert search.best_params_ == {"n_components": 3}
+
+
+def test_clone_of_a_general_hmm_keeps_its_ties_among_arguments():
+    from sklearn.base import clone
+    loop = th.TransitionGroup(["stay", "next"], [0.5, 0.5])
+    shared = th.GaussianEmission([0.0], [1.0])
+    model = th.HMM([shared, shared], {0: (loop, "next"), 1: (loop, "stay")},
+                   {(0, 0): (loop, "stay"), (0, 1): (loop, "next"), (1, 1): 1.0})
+    copy = clone(model)
+    assert copy.emissions[0] is copy.emissions[1] and copy.emissions[0] is not shared
+    assert copy.start[0][0] is copy.transitions[(0, 0)][0] is not loop
+
+
+def test_estimators_join_concatenate_model_sets_and_files(tmp_path):
+    X, lengths = _gaussian_data()
+    fitted = th.GaussianHMM(3, emission_groups=[0, 1, 1], n_iter=3, random_state=0)
+    fitted.fit(X, lengths)
+    joined = th.concatenate([fitted])
+    assert isinstance(joined, th.HMM)
+    assert joined.score(X, lengths) == pytest.approx(fitted.score(X, lengths), rel=1e-12)
+    with pytest.raises(th.InvalidDataError, match="n_features is unknown"):
+        th.concatenate([th.GaussianHMM(n_components=3)])
+    models = th.ModelSet({"a": fitted, "b": th.GaussianHMM(2, n_iter=2, random_state=1)})
+    models.fit(X, lengths, ["a", "b"])
+    assert fitted.means_.shape == (3, 1)  # the estimator got its fitted arrays back
+    models.save(tmp_path / "set.json")
+    loaded = th.ModelSet.load(tmp_path / "set.json")
+    np.testing.assert_array_equal(loaded.score_matrix(X, lengths),
+                                  models.score_matrix(X, lengths))
+
+
+def test_compiled_groups_are_kept_until_an_argument_or_array_changes():
+    X, lengths = _gaussian_data()
+    model = th.GaussianHMM(3, n_iter=2, random_state=0).fit(X, lengths)
+    first, _ = model._model()
+    assert model._model()[0] is first  # scoring twice compiles once
+    before = model.score(X, lengths)
+    model.means_ = model.means_ + 1.0
+    assert model._model()[0] is not first and model.score(X, lengths) < before
+    model.set_params(tol=0.5)
+    assert model._model()[0] is not first

@@ -47,6 +47,13 @@ class Parametrized:
             setattr(self, name, value)
         return self
 
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (asked for by its model selection, with scikit-learn
+        installed): an unsupervised estimator fitted on ``(X, lengths)``."""
+        from sklearn.utils import InputTags, Tags, TargetTags
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    input_tags=InputTags(allow_nan=False))
+
     def __sklearn_clone__(self) -> Parametrized:
         """A new model from deep copies of the arguments, copied *together*: groups that
         several arguments hold stay one object in the copy (scikit-learn's own clone

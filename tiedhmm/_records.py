@@ -49,19 +49,22 @@ def decoding(where: str) -> Iterator[None]:
 
 
 class GroupWriter:
-    """Gives every group object one id and one record, however often it is named."""
+    """Gives every group object one id and one record, however often it is named.
+
+    It holds every group it has seen, so that no id() is reused while it writes (models
+    compiled on the fly, like the estimators' ``to_hmm()``, are dropped after use)."""
 
     def __init__(self) -> None:
-        self._ids: dict[int, int] = {}
+        self._seen: dict[int, tuple[int, Any]] = {}
         self.records: list[dict] = []
 
     def id(self, group) -> int:
-        if id(group) not in self._ids:
-            self._ids[id(group)] = len(self.records)
+        if id(group) not in self._seen:
+            self._seen[id(group)] = (len(self.records), group)
             self.records.append({"id": len(self.records), "kind": group.record_kind,
                                  "name": group.name, "trainable": group.trainable,
                                  **group.to_record()})
-        return self._ids[id(group)]
+        return self._seen[id(group)][0]
 
     def label(self, value) -> Any:
         if isinstance(value, tuple):

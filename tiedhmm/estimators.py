@@ -24,7 +24,7 @@ compile to (its own groups), which is what ``concatenate``, ``ModelSet`` files a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -213,17 +213,14 @@ class _ArrayHMM(BaseHMM, ABC):
         X = np.asarray(X)
         self.n_features = X.shape[1] if X.ndim == 2 else 1
 
-    def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
-            client=None, callback: Callable[[int, float], None] | None = None) -> _ArrayHMM:
-        """EM from the attributes set before ``fit`` or from ``init_params`` initialisation
-        (on a Dask cluster with ``client``; ``callback(iteration, loglik)`` hears every
-        iteration)."""
+    def _prepare_fit(self, X: np.ndarray) -> None:
+        """EM starts from the attributes set before ``fit``, except those whose letters
+        are in ``init_params`` (initialised from the data)."""
         self._set_n_features(X)
         letters = (("s", "startprob_"), ("t", "transmat_"), *self._emission_attributes)
         for letter, name in letters:
             if letter in self.init_params and getattr(self, name, None) is not None:
                 delattr(self, name)
-        return super().fit(X, lengths, client=client, callback=callback)
 
 
 class CategoricalHMM(_ArrayHMM):

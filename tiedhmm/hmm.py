@@ -46,6 +46,9 @@ class BaseHMM(EMModel):
                     rng: np.random.RandomState) -> None:
         """Set unset emission parameters from data."""
 
+    def _prepare_fit(self, X: np.ndarray) -> None:
+        """Settle what the data decide before the model is compiled for ``fit``."""
+
     def _emission_params(self) -> str | None:
         """hmmlearn ``params`` letters for the emission M-step (None: every parameter)."""
         return None
@@ -66,6 +69,7 @@ class BaseHMM(EMModel):
         on the cluster (see :mod:`tiedhmm.parallel`); ``callback(iteration, loglik)``
         hears every iteration.
         """
+        self._prepare_fit(X)
         topology, soft_ties = self._model(fresh=True)
         batch = inference.Batch.from_data(topology, X, lengths)
         self._initialize(topology, batch, check_random_state(self.random_state))

@@ -1,0 +1,54 @@
+"""The error hierarchy: every error is a ValueError, each names what is wrong, and work
+that would not fit in memory says so before it starts."""
+
+import numpy as np
+import pytest
+
+import tiedhmm as th
+from tiedhmm import _validation
+
+ERRORS = [th.InvalidDataError, th.TyingError, th.ModelFileError,
+          th.ImpossibleSequenceError, th.EMDecreaseError, th.MemoryLimitError]
+
+
+def test_every_error_is_a_tiedhmm_value_error():
+    for error in ERRORS:
+        assert issubclass(error, th.TiedHMMError) and issubclass(error, ValueError)
+    assert issubclass(th.MemoryLimitError, MemoryError)
+
+
+def test_each_kind_of_problem_raises_its_error():
+    with pytest.raises(th.InvalidDataError, match="letter 'J' at position 3"):
+        th.PairHMM.load("dna").loglik("ACJT", "ACGT")
+    group = th.TransitionGroup(["stay", "next"], [0.5, 0.4])
+    emission = th.CategoricalEmission(np.array([1.0]))
+    with pytest.raises(th.TyingError, match="state 0: outgoing probabilities sum to 0.9"):
+        th.HMM([emission, emission], {0: 1.0},
+               {(0, 0): (group, "stay"), (0, 1): (group, "next"), (1, 1): 1.0})
+    never = th.CategoricalHMM(2, n_features=2, init_params="", params="")
+    never.startprob_ = np.array([1.0, 0.0])
+    never.transmat_ = np.eye(2)
+    never.emissionprob_ = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert never.score(np.array([[1]])) == -np.inf
+    with pytest.raises(th.ImpossibleSequenceError, match="sequence 0 has probability 0"):
+        never.decode(np.array([[1]]))
+    with pytest.raises(th.ModelFileError, match="no model file"):
+        th.HMM.load("/no/such/model.json")
+
+
+def test_posteriors_too_big_for_memory_raise_before_allocating(monkeypatch):
+    model = th.PairHMM.load("dna")
+    monkeypatch.setattr(_validation, "available_memory", lambda: 64 * 2**20)
+    x = y = "ACGT" * 500  # 2,000 x 2,000: 12 doubles a cell for 5 states, ~385 MiB
+    with pytest.raises(th.MemoryLimitError) as error:
+        model.posterior(x, y)
+    message = str(error.value)
+    assert "2000 x 2000 pair" in message and "64 MiB is available" in message
+    assert "method='viterbi'" in message
+    for call in (lambda: model.align(x, y, method="mea"),
+                 lambda: model.expected_accuracy_many([(x, y)]),
+                 lambda: model.fit([(x, y)])):
+        with pytest.raises(th.MemoryLimitError):
+            call()
+    assert model.align(x, y).score < 0  # Viterbi needs a byte a cell: it still runs
+    assert model.posterior("ACGT", "ACGT").shape == (4, 4)
