@@ -22,7 +22,7 @@ def test_each_kind_of_problem_raises_its_error():
         th.PairHMM.load("dna").loglik("ACJT", "ACGT")
     group = th.TransitionGroup(["stay", "next"], [0.5, 0.4])
     emission = th.CategoricalEmission(np.array([1.0]))
-    with pytest.raises(th.TyingError, match="state 0: outgoing probabilities sum to 0.9"):
+    with pytest.raises(th.TyingError, match=r"state 0: outgoing probabilities sum to 0\.9"):
         th.HMM([emission, emission], {0: 1.0},
                {(0, 0): (group, "stay"), (0, 1): (group, "next"), (1, 1): 1.0})
     never = th.CategoricalHMM(2, n_features=2, init_params="", params="")

@@ -152,7 +152,7 @@ def test_mutations_that_break_the_model_name_the_file(tmp_path):
     document["groups"][1]["probs"] = [0.5, 0.5, 0.5, 0.5]  # does not sum to 1
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(document))
-    with pytest.raises(th.ModelFileError, match="broken.json: malformed model file"):
+    with pytest.raises(th.ModelFileError, match=r"broken\.json: malformed model file"):
         th.PairHMM.load(path)
     document["version"] = 7
     path.write_text(json.dumps(document))

@@ -60,7 +60,7 @@ def _find_cycle(found: dict[str, list[tuple[str, bool]]]) -> list[str] | None:
         path.append(module)
         for name in sorted(graph[module]):
             if state.get(name) == 1:
-                return path[path.index(name):] + [name]
+                return [*path[path.index(name):], name]
             if name not in state and (cycle := visit(name)):
                 return cycle
         path.pop()

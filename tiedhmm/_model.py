@@ -23,6 +23,17 @@ from .errors import InvalidDataError
 from .tying import SoftTie
 
 
+def stored_list(value) -> list:
+    """A constructor argument kept as given when it is already a list, so that
+    ``get_params`` returns the very object passed (scikit-learn's rule)."""
+    return value if isinstance(value, list) else list(value)
+
+
+def stored_dict(value) -> dict:
+    """A mapping argument kept as given when it is already a dict."""
+    return value if isinstance(value, dict) else dict(value)
+
+
 class Parametrized:
     """scikit-learn's parameter protocol: the constructor's arguments, read and set."""
 

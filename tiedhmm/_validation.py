@@ -17,7 +17,7 @@ def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.size == 0:
         raise InvalidDataError(f"lengths must be a non-empty 1-D list of sequence lengths, "
-                         f"got shape {lengths.shape}")
+                               f"got shape {lengths.shape}")
     if not np.issubdtype(lengths.dtype, np.integer) and (
             not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths))):
         raise InvalidDataError(f"lengths must be integers, got {lengths[:10]}")
@@ -25,7 +25,7 @@ def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -
     empty = np.flatnonzero(lengths <= 0)
     if empty.size:
         raise InvalidDataError(f"sequence {int(empty[0])} has length {lengths[empty[0]]}; "
-                         f"sequences must not be empty")
+                               f"sequences must not be empty")
     if lengths.sum() != n_samples:
         raise InvalidDataError(f"lengths sum to {int(lengths.sum())} but X has {n_samples} samples")
     return np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)

@@ -60,7 +60,8 @@ class Alphabet:
         if unknown.size:
             position = int(unknown[0])
             raise InvalidDataError(f"{what}: letter {text[position].upper()!r} at position "
-                             f"{position + 1} is not in the {self.name} alphabet ({self.codes})")
+                                   f"{position + 1} is not in the {self.name} alphabet "
+                                   f"({self.codes})")
         return codes
 
     def decode(self, codes: np.ndarray) -> str:
@@ -84,4 +85,4 @@ def get_alphabet(alphabet: str | Alphabet) -> Alphabet:
         return ALPHABETS[alphabet.lower()]
     except (KeyError, AttributeError):
         raise InvalidDataError(f"unknown alphabet {alphabet!r}; use one of {sorted(ALPHABETS)} "
-                         f"or an Alphabet") from None
+                               f"or an Alphabet") from None

@@ -72,8 +72,9 @@ def pooled_statistics(sources: Sequence[StatisticsSource]
         impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
             where = f"model {source_index}, " if len(sources) > 1 else ""
-            raise ImpossibleSequenceError(f"{where}{unit} {int(impossible[0])} has probability 0 under "
-                             f"the current parameters (log-likelihood -inf); EM cannot fit it")
+            raise ImpossibleSequenceError(f"{where}{unit} {int(impossible[0])} has probability 0 "
+                                          f"under the current parameters (log-likelihood "
+                                          f"-inf); EM cannot fit it")
         total += float(loglik.sum())
         for group, stats in group_stats:
             previous = pooled.get(id(group), (group, None))[1]

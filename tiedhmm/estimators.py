@@ -72,7 +72,7 @@ class _ArrayHMM(BaseHMM, ABC):
         if isinstance(self.transition_groups, str):
             if self.transition_groups != "left-right":
                 raise InvalidDataError(f"transition_groups must be None, one label per state or "
-                                 f"'left-right', got {self.transition_groups!r}")
+                                       f"'left-right', got {self.transition_groups!r}")
             labels = np.zeros(self.n_components, dtype=np.int64)
             labels[-1] = -1
             return labels, True
@@ -83,7 +83,7 @@ class _ArrayHMM(BaseHMM, ABC):
     def _hard(self) -> bool:
         if not self.tie_strength >= 0:
             raise InvalidDataError(f"tie_strength must be >= 0 (inf for hard tying), "
-                             f"got {self.tie_strength}")
+                                   f"got {self.tie_strength}")
         return self.tie_strength == np.inf
 
     # -- arrays -> groups ------------------------------------------------------------
@@ -300,7 +300,7 @@ class GaussianHMM(_ArrayHMM):
     def _make_emission(self, states: np.ndarray) -> GaussianEmission:
         if self.covariance_type not in COVARIANCE_TYPES:
             raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
-                             f"got {self.covariance_type!r}")
+                                   f"got {self.covariance_type!r}")
         mean = self._attribute("means_", lambda m: m[states[0]])
         covar = self._attribute("_covars_", lambda m: m[states[0]])
         n_features = getattr(self, "n_features", None)
@@ -368,11 +368,11 @@ def _check_labels(labels, n_states: int, what: str) -> np.ndarray:
     array = np.asarray(labels)
     if array.shape != (n_states,):
         raise InvalidDataError(f"{what} must have one label per state ({n_states}), "
-                         f"got shape {array.shape}")
+                               f"got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.integer) or array.min() < 0:
         raise InvalidDataError(f"{what} must be non-negative integer labels, got {list(labels)}")
     missing = sorted(set(range(int(array.max()) + 1)) - set(array.tolist()))
     if missing:
         raise InvalidDataError(f"{what} labels must be 0..{int(array.max())} with no gaps; "
-                         f"missing {missing}")
+                               f"missing {missing}")
     return array.astype(np.int64)

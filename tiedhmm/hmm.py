@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from . import em, inference
-from ._model import EMModel
+from ._model import EMModel, stored_dict, stored_list
 from ._records import GroupReader, GroupWriter
 from ._validation import check_random_state
 from .emissions import EmissionGroup
@@ -123,7 +123,8 @@ class BaseHMM(EMModel):
         """
         algorithm = self.algorithm if algorithm is None else algorithm
         if algorithm not in DECODE_ALGORITHMS:
-            raise InvalidDataError(f"algorithm must be one of {DECODE_ALGORITHMS}, got {algorithm!r}")
+            raise InvalidDataError(f"algorithm must be one of {DECODE_ALGORITHMS}, "
+                                   f"got {algorithm!r}")
         if algorithm == "map":
             _, posterior = self.score_samples(X, lengths)
             return float(posterior.max(axis=1).sum()), posterior.argmax(axis=1)
@@ -183,11 +184,11 @@ class HMM(BaseHMM):
                  soft_ties: Sequence[SoftTie] = (), algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, init: str = "kmeans") -> None:
-        self.emissions = _as_list(emissions)
-        self.start = _as_dict(start)
-        self.transitions = _as_dict(transitions)
-        self.end = None if end is None else _as_dict(end)
-        self.soft_ties = _as_list(soft_ties)
+        self.emissions = stored_list(emissions)
+        self.start = stored_dict(start)
+        self.transitions = stored_dict(transitions)
+        self.end = None if end is None else stored_dict(end)
+        self.soft_ties = stored_list(soft_ties)
         self.algorithm = algorithm
         self.random_state = random_state
         self.n_iter = n_iter
@@ -215,15 +216,6 @@ def _raise_if_impossible(logprob: np.ndarray) -> None:
         raise ImpossibleSequenceError(f"sequence {int(impossible[0])} has probability 0 under "
                                       f"the model (log-likelihood -inf); it has no posterior "
                                       f"or best path")
-
-
-def _as_list(value) -> list:
-    """A constructor argument kept as given when it is a list (scikit-learn's rule)."""
-    return value if isinstance(value, list) else list(value)
-
-
-def _as_dict(value) -> dict:
-    return value if isinstance(value, dict) else dict(value)
 
 
 def hmm_record(model: HMM, writer: GroupWriter) -> dict:

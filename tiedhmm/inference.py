@@ -38,7 +38,7 @@ class Batch:
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:
             raise InvalidDataError(f"all emission groups of a model must read the same "
-                             f"observations; got {sorted(kinds)}")
+                                   f"observations; got {sorted(kinds)}")
         prepared = groups[0].prepare(X)
         return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths))
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from . import inference
-from ._model import EMModel
+from ._model import EMModel, stored_dict
 from ._records import GroupReader, GroupWriter
 from ._validation import check_random_state, lengths_to_offsets
 from .errors import InvalidDataError
@@ -38,7 +38,7 @@ class ModelSet(EMModel):
         for name, model in models.items():
             if not isinstance(model, BaseHMM):
                 raise TypeError(f"model {name!r} is not a tiedhmm HMM (got {model!r})")
-        self.models = models if isinstance(models, dict) else dict(models)
+        self.models = stored_dict(models)
         self.n_iter = n_iter
         self.tol = tol
         self.verbose = verbose
@@ -56,7 +56,7 @@ class ModelSet(EMModel):
         labels = np.asarray(labels)
         if labels.shape != (offsets.shape[0] - 1,):
             raise InvalidDataError(f"labels must have one entry per sequence "
-                             f"({offsets.shape[0] - 1}), got shape {labels.shape}")
+                                   f"({offsets.shape[0] - 1}), got shape {labels.shape}")
         unknown = sorted(set(labels.tolist()) - set(self.models))
         if unknown:
             raise InvalidDataError(f"labels {unknown} name no model; models: {self.names}")

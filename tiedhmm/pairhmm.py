@@ -27,12 +27,12 @@ import numpy as np
 from . import em, pair_presets, parallel
 from ._kernels import hmm as hmm_kernels
 from ._kernels import pair as kernels
-from ._model import EMModel
+from ._model import EMModel, stored_dict, stored_list
 from ._records import GroupReader, GroupWriter
 from ._validation import check_memory, check_random_state
 from .alignment import core_steps, to_alignment
 from .alphabets import Alphabet, get_alphabet
-from .emissions.pair import MatchEmission, check_state_group, state_statistics, state_table
+from .emissions.pair import check_state_group, state_statistics, state_table
 from .errors import ImpossibleSequenceError, InvalidDataError, TiedHMMError
 from .pairstate import PAIR_FORMAT, PairState
 from .tying import Label, SoftTie, Topology
@@ -58,12 +58,12 @@ class PairHMM(EMModel):
                  end: Mapping[int, Label] | None = None, *,
                  alphabet: str | Alphabet = "protein", soft_ties: Sequence[SoftTie] = (),
                  n_iter: int = 10, tol: float = 1e-2, verbose: bool = False) -> None:
-        self.states = states if isinstance(states, list) else list(states)
-        self.start = start if isinstance(start, dict) else dict(start)
-        self.transitions = transitions if isinstance(transitions, dict) else dict(transitions)
-        self.end = end if end is None or isinstance(end, dict) else dict(end)
+        self.states = stored_list(states)
+        self.start = stored_dict(start)
+        self.transitions = stored_dict(transitions)
+        self.end = None if end is None else stored_dict(end)
         self.alphabet = get_alphabet(alphabet)
-        self.soft_ties = soft_ties if isinstance(soft_ties, list) else list(soft_ties)
+        self.soft_ties = stored_list(soft_ties)
         for index, state in enumerate(self.states):
             if not isinstance(state, PairState):
                 raise TypeError(f"state {index} is not a PairState (got {state!r})")
@@ -151,9 +151,8 @@ class PairHMM(EMModel):
     def _parameter_key(self) -> bytes:
         """The bytes of every parameter the compiled arrays depend on."""
         parts = [self.topology.edge_probabilities().tobytes()]
-        for group in self.topology.emission_groups:
-            parts.append((group.table if isinstance(group, MatchEmission) else group.probs)
-                         .tobytes())
+        parts += [array.tobytes() for group in self.topology.emission_groups
+                  for array in group.parameter_arrays()]
         return b"".join(parts)
 
     def _compiled(self) -> SimpleNamespace:
@@ -343,7 +342,7 @@ class PairHMM(EMModel):
         """Draw ``n_pairs`` unaligned pairs (empty pairs are redrawn); needs end edges."""
         if self.topology.free_end:
             raise InvalidDataError("sampling needs a model with end transitions (e.g. durbin); "
-                             "a free-end model does not say when a pair ends")
+                                   "a free-end model does not say when a pair ends")
         rng = check_random_state(random_state)
         model = self._compiled()
         letters = self.alphabet.letters

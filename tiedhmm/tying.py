@@ -47,7 +47,7 @@ class TransitionGroup(ParameterGroup):
         self.outcomes = tuple(str(outcome) for outcome in outcomes)
         if not self.outcomes or len(set(self.outcomes)) != len(self.outcomes):
             raise InvalidDataError(f"transition group {name!r}: outcomes must be distinct and "
-                             f"non-empty, got {self.outcomes}")
+                                   f"non-empty, got {self.outcomes}")
         super().__init__(name=name, trainable=trainable)
         self.multiplicity: np.ndarray | None = None
         self.probs: np.ndarray | None = None
@@ -56,7 +56,7 @@ class TransitionGroup(ParameterGroup):
             if probs.shape != (len(self.outcomes),) or not np.all(np.isfinite(probs)) \
                     or np.any(probs < 0):
                 raise InvalidDataError(f"{self!r}: probs must be {len(self.outcomes)} non-negative "
-                                 f"numbers (one per outcome {self.outcomes}), got {probs}")
+                                       f"numbers (one per outcome {self.outcomes}), got {probs}")
             self.probs = probs
 
     def index(self, outcome: str) -> int:
@@ -79,6 +79,9 @@ class TransitionGroup(ParameterGroup):
         total = counts.sum()
         if total > 0:
             self.probs = counts / (self.multiplicity * total)
+
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        return (self.probs,)
 
     def to_record(self) -> dict:
         return {"outcomes": list(self.outcomes), "probs": listed(self.probs)}

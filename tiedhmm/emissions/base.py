@@ -61,6 +61,11 @@ class ParameterGroup(ABC):
         """Refit in place from (pooled) statistics; ``params`` holds the letters to update."""
 
     @abstractmethod
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        """The arrays that hold this group's parameters (None where unset): what a
+        compiled model depends on."""
+
+    @abstractmethod
     def to_record(self) -> dict:
         """This group's own fields for a model file (JSON types only)."""
 

@@ -32,7 +32,7 @@ class CategoricalEmission(EmissionGroup):
                 raise InvalidDataError(f"{self!r}: probs must be 1-D, got shape {probs.shape}")
             if n_features is not None and n_features != probs.shape[0]:
                 raise InvalidDataError(f"{self!r}: probs has {probs.shape[0]} entries but "
-                                 f"n_features={n_features}")
+                                       f"n_features={n_features}")
             _check_probabilities(probs, f"{self!r} probs")
             n_features = probs.shape[0]
         if n_features is None or int(n_features) < 1:
@@ -49,19 +49,19 @@ class CategoricalEmission(EmissionGroup):
             X = X[:, 0]
         if X.ndim != 1:
             raise InvalidDataError(f"categorical observations must have shape (n_samples, 1), "
-                             f"got {X.shape}")
+                                   f"got {X.shape}")
         if not np.issubdtype(X.dtype, np.integer):
             not_integer = np.flatnonzero(~np.isfinite(X) | (np.round(X) != X))
             if not_integer.size:
                 bad = int(not_integer[0])
                 raise InvalidDataError(f"categorical observations must be integers; "
-                                 f"position {bad} holds {X[bad].item()!r}")
+                                       f"position {bad} holds {X[bad].item()!r}")
         X = X.astype(np.int64)
         outside = np.flatnonzero((X < 0) | (self.n_features <= X))
         if outside.size:
             bad = int(outside[0])
             raise InvalidDataError(f"symbol {X[bad]} at position {bad} is outside "
-                             f"0..{self.n_features - 1} (n_features={self.n_features})")
+                                   f"0..{self.n_features - 1} (n_features={self.n_features})")
         return X
 
     def is_initialized(self) -> bool:
@@ -99,6 +99,9 @@ class CategoricalEmission(EmissionGroup):
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.choice(self.n_features, size=n, p=self.probs)
+
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        return (self.probs,)
 
     def to_record(self) -> dict:
         return {"n_features": self.n_features, "probs": listed(self.probs)}

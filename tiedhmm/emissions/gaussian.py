@@ -26,7 +26,7 @@ class ContinuousEmission(EmissionGroup):
         super().__init__(name=name, trainable=trainable)
         if covariance not in COVARIANCE_TYPES:
             raise InvalidDataError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
-                             f"got {covariance!r}")
+                                   f"got {covariance!r}")
         self.covariance = covariance
         self.min_covar = float(min_covar)
 
@@ -95,7 +95,7 @@ class GaussianEmission(ContinuousEmission):
         if need_mean:
             if X.shape[0] < len(need_mean):
                 raise InvalidDataError(f"k-means initialisation needs at least {len(need_mean)} "
-                                 f"observations, got {X.shape[0]}")
+                                       f"observations, got {X.shape[0]}")
             centres, _ = kmeans2(X, len(need_mean), minit="++", seed=rng)
             for group, centre in zip(need_mean, centres):
                 group.mean = centre
@@ -132,6 +132,9 @@ class GaussianEmission(ContinuousEmission):
             return self.mean + np.sqrt(self.covar) * rng.standard_normal((n, self.n_features))
         return rng.multivariate_normal(self.mean, self.covar, size=n)
 
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        return self.mean, self.covar
+
     def to_record(self) -> dict:
         return {"covariance": self.covariance, "min_covar": self.min_covar,
                 "n_features": self.n_features, "mean": listed(self.mean),
@@ -148,7 +151,8 @@ class GaussianEmission(ContinuousEmission):
 def _consistent(group: GaussianEmission, n_features: int | None, found: int,
                 what: str) -> int:
     if n_features is not None and int(n_features) != found:
-        raise InvalidDataError(f"{group!r}: {what} has {found} features but n_features={n_features}")
+        raise InvalidDataError(f"{group!r}: {what} has {found} features but "
+                               f"n_features={n_features}")
     return found
 
 
@@ -159,7 +163,7 @@ def prepare_features(X: np.ndarray, n_features: int) -> np.ndarray:
         X = X[:, None]
     if X.ndim != 2 or X.shape[1] != n_features:
         raise InvalidDataError(f"observations must have shape (n_samples, {n_features}), "
-                         f"got {X.shape}")
+                               f"got {X.shape}")
     bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
     if bad.size:
         raise InvalidDataError(f"observation {int(bad[0])} holds NaN or inf: {X[bad[0]]}")
@@ -177,7 +181,7 @@ def check_gaussian(owner: EmissionGroup, mean: np.ndarray | None, covar: np.ndar
     shape = (D,) if covariance == "diag" else (D, D)
     if covar.shape != shape:
         raise InvalidDataError(f"{owner!r}: {covariance} covar must have shape {shape}, "
-                         f"got {covar.shape}")
+                               f"got {covar.shape}")
     if covariance == "diag":
         positive = np.all(covar > 0)
     else:

@@ -69,7 +69,7 @@ class GMMEmission(ContinuousEmission):
         if w is not None and (w.shape != (self.n_mix,) or np.any(w < 0)
                               or abs(w.sum() - 1.0) > 1e-8):
             raise InvalidDataError(f"{self!r}: weights must be {self.n_mix} non-negative numbers "
-                             f"summing to 1, got {w}")
+                                   f"summing to 1, got {w}")
         for k in range(self.n_mix):
             check_gaussian(self, None if self.means is None else self.means[k],
                            None if self.covars is None else self.covars[k],
@@ -89,7 +89,7 @@ class GMMEmission(ContinuousEmission):
             n_mix = need_means[0].n_mix
             if X.shape[0] < len(need_means) * n_mix:
                 raise InvalidDataError(f"k-means initialisation needs at least "
-                                 f"{len(need_means) * n_mix} observations, got {X.shape[0]}")
+                                       f"{len(need_means) * n_mix} observations, got {X.shape[0]}")
             _, labels = kmeans2(X, len(need_means), minit="++", seed=rng)
             for index, group in enumerate(need_means):
                 cluster = X[labels == index]
@@ -166,6 +166,9 @@ class GMMEmission(ContinuousEmission):
                 out[rows] = rng.multivariate_normal(self.means[k], self.covars[k],
                                                     size=int(rows.sum()))
         return out
+
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        return self.weights, self.means, self.covars
 
     def to_record(self) -> dict:
         return {"covariance": self.covariance, "min_covar": self.min_covar,

@@ -61,6 +61,9 @@ class MatchEmission(ParameterGroup):
             counts = counts + counts.T
         self.table = counts / counts.sum()
 
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        return (self.table,)
+
     def to_record(self) -> dict:
         return {"symmetric": self.symmetric, "table": self.table.tolist()}
 
@@ -104,8 +107,8 @@ def check_state_group(group: ParameterGroup, dx: int, dy: int, n_letters: int,
     if dx and dy:
         if not isinstance(group, MatchEmission) or group.size != n_letters:
             raise InvalidDataError(f"{where}: a match state needs a {n_letters} x {n_letters} "
-                             f"MatchEmission, got {group!r}")
+                                   f"MatchEmission, got {group!r}")
     elif not isinstance(group, CategoricalEmission) or group.n_features != n_letters \
             or group.probs is None:
         raise InvalidDataError(f"{where}: an insert state needs a CategoricalEmission over "
-                         f"{n_letters} letters with probs set, got {group!r}")
+                               f"{n_letters} letters with probs set, got {group!r}")
