@@ -52,3 +52,26 @@ def test_posteriors_too_big_for_memory_raise_before_allocating(monkeypatch):
             call()
     assert model.align(x, y).score < 0  # Viterbi needs a byte a cell: it still runs
     assert model.posterior("ACGT", "ACGT").shape == (4, 4)
+
+
+def test_an_allocation_failure_becomes_a_memory_limit_error(monkeypatch):
+    from tiedhmm._kernels import pair as pair_kernels
+
+    def fails(*args):
+        raise MemoryError("Allocation failed (probably too large).")
+
+    monkeypatch.setattr(pair_kernels, "expectations", fails)
+    with pytest.raises(th.MemoryLimitError, match="posteriors of a 4 x 3 pair: out of memory"):
+        th.PairHMM.load("dna").posterior("ACGT", "ACG")
+
+
+def test_available_memory_sees_an_address_space_limit():
+    import subprocess
+    import sys
+    code = ("import resource, os; from tiedhmm import _validation as v; "
+            "used = int(open('/proc/self/statm').read().split()[0]) * os.sysconf('SC_PAGE_SIZE'); "
+            "resource.setrlimit(resource.RLIMIT_AS, (used + 2**30, resource.RLIM_INFINITY)); "
+            "print(v.available_memory())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert 0 < int(result.stdout) <= 2**30

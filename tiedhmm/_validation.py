@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
+import resource
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -43,8 +46,20 @@ def check_random_state(seed: int | np.random.RandomState | None) -> np.random.Ra
 
 
 def available_memory() -> int:
-    """Bytes of memory the machine can still give: ``MemAvailable`` on Linux, else the
-    physical memory."""
+    """Bytes this process can still allocate: the machine's ``MemAvailable`` (Linux;
+    else its physical memory), lowered by an address-space limit (``ulimit -v``) and by
+    a cgroup v2 memory limit (containers), where either is set."""
+    limits = [_machine_memory()]
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft - _read_int("/proc/self/statm", 0) * os.sysconf("SC_PAGE_SIZE"))
+    cgroup_max = _read_int("/sys/fs/cgroup/memory.max", None)
+    if cgroup_max is not None:
+        limits.append(cgroup_max - (_read_int("/sys/fs/cgroup/memory.current", 0) or 0))
+    return max(0, min(limits))
+
+
+def _machine_memory() -> int:
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
@@ -55,6 +70,15 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+def _read_int(path: str, default: int | None) -> int | None:
+    """The first number in a small system file (``default`` if absent or ``max``)."""
+    try:
+        with open(path) as handle:
+            return int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
+
+
 def check_memory(needed: int, what: str, instead: str) -> None:
     """Raise MemoryLimitError, naming the sizes and ``instead``, when ``needed`` bytes
     exceed the available memory."""
@@ -62,6 +86,18 @@ def check_memory(needed: int, what: str, instead: str) -> None:
     if needed > limit:
         raise MemoryLimitError(f"{what} needs about {_size(needed)} of memory but "
                                f"{_size(limit)} is available; {instead}")
+
+
+@contextlib.contextmanager
+def memory_guard(what: str, instead: str) -> Iterator[None]:
+    """Turn an allocation failure the estimate did not foresee (numba's "Allocation
+    failed") into a MemoryLimitError that says what to do instead."""
+    try:
+        yield
+    except MemoryLimitError:
+        raise
+    except MemoryError as error:
+        raise MemoryLimitError(f"{what}: out of memory ({error}); {instead}") from None
 
 
 def _size(n_bytes: int) -> str:

@@ -17,7 +17,8 @@ when it would not fit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from types import SimpleNamespace
 
@@ -29,7 +30,7 @@ from ._kernels import hmm as hmm_kernels
 from ._kernels import pair as kernels
 from ._model import EMModel, stored_dict, stored_list
 from ._records import GroupReader, GroupWriter
-from ._validation import check_memory, check_random_state
+from ._validation import check_memory, check_random_state, memory_guard
 from .alignment import core_steps, to_alignment
 from .alphabets import Alphabet, get_alphabet
 from .emissions.pair import check_state_group, state_statistics, state_table
@@ -40,6 +41,8 @@ from .tying import Label, SoftTie, Topology
 METHODS = ("viterbi", "mea")
 #: The MEA table's score (8 bytes) and move (1 byte) per cell.
 MEA_BYTES_PER_CELL = 9
+INSTEAD_OF_FULL_MATRICES = ("align long pairs with method='viterbi' (one byte a cell) or "
+                            "score them with loglik (linear memory)")
 CHUNKS_PER_THREAD = 4
 
 
@@ -229,20 +232,21 @@ class PairHMM(EMModel):
         return kernels.batch_forward_score(*encoded, model.dx, model.dy, model.emission,
                                            model.start, model.transmat, model.end)
 
-    def _check_full_matrices(self, lengths: Sequence[tuple[int, int]], what: str,
-                             extra_per_cell: int = 0) -> None:
-        """Raise MemoryLimitError before work that keeps a forward and a backward matrix
-        ((2K + 1) doubles per cell, plus the posterior and ``extra_per_cell`` bytes) for
-        the largest pair, once per thread that may hold one at a time."""
+    @contextlib.contextmanager
+    def _full_matrices(self, lengths: Sequence[tuple[int, int]], what: str,
+                       extra_per_cell: int = 0) -> Iterator[None]:
+        """A block of work that keeps a forward and a backward matrix ((2K + 1) doubles
+        per cell, plus the posterior and ``extra_per_cell`` bytes) for the largest pair,
+        once per thread that may hold one at a time: MemoryLimitError before it starts
+        when that would not fit, and if an allocation fails all the same."""
         cells = max((n + 1) * (m + 1) for n, m in lengths)
         per_cell = 8 * (2 * len(self.states) + 2) + extra_per_cell
         at_once = min(len(lengths), numba.get_num_threads())
         largest = max(lengths, key=lambda nm: (nm[0] + 1) * (nm[1] + 1))
-        check_memory(per_cell * cells * at_once,
-                     f"{what} of a {largest[0]} x {largest[1]} pair",
-                     "align long pairs with method='viterbi' (linear in the pair's size "
-                     "per state, one byte per cell) or score them with loglik (linear "
-                     "memory)")
+        work = f"{what} of a {largest[0]} x {largest[1]} pair"
+        check_memory(per_cell * cells * at_once, work, INSTEAD_OF_FULL_MATRICES)
+        with memory_guard(work, INSTEAD_OF_FULL_MATRICES):
+            yield
 
     def posterior(self, x, y) -> np.ndarray:
         """``(len(x), len(y))`` posterior probability that ``x[i]`` is aligned to ``y[j]``.
@@ -251,9 +255,10 @@ class PairHMM(EMModel):
         not fit in the available memory raises MemoryLimitError naming the size."""
         model = self._compiled()
         codes_x, codes_y = self._encode(x, y)
-        self._check_full_matrices([(codes_x.size, codes_y.size)], "posteriors")
-        found = kernels.expectations(codes_x, codes_y, model.dx, model.dy, model.emission,
-                                     model.start, model.transmat, model.end)
+        with self._full_matrices([(codes_x.size, codes_y.size)], "posteriors"):
+            found = kernels.expectations(codes_x, codes_y, model.dx, model.dy,
+                                         model.emission, model.start, model.transmat,
+                                         model.end)
         _raise_if_impossible(found[0])
         return found[1]
 
@@ -270,12 +275,12 @@ class PairHMM(EMModel):
         encoded = self._encode_many(pairs)
         if client is not None:
             return np.concatenate(_on_cluster(client, _chunk_accuracies, self, list(pairs)))
-        self._check_full_matrices(_pair_lengths(encoded), "expected accuracy",
-                                  MEA_BYTES_PER_CELL)
         model = self._compiled()
-        accuracy, loglik = kernels.batch_expected_accuracy(
-            *encoded, model.dx, model.dy, model.emission, model.start, model.transmat,
-            model.end)
+        with self._full_matrices(_pair_lengths(encoded), "expected accuracy",
+                                 MEA_BYTES_PER_CELL):
+            accuracy, loglik = kernels.batch_expected_accuracy(
+                *encoded, model.dx, model.dy, model.emission, model.start, model.transmat,
+                model.end)
         impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
             _raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")
@@ -290,11 +295,10 @@ class PairHMM(EMModel):
         if method not in METHODS:
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
         if method == "mea":
-            self._check_full_matrices([(len(self.alphabet.encode(x, "x")),
-                                        len(self.alphabet.encode(y, "y")))],
-                                      "an MEA alignment", MEA_BYTES_PER_CELL)
-            posterior = self.posterior(x, y)
-            moves = kernels.mea_path(posterior)
+            lengths = [(len(self.alphabet.encode(x, "x")), len(self.alphabet.encode(y, "y")))]
+            with self._full_matrices(lengths, "an MEA alignment", MEA_BYTES_PER_CELL):
+                posterior = self.posterior(x, y)
+                moves = kernels.mea_path(posterior)
             steps = np.array([(1, 1), (1, 0), (0, 1)])[moves]
             return to_alignment(x, y, steps.reshape(-1, 2), (0, 0),
                                 _mea_score(posterior, moves))
@@ -401,15 +405,16 @@ class PairHMM(EMModel):
         pairs = list(pairs)
         if client is None or not pairs:  # (no pairs: _encode_many gives the error)
             encoded = self._encode_many(pairs)
-            self._check_full_matrices(_pair_lengths(encoded), "EM")
             source = self._statistics_source(encoded)
+            with self._full_matrices(_pair_lengths(encoded), "EM"):
+                self._run_em([source], soft_ties=self.soft_ties, callback=callback)
         else:
             chunks, first = [], 0
             for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs))):
                 chunks.append(self._encode_many(chunk, first))
                 first += len(chunk)
             source = parallel.statistics_source(client, _chunk_source, self, chunks)
-        self._run_em([source], soft_ties=self.soft_ties, callback=callback)
+            self._run_em([source], soft_ties=self.soft_ties, callback=callback)
         return self
 
 
