@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from Bio import Align, SeqIO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tiedhmm as th
 from tiedhmm.cli import main
@@ -281,3 +283,42 @@ def test_main_leaves_numpy_and_logging_settings_as_they_were(tmp_path, capsys):
     assert np.geterr() == before
     assert root.handlers == handlers and root.level == level
     assert logging.getLogger("tiedhmm").handlers == []
+
+
+FUZZ_FASTA = b">q\nMKTAYIAKQRQISFVKSHF*\n>r\nMKTAYIAKQRQLSFVKSH\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=120),
+                      st.integers(0, len(FUZZ_FASTA)).map(lambda cut: FUZZ_FASTA[:cut]),
+                      st.integers(0, 80).map(lambda cut: gzip.compress(FUZZ_FASTA)[:cut])))
+def test_fuzzed_fasta_exits_0_or_1_and_writes_only_whole_outputs(tmp_path, capsys, data):
+    path, out = tmp_path / "fuzz.fa", tmp_path / "out.fa"
+    path.write_bytes(data)
+    out.unlink(missing_ok=True)
+    code = main(["align", str(path), "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code in (0, 1) and "internal error" not in err
+    assert out.exists() == (code == 0)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 10**6), replacement=st.sampled_from(
+    [None, -1, 2.5, float("nan"), "x", [], {}, {"group": 0, "outcome": "nope"}]),
+    pick=st.integers(0, 10**6))
+def test_damaged_model_files_exit_1_with_no_output(tmp_path, capsys, cut, replacement, pick):
+    document = {"format": "tiedhmm.PairHMM", "version": 2,
+                **th.PairHMM.durbin("protein")._document()}
+    edges = document["edges"]
+    edges[pick % len(edges)][2] = replacement
+    text = json.dumps(document)
+    model, out = tmp_path / "model.json", tmp_path / "out.fa"
+    model.write_text(text[:cut % (len(text) + 1)] if pick % 2 else text)
+    out.unlink(missing_ok=True)
+    code = main(["align", str(EXAMPLE), "--model", str(model), "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "internal error" not in err
+    assert not out.exists()
