@@ -309,3 +309,16 @@ def test_fit_reports_every_iteration_to_a_callback():
     model.fit(pairs, callback=lambda iteration, loglik: seen.append((iteration, loglik)))
     assert [i for i, _ in seen] == [1, 2, 3, 4]
     assert [loglik for _, loglik in seen] == list(model.monitor_.history)
+
+
+def test_pair_hmm_parameters_and_clone_keep_the_symmetric_ties():
+    from sklearn.base import clone
+    model = th.PairHMM.durbin("dna", n_iter=3)
+    assert model.get_params()["n_iter"] == 3 and model.get_params()["states"] is model.states
+    copy = clone(model)
+    assert copy.states[1].emission is copy.states[2].emission
+    assert copy.states[1].emission is not model.states[1].emission
+    assert copy.loglik("ACGTTA", "ACTTA") == model.loglik("ACGTTA", "ACTTA")
+    copy.fit([("ACGTTAC", "ACTTAC"), ("GGCATT", "GGCTT")])
+    assert copy.loglik("ACGTTA", "ACTTA") != model.loglik("ACGTTA", "ACTTA")
+    assert model.set_params(tol=0.5).tol == 0.5
