@@ -38,7 +38,7 @@ ALIGNMENT_FORMATS = ("fasta", "clustal", "stockholm", "sam", "tsv")
 PRESETS = ("probcons", "durbin")
 PAIRINGS = ("all", "consecutive")
 BATCH = 256
-EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+EXIT_DATA, EXIT_INTERNAL = 1, 3  # argparse exits 2 on usage errors itself
 
 log = logging.getLogger("tiedhmm")
 
