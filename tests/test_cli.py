@@ -112,7 +112,7 @@ def test_train_then_align_with_the_trained_model(tmp_path):
     assert "log-likelihood" in result.stderr
     trained = th.PairHMM.load(model_file)
     gaps = {state.name: state for state in trained.states}
-    match_row = trained.transitions[(0, 1)][0]
+    match_row = trained.transition_edges[(0, 1)][0]
     # 300 pairs hold ~1,000 gap openings: delta within 15 % of the truth.
     assert match_row.prob("open") == pytest.approx(0.04, rel=0.15)
     assert "M" in gaps

@@ -73,6 +73,21 @@ class PairHMM(EMModel):
         self.tol = tol
         self.verbose = verbose
 
+    @property
+    def start_edges(self) -> dict:
+        """The start edges under their tiedhmm 0.1 name (now ``start``, as on ``HMM``)."""
+        return self.start
+
+    @property
+    def transition_edges(self) -> dict:
+        """The transition edges under their tiedhmm 0.1 name (now ``transitions``)."""
+        return self.transitions
+
+    @property
+    def end_edges(self) -> dict | None:
+        """The end edges under their tiedhmm 0.1 name (now ``end``)."""
+        return self.end
+
     # -- presets ----------------------------------------------------------------------
     @classmethod
     def durbin(cls, alphabet: str | Alphabet = "protein", *, symmetric: bool = True,
