@@ -30,7 +30,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path`` (same suffix) that becomes ``path`` when the
     block succeeds and is removed when it fails."""
     path = Path(path)
-    directory = path.resolve().parent
+    directory = path.absolute().parent
     if not directory.is_dir():
         raise InvalidDataError(f"{path}: folder {str(directory)!r} does not exist")
     try:
