@@ -154,3 +154,69 @@ def test_compiled_groups_are_kept_until_an_argument_or_array_changes():
     assert model._model()[0] is not first and model.score(X, lengths) < before
     model.set_params(tol=0.5)
     assert model._model()[0] is not first
+
+
+def _wikipedia(model_class, **kwargs):
+    h = model_class(2, **kwargs)
+    h.startprob_ = np.array([0.6, 0.4])
+    h.transmat_ = np.array([[0.7, 0.3], [0.4, 0.6]])
+    h.emissionprob_ = np.array([[0.1, 0.4, 0.5], [0.6, 0.3, 0.1]])
+    return h
+
+
+@pytest.mark.parametrize("implementation", ["log", "scaling"])
+def test_hand_built_categorical_model_with_either_implementation_equals_hmmlearn(
+        implementation):
+    ours = _wikipedia(th.CategoricalHMM, implementation=implementation)
+    theirs = _wikipedia(hmmlearn_hmm.CategoricalHMM, implementation=implementation)
+    X = np.array([[0], [1], [2]])
+    logprob, states = ours.decode(X)
+    assert round(np.exp(logprob), 5) == 0.01344 and list(states) == [1, 0, 0]
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-12)
+    assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-12)
+    sample, _ = ours.sample(50, random_state=0)
+    assert sample.shape == (50, 1) and sample.max() <= 2
+    with pytest.raises(th.InvalidDataError, match="implementation must be one of"):
+        _wikipedia(th.CategoricalHMM, implementation="fast").score(X)
+
+
+def test_zero_iterations_fit_nothing_and_the_monitor_exists_before_fit():
+    X, lengths, (startprob, transmat, emissionprob) = _categorical_data()
+    model = _set_params(th.CategoricalHMM(3, n_features=4, n_iter=0, init_params=""),
+                        startprob, transmat, emissionprob_=emissionprob)
+    assert model.monitor_.history == [] and model.monitor_.n_iter == 0
+    model.fit(X, lengths)
+    assert np.array_equal(model.transmat_, transmat) and model.monitor_.history == []
+    given = th.ConvergenceMonitor(tol=-np.inf, n_iter=3, verbose=False)
+    model.set_params(n_iter=3).monitor_ = given
+    model.fit(X, lengths)
+    assert model.monitor_ is given and given.iter == 3
+    with pytest.raises(th.InvalidDataError, match="n_iter must be an integer >= 0"):
+        model.set_params(n_iter=-1).fit(X, lengths)
+
+
+def test_aic_and_bic_count_each_tied_group_once_and_equal_hmmlearn_untied():
+    X, lengths = _gaussian_data()
+    for covariance in ("diag", "full"):
+        ours = th.GaussianHMM(3, covariance, n_iter=3, random_state=0).fit(X, lengths)
+        theirs = hmmlearn_hmm.GaussianHMM(3, covariance, init_params="", n_iter=0)
+        for name in ("startprob_", "transmat_", "means_", "covars_"):
+            setattr(theirs, name, getattr(ours, name).copy() if name != "covars_" else
+                    ours._covars_.copy())
+        theirs.n_features = 1
+        assert ours.aic(X, lengths) == pytest.approx(theirs.aic(X, lengths), rel=1e-9)
+        assert ours.bic(X, lengths) == pytest.approx(theirs.bic(X, lengths), rel=1e-9)
+    tied = th.GaussianHMM(3, emission_groups=[0, 1, 1], transition_groups=[0, 1, 1],
+                          n_iter=3, random_state=0).fit(X, lengths)
+    assert tied.n_free_parameters() == 2 + 2 * 2 + 2 * 2  # start, two rows, two Gaussians
+
+
+def test_array_attributes_with_too_few_rows_and_hmmlearn_positional_order():
+    model = th.GaussianHMM(3)
+    model.means_ = np.zeros((2, 1))
+    with pytest.raises(th.InvalidDataError, match=r"means_ has shape \(2, 1\); it needs one "
+                                                  r"row per state \(3\)"):
+        model.score(np.zeros((5, 1)))
+    assert th.GMMHMM(3, 2, 1e-2).min_covar == 1e-2  # hmmlearn: n_components, n_mix, min_covar
+    with pytest.raises(th.InvalidDataError, match="min_covar must be a number"):
+        th.GMMHMM(3, 2, "full").fit(np.zeros((20, 1)))

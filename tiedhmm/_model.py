@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import _files, em
 from ._records import decoding
 from .errors import InvalidDataError
@@ -81,12 +83,33 @@ class EMModel(Parametrized, ABC):
     tol: float
     verbose: bool
 
+    @property
+    def monitor_(self) -> em.ConvergenceMonitor:
+        """The last fit's convergence monitor; before any fit, an empty one with the
+        current settings (as hmmlearn has one from construction). A monitor set here
+        (tiedhmm's or hmmlearn's kind) is reset and used by the following fits."""
+        if getattr(self, "_monitor", None) is None:
+            self._monitor = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        return self._monitor
+
+    @monitor_.setter
+    def monitor_(self, monitor: em.ConvergenceMonitor) -> None:
+        self._monitor = monitor
+        self._monitor_given = True
+
     def _run_em(self, sources: Sequence[em.StatisticsSource], *,
                 soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None,
                 callback: Callable[[int, float], None] | None = None) -> None:
         """EM on the groups behind ``sources``; ``monitor_`` holds its history."""
-        self.monitor_ = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose, callback)
-        em.fit(sources, self.monitor_, soft_ties=soft_ties, emission_params=emission_params)
+        if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) \
+                or self.n_iter < 0:
+            raise InvalidDataError(f"n_iter must be an integer >= 0, got {self.n_iter!r}")
+        if getattr(self, "_monitor_given", False):
+            self._monitor._reset()
+        else:
+            self._monitor = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose,
+                                                  callback)
+        em.fit(sources, self._monitor, soft_ties=soft_ties, emission_params=emission_params)
 
     @abstractmethod
     def _document(self) -> dict:

@@ -208,8 +208,9 @@ def _train(args) -> None:
     log.info("training on %d pairs of %d records", len(pairs), len(records))
     with _cluster(args) as client, _iteration_bar(args) as callback:
         model.fit(pairs, client=client, callback=callback)
-    log.info("EM stopped after %d iterations, log-likelihood %.6f",
-             model.monitor_.iter, model.monitor_.history[-1])
+    if model.monitor_.history:
+        log.info("EM stopped after %d iterations, log-likelihood %.6f",
+                 model.monitor_.iter, model.monitor_.history[-1])
     model.save(args.output)
 
 

@@ -40,6 +40,12 @@ class ConvergenceMonitor:
         self.history: list[float] = []
         self.iter = 0
 
+    def _reset(self) -> None:
+        """Forget the history before a new fit (hmmlearn's name for it, so a monitor of
+        either library can be given to a model)."""
+        self.history = []
+        self.iter = 0
+
     def __repr__(self) -> str:
         return (f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, "
                 f"iter={self.iter}, history={self.history[-2:]})")
@@ -116,12 +122,14 @@ def fit(sources: Sequence[StatisticsSource], monitor: ConvergenceMonitor, *,
     """Run EM in place on the groups behind ``sources`` until ``monitor`` says it converged.
 
     As in hmmlearn, every iteration does an E-step, an M-step, then reports the
-    E-step's log-likelihood. Without soft ties EM cannot lower the likelihood, so a
-    fall beyond rounding raises :class:`EMDecreaseError`; with soft ties the update
-    is a shrinkage, not an EM step, and no such check applies.
+    E-step's log-likelihood; ``n_iter=0`` runs none. Without soft ties EM cannot lower
+    the likelihood, so a fall beyond rounding raises :class:`EMDecreaseError`; with soft
+    ties the update is a shrinkage, not an EM step, and no such check applies.
     """
     check_soft_ties(soft_ties)
-    while True:
+    if monitor.n_iter <= 0:
+        return
+    while True:  # ``converged`` is asked after a report only, as hmmlearn's monitors expect
         total, pooled = pooled_statistics(sources)
         m_step(pooled, soft_ties, emission_params)
         if monitor.history and not soft_ties:

@@ -36,6 +36,9 @@ from .hmm import HMM, BaseHMM
 from .tying import Label, SoftTie, Topology, TransitionGroup
 
 MATCH_TOLERANCE = 1e-10
+#: hmmlearn's forward-backward variants; tiedhmm's per-step normalisers are exact, so
+#: both give the same numbers here.
+IMPLEMENTATIONS = ("log", "scaling")
 
 
 class _ArrayHMM(BaseHMM, ABC):
@@ -50,7 +53,7 @@ class _ArrayHMM(BaseHMM, ABC):
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "",
-                 init_params: str = "") -> None:
+                 init_params: str = "", implementation: str = "log") -> None:
         self.n_components = n_components
         self.emission_groups = emission_groups
         self.transition_groups = transition_groups
@@ -62,6 +65,7 @@ class _ArrayHMM(BaseHMM, ABC):
         self.verbose = verbose
         self.params = params
         self.init_params = init_params
+        self.implementation = implementation
 
     # -- labels ---------------------------------------------------------------------
     def _emission_labels(self) -> np.ndarray:
@@ -108,6 +112,9 @@ class _ArrayHMM(BaseHMM, ABC):
     def to_hmm(self) -> HMM:
         """The general HMM of the current arguments and arrays, with its own groups
         (fitting it leaves this estimator as it is)."""
+        if self.implementation not in IMPLEMENTATIONS:
+            raise InvalidDataError(f"implementation must be one of {IMPLEMENTATIONS}, got "
+                                   f"{self.implementation!r}")
         n_states = self.n_components
         if not (isinstance(n_states, (int, np.integer)) and n_states >= 1):
             raise InvalidDataError(f"n_components must be a positive integer, got {n_states!r}")
@@ -163,8 +170,15 @@ class _ArrayHMM(BaseHMM, ABC):
                                trainable="t" in self.params)
 
     def _attribute(self, name: str, pick):
+        """``pick`` of an array attribute (None if unset); it needs a row per state."""
         value = getattr(self, name, None)
-        return None if value is None else pick(np.asarray(value, dtype=float))
+        if value is None:
+            return None
+        value = np.asarray(value, dtype=float)
+        if value.ndim == 0 or value.shape[0] != self.n_components:
+            raise InvalidDataError(f"{name.strip('_')}_ has shape {value.shape}; it needs one "
+                                   f"row per state ({self.n_components})")
+        return pick(value)
 
     @abstractmethod
     def _make_emission(self, states: np.ndarray) -> EmissionGroup:
@@ -234,11 +248,12 @@ class CategoricalHMM(_ArrayHMM):
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "ste",
-                 init_params: str = "ste") -> None:
+                 init_params: str = "ste", implementation: str = "log") -> None:
         super().__init__(n_components, emission_groups=emission_groups,
                          transition_groups=transition_groups, tie_strength=tie_strength,
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
-                         tol=tol, verbose=verbose, params=params, init_params=init_params)
+                         tol=tol, verbose=verbose, params=params, init_params=init_params,
+                         implementation=implementation)
         self.n_features = n_features
 
     def _set_n_features(self, X: np.ndarray) -> None:
@@ -249,9 +264,10 @@ class CategoricalHMM(_ArrayHMM):
                                else int(X.max()) + 1 if X.size else 1)
 
     def _make_emission(self, states: np.ndarray) -> CategoricalEmission:
-        if self.n_features is None:
-            raise InvalidDataError("n_features is unknown: pass n_features= or fit the model")
         probs = self._attribute("emissionprob_", lambda m: m[states[0]])
+        if self.n_features is None and probs is None:
+            raise InvalidDataError("n_features is unknown: pass n_features=, set "
+                                   "emissionprob_ or fit the model")
         return CategoricalEmission(probs, n_features=self.n_features)
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
@@ -278,11 +294,12 @@ class GaussianHMM(_ArrayHMM):
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmc",
-                 init_params: str = "stmc") -> None:
+                 init_params: str = "stmc", implementation: str = "log") -> None:
         super().__init__(n_components, emission_groups=emission_groups,
                          transition_groups=transition_groups, tie_strength=tie_strength,
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
-                         tol=tol, verbose=verbose, params=params, init_params=init_params)
+                         tol=tol, verbose=verbose, params=params, init_params=init_params,
+                         implementation=implementation)
         self.covariance_type = covariance_type
         self.min_covar = min_covar
 
@@ -330,17 +347,18 @@ class GMMHMM(_ArrayHMM):
 
     _emission_attributes = (("w", "weights_"), ("m", "means_"), ("c", "covars_"))
 
-    def __init__(self, n_components: int = 1, n_mix: int = 1, covariance_type: str = "diag",
-                 min_covar: float = 1e-3, *, emission_groups: Sequence[int] | None = None,
+    def __init__(self, n_components: int = 1, n_mix: int = 1, min_covar: float = 1e-3, *,
+                 covariance_type: str = "diag", emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmcw",
-                 init_params: str = "stmcw") -> None:
+                 init_params: str = "stmcw", implementation: str = "log") -> None:
         super().__init__(n_components, emission_groups=emission_groups,
                          transition_groups=transition_groups, tie_strength=tie_strength,
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
-                         tol=tol, verbose=verbose, params=params, init_params=init_params)
+                         tol=tol, verbose=verbose, params=params, init_params=init_params,
+                         implementation=implementation)
         self.n_mix = n_mix
         self.covariance_type = covariance_type
         self.min_covar = min_covar

@@ -87,6 +87,26 @@ class BaseHMM(EMModel):
     def _from_document(cls, document: dict, version: int) -> HMM:
         return hmm_from_record(document["model"], GroupReader(document["groups"]))
 
+    # -- model selection ----------------------------------------------------------------
+    def n_free_parameters(self) -> int:
+        """The free scalars EM fits: every trainable group once, however many states
+        share it (tying is what makes a model smaller), restricted to the ``params``
+        letters of the estimators."""
+        topology, _ = self._model()
+        letters = self._emission_params()
+        return sum(group.free_parameters(group.param_letters if letters is None else letters)
+                   for group in (*topology.emission_groups, *topology.transition_groups)
+                   if group.trainable)
+
+    def aic(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
+        """Akaike's criterion ``-2 log L + 2 k`` (k: :meth:`n_free_parameters`)."""
+        return -2 * self.score(X, lengths) + 2 * self.n_free_parameters()
+
+    def bic(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
+        """The Bayesian criterion ``-2 log L + k log(n_samples)``."""
+        return (-2 * self.score(X, lengths)
+                + self.n_free_parameters() * np.log(np.shape(X)[0]))
+
     # -- inference ----------------------------------------------------------------------
     def _ready(self, X, lengths) -> tuple[Topology, inference.Batch]:
         topology, _ = self._model()

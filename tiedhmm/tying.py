@@ -80,6 +80,9 @@ class TransitionGroup(ParameterGroup):
         if total > 0:
             self.probs = counts / (self.multiplicity * total)
 
+    def free_parameters(self, params: str = "") -> int:
+        return len(self.outcomes) - 1
+
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.probs,)
 

@@ -61,6 +61,11 @@ class ParameterGroup(ABC):
         """Refit in place from (pooled) statistics; ``params`` holds the letters to update."""
 
     @abstractmethod
+    def free_parameters(self, params: str) -> int:
+        """How many free scalars the M-step fits for the ``params`` letters (for AIC
+        and BIC: a group counts once however many states share it)."""
+
+    @abstractmethod
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         """The arrays that hold this group's parameters (None where unset): what a
         compiled model depends on."""

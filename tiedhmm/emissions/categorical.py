@@ -100,6 +100,9 @@ class CategoricalEmission(EmissionGroup):
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.choice(self.n_features, size=n, p=self.probs)
 
+    def free_parameters(self, params: str) -> int:
+        return self.n_features - 1 if "e" in params else 0
+
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.probs,)
 

@@ -27,6 +27,10 @@ class ContinuousEmission(EmissionGroup):
         if covariance not in COVARIANCE_TYPES:
             raise InvalidDataError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
                                    f"got {covariance!r}")
+        if isinstance(min_covar, (bool, str)) or not np.isscalar(min_covar) \
+                or not float(min_covar) >= 0:
+            raise InvalidDataError(f"{self!r}: min_covar must be a number >= 0, got "
+                                   f"{min_covar!r}")
         self.covariance = covariance
         self.min_covar = float(min_covar)
 
@@ -38,6 +42,11 @@ class ContinuousEmission(EmissionGroup):
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         return prepare_features(X, self.n_features)
+
+    def covariance_size(self) -> int:
+        """Free scalars of one covariance of this family's type."""
+        d = self.n_features
+        return d if self.covariance == "diag" else d * (d + 1) // 2
 
     def starting_covar(self, data_covariance: np.ndarray) -> np.ndarray:
         """The data's covariance plus ``min_covar``, in this family's covariance shape."""
@@ -131,6 +140,9 @@ class GaussianEmission(ContinuousEmission):
         if self.covariance == "diag":
             return self.mean + np.sqrt(self.covar) * rng.standard_normal((n, self.n_features))
         return rng.multivariate_normal(self.mean, self.covar, size=n)
+
+    def free_parameters(self, params: str) -> int:
+        return ("m" in params) * self.n_features + ("c" in params) * self.covariance_size()
 
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return self.mean, self.covar

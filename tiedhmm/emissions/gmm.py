@@ -167,6 +167,10 @@ class GMMEmission(ContinuousEmission):
                                                     size=int(rows.sum()))
         return out
 
+    def free_parameters(self, params: str) -> int:
+        return (("w" in params) * (self.n_mix - 1) + ("m" in params) * self.n_mix
+                * self.n_features + ("c" in params) * self.n_mix * self.covariance_size())
+
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return self.weights, self.means, self.covars
 

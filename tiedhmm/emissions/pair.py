@@ -61,6 +61,10 @@ class MatchEmission(ParameterGroup):
             counts = counts + counts.T
         self.table = counts / counts.sum()
 
+    def free_parameters(self, params: str) -> int:
+        k = self.size
+        return (k * (k + 1) // 2 if self.symmetric else k * k) - 1 if "e" in params else 0
+
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.table,)
 

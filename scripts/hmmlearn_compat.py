@@ -1,0 +1,89 @@
+"""hmmlearn's own test suite with tiedhmm's estimators substituted: how much of a drop-in.
+
+Runs the tests shipped inside the installed hmmlearn package (nothing is copied into
+this project) with ``hmmlearn.hmm.CategoricalHMM``, ``GaussianHMM`` and ``GMMHMM``
+replaced by tiedhmm's classes before collection, and prints passed / failed / not
+offered per test file, then the causes of the failures (the first line of each
+failure's exception, counted). Files testing classes tiedhmm does not offer are listed
+as not offered without running. Usage: ``python scripts/hmmlearn_compat.py [-k EXPR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+from pathlib import Path
+
+import hmmlearn
+import hmmlearn.hmm
+import pytest
+
+import tiedhmm as th
+
+SUBSTITUTES = {"CategoricalHMM": th.CategoricalHMM, "GaussianHMM": th.GaussianHMM,
+               "GMMHMM": th.GMMHMM}
+OFFERED = ("test_categorical_hmm.py", "test_gaussian_hmm.py", "test_gmm_hmm.py",
+           "test_gmm_hmm_multisequence.py", "test_gmm_hmm_new.py")
+NOT_OFFERED = ("test_multinomial_hmm.py", "test_poisson_hmm.py",
+               "test_variational_categorical.py", "test_variational_gaussian.py")
+
+
+class Tally:
+    """A pytest plugin: substitutes the classes, then counts outcomes per file."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, collections.Counter] = collections.defaultdict(
+            collections.Counter)
+        self.causes: collections.Counter = collections.Counter()
+
+    def pytest_configure(self, config) -> None:
+        for name, substitute in SUBSTITUTES.items():
+            setattr(hmmlearn.hmm, name, substitute)
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when != "call" and not (report.failed or report.skipped):
+            return
+        if report.when != "call" and report.passed:
+            return
+        file = Path(report.nodeid.split("::")[0]).name
+        self.outcomes[file][report.outcome] += 1
+        if report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = crash.message if crash is not None else str(report.longrepr)
+            first = re.sub(r" at 0x[0-9a-f]+", "", message.splitlines()[0]) if message else "?"
+            self.causes[first[:110]] += 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", help="only tests matching this pytest expression")
+    args = parser.parse_args(argv)
+    tests = Path(hmmlearn.__file__).resolve().parent / "tests"
+    os.environ.setdefault("HMMLEARN_SEED", "0")
+    tally = Tally()
+    options = ["-q", "-rN", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(tests),
+               *(str(tests / name) for name in OFFERED)]
+    if args.k:
+        options += ["-k", args.k]
+    pytest.main(options, plugins=[tally])
+    print(f"\nhmmlearn {hmmlearn.__version__} test suite, tiedhmm {th.__version__} classes")
+    print(f"{'file':34s} {'passed':>7s} {'failed':>7s} {'skipped':>8s}")
+    totals = collections.Counter()
+    for name in OFFERED:
+        counts = tally.outcomes.get(name, collections.Counter())
+        totals.update(counts)
+        print(f"{name:34s} {counts['passed']:7d} {counts['failed']:7d} {counts['skipped']:8d}")
+    print(f"{'all offered':34s} {totals['passed']:7d} {totals['failed']:7d} "
+          f"{totals['skipped']:8d}")
+    for name in NOT_OFFERED:
+        print(f"{name:34s} not offered")
+    if tally.causes:
+        print("\nfailures by cause:")
+        for message, count in tally.causes.most_common(25):
+            print(f"{count:5d}  {message}")
+
+
+if __name__ == "__main__":
+    main()
