@@ -220,3 +220,40 @@ def test_array_attributes_with_too_few_rows_and_hmmlearn_positional_order():
     assert th.GMMHMM(3, 2, 1e-2).min_covar == 1e-2  # hmmlearn: n_components, n_mix, min_covar
     with pytest.raises(th.InvalidDataError, match="min_covar must be a number"):
         th.GMMHMM(3, 2, "full").fit(np.zeros((20, 1)))
+
+
+def test_spherical_gaussian_em_equals_hmmlearn_and_tied_states_stay_identical():
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.normal(m, s, size=(100, 2)) for m, s in ((0, 1), (4, 0.5),
+                                                                       (-3, 2))])
+    start = th.GaussianHMM(3, "spherical", n_iter=1, random_state=0).fit(X)
+    kwargs = dict(init_params="", n_iter=10, tol=-np.inf)
+    theirs = hmmlearn_hmm.GaussianHMM(3, "spherical", covars_prior=0, covars_weight=0,
+                                      **kwargs)
+    ours = th.GaussianHMM(3, "spherical", **kwargs)
+    for model in (ours, theirs):
+        model.n_features = 2
+        model.startprob_, model.transmat_ = start.startprob_.copy(), start.transmat_.copy()
+        model.means_, model.covars_ = start.means_.copy(), start._covars_.copy()
+        model.fit(X)
+    np.testing.assert_allclose(ours._covars_, theirs._covars_[:, 0], rtol=1e-9)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-9)
+    assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-12)
+    tied = th.GaussianHMM(3, "spherical", emission_groups=[0, 1, 1], n_iter=5,
+                          random_state=0).fit(X)
+    assert tied._covars_[1] == tied._covars_[2] and tied._covars_.shape == (3,)
+    assert tied.n_free_parameters() == 2 + 6 + 2 * (2 + 1)
+
+
+def test_spherical_mixture_density_equals_scipy():
+    from scipy.stats import multivariate_normal
+    group = th.GMMEmission(np.array([0.3, 0.7]), np.array([[0.0, 1.0], [2.0, -1.0]]),
+                           np.array([0.5, 2.0]), covariance="spherical")
+    X = np.random.RandomState(1).normal(size=(7, 2))
+    expected = np.log(0.3 * multivariate_normal([0.0, 1.0], 0.5 * np.eye(2)).pdf(X)
+                      + 0.7 * multivariate_normal([2.0, -1.0], 2.0 * np.eye(2)).pdf(X))
+    np.testing.assert_allclose(th.GMMEmission.log_likelihood_table([group], X)[:, 0],
+                               expected, rtol=1e-12)
+    assert group.sample(np.random.RandomState(0), 5).shape == (5, 2)
+    assert th.GMMEmission.from_record(group.to_record(), name=None,
+                                      trainable=True).covars.tolist() == [0.5, 2.0]

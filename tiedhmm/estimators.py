@@ -278,12 +278,14 @@ class CategoricalHMM(_ArrayHMM):
 
 
 class GaussianHMM(_ArrayHMM):
-    """Tied HMM with Gaussian emissions, ``covariance_type`` ``"diag"`` or ``"full"``.
+    """Tied HMM with Gaussian emissions, ``covariance_type`` ``"spherical"``, ``"diag"``
+    or ``"full"``.
 
     As in hmmlearn, ``covars_`` reads as full matrices ``(N, D, D)`` and is set in the
-    native shape (``(N, D)`` for diag). Means are initialised by k-means over the data
-    (one centre per emission group). Unlike hmmlearn there is no ``covars_prior``: the
-    M-step is maximum likelihood with variances floored at ``min_covar``.
+    native shape (``(N,)`` for spherical, ``(N, D)`` for diag). Means are initialised by
+    k-means over the data (one centre per emission group). Unlike hmmlearn there is no
+    ``covars_prior``: the M-step is maximum likelihood with variances floored at
+    ``min_covar``.
     """
 
     _emission_attributes = (("m", "means_"), ("c", "_covars_"))
@@ -306,9 +308,9 @@ class GaussianHMM(_ArrayHMM):
     @property
     def covars_(self) -> np.ndarray:
         covars = self._covars_
-        if self.covariance_type == "diag":
-            return np.stack([np.diag(row) for row in covars])
-        return covars
+        if self.covariance_type == "full":
+            return covars
+        return np.stack([np.diag(np.broadcast_to(row, (self.n_features,))) for row in covars])
 
     @covars_.setter
     def covars_(self, covars: np.ndarray) -> None:

@@ -1,4 +1,4 @@
-"""Gaussian emissions with diagonal or full covariance and a ``min_covar`` floor."""
+"""Gaussian emissions with spherical, diagonal or full covariance and a ``min_covar`` floor."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import EmissionGroup, Stats, array, listed, n_blocks
 
-COVARIANCE_TYPES = ("diag", "full")
+COVARIANCE_TYPES = ("spherical", "diag", "full")
 _LOG_2PI = np.log(2 * np.pi)
 
 
@@ -46,11 +46,13 @@ class ContinuousEmission(EmissionGroup):
     def covariance_size(self) -> int:
         """Free scalars of one covariance of this family's type."""
         d = self.n_features
-        return d if self.covariance == "diag" else d * (d + 1) // 2
+        return {"spherical": 1, "diag": d}.get(self.covariance, d * (d + 1) // 2)
 
     def starting_covar(self, data_covariance: np.ndarray) -> np.ndarray:
         """The data's covariance plus ``min_covar``, in this family's covariance shape."""
         full = data_covariance + self.min_covar * np.eye(self.n_features)
+        if self.covariance == "spherical":
+            return np.array(np.diag(full).mean())
         return np.diag(full).copy() if self.covariance == "diag" else full
 
 
@@ -63,11 +65,13 @@ def data_covariance(X: np.ndarray) -> np.ndarray:
 class GaussianEmission(ContinuousEmission):
     """A multivariate normal ``N(mean, covar)``, shared by its states.
 
-    ``covariance="diag"`` stores ``covar`` as ``(D,)`` variances, ``"full"`` as a
-    ``(D, D)`` matrix. Unset parameters (None) are initialised in ``fit``: means by
-    k-means over the data (one centre per unset group), covariances from the data's
-    covariance plus ``min_covar``. The M-step floors variances (diag) or eigenvalues
-    (full) at ``min_covar``, which is the constrained maximum-likelihood update.
+    ``covariance="spherical"`` stores ``covar`` as one variance (a 0-d array),
+    ``"diag"`` as ``(D,)`` variances, ``"full"`` as a ``(D, D)`` matrix. Unset
+    parameters (None) are initialised in ``fit``: means by k-means over the data (one
+    centre per unset group), covariances from the data's covariance plus ``min_covar``.
+    The M-step floors variances (diag) or eigenvalues (full) at ``min_covar``, which is
+    the constrained maximum-likelihood update; the spherical variance is the mean of the
+    diagonal ones (hmmlearn's update).
     """
 
     param_letters = "mc"
@@ -83,7 +87,8 @@ class GaussianEmission(ContinuousEmission):
             n_features = _consistent(self, n_features, mean.shape[-1], "mean")
         if covar is not None:
             covar = np.array(covar, dtype=float)
-            n_features = _consistent(self, n_features, covar.shape[-1], "covar")
+            if covariance != "spherical" and covar.ndim:
+                n_features = _consistent(self, n_features, covar.shape[-1], "covar")
         if n_features is None or int(n_features) < 1:
             raise InvalidDataError(f"{self!r}: give mean, covar or a positive n_features")
         self.n_features = int(n_features)
@@ -137,9 +142,7 @@ class GaussianEmission(ContinuousEmission):
             self.covar = fit_covariance(stats, self.mean, self.covariance, self.min_covar)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
-        if self.covariance == "diag":
-            return self.mean + np.sqrt(self.covar) * rng.standard_normal((n, self.n_features))
-        return rng.multivariate_normal(self.mean, self.covar, size=n)
+        return sample_gaussian(rng, self.mean, self.covar, self.covariance, n)
 
     def free_parameters(self, params: str) -> int:
         return ("m" in params) * self.n_features + ("c" in params) * self.covariance_size()
@@ -190,11 +193,11 @@ def check_gaussian(owner: EmissionGroup, mean: np.ndarray | None, covar: np.ndar
         raise InvalidDataError(f"{owner!r}: mean must be {D} finite numbers, got {mean}")
     if covar is None:
         return
-    shape = (D,) if covariance == "diag" else (D, D)
+    shape = {"spherical": (), "diag": (D,)}.get(covariance, (D, D))
     if covar.shape != shape:
         raise InvalidDataError(f"{owner!r}: {covariance} covar must have shape {shape}, "
                                f"got {covar.shape}")
-    if covariance == "diag":
+    if covariance != "full":
         positive = np.all(covar > 0)
     else:
         positive = np.allclose(covar, covar.T) and np.all(np.linalg.eigvalsh(covar) > 0)
@@ -205,8 +208,10 @@ def check_gaussian(owner: EmissionGroup, mean: np.ndarray | None, covar: np.ndar
 def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
                         covariance: str) -> np.ndarray:
     """``(T, K)`` log N(x_t; mean_k, covar_k) of ``K`` components of one covariance type."""
-    if covariance == "diag":
-        return gaussian_diag_log_table(X, means, covars)
+    if covariance == "spherical":
+        covars = np.repeat(np.reshape(covars, (-1, 1)), X.shape[1], axis=1)
+    if covariance != "full":
+        return gaussian_diag_log_table(X, means, np.ascontiguousarray(covars))
     D = X.shape[1]
     table = np.empty((X.shape[0], means.shape[0]))
     for k in range(means.shape[0]):
@@ -220,7 +225,7 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
 def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted totals ``(K,)``, sums ``(K, D)`` and squares (``(K, D)`` elementwise for
-    diag, ``(K, D, D)`` outer products for full) of ``K`` weight columns."""
+    spherical and diag, ``(K, D, D)`` outer products for full) of ``K`` weight columns."""
     weights = np.ascontiguousarray(weights)
     totals, sums, squares = weighted_moments(X, weights, n_blocks(X.shape[0]))
     if covariance == "full":
@@ -231,12 +236,22 @@ def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str
 def fit_covariance(stats: Stats, mean: np.ndarray, covariance: str,
                    min_covar: float) -> np.ndarray:
     """Covariance about ``mean`` from ``weight``/``sum``/``squares`` statistics, with
-    variances (diag) or eigenvalues (full) floored at ``min_covar``."""
+    variances (spherical: their mean; diag) or eigenvalues (full) floored at
+    ``min_covar``."""
     weight, total, squares = stats["weight"], stats["sum"], stats["squares"]
-    if covariance == "diag":
+    if covariance != "full":
         var = (squares - 2 * mean * total + mean ** 2 * weight) / weight
-        return np.maximum(var, min_covar)
+        return np.asarray(np.maximum(var.mean() if covariance == "spherical" else var,
+                                     min_covar))
     cross = np.outer(total, mean)
     cov = (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight
     values, vectors = np.linalg.eigh(0.5 * (cov + cov.T))
     return (vectors * np.maximum(values, min_covar)) @ vectors.T
+
+
+def sample_gaussian(rng: np.random.RandomState, mean: np.ndarray, covar: np.ndarray,
+                    covariance: str, n: int) -> np.ndarray:
+    """``n`` draws from ``N(mean, covar)`` with ``covar`` in its covariance type's shape."""
+    if covariance == "full":
+        return rng.multivariate_normal(mean, covar, size=n)
+    return mean + np.sqrt(covar) * rng.standard_normal((n, mean.shape[0]))

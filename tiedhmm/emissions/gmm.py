@@ -18,6 +18,7 @@ from .gaussian import (
     component_moments,
     data_covariance,
     fit_covariance,
+    sample_gaussian,
 )
 
 
@@ -159,12 +160,8 @@ class GMMEmission(ContinuousEmission):
         out = np.empty((n, self.n_features))
         for k in range(self.n_mix):
             rows = chosen == k
-            if self.covariance == "diag":
-                out[rows] = self.means[k] + np.sqrt(self.covars[k]) * rng.standard_normal(
-                    (int(rows.sum()), self.n_features))
-            else:
-                out[rows] = rng.multivariate_normal(self.means[k], self.covars[k],
-                                                    size=int(rows.sum()))
+            out[rows] = sample_gaussian(rng, self.means[k], self.covars[k], self.covariance,
+                                        int(rows.sum()))
         return out
 
     def free_parameters(self, params: str) -> int:
