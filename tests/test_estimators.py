@@ -257,3 +257,41 @@ def test_spherical_mixture_density_equals_scipy():
     assert group.sample(np.random.RandomState(0), 5).shape == (5, 2)
     assert th.GMMEmission.from_record(group.to_record(), name=None,
                                       trainable=True).covars.tolist() == [0.5, 2.0]
+
+
+def test_hmmlearn_warnings_are_logged(caplog):
+    X, lengths = _gaussian_data()
+    model = th.GaussianHMM(3, n_iter=1, random_state=0)
+    model.startprob_ = np.full(3, 1 / 3)
+    with caplog.at_level("WARNING", logger="tiedhmm"):
+        model.fit(X, lengths)
+    assert any("'startprob_' attribute is set, it will be overwritten" in record.getMessage()
+               for record in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tiedhmm"):
+        th.GaussianHMM(3, "full", n_iter=1, random_state=0).fit(X[:5])
+    assert any("degenerate solution" in record.getMessage() for record in caplog.records)
+
+
+def test_spherical_covariances_set_in_any_nesting_read_as_full_matrices():
+    model = th.GaussianHMM(2, "spherical", init_params="")
+    model.startprob_ = np.array([0.6, 0.4])
+    model.transmat_ = np.array([[0.4, 0.6], [0.9, 0.1]])
+    model.means_ = np.array([[3.0], [5.0]])
+    model.covars_ = np.array([[[[4.0]]], [[[3.0]]]])
+    assert model._covars_.shape == (2,)
+    np.testing.assert_array_equal(model.covars_, [[[4.0]], [[3.0]]])
+    X, _ = model.sample(200, random_state=0)
+    assert X.shape == (200, 1) and np.isfinite(model.score(X))
+
+
+def test_kmeans_restarts_make_a_mixture_fit_independent_of_sequence_order():
+    rng = np.random.RandomState(3)
+    sequences = [np.concatenate([rng.normal(m, 0.3, size=(30, 2)) for m in (0.0, 2.0, -2.0)])
+                 for _ in range(4)]
+    scores = []
+    for order in ([0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2]):
+        X = np.concatenate([sequences[k] for k in order])
+        model = th.GMMHMM(3, 2, n_iter=20, random_state=0).fit(X, [90] * 4)
+        scores.append(model.score(X, [90] * 4))
+    np.testing.assert_allclose(scores, np.mean(scores), rtol=2e-4)  # one k-means run: 9e-4

@@ -23,6 +23,7 @@ compile to (its own groups), which is what ``concatenate``, ``ModelSet`` files a
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
@@ -36,6 +37,7 @@ from .hmm import HMM, BaseHMM
 from .tying import Label, SoftTie, Topology, TransitionGroup
 
 MATCH_TOLERANCE = 1e-10
+log = logging.getLogger(__name__)
 #: hmmlearn's forward-backward variants; tiedhmm's per-step normalisers are exact, so
 #: both give the same numbers here.
 IMPLEMENTATIONS = ("log", "scaling")
@@ -234,6 +236,9 @@ class _ArrayHMM(BaseHMM, ABC):
         letters = (("s", "startprob_"), ("t", "transmat_"), *self._emission_attributes)
         for letter, name in letters:
             if letter in self.init_params and getattr(self, name, None) is not None:
+                log.warning("Even though the %r attribute is set, it will be overwritten "
+                            "during initialization because 'init_params' contains %r",
+                            name.strip("_") + "_", letter)
                 delattr(self, name)
 
 
@@ -310,11 +315,16 @@ class GaussianHMM(_ArrayHMM):
         covars = self._covars_
         if self.covariance_type == "full":
             return covars
-        return np.stack([np.diag(np.broadcast_to(row, (self.n_features,))) for row in covars])
+        n_features = getattr(self, "n_features", None) or np.shape(self.means_)[1]
+        return np.stack([np.diag(np.broadcast_to(row, (n_features,))) for row in covars])
 
     @covars_.setter
     def covars_(self, covars: np.ndarray) -> None:
-        self._covars_ = np.array(covars, dtype=float, copy=True)
+        covars = np.array(covars, dtype=float, copy=True)
+        if self.covariance_type == "spherical" and covars.ndim and \
+                covars.size == covars.shape[0]:
+            covars = covars.reshape(covars.shape[0])  # one variance a state, however nested
+        self._covars_ = covars
 
     def _make_emission(self, states: np.ndarray) -> GaussianEmission:
         if self.covariance_type not in COVARIANCE_TYPES:

@@ -10,6 +10,7 @@ their array attributes to groups, and ``to_hmm()`` turns them into a general HMM
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 
@@ -25,6 +26,7 @@ from .tying import Label, SoftTie, Topology
 
 DECODE_ALGORITHMS = ("viterbi", "map")
 HMM_FORMAT = "tiedhmm.HMM"
+log = logging.getLogger(__name__)
 #: The settings a model file keeps.
 SETTINGS = ("algorithm", "n_iter", "tol", "init")
 
@@ -73,6 +75,9 @@ class BaseHMM(EMModel):
         topology, soft_ties = self._model(fresh=True)
         batch = inference.Batch.from_data(topology, X, lengths)
         self._initialize(topology, batch, check_random_state(self.random_state))
+        if batch.X.size < (n_free := self.n_free_parameters()):
+            log.warning("Fitting a model with %d free scalar parameters with only %d data "
+                        "points will result in a degenerate solution.", n_free, batch.X.size)
         self._run_em([inference.batch_source(topology, batch, client)], soft_ties=soft_ties,
                      emission_params=self._emission_params(), callback=callback)
         self._store(topology)

@@ -15,6 +15,7 @@ from .base import EmissionGroup, Stats, array, listed, n_blocks
 
 COVARIANCE_TYPES = ("spherical", "diag", "full")
 _LOG_2PI = np.log(2 * np.pi)
+KMEANS_RESTARTS = 10
 
 
 class ContinuousEmission(EmissionGroup):
@@ -54,6 +55,20 @@ class ContinuousEmission(EmissionGroup):
         if self.covariance == "spherical":
             return np.array(np.diag(full).mean())
         return np.diag(full).copy() if self.covariance == "diag" else full
+
+
+def kmeans(X: np.ndarray, k: int, rng: np.random.RandomState,
+           n_init: int = KMEANS_RESTARTS) -> tuple[np.ndarray, np.ndarray]:
+    """Centres ``(k, D)`` and labels of the best of ``n_init`` seeded k-means++ runs (the
+    least within-cluster sum of squares), as hmmlearn's ``KMeans(n_init=10)`` start:
+    one run depends on the order of the data more than the best of ten."""
+    best = None
+    for _ in range(n_init):
+        centres, labels = kmeans2(X, k, minit="++", seed=rng)
+        inertia = float(((X - centres[labels]) ** 2).sum())
+        if best is None or inertia < best[0]:
+            best = (inertia, centres, labels)
+    return best[1], best[2]
 
 
 def data_covariance(X: np.ndarray) -> np.ndarray:
@@ -110,7 +125,7 @@ class GaussianEmission(ContinuousEmission):
             if X.shape[0] < len(need_mean):
                 raise InvalidDataError(f"k-means initialisation needs at least {len(need_mean)} "
                                        f"observations, got {X.shape[0]}")
-            centres, _ = kmeans2(X, len(need_mean), minit="++", seed=rng)
+            centres, _ = kmeans(X, len(need_mean), rng)
             for group, centre in zip(need_mean, centres):
                 group.mean = centre
         covariance = data_covariance(X)

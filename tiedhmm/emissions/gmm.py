@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.cluster.vq import kmeans2
 from scipy.special import logsumexp
 
 from .._records import group_kind
@@ -18,6 +17,7 @@ from .gaussian import (
     component_moments,
     data_covariance,
     fit_covariance,
+    kmeans,
     sample_gaussian,
 )
 
@@ -91,12 +91,12 @@ class GMMEmission(ContinuousEmission):
             if X.shape[0] < len(need_means) * n_mix:
                 raise InvalidDataError(f"k-means initialisation needs at least "
                                        f"{len(need_means) * n_mix} observations, got {X.shape[0]}")
-            _, labels = kmeans2(X, len(need_means), minit="++", seed=rng)
+            _, labels = kmeans(X, len(need_means), rng)
             for index, group in enumerate(need_means):
                 cluster = X[labels == index]
                 if cluster.shape[0] < n_mix:
                     cluster = X
-                group.means, _ = kmeans2(cluster, n_mix, minit="++", seed=rng)
+                group.means, _ = kmeans(cluster, n_mix, rng)
         covariance = data_covariance(X)
         for group in groups:
             if group.weights is None:
