@@ -99,3 +99,42 @@ def test_gmm_sampling_recovers_weights_and_bad_parameters_are_named():
         th.GMMEmission([0.5, 0.5], [[0.0], [1.0]], [[1.0], [-1.0]])
     with pytest.raises(ValueError, match="gives n_mix=3 but n_mix=2"):
         th.GMMEmission([0.2, 0.3, 0.5], n_mix=2, n_features=1)
+
+
+def test_tied_mixture_covariance_density_and_pooled_m_step_against_numpy():
+    from scipy.stats import multivariate_normal
+    covar = np.array([[1.0, 0.3], [0.3, 0.5]])
+    group = th.GMMEmission(np.array([0.4, 0.6]), np.array([[0.0, 0.0], [2.0, 1.0]]), covar,
+                           covariance="tied", min_covar=1e-6)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 2)) + np.where(rng.rand(50, 1) < 0.5, 0.0, 2.0)
+    expected = np.log(0.4 * multivariate_normal([0.0, 0.0], covar).pdf(X)
+                      + 0.6 * multivariate_normal([2.0, 1.0], covar).pdf(X))
+    np.testing.assert_allclose(th.GMMEmission.log_likelihood_table([group], X)[:, 0],
+                               expected, rtol=1e-12)
+    occupancy = rng.rand(50, 1)
+    stats = th.GMMEmission.statistics([group], X, occupancy)[0]
+    # By hand: responsibilities times occupancy, new means, one scatter pooled over both.
+    joint = np.stack([0.4 * multivariate_normal([0.0, 0.0], covar).pdf(X),
+                      0.6 * multivariate_normal([2.0, 1.0], covar).pdf(X)], axis=1)
+    weights = joint / joint.sum(axis=1, keepdims=True) * occupancy
+    means = (weights.T @ X) / weights.sum(axis=0)[:, None]
+    scatter = sum((weights[:, [k]] * (X - means[k])).T @ (X - means[k]) for k in range(2))
+    group.m_step(stats, "wmc")
+    np.testing.assert_allclose(group.means, means, rtol=1e-10)
+    np.testing.assert_allclose(group.covars, scatter / weights.sum(), rtol=1e-10)
+    assert group.covars.shape == (2, 2) and group.free_parameters("wmc") == 1 + 4 + 3
+
+
+def test_tied_mixture_hmm_scores_as_hmmlearn_and_ties_states():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(120, 2))
+    ours = th.GMMHMM(3, 2, covariance_type="tied", emission_groups=[0, 1, 1], n_iter=3,
+                     random_state=0).fit(X)
+    assert ours.covars_.shape == (3, 2, 2)
+    np.testing.assert_array_equal(ours.covars_[1], ours.covars_[2])
+    theirs = hmmlearn_hmm.GMMHMM(3, 2, covariance_type="tied", init_params="", n_iter=0)
+    for name in ("startprob_", "transmat_", "weights_", "means_", "covars_"):
+        setattr(theirs, name, getattr(ours, name).copy())
+    theirs.n_features = 2
+    assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-10)

@@ -22,12 +22,15 @@ class ContinuousEmission(EmissionGroup):
     """What the Gaussian families share: feature vectors of ``n_features`` (set by the
     subclass), a covariance type and the ``min_covar`` floor."""
 
+    #: The covariance types this family fits.
+    covariance_types: tuple[str, ...] = COVARIANCE_TYPES
+
     def __init__(self, *, covariance: str, min_covar: float, name: str | None,
                  trainable: bool) -> None:
         super().__init__(name=name, trainable=trainable)
-        if covariance not in COVARIANCE_TYPES:
-            raise InvalidDataError(f"{self!r}: covariance must be one of {COVARIANCE_TYPES}, "
-                                   f"got {covariance!r}")
+        if covariance not in self.covariance_types:
+            raise InvalidDataError(f"{self!r}: covariance must be one of "
+                                   f"{self.covariance_types}, got {covariance!r}")
         if isinstance(min_covar, (bool, str)) or not np.isscalar(min_covar) \
                 or not float(min_covar) >= 0:
             raise InvalidDataError(f"{self!r}: min_covar must be a number >= 0, got "
@@ -47,14 +50,14 @@ class ContinuousEmission(EmissionGroup):
     def covariance_size(self) -> int:
         """Free scalars of one covariance of this family's type."""
         d = self.n_features
-        return {"spherical": 1, "diag": d}.get(self.covariance, d * (d + 1) // 2)
+        return {"spherical": 1, "diag": d}.get(self.covariance, d * (d + 1) // 2)  # full, tied
 
     def starting_covar(self, data_covariance: np.ndarray) -> np.ndarray:
         """The data's covariance plus ``min_covar``, in this family's covariance shape."""
         full = data_covariance + self.min_covar * np.eye(self.n_features)
         if self.covariance == "spherical":
             return np.array(np.diag(full).mean())
-        return np.diag(full).copy() if self.covariance == "diag" else full
+        return np.diag(full).copy() if self.covariance == "diag" else full  # full, tied
 
 
 def kmeans(X: np.ndarray, k: int, rng: np.random.RandomState,
@@ -253,14 +256,24 @@ def fit_covariance(stats: Stats, mean: np.ndarray, covariance: str,
     """Covariance about ``mean`` from ``weight``/``sum``/``squares`` statistics, with
     variances (spherical: their mean; diag) or eigenvalues (full) floored at
     ``min_covar``."""
+    return floored(covariance_about(stats, mean, covariance), covariance, min_covar)
+
+
+def covariance_about(stats: Stats, mean: np.ndarray, covariance: str) -> np.ndarray:
+    """The weighted covariance about ``mean`` (variances for spherical and diag)."""
     weight, total, squares = stats["weight"], stats["sum"], stats["squares"]
     if covariance != "full":
-        var = (squares - 2 * mean * total + mean ** 2 * weight) / weight
-        return np.asarray(np.maximum(var.mean() if covariance == "spherical" else var,
-                                     min_covar))
+        return (squares - 2 * mean * total + mean ** 2 * weight) / weight
     cross = np.outer(total, mean)
-    cov = (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight
-    values, vectors = np.linalg.eigh(0.5 * (cov + cov.T))
+    return (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight
+
+
+def floored(covar: np.ndarray, covariance: str, min_covar: float) -> np.ndarray:
+    """Variances (spherical: their mean) or eigenvalues (full) floored at ``min_covar``."""
+    if covariance != "full":
+        return np.asarray(np.maximum(covar.mean() if covariance == "spherical" else covar,
+                                     min_covar))
+    values, vectors = np.linalg.eigh(0.5 * (covar + covar.T))
     return (vectors * np.maximum(values, min_covar)) @ vectors.T
 
 

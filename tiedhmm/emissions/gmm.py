@@ -11,12 +11,15 @@ from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import Stats, array, listed
 from .gaussian import (
+    COVARIANCE_TYPES,
     ContinuousEmission,
     check_gaussian,
     component_log_table,
     component_moments,
+    covariance_about,
     data_covariance,
     fit_covariance,
+    floored,
     kmeans,
     sample_gaussian,
 )
@@ -26,15 +29,18 @@ from .gaussian import (
 class GMMEmission(ContinuousEmission):
     """A mixture ``sum_k w_k N(mean_k, covar_k)`` shared by its states.
 
-    ``weights`` is ``(n_mix,)``, ``means`` ``(n_mix, D)``, ``covars`` ``(n_mix, D)``
-    (diag) or ``(n_mix, D, D)`` (full). Unset parameters (None) are initialised in
-    ``fit``: the data are split by k-means into one cluster per unset group and each
-    cluster by k-means into ``n_mix`` centres; covariances start at the data's
-    covariance plus ``min_covar``; weights uniform. The M-step is maximum likelihood
-    with variances (diag) or eigenvalues (full) floored at ``min_covar``.
+    ``weights`` is ``(n_mix,)``, ``means`` ``(n_mix, D)``, ``covars`` ``(n_mix,)``
+    (spherical), ``(n_mix, D)`` (diag), ``(n_mix, D, D)`` (full) or one ``(D, D)``
+    matrix shared by the components (tied, as hmmlearn's). Unset parameters (None) are
+    initialised in ``fit``: the data are split by k-means into one cluster per unset
+    group and each cluster by k-means into ``n_mix`` centres; covariances start at the
+    data's covariance plus ``min_covar``; weights uniform. The M-step is maximum
+    likelihood with variances (diag, spherical: their mean) or eigenvalues (full, tied:
+    of the scatter pooled over the components) floored at ``min_covar``.
     """
 
     param_letters = "wmc"
+    covariance_types = (*COVARIANCE_TYPES, "tied")
 
     def __init__(self, weights: np.ndarray | None = None, means: np.ndarray | None = None,
                  covars: np.ndarray | None = None, *, n_mix: int | None = None,
@@ -46,8 +52,9 @@ class GMMEmission(ContinuousEmission):
         self.weights = None if weights is None else np.array(weights, dtype=float)
         self.means = None if means is None else np.array(means, dtype=float)
         self.covars = None if covars is None else np.array(covars, dtype=float)
-        for value, what in ((self.weights, "weights"), (self.means, "means"),
-                            (self.covars, "covars")):
+        per_component = (self.weights, "weights"), (self.means, "means"), (
+            None if covariance == "tied" else self.covars, "covars")
+        for value, what in per_component:
             if value is not None:
                 n_mix = self._consistent(n_mix, value.shape[0], "n_mix", what)
         for value, what in ((self.means, "means"), (self.covars, "covars")):
@@ -71,10 +78,22 @@ class GMMEmission(ContinuousEmission):
                               or abs(w.sum() - 1.0) > 1e-8):
             raise InvalidDataError(f"{self!r}: weights must be {self.n_mix} non-negative numbers "
                                    f"summing to 1, got {w}")
+        covars = self.component_covars()
         for k in range(self.n_mix):
             check_gaussian(self, None if self.means is None else self.means[k],
-                           None if self.covars is None else self.covars[k],
-                           self.covariance, self.n_features)
+                           None if covars is None else covars[k],
+                           self.component_covariance, self.n_features)
+
+    @property
+    def component_covariance(self) -> str:
+        """The covariance type of one component (a tied matrix is a full one)."""
+        return "full" if self.covariance == "tied" else self.covariance
+
+    def component_covars(self) -> np.ndarray | None:
+        """Each component's covariance, ``(n_mix, ...)`` (the tied matrix repeated)."""
+        if self.covars is None or self.covariance != "tied":
+            return self.covars
+        return np.broadcast_to(self.covars, (self.n_mix, *self.covars.shape))
 
     def batch_key(self) -> tuple:
         return (*super().batch_key(), self.n_mix)
@@ -102,14 +121,16 @@ class GMMEmission(ContinuousEmission):
             if group.weights is None:
                 group.weights = np.full(group.n_mix, 1.0 / group.n_mix)
             if group.covars is None:
-                group.covars = np.stack([group.starting_covar(covariance)] * group.n_mix)
+                start = group.starting_covar(covariance)
+                group.covars = start if group.covariance == "tied" else \
+                    np.stack([start] * group.n_mix)
 
     @classmethod
     def _weighted_components(cls, groups: Sequence[GMMEmission], X: np.ndarray) -> np.ndarray:
         """``(T, G, n_mix)`` log of ``w_k N(x_t; mean_k, covar_k)`` for every group."""
         means = np.concatenate([group.means for group in groups])
-        covars = np.concatenate([group.covars for group in groups])
-        table = component_log_table(X, means, covars, groups[0].covariance)
+        covars = np.concatenate([group.component_covars() for group in groups])
+        table = component_log_table(X, means, covars, groups[0].component_covariance)
         with np.errstate(divide="ignore"):
             log_weights = np.log(np.concatenate([group.weights for group in groups]))
         return (table + log_weights).reshape(X.shape[0], len(groups), groups[0].n_mix)
@@ -129,7 +150,7 @@ class GMMEmission(ContinuousEmission):
         responsibility = np.nan_to_num(responsibility) * weights[:, :, None]
         n_mix = groups[0].n_mix
         totals, sums, squares = component_moments(
-            X, responsibility.reshape(X.shape[0], -1), groups[0].covariance)
+            X, responsibility.reshape(X.shape[0], -1), groups[0].component_covariance)
         return [{"weight": np.array(totals[g * n_mix:(g + 1) * n_mix].sum()),
                  "mix": totals[g * n_mix:(g + 1) * n_mix],
                  "sum": sums[g * n_mix:(g + 1) * n_mix],
@@ -147,26 +168,32 @@ class GMMEmission(ContinuousEmission):
             self.means = self.means.copy()
             self.means[used] = stats["sum"][used] / mix[used, None]
         if "c" in params:
-            covars = self.covars.copy()
-            for k in np.flatnonzero(used):
-                component = {"weight": mix[k], "sum": stats["sum"][k],
-                             "squares": stats["squares"][k]}
-                covars[k] = fit_covariance(component, self.means[k], self.covariance,
-                                           self.min_covar)
-            self.covars = covars
+            components = [({"weight": mix[k], "sum": stats["sum"][k],
+                            "squares": stats["squares"][k]}, k) for k in np.flatnonzero(used)]
+            if self.covariance == "tied":  # the scatter pooled over the components
+                pooled = sum(mix[k] * covariance_about(component, self.means[k], "full")
+                             for component, k in components) / mix[used].sum()
+                self.covars = floored(pooled, "full", self.min_covar)
+            else:
+                covars = self.covars.copy()
+                for component, k in components:
+                    covars[k] = fit_covariance(component, self.means[k], self.covariance,
+                                               self.min_covar)
+                self.covars = covars
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         chosen = rng.choice(self.n_mix, size=n, p=self.weights)
         out = np.empty((n, self.n_features))
         for k in range(self.n_mix):
             rows = chosen == k
-            out[rows] = sample_gaussian(rng, self.means[k], self.covars[k], self.covariance,
-                                        int(rows.sum()))
+            out[rows] = sample_gaussian(rng, self.means[k], self.component_covars()[k],
+                                        self.component_covariance, int(rows.sum()))
         return out
 
     def free_parameters(self, params: str) -> int:
+        covariances = 1 if self.covariance == "tied" else self.n_mix
         return (("w" in params) * (self.n_mix - 1) + ("m" in params) * self.n_mix
-                * self.n_features + ("c" in params) * self.n_mix * self.covariance_size())
+                * self.n_features + ("c" in params) * covariances * self.covariance_size())
 
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return self.weights, self.means, self.covars
