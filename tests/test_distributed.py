@@ -52,6 +52,9 @@ def test_fitted_hmm_and_model_set_equal_in_process(client):
     for name in ("startprob_", "transmat_", "means_", "covars_"):
         np.testing.assert_allclose(getattr(remote, name), getattr(local, name), rtol=1e-8,
                                    atol=1e-10)
+    tied_local = th.GaussianHMM(3, "tied", **kwargs).fit(X, lengths)
+    tied_remote = th.GaussianHMM(3, "tied", **kwargs).fit(X, lengths, client=client)
+    np.testing.assert_allclose(tied_remote.covars_, tied_local.covars_, rtol=1e-8)
 
     def word_set():
         silence = th.GaussianEmission([0.0, 0.0], [1.0, 1.0], name="silence")

@@ -113,7 +113,7 @@ def test_bad_categorical_parameters(kwargs, message):
     (dict(mean=[0.0], covar=[-1.0]), "positive definite"),
     (dict(mean=[0.0, 0.0], covar=[[1.0, 2.0], [2.0, 1.0]], covariance="full"),
      "positive definite"),
-    (dict(mean=[0.0], covariance="tied"), "covariance must be one of"),
+    (dict(mean=[0.0], covariance="banded"), "covariance must be one of"),
     (dict(mean=[np.nan]), "finite"),
 ])
 def test_bad_gaussian_parameters(kwargs, message):

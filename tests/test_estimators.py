@@ -295,3 +295,37 @@ def test_kmeans_restarts_make_a_mixture_fit_independent_of_sequence_order():
         model = th.GMMHMM(3, 2, n_iter=20, random_state=0).fit(X, [90] * 4)
         scores.append(model.score(X, [90] * 4))
     np.testing.assert_allclose(scores, np.mean(scores), rtol=2e-4)  # one k-means run: 9e-4
+
+
+def test_tied_covariance_em_equals_hmmlearn_and_is_one_shared_group(tmp_path):
+    rng = np.random.RandomState(0)
+    covar = np.array([[1.0, 0.5], [0.5, 1.0]])
+    X = np.concatenate([rng.multivariate_normal(m, covar, 80)
+                        for m in ([0, 0], [4, 4], [-3, 2], [4, 4])])
+    start = th.GaussianHMM(3, "tied", n_iter=1, random_state=0).fit(X)
+    assert start._covars_.shape == (2, 2) and start.covars_.shape == (3, 2, 2)
+    kwargs = dict(init_params="", n_iter=10, tol=-np.inf)
+    theirs = hmmlearn_hmm.GaussianHMM(3, "tied", covars_prior=0, covars_weight=0, **kwargs)
+    ours = th.GaussianHMM(3, "tied", **kwargs)
+    for model in (ours, theirs):
+        model.n_features = 2
+        model.startprob_, model.transmat_ = start.startprob_.copy(), start.transmat_.copy()
+        model.means_, model.covars_ = start.means_.copy(), start._covars_.copy()
+        model.fit(X)
+    np.testing.assert_allclose(ours._covars_, theirs._covars_, rtol=1e-9)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-9)
+    assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-12)
+    assert ours.n_free_parameters() == 2 + 6 + 6 + 3  # one covariance for all states
+    hmm = ours.to_hmm()
+    shared = hmm.emissions[0].shared
+    assert all(group.shared is shared for group in hmm.emissions)
+    hmm.save(tmp_path / "tied.json")
+    loaded = th.HMM.load(tmp_path / "tied.json")
+    assert loaded.emissions[0].shared is loaded.emissions[2].shared
+    assert loaded.score(X) == hmm.score(X)
+    twin = hmm.emissions[0].copy()
+    assert twin.shared is not shared and np.array_equal(twin.covar, shared.covar)
+    bad = th.GaussianHMM(3, "tied", init_params="")
+    bad.means_, bad.covars_ = ours.means_, np.ones((3, 2, 2))
+    with pytest.raises(th.InvalidDataError, match="tied covars_ must have shape"):
+        bad.score(X)

@@ -5,9 +5,11 @@ fields (``to_record``) and reads them back (``from_record``); this module adds t
 fields every group has (``id``, ``kind``, ``name``, ``trainable``) and needs to know
 no family. A :class:`GroupWriter` gives every group *object* one id however many
 states, edges or models name it, so a reader that makes one object per id restores
-the sharing. Edges are ``[src, dst, label]`` with ``"begin"`` and ``"end"`` for the
-silent ends; a label is a number (fixed) or ``{"group": id, "outcome": name}`` with
-``"factor"`` when the edge carries a constant factor other than 1.
+the sharing; a group's parts (a covariance several Gaussians share) are records of
+their own, written before it and named by id in its ``parts``. Edges are
+``[src, dst, label]`` with ``"begin"`` and ``"end"`` for the silent ends; a label is a
+number (fixed) or ``{"group": id, "outcome": name}`` with ``"factor"`` when the edge
+carries a constant factor other than 1.
 """
 
 from __future__ import annotations
@@ -60,9 +62,11 @@ class GroupWriter:
 
     def id(self, group) -> int:
         if id(group) not in self._seen:
+            parts = [self.id(part) for part in group.parts()]  # written before their holder
             self._seen[id(group)] = (len(self.records), group)
             self.records.append({"id": len(self.records), "kind": group.record_kind,
                                  "name": group.name, "trainable": group.trainable,
+                                 **({"parts": parts} if parts else {}),
                                  **group.to_record()})
         return self._seen[id(group)][0]
 
@@ -96,8 +100,10 @@ class GroupReader:
             if kind not in GROUP_KINDS:
                 raise ModelFileError(f"unknown group kind {kind!r} (known: "
                                      f"{', '.join(sorted(GROUP_KINDS))})")
+            parts = {"parts": [self.groups[i] for i in record["parts"]]} \
+                if "parts" in record else {}
             self.groups[record["id"]] = GROUP_KINDS[kind].from_record(
-                record, name=record["name"], trainable=bool(record["trainable"]))
+                record, name=record["name"], trainable=bool(record["trainable"]), **parts)
 
     def label(self, value) -> Any:
         if isinstance(value, dict):

@@ -101,7 +101,9 @@ def m_step(pooled: dict[int, tuple[ParameterGroup, Stats]], soft_ties: Sequence[
             together = add_stats(together, pooled[key][1])
         for key in members:
             blended[key] = tie.blend(pooled[key][1], together)
-    for key, (group, _) in pooled.items():
+    parts = {id(part) for group, _ in pooled.values() for part in group.parts()}
+    # Parts (a shared covariance) are fitted after the groups that hold them.
+    for key, (group, _) in sorted(pooled.items(), key=lambda item: item[0] in parts):
         if not group.trainable:
             continue
         letters = group.param_letters if emission_params is None else emission_params

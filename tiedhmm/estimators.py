@@ -31,7 +31,7 @@ import numpy as np
 
 from . import inference
 from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission, GMMEmission
-from .emissions.gaussian import COVARIANCE_TYPES
+from .emissions.gaussian import COVARIANCE_TYPES, SharedCovariance
 from .errors import InvalidDataError, TyingError
 from .hmm import HMM, BaseHMM
 from .tying import Label, SoftTie, Topology, TransitionGroup
@@ -121,7 +121,7 @@ class _ArrayHMM(BaseHMM, ABC):
         if not (isinstance(n_states, (int, np.integer)) and n_states >= 1):
             raise InvalidDataError(f"n_components must be a positive integer, got {n_states!r}")
         ties: list[SoftTie] = []
-        emissions = self._grouped(self._emission_labels(), self._make_emission, ties)
+        emissions = self._grouped(self._emission_labels(), self._emission_maker(), ties)
         start_group = TransitionGroup([str(j) for j in range(n_states)],
                                       getattr(self, "startprob_", None), name="start",
                                       trainable="s" in self.params)
@@ -185,6 +185,11 @@ class _ArrayHMM(BaseHMM, ABC):
     @abstractmethod
     def _make_emission(self, states: np.ndarray) -> EmissionGroup:
         """The family's emission group for ``states``, from the attributes if set."""
+
+    def _emission_maker(self):
+        """What makes the emission groups of one compiled model (a family whose groups
+        share a part makes it here, once per model)."""
+        return self._make_emission
 
     def _check_attributes_match(self, topology: Topology) -> None:
         """Set attributes must obey the ties: tied rows equal, zeros outside the structure."""
@@ -315,6 +320,8 @@ class GaussianHMM(_ArrayHMM):
         covars = self._covars_
         if self.covariance_type == "full":
             return covars
+        if self.covariance_type == "tied":
+            return np.stack([covars] * self.n_components)
         n_features = getattr(self, "n_features", None) or np.shape(self.means_)[1]
         return np.stack([np.diag(np.broadcast_to(row, (n_features,))) for row in covars])
 
@@ -326,17 +333,42 @@ class GaussianHMM(_ArrayHMM):
             covars = covars.reshape(covars.shape[0])  # one variance a state, however nested
         self._covars_ = covars
 
-    def _make_emission(self, states: np.ndarray) -> GaussianEmission:
+    def _make_emission(self, states: np.ndarray,
+                       shared: SharedCovariance | None = None) -> GaussianEmission:
         if self.covariance_type not in COVARIANCE_TYPES:
             raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
                                    f"got {self.covariance_type!r}")
         mean = self._attribute("means_", lambda m: m[states[0]])
-        covar = self._attribute("_covars_", lambda m: m[states[0]])
-        n_features = getattr(self, "n_features", None)
+        covar = shared or self._attribute("_covars_", lambda m: m[states[0]])
+        n_features = self._known_n_features()
         if mean is None and covar is None and n_features is None:
             raise InvalidDataError("n_features is unknown: fit the model or set means_")
         return GaussianEmission(mean, covar, n_features=n_features,
                                 covariance=self.covariance_type, min_covar=self.min_covar)
+
+    def _known_n_features(self) -> int | None:
+        n_features = getattr(self, "n_features", None)
+        if n_features is None and getattr(self, "means_", None) is not None:
+            n_features = np.shape(self.means_)[-1]
+        return n_features
+
+    def _emission_maker(self):
+        """With ``covariance_type="tied"`` every state's group reads one
+        :class:`SharedCovariance` (hmmlearn's ``covars_`` of shape ``(D, D)``)."""
+        if self.covariance_type != "tied":
+            return self._make_emission
+        n_features = self._known_n_features()
+        covar = getattr(self, "_covars_", None)
+        if n_features is None and covar is not None:
+            n_features = np.shape(covar)[-1]
+        if n_features is None:
+            raise InvalidDataError("n_features is unknown: fit the model or set means_")
+        if covar is not None and np.shape(covar) != (n_features, n_features):
+            raise InvalidDataError(f"tied covars_ must have shape ({n_features}, "
+                                   f"{n_features}), got {np.shape(covar)}")
+        shared = SharedCovariance(covar, n_features=n_features, min_covar=self.min_covar,
+                                  name="tied covariance", trainable=True)
+        return lambda states: self._make_emission(states, shared)
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         groups = [topology.emission_groups[g] for g in topology.state_group]
@@ -344,7 +376,8 @@ class GaussianHMM(_ArrayHMM):
         if all(group.mean is not None for group in groups):
             arrays["means_"] = np.stack([group.mean for group in groups])
         if all(group.covar is not None for group in groups):
-            arrays["_covars_"] = np.stack([group.covar for group in groups])
+            arrays["_covars_"] = (groups[0].covar if self.covariance_type == "tied"
+                                  else np.stack([group.covar for group in groups]))
         return arrays
 
 

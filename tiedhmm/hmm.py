@@ -100,8 +100,7 @@ class BaseHMM(EMModel):
         topology, _ = self._model()
         letters = self._emission_params()
         return sum(group.free_parameters(group.param_letters if letters is None else letters)
-                   for group in (*topology.emission_groups, *topology.transition_groups)
-                   if group.trainable)
+                   for group in topology.parameter_groups if group.trainable)
 
     def aic(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
         """Akaike's criterion ``-2 log L + 2 k`` (k: :meth:`n_free_parameters`)."""

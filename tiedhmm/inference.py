@@ -115,12 +115,15 @@ def expectations(topology: Topology, batch: Batch) -> Expectations:
 
 def group_statistics(topology: Topology, batch: Batch,
                      found: Expectations) -> list[tuple[ParameterGroup, Stats]]:
-    """Each group of the topology with its statistics from this batch."""
+    """Each group of the topology (and each part of one) with its statistics from this
+    batch."""
     occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
                                         len(topology.emission_groups))
     emission = emission_statistics(topology.emission_groups, batch.X, occupancy)
     transition = topology.transition_statistics(found.transitions, found.starts, found.ends)
-    return (list(zip(topology.emission_groups, emission))
+    parts = [pair for group, stats in zip(topology.emission_groups, emission)
+             for pair in group.part_statistics(stats)]
+    return (list(zip(topology.emission_groups, emission)) + parts
             + list(zip(topology.transition_groups, transition)))
 
 

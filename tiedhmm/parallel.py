@@ -53,8 +53,7 @@ def split(items: Sequence, count: int) -> list[Sequence]:
 
 
 def _groups_of(owner) -> list[ParameterGroup]:
-    topology = getattr(owner, "topology", owner)
-    return [*topology.emission_groups, *topology.transition_groups]
+    return getattr(owner, "topology", owner).parameter_groups
 
 
 def _chunk_statistics(make_source: Callable, owner, payload) -> tuple[np.ndarray, dict, str]:

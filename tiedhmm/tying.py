@@ -290,6 +290,13 @@ class Topology:
             return np.ones(self.n_states)
         return self._dense()[:-1, -1].copy()
 
+    @property
+    def parameter_groups(self) -> list[ParameterGroup]:
+        """Every group the model fits, each once: emission groups, their parts (a shared
+        covariance), transition groups."""
+        parts = {id(part): part for group in self.emission_groups for part in group.parts()}
+        return [*self.emission_groups, *parts.values(), *self.transition_groups]
+
     def transition_statistics(self, transitions: np.ndarray, starts: np.ndarray,
                               ends: np.ndarray | None = None) -> list[Stats]:
         """Pool expected counts of transitions ``(N, N)``, starts and ends ``(N,)`` per outcome."""

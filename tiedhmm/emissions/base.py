@@ -80,10 +80,21 @@ class ParameterGroup(ABC):
                     trainable: bool) -> ParameterGroup:
         """A group from the fields ``to_record`` wrote."""
 
+    def parts(self) -> tuple[ParameterGroup, ...]:
+        """Groups this group holds and may share with others (a tied covariance): they
+        are fitted, counted and saved once, like any group."""
+        return ()
+
+    def part_statistics(self, stats: Stats) -> list[tuple[ParameterGroup, Stats]]:
+        """Each part's share of this group's statistics (EM pools them by identity)."""
+        return []
+
     def copy(self) -> ParameterGroup:
-        """An independent group with the same parameters (not tied to this one)."""
+        """An independent group with the same parameters (not tied to this one; its
+        parts are copied too)."""
+        parts = {"parts": [part.copy() for part in self.parts()]} if self.parts() else {}
         return type(self).from_record(self.to_record(), name=self.name,
-                                      trainable=self.trainable)
+                                      trainable=self.trainable, **parts)
 
 
 def listed(value: np.ndarray | None) -> list | None:

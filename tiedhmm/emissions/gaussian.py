@@ -11,9 +11,9 @@ from scipy.linalg import solve_triangular
 from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
 from .._records import group_kind
 from ..errors import InvalidDataError
-from .base import EmissionGroup, Stats, array, listed, n_blocks
+from .base import EmissionGroup, ParameterGroup, Stats, array, listed, n_blocks
 
-COVARIANCE_TYPES = ("spherical", "diag", "full")
+COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2 * np.pi)
 KMEANS_RESTARTS = 10
 
@@ -22,15 +22,12 @@ class ContinuousEmission(EmissionGroup):
     """What the Gaussian families share: feature vectors of ``n_features`` (set by the
     subclass), a covariance type and the ``min_covar`` floor."""
 
-    #: The covariance types this family fits.
-    covariance_types: tuple[str, ...] = COVARIANCE_TYPES
-
     def __init__(self, *, covariance: str, min_covar: float, name: str | None,
                  trainable: bool) -> None:
         super().__init__(name=name, trainable=trainable)
-        if covariance not in self.covariance_types:
+        if covariance not in COVARIANCE_TYPES:
             raise InvalidDataError(f"{self!r}: covariance must be one of "
-                                   f"{self.covariance_types}, got {covariance!r}")
+                                   f"{COVARIANCE_TYPES}, got {covariance!r}")
         if isinstance(min_covar, (bool, str)) or not np.isscalar(min_covar) \
                 or not float(min_covar) >= 0:
             raise InvalidDataError(f"{self!r}: min_covar must be a number >= 0, got "
@@ -46,6 +43,11 @@ class ContinuousEmission(EmissionGroup):
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
         return prepare_features(X, self.n_features)
+
+    @property
+    def density_covariance(self) -> str:
+        """The covariance type of one density (a tied matrix is a full one)."""
+        return "full" if self.covariance == "tied" else self.covariance
 
     def covariance_size(self) -> int:
         """Free scalars of one covariance of this family's type."""
@@ -79,12 +81,67 @@ def data_covariance(X: np.ndarray) -> np.ndarray:
     return np.atleast_2d(np.cov(X.T)) if X.shape[0] > 1 else np.eye(X.shape[1])
 
 
+@group_kind("covariance")
+class SharedCovariance(ParameterGroup):
+    """One full covariance shared by several Gaussian groups (hmmlearn's ``"tied"``):
+    the groups keep their own means and read this matrix. Its statistics are the pooled
+    weight and the scatter of each group's data about that group's mean; a group whose
+    M-step moves its mean from ``a`` to ``b`` adds the change of its scatter
+    (``w (b b^T - a a^T) - s d^T - d s^T``, ``d = b - a``), so this M-step, run after
+    its holders', is the pooled scatter about every group's fitted mean."""
+
+    param_letters = "mc"
+
+    def __init__(self, covar: np.ndarray | None = None, *, n_features: int,
+                 min_covar: float = 1e-3, name: str | None = None,
+                 trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        self.n_features = int(n_features)
+        self.min_covar = float(min_covar)
+        self.covar = None if covar is None else np.array(covar, dtype=float)
+        check_gaussian(self, None, self.covar, "full", self.n_features)
+        self._shift = np.zeros((self.n_features, self.n_features))
+
+    def add_shift(self, stats: Stats, old: np.ndarray, new: np.ndarray) -> None:
+        """A holder moved its mean from ``old`` to ``new``: its scatter changes by this."""
+        cross = np.outer(stats["sum"], new - old)
+        self._shift += (float(stats["weight"]) * (np.outer(new, new) - np.outer(old, old))
+                        - cross - cross.T)
+
+    def batch_key(self) -> tuple:
+        return (type(self), self.n_features)
+
+    def m_step(self, stats: Stats, params: str) -> None:
+        if "c" in params and stats["weight"] > 0:
+            scatter = stats["scatter"] + self._shift
+            self.covar = floored(scatter / stats["weight"], "full", self.min_covar)
+        self._shift = np.zeros((self.n_features, self.n_features))
+
+    def free_parameters(self, params: str) -> int:
+        return self.n_features * (self.n_features + 1) // 2 if "c" in params else 0
+
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        return (self.covar,)
+
+    def to_record(self) -> dict:
+        return {"n_features": self.n_features, "min_covar": self.min_covar,
+                "covar": listed(self.covar)}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None,
+                    trainable: bool) -> SharedCovariance:
+        return cls(array(record["covar"]), n_features=record["n_features"],
+                   min_covar=record["min_covar"], name=name, trainable=trainable)
+
+
 @group_kind("gaussian")
 class GaussianEmission(ContinuousEmission):
     """A multivariate normal ``N(mean, covar)``, shared by its states.
 
     ``covariance="spherical"`` stores ``covar`` as one variance (a 0-d array),
-    ``"diag"`` as ``(D,)`` variances, ``"full"`` as a ``(D, D)`` matrix. Unset
+    ``"diag"`` as ``(D,)`` variances, ``"full"`` as a ``(D, D)`` matrix; ``"tied"``
+    reads it from a :class:`SharedCovariance` (pass one as ``covar`` to share it with
+    other groups; an array or None makes a new one). Unset
     parameters (None) are initialised in ``fit``: means by k-means over the data (one
     centre per unset group), covariances from the data's covariance plus ``min_covar``.
     The M-step floors variances (diag) or eigenvalues (full) at ``min_covar``, which is
@@ -94,16 +151,22 @@ class GaussianEmission(ContinuousEmission):
 
     param_letters = "mc"
 
-    def __init__(self, mean: np.ndarray | None = None, covar: np.ndarray | None = None, *,
+    def __init__(self, mean: np.ndarray | None = None,
+                 covar: np.ndarray | SharedCovariance | None = None, *,
                  n_features: int | None = None, covariance: str = "diag",
                  min_covar: float = 1e-3, name: str | None = None,
                  trainable: bool = True) -> None:
         super().__init__(covariance=covariance, min_covar=min_covar, name=name,
                          trainable=trainable)
+        shared = covar if isinstance(covar, SharedCovariance) else None
+        if shared is not None and covariance != "tied":
+            raise InvalidDataError(f"{self!r}: a SharedCovariance needs covariance='tied'")
         if mean is not None:
             mean = np.array(mean, dtype=float)
             n_features = _consistent(self, n_features, mean.shape[-1], "mean")
-        if covar is not None:
+        if shared is not None:
+            n_features = _consistent(self, n_features, shared.n_features, "covar")
+        elif covar is not None:
             covar = np.array(covar, dtype=float)
             if covariance != "spherical" and covar.ndim:
                 n_features = _consistent(self, n_features, covar.shape[-1], "covar")
@@ -111,11 +174,38 @@ class GaussianEmission(ContinuousEmission):
             raise InvalidDataError(f"{self!r}: give mean, covar or a positive n_features")
         self.n_features = int(n_features)
         self.mean = mean
-        self.covar = covar
+        if covariance == "tied":
+            self.shared = shared or SharedCovariance(covar, n_features=self.n_features,
+                                                     min_covar=self.min_covar)
+        else:
+            self._covar = covar
         self._check_parameters()
 
+    @property
+    def covar(self) -> np.ndarray | None:
+        """The covariance in this group's type's shape (tied: the shared matrix)."""
+        return self.shared.covar if self.covariance == "tied" else self._covar
+
+    @covar.setter
+    def covar(self, value: np.ndarray | None) -> None:
+        if self.covariance == "tied":
+            self.shared.covar = value
+        else:
+            self._covar = value
+
+    def parts(self) -> tuple[ParameterGroup, ...]:
+        return (self.shared,) if self.covariance == "tied" else ()
+
+    def part_statistics(self, stats: Stats) -> list[tuple[ParameterGroup, Stats]]:
+        """The tied covariance's share: this group's weight and its scatter about its
+        current mean (both add up across chunks and groups)."""
+        if self.covariance != "tied" or not stats["weight"] > 0:
+            return []
+        scatter = float(stats["weight"]) * covariance_about(stats, self.mean, "full")
+        return [(self.shared, {"weight": stats["weight"], "scatter": scatter})]
+
     def _check_parameters(self) -> None:
-        check_gaussian(self, self.mean, self.covar, self.covariance, self.n_features)
+        check_gaussian(self, self.mean, self.covar, self.density_covariance, self.n_features)
 
     def is_initialized(self) -> bool:
         return self.mean is not None and self.covar is not None
@@ -141,12 +231,12 @@ class GaussianEmission(ContinuousEmission):
                              X: np.ndarray) -> np.ndarray:
         return component_log_table(X, np.stack([group.mean for group in groups]),
                                    np.stack([group.covar for group in groups]),
-                                   groups[0].covariance)
+                                   groups[0].density_covariance)
 
     @classmethod
     def statistics(cls, groups: Sequence[GaussianEmission], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
-        totals, sums, squares = component_moments(X, weights, groups[0].covariance)
+        totals, sums, squares = component_moments(X, weights, groups[0].density_covariance)
         return [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
                 for k in range(len(groups))]
 
@@ -155,15 +245,18 @@ class GaussianEmission(ContinuousEmission):
         if weight <= 0:
             return
         if "m" in params:
-            self.mean = stats["sum"] / weight
-        if "c" in params:
+            old, self.mean = self.mean, stats["sum"] / weight
+            if self.covariance == "tied" and self.shared.trainable:  # fitted after holders
+                self.shared.add_shift(stats, old, self.mean)
+        if "c" in params and self.covariance != "tied":
             self.covar = fit_covariance(stats, self.mean, self.covariance, self.min_covar)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
-        return sample_gaussian(rng, self.mean, self.covar, self.covariance, n)
+        return sample_gaussian(rng, self.mean, self.covar, self.density_covariance, n)
 
     def free_parameters(self, params: str) -> int:
-        return ("m" in params) * self.n_features + ("c" in params) * self.covariance_size()
+        own_covariance = "c" in params and self.covariance != "tied"  # a part counts itself
+        return ("m" in params) * self.n_features + own_covariance * self.covariance_size()
 
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return self.mean, self.covar
@@ -171,14 +264,16 @@ class GaussianEmission(ContinuousEmission):
     def to_record(self) -> dict:
         return {"covariance": self.covariance, "min_covar": self.min_covar,
                 "n_features": self.n_features, "mean": listed(self.mean),
-                "covar": listed(self.covar)}
+                "covar": None if self.covariance == "tied" else listed(self.covar)}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None,
-                    trainable: bool) -> GaussianEmission:
-        return cls(array(record["mean"]), array(record["covar"]),
-                   n_features=record["n_features"], covariance=record["covariance"],
-                   min_covar=record["min_covar"], name=name, trainable=trainable)
+    def from_record(cls, record: dict, *, name: str | None, trainable: bool,
+                    parts: Sequence[ParameterGroup] = ()) -> GaussianEmission:
+        covar = parts[0] if record["covariance"] == "tied" and parts else \
+            array(record["covar"])
+        return cls(array(record["mean"]), covar, n_features=record["n_features"],
+                   covariance=record["covariance"], min_covar=record["min_covar"],
+                   name=name, trainable=trainable)
 
 
 def _consistent(group: GaussianEmission, n_features: int | None, found: int,

@@ -11,7 +11,6 @@ from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import Stats, array, listed
 from .gaussian import (
-    COVARIANCE_TYPES,
     ContinuousEmission,
     check_gaussian,
     component_log_table,
@@ -40,7 +39,6 @@ class GMMEmission(ContinuousEmission):
     """
 
     param_letters = "wmc"
-    covariance_types = (*COVARIANCE_TYPES, "tied")
 
     def __init__(self, weights: np.ndarray | None = None, means: np.ndarray | None = None,
                  covars: np.ndarray | None = None, *, n_mix: int | None = None,
@@ -82,12 +80,7 @@ class GMMEmission(ContinuousEmission):
         for k in range(self.n_mix):
             check_gaussian(self, None if self.means is None else self.means[k],
                            None if covars is None else covars[k],
-                           self.component_covariance, self.n_features)
-
-    @property
-    def component_covariance(self) -> str:
-        """The covariance type of one component (a tied matrix is a full one)."""
-        return "full" if self.covariance == "tied" else self.covariance
+                           self.density_covariance, self.n_features)
 
     def component_covars(self) -> np.ndarray | None:
         """Each component's covariance, ``(n_mix, ...)`` (the tied matrix repeated)."""
@@ -130,7 +123,7 @@ class GMMEmission(ContinuousEmission):
         """``(T, G, n_mix)`` log of ``w_k N(x_t; mean_k, covar_k)`` for every group."""
         means = np.concatenate([group.means for group in groups])
         covars = np.concatenate([group.component_covars() for group in groups])
-        table = component_log_table(X, means, covars, groups[0].component_covariance)
+        table = component_log_table(X, means, covars, groups[0].density_covariance)
         with np.errstate(divide="ignore"):
             log_weights = np.log(np.concatenate([group.weights for group in groups]))
         return (table + log_weights).reshape(X.shape[0], len(groups), groups[0].n_mix)
@@ -150,7 +143,7 @@ class GMMEmission(ContinuousEmission):
         responsibility = np.nan_to_num(responsibility) * weights[:, :, None]
         n_mix = groups[0].n_mix
         totals, sums, squares = component_moments(
-            X, responsibility.reshape(X.shape[0], -1), groups[0].component_covariance)
+            X, responsibility.reshape(X.shape[0], -1), groups[0].density_covariance)
         return [{"weight": np.array(totals[g * n_mix:(g + 1) * n_mix].sum()),
                  "mix": totals[g * n_mix:(g + 1) * n_mix],
                  "sum": sums[g * n_mix:(g + 1) * n_mix],
@@ -187,7 +180,7 @@ class GMMEmission(ContinuousEmission):
         for k in range(self.n_mix):
             rows = chosen == k
             out[rows] = sample_gaussian(rng, self.means[k], self.component_covars()[k],
-                                        self.component_covariance, int(rows.sum()))
+                                        self.density_covariance, int(rows.sum()))
         return out
 
     def free_parameters(self, params: str) -> int:
