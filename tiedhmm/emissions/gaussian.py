@@ -1,4 +1,8 @@
-"""Gaussian emissions with spherical, diagonal or full covariance and a ``min_covar`` floor."""
+"""Gaussian emissions: spherical, diagonal, full or tied covariances, a ``min_covar`` floor.
+
+A tied covariance is one :class:`SharedCovariance` group held by several Gaussians
+(hmmlearn's ``"tied"``); it is a part of each, fitted, counted and saved once.
+"""
 
 from __future__ import annotations
 
@@ -141,9 +145,9 @@ class GaussianEmission(ContinuousEmission):
     ``covariance="spherical"`` stores ``covar`` as one variance (a 0-d array),
     ``"diag"`` as ``(D,)`` variances, ``"full"`` as a ``(D, D)`` matrix; ``"tied"``
     reads it from a :class:`SharedCovariance` (pass one as ``covar`` to share it with
-    other groups; an array or None makes a new one). Unset
-    parameters (None) are initialised in ``fit``: means by k-means over the data (one
-    centre per unset group), covariances from the data's covariance plus ``min_covar``.
+    other groups; an array or None makes a new one). Unset parameters (None) are
+    initialised in ``fit``: means by k-means over the data (one centre per unset group),
+    covariances from the data's covariance plus ``min_covar``.
     The M-step floors variances (diag) or eigenvalues (full) at ``min_covar``, which is
     the constrained maximum-likelihood update; the spherical variance is the mean of the
     diagonal ones (hmmlearn's update).
