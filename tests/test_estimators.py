@@ -222,20 +222,27 @@ def test_array_attributes_with_too_few_rows_and_hmmlearn_positional_order():
         th.GMMHMM(3, 2, "full").fit(np.zeros((20, 1)))
 
 
+def _em_from_one_start(covariance_type, X):
+    """tiedhmm's and hmmlearn's GaussianHMM (no priors), 10 EM iterations each from one
+    tiedhmm start."""
+    start = th.GaussianHMM(3, covariance_type, n_iter=1, random_state=0).fit(X)
+    kwargs = dict(init_params="", n_iter=10, tol=-np.inf)
+    ours = th.GaussianHMM(3, covariance_type, **kwargs)
+    theirs = hmmlearn_hmm.GaussianHMM(3, covariance_type, covars_prior=0, covars_weight=0,
+                                      **kwargs)
+    for model in (ours, theirs):
+        model.n_features = X.shape[1]
+        model.startprob_, model.transmat_ = start.startprob_.copy(), start.transmat_.copy()
+        model.means_, model.covars_ = start.means_.copy(), start._covars_.copy()
+        model.fit(X)
+    return ours, theirs
+
+
 def test_spherical_gaussian_em_equals_hmmlearn_and_tied_states_stay_identical():
     rng = np.random.RandomState(0)
     X = np.concatenate([rng.normal(m, s, size=(100, 2)) for m, s in ((0, 1), (4, 0.5),
                                                                        (-3, 2))])
-    start = th.GaussianHMM(3, "spherical", n_iter=1, random_state=0).fit(X)
-    kwargs = dict(init_params="", n_iter=10, tol=-np.inf)
-    theirs = hmmlearn_hmm.GaussianHMM(3, "spherical", covars_prior=0, covars_weight=0,
-                                      **kwargs)
-    ours = th.GaussianHMM(3, "spherical", **kwargs)
-    for model in (ours, theirs):
-        model.n_features = 2
-        model.startprob_, model.transmat_ = start.startprob_.copy(), start.transmat_.copy()
-        model.means_, model.covars_ = start.means_.copy(), start._covars_.copy()
-        model.fit(X)
+    ours, theirs = _em_from_one_start("spherical", X)
     np.testing.assert_allclose(ours._covars_, theirs._covars_[:, 0], rtol=1e-9)
     np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-9)
     assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-12)
@@ -302,16 +309,8 @@ def test_tied_covariance_em_equals_hmmlearn_and_is_one_shared_group(tmp_path):
     covar = np.array([[1.0, 0.5], [0.5, 1.0]])
     X = np.concatenate([rng.multivariate_normal(m, covar, 80)
                         for m in ([0, 0], [4, 4], [-3, 2], [4, 4])])
-    start = th.GaussianHMM(3, "tied", n_iter=1, random_state=0).fit(X)
-    assert start._covars_.shape == (2, 2) and start.covars_.shape == (3, 2, 2)
-    kwargs = dict(init_params="", n_iter=10, tol=-np.inf)
-    theirs = hmmlearn_hmm.GaussianHMM(3, "tied", covars_prior=0, covars_weight=0, **kwargs)
-    ours = th.GaussianHMM(3, "tied", **kwargs)
-    for model in (ours, theirs):
-        model.n_features = 2
-        model.startprob_, model.transmat_ = start.startprob_.copy(), start.transmat_.copy()
-        model.means_, model.covars_ = start.means_.copy(), start._covars_.copy()
-        model.fit(X)
+    ours, theirs = _em_from_one_start("tied", X)
+    assert ours._covars_.shape == (2, 2) and ours.covars_.shape == (3, 2, 2)
     np.testing.assert_allclose(ours._covars_, theirs._covars_, rtol=1e-9)
     np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-9)
     assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-12)
