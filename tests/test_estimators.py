@@ -328,3 +328,30 @@ def test_tied_covariance_em_equals_hmmlearn_and_is_one_shared_group(tmp_path):
     bad.means_, bad.covars_ = ours.means_, np.ones((3, 2, 2))
     with pytest.raises(th.InvalidDataError, match="tied covars_ must have shape"):
         bad.score(X)
+
+
+def test_poisson_hmm_equals_hmmlearn_and_ties_rates(tmp_path):
+    params = dict(startprob_=np.array([0.5, 0.5]), transmat_=np.array([[0.6, 0.4],
+                                                                        [0.3, 0.7]]),
+                  lambdas_=np.array([[2.0, 2.0, 2.0], [3.0, 1.0, 1.0]]))
+    truth = th.PoissonHMM(2, init_params="")
+    truth.startprob_, truth.transmat_ = np.array([0.6, 0.4]), np.array([[0.7, 0.3],
+                                                                         [0.4, 0.6]])
+    truth.lambdas_ = np.array([[3.1, 1.4, 4.5], [1.6, 5.3, 0.1]])
+    X, _ = truth.sample(300, random_state=0)
+    models = [th.PoissonHMM(2, init_params="", n_iter=10, tol=-np.inf),
+              hmmlearn_hmm.PoissonHMM(2, init_params="", n_iter=10, tol=-np.inf)]
+    for model in models:
+        for name, value in params.items():
+            setattr(model, name, value.copy())
+        model.fit(X)
+    for name in params:
+        np.testing.assert_allclose(getattr(models[0], name), getattr(models[1], name),
+                                   atol=1e-10)
+    assert models[0].score(X) == pytest.approx(models[1].score(X), rel=1e-12)
+    tied = th.PoissonHMM(3, emission_groups=[0, 1, 1], random_state=0, n_iter=5).fit(X)
+    np.testing.assert_array_equal(tied.lambdas_[1], tied.lambdas_[2])
+    tied.save(tmp_path / "poisson.json")
+    assert th.HMM.load(tmp_path / "poisson.json").score(X) == pytest.approx(tied.score(X))
+    with pytest.raises(th.InvalidDataError, match="not a vector of counts"):
+        tied.score(np.array([[1.0, 2.5, 0.0]]))

@@ -5,7 +5,13 @@ __version__ = "0.2.0"
 from . import alignment, errors
 from .alphabets import DNA, PROTEIN, Alphabet
 from .em import ConvergenceMonitor
-from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission, GMMEmission
+from .emissions import (
+    CategoricalEmission,
+    EmissionGroup,
+    GaussianEmission,
+    GMMEmission,
+    PoissonEmission,
+)
 from .emissions.pair import MatchEmission
 from .errors import (
     EMDecreaseError,
@@ -16,7 +22,7 @@ from .errors import (
     TiedHMMError,
     TyingError,
 )
-from .estimators import GMMHMM, CategoricalHMM, GaussianHMM
+from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 from .hmm import HMM
 from .modelset import ModelSet
 from .pairhmm import PairHMM
@@ -28,6 +34,6 @@ __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
            "CategoricalHMM", "ConvergenceMonitor", "EMDecreaseError", "EmissionGroup",
            "GMMEmission", "GaussianEmission", "GaussianHMM", "ImpossibleSequenceError",
            "InvalidDataError", "MatchEmission", "MemoryLimitError", "ModelFileError",
-           "ModelSet", "PairHMM", "PairState", "SoftTie", "TiedHMMError", "Topology",
-           "TransitionGroup", "TyingError", "__version__", "alignment", "concatenate",
-           "errors", "left_right"]
+           "ModelSet", "PairHMM", "PairState", "PoissonEmission", "PoissonHMM", "SoftTie",
+           "TiedHMMError", "Topology", "TransitionGroup", "TyingError", "__version__",
+           "alignment", "concatenate", "errors", "left_right"]

@@ -1,4 +1,5 @@
-"""hmmlearn-style estimators with tying: ``CategoricalHMM``, ``GaussianHMM``, ``GMMHMM``.
+"""hmmlearn-style estimators with tying: ``CategoricalHMM``, ``GaussianHMM``, ``GMMHMM``,
+``PoissonHMM``.
 
 Parameters live in hmmlearn's array attributes (``startprob_``, ``transmat_``,
 ``emissionprob_`` / ``means_``, ``covars_``); tied states hold equal rows. The
@@ -30,7 +31,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import inference
-from .emissions import CategoricalEmission, EmissionGroup, GaussianEmission, GMMEmission
+from .emissions import (
+    CategoricalEmission,
+    EmissionGroup,
+    GaussianEmission,
+    GMMEmission,
+    PoissonEmission,
+)
 from .emissions.gaussian import COVARIANCE_TYPES, SharedCovariance
 from .errors import InvalidDataError, TyingError
 from .hmm import HMM, BaseHMM
@@ -422,6 +429,41 @@ class GMMHMM(_ArrayHMM):
                 for name, field in (("weights_", "weights"), ("means_", "means"),
                                     ("covars_", "covars"))
                 if all(getattr(group, field) is not None for group in groups)}
+
+
+class PoissonHMM(_ArrayHMM):
+    """Tied HMM with independent Poisson emissions over count vectors (hmmlearn's
+    ``PoissonHMM``): ``lambdas_`` is ``(N, n_features)``, its params letter ``l``.
+    Rates start from hmmlearn's method-of-moments gamma draws; the M-step is maximum
+    likelihood (hmmlearn's ``lambdas_prior`` is not supported yet)."""
+
+    _emission_attributes = (("l", "lambdas_"),)
+
+    def __init__(self, n_components: int = 1, *,
+                 emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, params: str = "stl",
+                 init_params: str = "stl", implementation: str = "log") -> None:
+        super().__init__(n_components, emission_groups=emission_groups,
+                         transition_groups=transition_groups, tie_strength=tie_strength,
+                         algorithm=algorithm, random_state=random_state, n_iter=n_iter,
+                         tol=tol, verbose=verbose, params=params, init_params=init_params,
+                         implementation=implementation)
+
+    def _make_emission(self, states: np.ndarray) -> PoissonEmission:
+        lambdas = self._attribute("lambdas_", lambda m: np.atleast_2d(m)[states[0]])
+        n_features = getattr(self, "n_features", None)
+        if lambdas is None and n_features is None:
+            raise InvalidDataError("n_features is unknown: fit the model or set lambdas_")
+        return PoissonEmission(lambdas, n_features=n_features if lambdas is None else None)
+
+    def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
+        groups = [topology.emission_groups[g] for g in topology.state_group]
+        if any(group.lambdas is None for group in groups):
+            return {}
+        return {"lambdas_": np.stack([group.lambdas for group in groups])}
 
 
 def _check_labels(labels, n_states: int, what: str) -> np.ndarray:

@@ -4,6 +4,8 @@ from .base import EmissionGroup, emission_statistics, initialize_groups, log_lik
 from .categorical import CategoricalEmission
 from .gaussian import GaussianEmission
 from .gmm import GMMEmission
+from .poisson import PoissonEmission
 
 __all__ = ["CategoricalEmission", "EmissionGroup", "GMMEmission", "GaussianEmission",
+           "PoissonEmission",
            "emission_statistics", "initialize_groups", "log_likelihood_table"]

@@ -1,0 +1,108 @@
+"""Poisson emissions over vectors of counts: ``P(x) = prod_d lambda_d^x_d e^-lambda_d / x_d!``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.special import gammaln, xlogy
+
+from .._records import group_kind
+from ..errors import InvalidDataError
+from .base import EmissionGroup, Stats, array, listed
+
+
+@group_kind("poisson")
+class PoissonEmission(EmissionGroup):
+    """Independent Poisson rates ``lambdas`` (one per feature), shared by its states.
+
+    Unset rates (None) are drawn in ``fit`` from a gamma distribution with the data's
+    mean and variance (hmmlearn's method-of-moments start, seeded). M-step: the rates
+    are the pooled weighted means of the counts.
+    """
+
+    param_letters = "l"
+
+    def __init__(self, lambdas: np.ndarray | None = None, *, n_features: int | None = None,
+                 name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        if lambdas is not None:
+            lambdas = np.array(lambdas, dtype=float)
+            if lambdas.ndim != 1 or not np.all(np.isfinite(lambdas)) or np.any(lambdas < 0):
+                raise InvalidDataError(f"{self!r}: lambdas must be finite rates >= 0, got "
+                                       f"{lambdas}")
+            if n_features is not None and int(n_features) != lambdas.shape[0]:
+                raise InvalidDataError(f"{self!r}: lambdas has {lambdas.shape[0]} rates but "
+                                       f"n_features={n_features}")
+            n_features = lambdas.shape[0]
+        if n_features is None or int(n_features) < 1:
+            raise InvalidDataError(f"{self!r}: give lambdas or a positive n_features")
+        self.n_features = int(n_features)
+        self.lambdas = lambdas
+
+    def observation_kind(self) -> tuple:
+        return ("counts", self.n_features)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim == 1 and self.n_features == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise InvalidDataError(f"count observations must have shape (n_samples, "
+                                   f"{self.n_features}), got {X.shape}")
+        X = X.astype(float)
+        bad = np.flatnonzero(~np.all(np.isfinite(X) & (X >= 0) & (np.round(X) == X), axis=1))
+        if bad.size:
+            raise InvalidDataError(f"observation {int(bad[0])} is not a vector of counts "
+                                   f"(integers >= 0): {X[bad[0]]}")
+        return X
+
+    def is_initialized(self) -> bool:
+        return self.lambdas is not None
+
+    @classmethod
+    def initialize(cls, groups: Sequence[PoissonEmission], X: np.ndarray,
+                   rng: np.random.RandomState) -> None:
+        mean, var = X.mean(), X.var()
+        if not (mean > 0 and var > 0):
+            mean, var = max(mean, 1.0), max(var, 1.0)  # constant counts: a unit spread
+        for group in groups:
+            if group.lambdas is None:
+                group.lambdas = rng.gamma(shape=mean ** 2 / var, scale=var / mean,
+                                          size=group.n_features)
+
+    @classmethod
+    def log_likelihood_table(cls, groups: Sequence[PoissonEmission],
+                             X: np.ndarray) -> np.ndarray:
+        constant = gammaln(X + 1).sum(axis=1)
+        return np.stack([xlogy(X, group.lambdas).sum(axis=1) - group.lambdas.sum() - constant
+                         for group in groups], axis=1)
+
+    @classmethod
+    def statistics(cls, groups: Sequence[PoissonEmission], X: np.ndarray,
+                   weights: np.ndarray) -> list[Stats]:
+        sums = weights.T @ X
+        return [{"weight": np.array(weights[:, k].sum()), "sum": sums[k]}
+                for k in range(len(groups))]
+
+    def m_step(self, stats: Stats, params: str) -> None:
+        if "l" in params and stats["weight"] > 0:
+            self.lambdas = stats["sum"] / stats["weight"]
+
+    def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
+        return rng.poisson(self.lambdas, size=(n, self.n_features))
+
+    def free_parameters(self, params: str) -> int:
+        return self.n_features if "l" in params else 0
+
+    def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
+        return (self.lambdas,)
+
+    def to_record(self) -> dict:
+        return {"n_features": self.n_features, "lambdas": listed(self.lambdas)}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None,
+                    trainable: bool) -> PoissonEmission:
+        return cls(array(record["lambdas"]), n_features=record["n_features"], name=name,
+                   trainable=trainable)
