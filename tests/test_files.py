@@ -91,7 +91,10 @@ def _valid_documents() -> list[tuple[type, dict]]:
                          transitions=loop)
     gmm = th.HMM([th.GMMEmission(np.array([0.5, 0.5]), np.array([[0.0], [1.0]]),
                                  np.array([[1.0], [2.0]]))], {0: 1.0}, {(0, 0): 1.0})
+    frames = np.random.RandomState(0).normal(size=(40, 2))
+    tied = th.GaussianHMM(2, "tied", n_iter=1, random_state=0).fit(frames).to_hmm()
     return [(th.PairHMM, th.PairHMM.durbin("dna")._document()),
+            (th.HMM, tied._document()),  # a shared covariance part, named by id
             (th.PairHMM, th.PairHMM.probcons("dna", symmetric=False).local()._document()),
             (th.HMM, word._document()),
             (th.HMM, gmm._document()),
