@@ -249,6 +249,13 @@ def test_train_takes_a_family_all_pairs_or_a_seeded_sample(tmp_path, capsys):
     assert main(["train", str(path), "--max-pairs", "4", "--seed", "3", "--iter", "2",
                  "-o", str(out), "-v"]) == 0
     assert "training on 4 pairs of 6 records" in capsys.readouterr().err
+    again = tmp_path / "again.json"
+    assert main(["train", str(path), "--max-pairs", "4", "--seed", "3", "--iter", "2",
+                 "-o", str(again), "-q"]) == 0
+    assert again.read_text() == out.read_text()  # the sample is seeded
+    assert main(["train", str(path), "--pairs", "consecutive", "--max-pairs", "2", "--iter",
+                 "1", "-o", str(out), "-v"]) == 0
+    assert "training on 2 pairs of 6 records" in capsys.readouterr().err
     with pytest.raises(SystemExit) as usage:
         main(["train", str(path), "--max-pairs", "0", "-o", str(out)])
     assert usage.value.code == 2 and "positive integer" in capsys.readouterr().err

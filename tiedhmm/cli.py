@@ -178,21 +178,28 @@ def _score(args) -> None:
 def _training_pairs(records: list, args) -> list[tuple]:
     """Every pair within the family (``--pairs all``) or consecutive records as pairs,
     at most ``--max-pairs`` of them drawn without replacement (seeded)."""
+    rng = np.random.RandomState(args.seed)
     if args.pairs == "consecutive":
         if len(records) % 2:
             raise InvalidDataError(f"{args.family}: {len(records)} records; --pairs "
                                    f"consecutive reads consecutive records as pairs, so "
                                    f"the count must be even")
         pairs = [(records[k], records[k + 1]) for k in range(0, len(records), 2)]
-    else:
-        if len(records) < 2:
-            raise InvalidDataError(f"{args.family}: one record only; training needs pairs")
-        pairs = list(combinations(records, 2))
-    if args.max_pairs is not None and len(pairs) > args.max_pairs:
-        chosen = np.random.RandomState(args.seed).choice(len(pairs), args.max_pairs,
-                                                         replace=False)
-        pairs = [pairs[k] for k in sorted(chosen)]
-    return pairs
+        if args.max_pairs is not None and len(pairs) > args.max_pairs:
+            pairs = [pairs[k] for k in sorted(rng.choice(len(pairs), args.max_pairs,
+                                                         replace=False))]
+        return pairs
+    n = len(records)
+    if n < 2:
+        raise InvalidDataError(f"{args.family}: one record only; training needs pairs")
+    if args.max_pairs is None or args.max_pairs >= n * (n - 1) // 2:
+        return list(combinations(records, 2))
+    chosen: set[tuple[int, int]] = set()  # drawn without listing all n^2 / 2 pairs
+    while len(chosen) < args.max_pairs:
+        i, j = rng.randint(n, size=2)
+        if i != j:
+            chosen.add((min(i, j), max(i, j)))
+    return [(records[i], records[j]) for i, j in sorted(chosen)]
 
 
 def _train(args) -> None:
