@@ -11,6 +11,7 @@ and load one versioned JSON document through :meth:`EMModel.save` and
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -36,15 +37,22 @@ def stored_dict(value) -> dict:
     return value if isinstance(value, dict) else dict(value)
 
 
+@functools.cache
+def _constructor_arguments(cls: type) -> tuple[str, ...]:
+    """The names of a class's constructor arguments (read once per class: the
+    estimators' compiled groups are keyed by them on every call)."""
+    signature = inspect.signature(cls.__init__)
+    return tuple(name for name, parameter in signature.parameters.items()
+                 if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL,
+                                                              parameter.VAR_KEYWORD))
+
+
 class Parametrized:
     """scikit-learn's parameter protocol: the constructor's arguments, read and set."""
 
     @classmethod
-    def _parameter_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [name for name, parameter in signature.parameters.items()
-                if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL,
-                                                             parameter.VAR_KEYWORD)]
+    def _parameter_names(cls) -> tuple[str, ...]:
+        return _constructor_arguments(cls)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor arguments as stored (``deep`` is accepted for scikit-learn)."""
@@ -56,7 +64,7 @@ class Parametrized:
         for name, value in params.items():
             if name not in known:
                 raise InvalidDataError(f"{type(self).__name__} has no parameter {name!r}; "
-                                       f"its parameters are {known}")
+                                       f"its parameters are {list(known)}")
             setattr(self, name, value)
         return self
 
