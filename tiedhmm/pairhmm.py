@@ -203,14 +203,24 @@ class PairHMM(EMModel):
         not fit in the available memory raises MemoryLimitError naming the size."""
         codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
         with self._full_matrices([(codes_x.size, codes_y.size)], "posteriors"):
-            found = kernels.expectations(codes_x, codes_y, *self._compiled().probabilities)
+            return self._posterior_of(codes_x, codes_y)
+
+    def _posterior_of(self, codes_x: np.ndarray, codes_y: np.ndarray) -> np.ndarray:
+        found = kernels.expectations(codes_x, codes_y, *self._compiled().probabilities)
         pair_inference.raise_if_impossible(found[0])
         return found[1]
 
+    def _mea(self, x, y, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """Match posteriors and the MEA path of one pair, their memory estimated first."""
+        codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
+        with self._full_matrices([(codes_x.size, codes_y.size)], what,
+                                 pair_inference.MEA_BYTES_PER_CELL):
+            posterior = self._posterior_of(codes_x, codes_y)
+            return posterior, kernels.mea_path(posterior)
+
     def expected_accuracy(self, x, y) -> float:
         """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons)."""
-        posterior = self.posterior(x, y)
-        moves = kernels.mea_path(posterior)
+        posterior, moves = self._mea(x, y, "expected accuracy")
         shortest = max(1, min(posterior.shape))
         return pair_inference.mea_score(posterior, moves) / shortest
 
@@ -237,16 +247,13 @@ class PairHMM(EMModel):
         """
         if method not in METHODS:
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
-        codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
         if method == "mea":
-            with self._full_matrices([(codes_x.size, codes_y.size)], "an MEA alignment",
-                                     pair_inference.MEA_BYTES_PER_CELL):
-                posterior = self.posterior(x, y)
-                moves = kernels.mea_path(posterior)
+            posterior, moves = self._mea(x, y, "an MEA alignment")
             return to_alignment(x, y, pair_inference.mea_steps(moves), (0, 0),
                                 pair_inference.mea_score(posterior, moves))
         model = self._compiled()
-        path, score = kernels.viterbi(codes_x, codes_y, *model.logs)
+        path, score = kernels.viterbi(*pair_inference.encode_pair(self.alphabet, x, y),
+                                      *model.logs)
         pair_inference.raise_if_impossible(score)
         return to_alignment(x, y, *pair_inference.path_steps(model, path), float(score))
 
