@@ -25,14 +25,20 @@ READABLE_VERSIONS = (1, 2)
 BUNDLED_MODELS = ("protein", "dna")
 
 
+def check_folder(path: str | Path) -> Path:
+    """The folder ``path`` would be written in; an error when it does not exist."""
+    directory = Path(path).absolute().parent
+    if not directory.is_dir():
+        raise InvalidDataError(f"{path}: folder {str(directory)!r} does not exist")
+    return directory
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path`` (same suffix) that becomes ``path`` when the
     block succeeds and is removed when it fails."""
     path = Path(path)
-    directory = path.absolute().parent
-    if not directory.is_dir():
-        raise InvalidDataError(f"{path}: folder {str(directory)!r} does not exist")
+    directory = check_folder(path)
     try:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix,
                                         dir=directory)

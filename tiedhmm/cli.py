@@ -80,9 +80,7 @@ def _check_output(args) -> None:
     """Fail before any work when an output file's folder does not exist."""
     for output in (getattr(args, "output", None), getattr(args, "plot", None)):
         if output not in (None, "-"):
-            folder = Path(output).resolve().parent
-            if not folder.is_dir():
-                raise InvalidDataError(f"{output}: folder {str(folder)!r} does not exist")
+            _files.check_folder(output)
 
 
 def _batches(items: Sequence, args, what: str) -> Iterator[Sequence]:
