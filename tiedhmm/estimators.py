@@ -299,10 +299,10 @@ class GaussianHMM(_ArrayHMM):
     ``"full"`` or ``"tied"`` (one covariance shared by every state).
 
     As in hmmlearn, ``covars_`` reads as full matrices ``(N, D, D)`` and is set in the
-    native shape (``(N,)`` for spherical, ``(N, D)`` for diag, ``(D, D)`` for tied). Means are initialised by
-    k-means over the data (one centre per emission group). Unlike hmmlearn there is no
-    ``covars_prior``: the M-step is maximum likelihood with variances floored at
-    ``min_covar``.
+    native shape (``(N,)`` for spherical, ``(N, D)`` for diag, ``(D, D)`` for tied).
+    Means are initialised by k-means over the data (one centre per emission group).
+    Unlike hmmlearn there is no ``covars_prior``: the M-step is maximum likelihood with
+    variances floored at ``min_covar``.
     """
 
     _emission_attributes = (("m", "means_"), ("c", "_covars_"))
