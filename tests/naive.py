@@ -145,14 +145,19 @@ def random_pair_model(rng, dx, dy, n_letters, free_end=False):
     return start, transmat, end, emission
 
 
-def pair_forward_log(x, y, dx, dy, emission, start, transmat, end):
-    """Log-space pair forward over anti-diagonals (numpy, no scaling): the numerics truth."""
-    n, m = len(x), len(y)
+def _pair_logs(x, y, emission, start, transmat, end):
     gap = emission.shape[1] - 1
     with np.errstate(divide="ignore"):
-        log_e, log_s, log_t, log_end = (np.log(a) for a in (emission, start, transmat, end))
+        logs = tuple(np.log(a) for a in (emission, start, transmat, end))
     xp = np.concatenate(([gap], x)).astype(int)
     yp = np.concatenate(([gap], y)).astype(int)
+    return logs, xp, yp, gap
+
+
+def _pair_forward_table(x, y, dx, dy, emission, start, transmat, end):
+    """Log forward ``f[i, j, k]`` over anti-diagonals (numpy, no scaling)."""
+    n, m = len(x), len(y)
+    (log_e, log_s, log_t, _), xp, yp, gap = _pair_logs(x, y, emission, start, transmat, end)
     n_states = len(start)
     f = np.full((n + 1, m + 1, n_states), -np.inf)
     for d in range(1, n + m + 1):
@@ -171,4 +176,58 @@ def pair_forward_log(x, y, dx, dy, emission, start, transmat, end):
             a = np.where(dx[k], xp[ii], gap)
             b = np.where(dy[k], yp[jj], gap)
             f[ii, jj, k] = acc + log_e[k, a, b]
-    return np.logaddexp.reduce(f[n, m] + log_end)
+    return f
+
+
+def pair_forward_log(x, y, dx, dy, emission, start, transmat, end):
+    """Log-space pair forward over anti-diagonals (numpy, no scaling): the numerics truth."""
+    f = _pair_forward_table(x, y, dx, dy, emission, start, transmat, end)
+    with np.errstate(divide="ignore"):
+        return np.logaddexp.reduce(f[len(x), len(y)] + np.log(end))
+
+
+def pair_posterior_log(x, y, dx, dy, emission, start, transmat, end):
+    """log P and the match posterior from full log-space forward and backward tables:
+    the full-matrix truth for long pairs."""
+    n, m = len(x), len(y)
+    (log_e, _, log_t, log_end), xp, yp, gap = _pair_logs(x, y, emission, start, transmat,
+                                                         end)
+    f = _pair_forward_table(x, y, dx, dy, emission, start, transmat, end)
+    n_states = len(dx)
+    b = np.full((n + 1, m + 1, n_states), -np.inf)
+    b[n, m] = log_end
+    for d in range(n + m - 1, -1, -1):
+        i = np.arange(max(0, d - m), min(n, d) + 1)
+        j = d - i
+        terms = np.full((i.size, n_states, n_states), -np.inf)  # [cell, from l, to k]
+        for k in range(n_states):
+            ok = (i + dx[k] <= n) & (j + dy[k] <= m)
+            ii, jj = i[ok] + dx[k], j[ok] + dy[k]
+            a = np.where(dx[k], xp[ii], gap)
+            c = np.where(dy[k], yp[jj], gap)
+            terms[ok, :, k] = log_t[:, k] + (log_e[k, a, c] + b[ii, jj, k])[:, None]
+        b[i, j] = np.logaddexp.reduce(terms, axis=2)
+    loglik = np.logaddexp.reduce(f[n, m] + log_end)
+    match = np.flatnonzero(np.asarray(dx) * np.asarray(dy))
+    posterior = np.exp(f[1:, 1:, match] + b[1:, 1:, match] - loglik).sum(axis=2)
+    return loglik, posterior
+
+
+def mea_reference(posterior):
+    """The MEA alignment of a posterior matrix by the textbook DP from the start (ties:
+    match, then x gap): its summed posteriors and moves (0 match, 1 x gap, 2 y gap)."""
+    n, m = posterior.shape
+    score = np.zeros((n + 1, m + 1))
+    move = np.zeros((n + 1, m + 1), dtype=int)
+    move[1:, 0], move[0, 1:] = 1, 2
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            options = (score[i - 1, j - 1] + posterior[i - 1, j - 1], score[i - 1, j],
+                       score[i, j - 1])
+            move[i, j] = int(np.argmax(options))
+            score[i, j] = options[move[i, j]]
+    moves, i, j = [], n, m
+    while i or j:
+        moves.append(move[i, j])
+        i, j = i - (move[i, j] != 2), j - (move[i, j] != 1)
+    return score[n, m], np.array(moves[::-1])

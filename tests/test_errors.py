@@ -36,22 +36,23 @@ def test_each_kind_of_problem_raises_its_error():
         th.HMM.load("/no/such/model.json")
 
 
-def test_posteriors_too_big_for_memory_raise_before_allocating(monkeypatch):
+def test_posterior_work_beyond_the_memory_limit_raises_before_allocating(monkeypatch):
     model = th.PairHMM.load("dna")
     monkeypatch.setattr(_validation, "available_memory", lambda: 64 * 2**20)
-    x = y = "ACGT" * 500  # 2,000 x 2,000: 12 doubles a cell for 5 states, ~385 MiB
+    x = y = "ACGT" * 750  # 3,000 x 3,000: a dense posterior alone takes 69 MiB
     with pytest.raises(th.MemoryLimitError) as error:
         model.posterior(x, y)
     message = str(error.value)
-    assert "2000 x 2000 pair" in message and "64 MiB is available" in message
-    assert "method='viterbi'" in message
-    for call in (lambda: model.align(x, y, method="mea"),
-                 lambda: model.expected_accuracy_many([(x, y)]),
-                 lambda: model.fit([(x, y)])):
+    assert "3000 x 3000 pair" in message and "64 MiB is available" in message
+    assert "threshold=" in message and "method='viterbi'" in message
+    assert model.posterior(x, y, threshold=0.01).nnz >= 3000  # sparse: bounded, it runs
+    with pytest.raises(th.MemoryLimitError, match="8 MiB is the memory= limit"):
+        model.align(x, y, method="mea", memory="8M")  # its moves alone take 9 MB
+    for call in (lambda: model.expected_accuracy_many([(x, y)], memory="1M"),
+                 lambda: model.fit([(x, y)], memory="1M")):
         with pytest.raises(th.MemoryLimitError):
             call()
     assert model.align(x, y).score < 0  # Viterbi needs a byte a cell: it still runs
-    assert model.posterior("ACGT", "ACGT").shape == (4, 4)
 
 
 def test_an_allocation_failure_becomes_a_memory_limit_error(monkeypatch):
@@ -60,7 +61,7 @@ def test_an_allocation_failure_becomes_a_memory_limit_error(monkeypatch):
     def fails(*args):
         raise MemoryError("Allocation failed (probably too large).")
 
-    monkeypatch.setattr(pair_kernels, "expectations", fails)
+    monkeypatch.setattr(pair_kernels, "posterior_pass", fails)
     with pytest.raises(th.MemoryLimitError, match="posteriors of a 4 x 3 pair: out of memory"):
         th.PairHMM.load("dna").posterior("ACGT", "ACG")
 

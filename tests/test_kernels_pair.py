@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.naive import pair_reference, random_pair_model
+from tests.naive import mea_reference, pair_posterior_log, pair_reference, random_pair_model
 from tiedhmm._kernels import pair as kernels
 
 DURBIN = (np.array([1, 1, 0]), np.array([1, 0, 1]))
@@ -12,33 +12,64 @@ SIZES = [(1, 1), (2, 1), (1, 3), (3, 3), (4, 2), (0, 2), (3, 0), (4, 4)]
 #: Seven fully connected states: three predecessor groups per state (first, middle and
 #: last passes) and back-pointers spread over several bytes.
 WIDE = (np.array([1, 1, 0, 1, 0, 1, 1]), np.array([1, 0, 1, 0, 1, 1, 0]))
+#: Blocks of the posterior pass: 0 keeps match forwards only; 2 and 3 checkpoint almost
+#: every diagonal (blocks recomputed, block edges everywhere); 100 is one block.
+BLOCKS = (0, 2, 3, 100)
 
 
-def _case(seed, layout, n, m, free_end=False):
+def _case(seed, layout, n, m, free_end=False, n_letters=3):
     rng = np.random.RandomState(seed)
     dx, dy = layout
-    start, transmat, end, emission = random_pair_model(rng, dx, dy, 3, free_end)
-    x = rng.randint(3, size=n).astype(np.int64)
-    y = rng.randint(3, size=m).astype(np.int64)
+    start, transmat, end, emission = random_pair_model(rng, dx, dy, n_letters, free_end)
+    x = rng.randint(n_letters, size=n).astype(np.int64)
+    y = rng.randint(n_letters, size=m).astype(np.int64)
     return x, y, dx, dy, emission, start, transmat, end
+
+
+def _posterior_pass(args, block, *, counts=True, threshold=0.0, moves=True):
+    """Everything one posterior pass computes, as a dict."""
+    x, y, dx, dy, emission = args[:5]
+    n, m, n_states = x.size, y.size, dx.size
+    found = {"transitions": np.zeros((n_states, n_states)), "starts": np.zeros(n_states),
+             "ends": np.zeros(n_states), "emissions": np.zeros(emission.shape),
+             "match_posterior": np.zeros((n, m)),
+             "table": np.zeros((n + 1) * (m + 1) if moves else 0, dtype=np.uint8)}
+    workspace = np.full(kernels.workspace_size(n, m, dx, dy, block), np.nan)
+    loglik, score, rows, columns, values = kernels.posterior_pass(
+        *args, block, workspace, counts, found["transitions"], found["starts"], found["ends"],
+        found["emissions"], found["match_posterior"], threshold, True, found["table"])
+    found.update(loglik=loglik, mea_score=score, sparse=(rows, columns, values))
+    if moves:
+        found["moves"] = kernels.mea_moves(found["table"], n, m)
+    return found
 
 
 @pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])
 @pytest.mark.parametrize("n, m", SIZES)
 @pytest.mark.parametrize("free_end", [False, True])
-def test_forward_backward_posteriors_and_counts_match_enumeration(layout, n, m, free_end):
+def test_posteriors_counts_and_mea_match_enumeration(layout, n, m, free_end):
     if n + m > 6 and len(layout[0]) == 5:
         m = min(m, 2)
     args = _case(n * 10 + m, layout, n, m, free_end)
     ref = pair_reference(*args)
-    loglik, match_posterior, transitions, starts, ends, emissions = kernels.expectations(*args)
+    mea_score, mea_moves = mea_reference(ref["match_posterior"])
     np.testing.assert_allclose(kernels.forward_score(*args), ref["loglik"], rtol=1e-12)
-    np.testing.assert_allclose(loglik, ref["loglik"], rtol=1e-12)
-    np.testing.assert_allclose(match_posterior, ref["match_posterior"], atol=1e-12)
-    np.testing.assert_allclose(transitions, ref["transitions"], atol=1e-12)
-    np.testing.assert_allclose(starts, ref["starts"], atol=1e-12)
-    np.testing.assert_allclose(ends, ref["ends"], atol=1e-12)
-    np.testing.assert_allclose(emissions, ref["emissions"], atol=1e-12)
+    for block in BLOCKS:
+        found = _posterior_pass(args, block, counts=block > 0)
+        np.testing.assert_allclose(found["loglik"], ref["loglik"], rtol=1e-12)
+        np.testing.assert_allclose(found["match_posterior"], ref["match_posterior"],
+                                   atol=1e-12)
+        np.testing.assert_allclose(found["mea_score"], mea_score, atol=1e-12)
+        np.testing.assert_array_equal(found["moves"], mea_moves)
+        if block:
+            for key in ("transitions", "starts", "ends", "emissions"):
+                np.testing.assert_allclose(found[key], ref[key], atol=1e-12, err_msg=key)
+
+
+def test_counts_without_every_forward_are_refused():
+    args = _case(0, DURBIN, 2, 2)
+    with pytest.raises(ValueError, match="block must be positive"):
+        _posterior_pass(args, 0, counts=True)
 
 
 @pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])
@@ -60,7 +91,10 @@ def test_many_state_model_matches_enumeration(n, m):
     args = _case(200 + n * 10 + m, WIDE, n, m)
     ref = pair_reference(*args)
     np.testing.assert_allclose(kernels.forward_score(*args), ref["loglik"], rtol=1e-12)
-    np.testing.assert_allclose(kernels.expectations(*args)[2], ref["transitions"], atol=1e-12)
+    for block in (2, 100):
+        found = _posterior_pass(args, block)
+        for key in ("transitions", "starts", "ends", "emissions", "match_posterior"):
+            np.testing.assert_allclose(found[key], ref[key], atol=1e-12, err_msg=key)
     x, y, dx, dy, emission, start, transmat, end = args
     with np.errstate(divide="ignore"):
         path, score = kernels.viterbi(x, y, dx, dy, np.log(emission), np.log(start),
@@ -69,27 +103,63 @@ def test_many_state_model_matches_enumeration(n, m):
     np.testing.assert_allclose(score, ref["viterbi_logprob"], rtol=1e-12)
 
 
+def test_sparse_posteriors_are_the_dense_ones_at_least_the_threshold():
+    args = _case(7, PROBCONS, 40, 30, n_letters=4)
+    for block in (0, 5):
+        found = _posterior_pass(args, block, counts=False, threshold=0.05)
+        rows, columns, values = found["sparse"]
+        dense = found["match_posterior"]
+        expected = np.argwhere(dense >= 0.05)
+        assert 0 < len(expected) < dense.size
+        np.testing.assert_array_equal(np.sort(rows * 30 + columns),
+                                      expected[:, 0] * 30 + expected[:, 1])
+        np.testing.assert_array_equal(values, dense[rows, columns])
+
+
+def test_long_pairs_equal_the_full_log_space_matrices_with_any_block():
+    """2,000 x 1,500: scaled diagonals against full log-space tables, to 1e-9; counts
+    of a checkpointed pass equal those of one block."""
+    args = _case(11, PROBCONS, 2000, 1500, n_letters=4)
+    loglik, posterior = pair_posterior_log(*args)
+    one_block = _posterior_pass(args, 3500, moves=False)
+    for block in (0, 64, 3500):
+        found = one_block if block == 3500 else _posterior_pass(args, block, counts=block > 0,
+                                                                 moves=False)
+        np.testing.assert_allclose(found["loglik"], loglik, rtol=1e-12)
+        np.testing.assert_allclose(found["match_posterior"], posterior, atol=1e-9)
+        np.testing.assert_allclose(found["mea_score"], one_block["mea_score"], rtol=1e-12)
+        if block:
+            for key in ("transitions", "starts", "ends", "emissions"):
+                np.testing.assert_allclose(found[key], one_block[key], rtol=1e-9, atol=1e-9,
+                                           err_msg=key)
+
+
 def test_batches_equal_single_pairs():
     pairs = [_case(s, DURBIN, n, m) for s, (n, m) in enumerate([(3, 4), (2, 2), (5, 1)])]
-    dx, dy, emission, start, transmat, end = pairs[0][2:]
+    model = pairs[0][2:]
     xs = np.concatenate([p[0] for p in pairs])
     ys = np.concatenate([p[1] for p in pairs])
     x_offsets = np.cumsum([0] + [len(p[0]) for p in pairs])
     y_offsets = np.cumsum([0] + [len(p[1]) for p in pairs])
-    singles = [kernels.expectations(p[0], p[1], dx, dy, emission, start, transmat, end)
-               for p in pairs]
-    loglik = kernels.batch_forward_score(xs, x_offsets, ys, y_offsets, dx, dy, emission,
-                                         start, transmat, end)
-    np.testing.assert_allclose(loglik, [s[0] for s in singles], rtol=1e-12)
+    singles = [_posterior_pass((p[0], p[1], *model), 3) for p in pairs]
+    loglik = kernels.batch_forward_score(xs, x_offsets, ys, y_offsets, *model)
+    np.testing.assert_allclose(loglik, [s["loglik"] for s in singles], rtol=1e-12)
+    blocks = np.array([3, 100, 2])
     batch = kernels.batch_expectations(xs, x_offsets, ys, y_offsets, np.array([0, 2, 3]),
-                                       dx, dy, emission, start, transmat, end)
-    np.testing.assert_allclose(batch[0], [s[0] for s in singles], rtol=1e-12)
-    for position in range(1, 5):
-        np.testing.assert_allclose(batch[position], sum(s[position + 1] for s in singles),
-                                   atol=1e-12)
+                                       blocks, *model)
+    np.testing.assert_allclose(batch[0], [s["loglik"] for s in singles], rtol=1e-12)
+    for position, key in enumerate(("transitions", "starts", "ends", "emissions"), start=1):
+        np.testing.assert_allclose(batch[position], sum(s[key] for s in singles), atol=1e-12)
+    accuracy, loglik = kernels.batch_expected_accuracy(
+        xs, x_offsets, ys, y_offsets, np.array([0, 1, 3]), np.zeros(3, dtype=np.int64), *model)
+    np.testing.assert_allclose(accuracy, [s["mea_score"] / min(len(p[0]), len(p[1]))
+                                          for s, p in zip(singles, pairs)], rtol=1e-12)
 
 
-def test_mea_path_picks_highest_posterior_sum():
-    posterior = np.array([[0.9, 0.0, 0.0], [0.0, 0.1, 0.8]])
-    moves = kernels.mea_path(posterior)
-    np.testing.assert_array_equal(moves, [0, 2, 0])  # x1~y1, gap, x2~y3
+def test_an_impossible_pair_adds_nothing():
+    x, y, dx, dy, emission, start, transmat, end = _case(3, DURBIN, 2, 2)
+    emission[0] = 0.0  # the match state emits nothing: x and y cannot align
+    emission[1] = 0.0  # nor can x be inserted
+    found = _posterior_pass((x, y, dx, dy, emission, start, transmat, end), 2, moves=False)
+    assert found["loglik"] == -np.inf and np.isnan(found["mea_score"])
+    assert not found["transitions"].any() and not found["emissions"].any()

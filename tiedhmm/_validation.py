@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 import os
+import re
 import resource
 from collections.abc import Iterator
 
@@ -79,15 +80,6 @@ def _read_int(path: str, default: int | None) -> int | None:
         return default
 
 
-def check_memory(needed: int, what: str, instead: str) -> None:
-    """Raise MemoryLimitError, naming the sizes and ``instead``, when ``needed`` bytes
-    exceed the available memory."""
-    limit = available_memory()
-    if needed > limit:
-        raise MemoryLimitError(f"{what} needs about {_size(needed)} of memory but "
-                               f"{_size(limit)} is available; {instead}")
-
-
 @contextlib.contextmanager
 def memory_guard(what: str, instead: str) -> Iterator[None]:
     """Turn an allocation failure the estimate did not foresee (numba's "Allocation
@@ -100,5 +92,28 @@ def memory_guard(what: str, instead: str) -> Iterator[None]:
         raise MemoryLimitError(f"{what}: out of memory ({error}); {instead}") from None
 
 
-def _size(n_bytes: int) -> str:
+def memory_size(n_bytes: int) -> str:
+    """Bytes as a short size for messages: ``"1.5 GiB"``, ``"64 MiB"``."""
     return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
+
+
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_memory(memory: int | str) -> int:
+    """Bytes from an int or a size such as ``"512M"``, ``"2GiB"``, ``"1.5 GB"`` (binary
+    units either way)."""
+    if isinstance(memory, numbers.Integral) and not isinstance(memory, bool):
+        value = int(memory)
+    elif isinstance(memory, str):
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)(?:I?B)?\s*", memory.upper())
+        if match is None:
+            raise InvalidDataError(f"memory must be bytes or a size such as '512M' or '2G', "
+                                   f"got {memory!r}")
+        value = int(float(match.group(1)) * _UNITS[match.group(2)])
+    else:
+        raise InvalidDataError(f"memory must be bytes or a size such as '512M' or '2G', "
+                               f"got {memory!r}")
+    if value <= 0:
+        raise InvalidDataError(f"memory must be positive, got {memory!r}")
+    return value

@@ -1,39 +1,26 @@
-"""Pair states and a topology in, pair-kernel results out (the pair side of inference.py).
+"""Pair states and a topology in, kernel arrays and codes out (the pair side of inference.py).
 
 This is the one place that turns a pair HMM's groups into the kernels' arrays
 (:func:`compile_pair`: one emission table per state over letter codes, dense start,
 transition and end probabilities and their logs), sequences into codes stored end to
-end (:func:`encode_pairs`), and kernel results into what EM and alignments need: the
-E-step as a statistics source, state paths as alignment moves, MEA scores. Work that
-keeps full ``n x m`` matrices goes through :func:`full_matrices`, which estimates their
-bytes first.
+end (:func:`encode_pairs`), and state paths into alignment moves. Posterior work
+(posteriors, MEA, the E-step) is :mod:`tiedhmm.pair_posterior`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
-from ._kernels import hmm as hmm_kernels
-from ._kernels import pair as kernels
-from ._validation import check_memory, memory_guard
 from .alignment import core_steps
 from .alphabets import Alphabet
-from .emissions.pair import state_statistics, state_table
+from .emissions.pair import state_table
 from .errors import ImpossibleSequenceError, InvalidDataError, TiedHMMError
 from .pairstate import PairState
 from .tying import Topology
-
-CHUNKS_PER_THREAD = 4
-#: The MEA table's score (8 bytes) and move (1 byte) per cell.
-MEA_BYTES_PER_CELL = 9
-INSTEAD_OF_FULL_MATRICES = ("align long pairs with method='viterbi' (one byte a cell) or "
-                            "score them with loglik (linear memory)")
 
 
 @dataclass(frozen=True)
@@ -122,47 +109,6 @@ def encode_pairs(alphabet: Alphabet, pairs, first: int = 0) -> EncodedPairs:
                         np.concatenate(ys).astype(np.int64), y_offsets)
 
 
-@contextlib.contextmanager
-def full_matrices(n_states: int, lengths: Sequence[tuple[int, int]], what: str,
-                  extra_per_cell: int = 0) -> Iterator[None]:
-    """A block of work that keeps a forward and a backward matrix ((2K + 1) doubles per
-    cell, plus the posterior and ``extra_per_cell`` bytes) for the largest pair, once
-    per thread that may hold one at a time: MemoryLimitError before it starts when that
-    would not fit, and if an allocation fails all the same."""
-    largest = max(lengths, key=lambda nm: (nm[0] + 1) * (nm[1] + 1))
-    cells = (largest[0] + 1) * (largest[1] + 1)
-    per_cell = 8 * (2 * n_states + 2) + extra_per_cell
-    at_once = min(len(lengths), numba.get_num_threads())
-    work = f"{what} of a {largest[0]} x {largest[1]} pair"
-    check_memory(per_cell * cells * at_once, work, INSTEAD_OF_FULL_MATRICES)
-    with memory_guard(work, INSTEAD_OF_FULL_MATRICES):
-        yield
-
-
-def statistics_source(states: Sequence[PairState], topology: Topology,
-                      compiled: Callable[[], CompiledPair], encoded: EncodedPairs):
-    """An EM statistics source: one E-step of the pairs under the current parameters
-    (``compiled()`` is asked each iteration), each state's group with its statistics."""
-    cells = np.concatenate(([0], np.cumsum(np.diff(encoded.x_offsets)
-                                           * np.diff(encoded.y_offsets) + 1)))
-    chunks = hmm_kernels.sequence_chunks(cells, CHUNKS_PER_THREAD * numba.get_num_threads())
-
-    def source():
-        model = compiled()
-        loglik, transitions, starts, ends, emissions = kernels.batch_expectations(
-            *encoded, chunks, *model.probabilities)
-        emission_stats = [(state.emission,
-                           state_statistics(state.emission, model.dx[k], model.dy[k],
-                                            model.membership, model.emission[k],
-                                            emissions[k]))
-                          for k, state in enumerate(states)]
-        transition_stats = topology.transition_statistics(
-            transitions, starts, None if topology.free_end else ends)
-        return (loglik, emission_stats + list(zip(topology.transition_groups,
-                                                  transition_stats)), "pair")
-    return source
-
-
 def path_steps(model: CompiledPair, path: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     """Moves of a state path's aligned (non-flank) states, and where they start."""
     steps, start_x, start_y = core_steps(path, model.moves, model.flank)
@@ -172,14 +118,6 @@ def path_steps(model: CompiledPair, path: np.ndarray) -> tuple[np.ndarray, tuple
 def mea_steps(moves: np.ndarray) -> np.ndarray:
     """Alignment moves ``(dx, dy)`` of an MEA path (0 match, 1 x gap, 2 y gap)."""
     return np.array([(1, 1), (1, 0), (0, 1)])[moves].reshape(-1, 2)
-
-
-def mea_score(posterior: np.ndarray, moves: np.ndarray) -> float:
-    """The summed match posteriors of the pairs an MEA path aligns."""
-    i = np.cumsum(moves != 2) - 1
-    j = np.cumsum(moves != 1) - 1
-    matched = moves == 0
-    return float(posterior[i[matched], j[matched]].sum())
 
 
 def raise_if_impossible(logprob: float, what: str = "the pair") -> None:

@@ -11,9 +11,10 @@ this one model (:mod:`tiedhmm.pair_presets`): :meth:`PairHMM.durbin`,
 
 Inference turns parameters and sequences into kernel arrays through
 :mod:`tiedhmm.pair_inference`. Empty sequences: one empty sequence aligns to the other
-as all gaps; two empty sequences are an error. Work that keeps full ``n x m`` matrices
-(posteriors, MEA, EM) estimates its memory first and raises
-:class:`~tiedhmm.errors.MemoryLimitError` when it would not fit.
+as all gaps; two empty sequences are an error. Posterior work (posteriors, MEA, EM)
+goes through :mod:`tiedhmm.pair_posterior`, which plans its memory within a limit
+(``memory=``, default 2 GiB), checkpointing the forward of long pairs, and raises
+:class:`~tiedhmm.errors.MemoryLimitError` before it starts when even that would not fit.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 import numpy as np
+import scipy.sparse
 
-from . import em, pair_inference, pair_presets, parallel
+from . import em, pair_inference, pair_posterior, pair_presets, parallel
 from ._kernels import pair as kernels
 from ._model import EMModel, stored_dict, stored_list
 from ._records import GroupReader, GroupWriter
@@ -178,10 +180,6 @@ class PairHMM(EMModel):
     def _encode_many(self, pairs, first: int = 0) -> pair_inference.EncodedPairs:
         return pair_inference.encode_pairs(self.alphabet, pairs, first)
 
-    def _full_matrices(self, lengths: Sequence[tuple[int, int]], what: str,
-                       extra_per_cell: int = 0):
-        return pair_inference.full_matrices(len(self.states), lengths, what, extra_per_cell)
-
     # -- inference -------------------------------------------------------------------
     def loglik(self, x, y) -> float:
         """Forward log P(x, y), summed over all alignments (score-only, linear memory)."""
@@ -196,78 +194,86 @@ class PairHMM(EMModel):
             return np.concatenate(_on_cluster(client, _chunk_logliks, self, list(pairs)))
         return kernels.batch_forward_score(*encoded, *self._compiled().probabilities)
 
-    def posterior(self, x, y) -> np.ndarray:
+    def posterior(self, x, y, *, threshold: float | None = None,
+                  memory: int | str | None = None) -> np.ndarray | scipy.sparse.csr_matrix:
         """``(len(x), len(y))`` posterior probability that ``x[i]`` is aligned to ``y[j]``.
 
-        Keeps full forward and backward matrices: estimated first, and a pair that would
-        not fit in the available memory raises MemoryLimitError naming the size."""
+        With ``threshold`` (ProbCons keeps 0.01): a ``scipy.sparse`` CSR matrix of the
+        posteriors at least that, in memory proportional to what is kept. Memory is
+        planned first within ``memory`` (bytes or e.g. ``"4G"``; default 2 GiB, see
+        :mod:`tiedhmm.pair_posterior`): long pairs checkpoint the forward, and a pair
+        that would not fit even so raises MemoryLimitError naming the size."""
+        codes = pair_inference.encode_pair(self.alphabet, x, y)
+        return pair_posterior.posteriors(self._compiled(), [codes], threshold=threshold,
+                                         memory=memory)[0]
+
+    def posterior_many(self, pairs: Sequence[tuple], *, threshold: float | None = None,
+                       memory: int | str | None = None, client=None) -> list:
+        """``posterior`` of every pair, in parallel over pairs on threads (as Dask tasks
+        over chunks of pairs with a ``client``); ``memory`` bounds the whole call."""
+        pairs = list(pairs)
+        encoded = self._encode_many(pairs)
+        if client is not None:
+            task = partial(_chunk_posteriors, threshold=threshold, memory=memory)
+            return [found for chunk in _on_cluster(client, task, self, pairs) for found in chunk]
+        codes = [(encoded.xs[a:b], encoded.ys[c:e]) for a, b, c, e in
+                 zip(encoded.x_offsets[:-1], encoded.x_offsets[1:], encoded.y_offsets[:-1],
+                     encoded.y_offsets[1:])]
+        return pair_posterior.posteriors(self._compiled(), codes, threshold=threshold,
+                                         memory=memory)
+
+    def expected_accuracy(self, x, y, *, memory: int | str | None = None) -> float:
+        """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons):
+        its summed match posteriors over the shorter length."""
         codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
-        with self._full_matrices([(codes_x.size, codes_y.size)], "posteriors"):
-            return self._posterior_of(codes_x, codes_y)
+        score, _ = pair_posterior.mea_alignment(self._compiled(), codes_x, codes_y, memory)
+        return score / max(1, min(codes_x.size, codes_y.size))
 
-    def _posterior_of(self, codes_x: np.ndarray, codes_y: np.ndarray) -> np.ndarray:
-        found = kernels.expectations(codes_x, codes_y, *self._compiled().probabilities)
-        pair_inference.raise_if_impossible(found[0])
-        return found[1]
-
-    def _mea(self, x, y, what: str) -> tuple[np.ndarray, np.ndarray]:
-        """Match posteriors and the MEA path of one pair, their memory estimated first."""
-        codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
-        with self._full_matrices([(codes_x.size, codes_y.size)], what,
-                                 pair_inference.MEA_BYTES_PER_CELL):
-            posterior = self._posterior_of(codes_x, codes_y)
-            return posterior, kernels.mea_path(posterior)
-
-    def expected_accuracy(self, x, y) -> float:
-        """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons)."""
-        posterior, moves = self._mea(x, y, "expected accuracy")
-        shortest = max(1, min(posterior.shape))
-        return pair_inference.mea_score(posterior, moves) / shortest
-
-    def expected_accuracy_many(self, pairs: Sequence[tuple], *, client=None) -> np.ndarray:
+    def expected_accuracy_many(self, pairs: Sequence[tuple], *,
+                               memory: int | str | None = None, client=None) -> np.ndarray:
         """``expected_accuracy`` of every pair, in parallel over pairs (Dask tasks over
         chunks of pairs with a ``client``)."""
         encoded = self._encode_many(pairs)
         if client is not None:
-            return np.concatenate(_on_cluster(client, _chunk_accuracies, self, list(pairs)))
-        with self._full_matrices(encoded.lengths, "expected accuracy",
-                                 pair_inference.MEA_BYTES_PER_CELL):
-            accuracy, loglik = kernels.batch_expected_accuracy(
-                *encoded, *self._compiled().probabilities)
+            task = partial(_chunk_accuracies, memory=memory)
+            return np.concatenate(_on_cluster(client, task, self, list(pairs)))
+        accuracy, loglik = pair_posterior.expected_accuracies(self._compiled(), encoded,
+                                                              memory)
         impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
             pair_inference.raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")
         return accuracy
 
-    def align(self, x, y, method: str = "viterbi"):
+    def align(self, x, y, method: str = "viterbi", *, memory: int | str | None = None):
         """The best alignment as a ``Bio.Align.Alignment``.
 
         ``"viterbi"``: the most probable path, ``.score`` its log-probability.
-        ``"mea"``: maximum expected accuracy, ``.score`` the sum of its match posteriors.
+        ``"mea"``: maximum expected accuracy, ``.score`` the sum of its match posteriors
+        (its memory planned within ``memory``, as for :meth:`posterior`).
         """
         if method not in METHODS:
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
+        codes = pair_inference.encode_pair(self.alphabet, x, y)
         if method == "mea":
-            posterior, moves = self._mea(x, y, "an MEA alignment")
-            return to_alignment(x, y, pair_inference.mea_steps(moves), (0, 0),
-                                pair_inference.mea_score(posterior, moves))
+            score, moves = pair_posterior.mea_alignment(self._compiled(), *codes, memory)
+            return to_alignment(x, y, pair_inference.mea_steps(moves), (0, 0), score)
         model = self._compiled()
-        path, score = kernels.viterbi(*pair_inference.encode_pair(self.alphabet, x, y),
-                                      *model.logs)
+        path, score = kernels.viterbi(*codes, *model.logs)
         pair_inference.raise_if_impossible(score)
         return to_alignment(x, y, *pair_inference.path_steps(model, path), float(score))
 
     def align_many(self, pairs: Sequence[tuple], method: str = "viterbi", *,
-                   client=None) -> list:
+                   memory: int | str | None = None, client=None) -> list:
         """Alignments of many pairs (Viterbi in parallel over pairs; Dask tasks over
         chunks of pairs with a ``client``)."""
         pairs = list(pairs)
         if client is not None:
             self._encode_many(pairs)  # errors name the pair's index in the whole batch
-            chunks = _on_cluster(client, partial(_chunk_alignments, method=method), self, pairs)
-            return [alignment for chunk in chunks for alignment in chunk]
+            task = partial(_chunk_alignments, method=method, memory=memory)
+            return [alignment for chunk in _on_cluster(client, task, self, pairs)
+                    for alignment in chunk]
         if method != "viterbi":
-            return [self.align(x, y, method) for x, y in pairs]
+            return [self.align(x, y, method, memory=memory) for x, y in pairs]
         model = self._compiled()
         encoded = self._encode_many(pairs)
         paths, lengths, scores = kernels.batch_viterbi(*encoded, *model.logs)
@@ -311,45 +317,49 @@ class PairHMM(EMModel):
         return pairs
 
     # -- EM ---------------------------------------------------------------------------
-    def _statistics_source(self, encoded: pair_inference.EncodedPairs):
-        return pair_inference.statistics_source(self.states, self.topology, self._compiled,
-                                                encoded)
+    def _statistics_source(self, encoded: pair_inference.EncodedPairs,
+                           memory: int | str | None = None):
+        return pair_posterior.statistics_source(self.states, self.topology, self._compiled,
+                                                encoded, memory)
 
-    def fit(self, pairs: Sequence[tuple], *, client=None,
+    def fit(self, pairs: Sequence[tuple], *, memory: int | str | None = None, client=None,
             callback: Callable[[int, float], None] | None = None) -> PairHMM:
         """EM (Baum-Welch) on unaligned pairs: pooled tied statistics, parallel over pairs
-        (over chunks of pairs on a Dask cluster with a ``client``). ``callback(iteration,
-        loglik)`` hears every iteration."""
+        (over chunks of pairs on a Dask cluster with a ``client``). The E-step's memory
+        is planned within ``memory`` (as for :meth:`posterior`; long pairs checkpoint
+        the forward). ``callback(iteration, loglik)`` hears every iteration."""
         pairs = list(pairs)
         if client is None or not pairs:  # (no pairs: _encode_many gives the error)
-            encoded = self._encode_many(pairs)
-            source = self._statistics_source(encoded)
-            with self._full_matrices(encoded.lengths, "EM"):
-                self._run_em([source], soft_ties=self.soft_ties, callback=callback)
+            source = self._statistics_source(self._encode_many(pairs), memory)
         else:
             chunks, first = [], 0
             for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs))):
                 chunks.append(self._encode_many(chunk, first))
                 first += len(chunk)
-            source = parallel.statistics_source(client, _chunk_source, self, chunks)
-            self._run_em([source], soft_ties=self.soft_ties, callback=callback)
+            source = parallel.statistics_source(client, partial(_chunk_source, memory=memory),
+                                                self, chunks)
+        self._run_em([source], soft_ties=self.soft_ties, callback=callback)
         return self
 
 
-def _chunk_source(model: PairHMM, encoded: pair_inference.EncodedPairs):
-    return model._statistics_source(encoded)
+def _chunk_source(model: PairHMM, encoded: pair_inference.EncodedPairs, memory):
+    return model._statistics_source(encoded, memory)
 
 
 def _chunk_logliks(model: PairHMM, pairs: list[tuple]) -> np.ndarray:
     return model.loglik_many(pairs)
 
 
-def _chunk_accuracies(model: PairHMM, pairs: list[tuple]) -> np.ndarray:
-    return model.expected_accuracy_many(pairs)
+def _chunk_posteriors(model: PairHMM, pairs: list[tuple], threshold, memory) -> list:
+    return model.posterior_many(pairs, threshold=threshold, memory=memory)
 
 
-def _chunk_alignments(model: PairHMM, pairs: list[tuple], method: str) -> list:
-    return model.align_many(pairs, method)
+def _chunk_accuracies(model: PairHMM, pairs: list[tuple], memory) -> np.ndarray:
+    return model.expected_accuracy_many(pairs, memory=memory)
+
+
+def _chunk_alignments(model: PairHMM, pairs: list[tuple], method: str, memory) -> list:
+    return model.align_many(pairs, method, memory=memory)
 
 
 def _on_cluster(client, function, model: PairHMM, pairs: list[tuple]) -> list:

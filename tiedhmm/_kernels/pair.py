@@ -88,7 +88,7 @@ def _emission_lookup(x, y, dx, dy, emission, ring):
             for c in range(n + 1 if dx[k] else m + 1):
                 emitted[k * profile_size + c] = flat_emission[k, rows[dx[k], c * dx[k]]
                                                               + columns[dy[k], c * dy[k]]]
-    return rows, columns, emitted
+    return rows, columns, emitted, emission.reshape(-1)
 
 
 @njit(cache=True, inline="always")
@@ -173,45 +173,46 @@ def _clear_edges(cells, here, width, first, last, zero):
         cells[here + U(c)] = zero
 
 
-@njit(cache=True, fastmath=FLOAT_FLAGS)
-def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, normalise):
-    """Forward diagonals 1 .. n+m into ``values`` and the sum ``t_d`` of each.
 
-    ``values`` has ``K + 1`` rows (the last, the dummy predecessor, stays zero) and
-    diagonal d at columns ``starts[d] ..``; diagonal 0 must be zero there. With
-    ``normalise`` each diagonal is divided by its sum (``values`` then holds
-    ``true / (t_1 ... t_d)``); without, diagonals stay unnormalised and the sums are
-    folded into the next diagonals' reads (``true / (t_1 ... t_{d-1})``), which saves
-    a pass when only the score is wanted. Each state takes one pass per group of
-    three predecessors; the last pass also multiplies in the emissions and sums. An
-    all-zero diagonal has sum 1.
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cells, row_size,
+                   starts, sums, first, last, kept, offsets):
+    """Forward diagonals ``first .. last`` into ``cells`` and the sum of each into ``sums``.
+
+    ``cells`` holds ``K + 1`` rows of ``row_size`` (the last, the dummy predecessor,
+    stays zero) with diagonal d at columns ``starts[d] ..``; diagonals ``first - 1`` and
+    ``first - 2`` must be there already, and ``sums[0] == 1``. Diagonals stay
+    unnormalised: diagonal d holds ``true / (t_1 ... t_{d-1})`` with ``t_e = sums[e]``,
+    the sum of what diagonal e holds (1 for an all-zero diagonal), folded into the
+    reads of the next two diagonals, which saves a pass. Each state takes one pass per
+    group of three predecessors; the last pass also multiplies in the emissions. Run
+    again from the same two stored diagonals, it writes the same numbers (the
+    posterior pass recomputes blocks this way). If ``kept`` is not empty, every match
+    state's values are also copied there, one row of ``offsets[-1]`` cells (in
+    diagonal-major order) per match state.
 
     Speed: the loops index flat arrays with unsigned offsets and make no views and
     no calls: signed indices (negative wrap-around) stop LLVM from vectorising, and
     each view or array argument costs atomic reference counting, which per state and
     diagonal dominated short pairs.
     """
-    n, m = x.shape[0], y.shape[0]
+    rows, columns, emitted, table = lookup
     n_states = start.shape[0]
-    rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK)
-    table = emission.reshape(-1)
-    groups, n_groups = _predecessor_groups(transmat, 0.0)
-    cells = values.reshape(-1)
-    row_size = values.shape[1]
-    sums = np.ones(n + m + 1)
-    for d in range(1, n + m + 1):
+    for d in range(first, last + 1):
         inverse1 = 1.0 / sums[d - 1]
-        scale1 = 1.0 if normalise else inverse1
-        scale2 = inverse1 if normalise or d < 2 else inverse1 / sums[d - 2]
+        inverse2 = inverse1 if d < 2 else inverse1 / sums[d - 2]
         lo = _lo(d, m)
         width = U(min(n, d) - lo + 1)
         total = 0.0
-        if (d - 1) % EMISSION_BLOCK == 0:
-            _emissions_along(d, min(EMISSION_BLOCK, n + m + 1 - d), n, m, dx, dy, rows,
+        phase = (d - 1) % EMISSION_BLOCK
+        if d == first or phase == 0:
+            _emissions_along(d, min(EMISSION_BLOCK - phase, last + 1 - d), n, m, dx, dy, rows,
                              columns, table, emitted, EMISSION_BLOCK)
+        rank = -1  # of the match state k among match states
         for k in range(n_states):
             here = U(k * row_size + starts[d])
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            rank += dx[k] * dy[k]
             _clear_edges(cells, here, width, i_min - lo, i_max - lo, 0.0)
             if i_min > i_max:
                 continue
@@ -219,46 +220,41 @@ def _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, norm
             count = U(i_max - i_min + 1)
             target = here + U(i_min - lo)
             source = U(starts[d - step] + i_min - dx[k] - _lo(d - step, m))
-            factor = scale1 if step == 1 else scale2
+            factor = inverse1 if step == 1 else inverse2
             emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
                                                EMISSION_BLOCK))
             if d == step:  # the state's one cell here comes from begin only
                 cells[target] = (start[k] * (1.0 if step == 1 else inverse1)
                                  * emitted[emission_here])
-                total += cells[target]
-                continue
-            for g in range(n_groups[k]):
-                l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
-                a0 = _coefficient(transmat, l0, k, factor, 0.0)
-                a1 = _coefficient(transmat, l1, k, factor, 0.0)
-                a2 = _coefficient(transmat, l2, k, factor, 0.0)
-                s0 = U(l0 * row_size) + source
-                s1 = U(l1 * row_size) + source
-                s2 = U(l2 * row_size) + source
-                first = g == 0
-                last = g == n_groups[k] - 1
-                if first and last and l2 == n_states:
+            else:
+                for g in range(n_groups[k]):
+                    l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
+                    a0 = _coefficient(transmat, l0, k, factor, 0.0)
+                    a1 = _coefficient(transmat, l1, k, factor, 0.0)
+                    a2 = _coefficient(transmat, l2, k, factor, 0.0)
+                    s0 = U(l0 * row_size) + source
+                    s1 = U(l1 * row_size) + source
+                    s2 = U(l2 * row_size) + source
+                    first_group = g == 0
+                    last_group = g == n_groups[k] - 1
+                    if first_group and last_group and l2 == n_states:
+                        for c in range(count):
+                            cells[target + c] = ((a0 * cells[s0 + c] + a1 * cells[s1 + c])
+                                                 * emitted[emission_here + c])
+                        continue
                     for c in range(count):
-                        cells[target + c] = ((a0 * cells[s0 + c] + a1 * cells[s1 + c])
-                                             * emitted[emission_here + c])
-                    continue
-                for c in range(count):
-                    value = a0 * cells[s0 + c] + a1 * cells[s1 + c] + a2 * cells[s2 + c]
-                    if not first:
-                        value += cells[target + c]
-                    cells[target + c] = value * emitted[emission_here + c] if last else value
+                        value = a0 * cells[s0 + c] + a1 * cells[s1 + c] + a2 * cells[s2 + c]
+                        if not first_group:
+                            value += cells[target + c]
+                        cells[target + c] = (value * emitted[emission_here + c] if last_group
+                                             else value)
             for c in range(count):
                 total += cells[target + c]
-        if total == 0.0:
-            continue
-        sums[d] = total
-        if normalise:
-            inverse = 1.0 / total
-            for k in range(n_states):
-                here = U(k * row_size + starts[d])
-                for c in range(width):
-                    cells[here + c] *= inverse
-    return sums
+            if step == 2 and kept.shape[0] > 0:
+                copy = U(rank * offsets[-1] + offsets[d] + i_min - lo)
+                for c in range(count):
+                    kept[copy + c] = cells[target + c]
+        sums[d] = total if total > 0.0 else 1.0
 
 
 @njit(cache=True)
@@ -267,166 +263,371 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
     width = min(n, m) + 1
-    values = np.zeros((n_states + 1, 3 * width))
+    cells = np.zeros((n_states + 1) * 3 * width)
     starts = (np.arange(n + m + 1) % 3) * width
-    sums = _forward_sweep(x, y, dx, dy, emission, start, transmat, values, starts, False)
+    sums = np.ones(n + m + 1)
+    groups, n_groups = _predecessor_groups(transmat, 0.0)
+    _forward_sweep(n, m, dx, dy, start, transmat,
+                   _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK), groups, n_groups,
+                   cells, 3 * width, starts, sums, 1, n + m, np.empty(0), starts)
     total = 0.0
     for k in range(n_states):
-        total += values[k, starts[n + m]] * end[k]
+        total += cells[k * 3 * width + starts[n + m]] * end[k]
     if total <= 0.0:
         return -np.inf
     return np.log(sums[:n + m]).sum() + np.log(total)
 
 
 @njit(cache=True)
-def forward_full(x, y, dx, dy, emission, start, transmat, offsets):
-    """Scaled forward values ``(K + 1, cells)`` (diagonal-major; the last row is the
-    dummy predecessor, all zero) and the log normaliser of each diagonal."""
-    n_states = start.shape[0]
-    forward = np.zeros((n_states + 1, offsets[-1]))
-    sums = _forward_sweep(x, y, dx, dy, emission, start, transmat, forward, offsets, True)
-    return forward, np.log(sums)
-
-
-@njit(cache=True, fastmath=FLOAT_FLAGS)
-def backward_full(x, y, dx, dy, emission, transmat, end, offsets):
-    """Scaled backward values ``(K, cells)`` and log normaliser per diagonal (from the end).
-
-    Diagonal d receives, from every state k, what k passes back from its next cells
-    on diagonal d + step: ``transmat[l, k] * emission * backward`` for each
-    predecessor l, values from diagonal d + 2 read times one over diagonal d + 1's
-    normaliser; then d is normalised. Flat arrays and unsigned offsets, as in
-    :func:`_forward_sweep`.
-    """
-    n, m = x.shape[0], y.shape[0]
-    n_states = end.shape[0]
-    rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, 3)
-    table = emission.reshape(-1)
-    preds, n_preds = _predecessors(transmat, 0.0)
-    n_cells = offsets[-1]
-    backward = np.zeros((n_states, n_cells))
-    cells = backward.reshape(-1)
-    log_scale = np.zeros(n + m + 2)
+def block_firsts(n, m, block):
+    """First diagonal of each block of ``block`` diagonals over ``1 .. n + m``, then
+    ``n + m + 1``: the posterior pass keeps the forward of one block at a time."""
     last = n + m
-    for k in range(n_states):
-        cells[k * n_cells + offsets[last]] = end[k]
-    weighted = np.empty(min(n, m) + 1)
-    for d in range(last - 1, -1, -1):
-        _emissions_along(d + 1, 1, n, m, dx, dy, rows, columns, table, emitted, 3)
-        inverse1 = np.exp(-log_scale[d + 1])
-        lo = _lo(d, m)
-        for k in range(n_states):
-            step = dx[k] + dy[k]
-            i_min = max(lo, d - m + dy[k])
-            i_max = min(min(n, d), n - dx[k])
-            if d + step > last or i_min > i_max:
-                continue
-            count = U(i_max - i_min + 1)
-            factor = 1.0 if step == 1 else inverse1
-            following = U(k * n_cells + offsets[d + step] + i_min + dx[k] - _lo(d + step, m))
-            emission_here = U(_emission_offset(d + step, k, i_min + dx[k], n, m, dx[k], dy[k],
-                                               n_states, 3))
-            for c in range(count):
-                weighted[c] = emitted[emission_here + c] * factor * cells[following + c]
-            for p in range(n_preds[k]):
-                l = preds[k, p]
-                a = transmat[l, k]
-                target = U(l * n_cells + offsets[d] + i_min - lo)
-                for c in range(count):
-                    cells[target + c] += a * weighted[c]
-        width = U(offsets[d + 1] - offsets[d])
-        total = 0.0
-        for k in range(n_states):
-            for c in range(width):
-                total += cells[U(k * n_cells + offsets[d]) + c]
-        if total > 0.0:
-            inverse = 1.0 / total
-            for k in range(n_states):
-                for c in range(width):
-                    cells[U(k * n_cells + offsets[d]) + c] *= inverse
-            log_scale[d] = np.log(total)
-    for d in range(last - 1, -1, -1):
-        log_scale[d] += log_scale[d + 1]
-    return backward, log_scale
+    n_blocks = max(1, (last + block - 1) // block)
+    firsts = np.empty(n_blocks + 1, dtype=np.int64)
+    for b in range(n_blocks):
+        firsts[b] = 1 + b * block
+    firsts[n_blocks] = last + 1
+    return firsts
 
 
-@njit(cache=True, fastmath=FLOAT_FLAGS)
-def expectations(x, y, dx, dy, emission, start, transmat, end):
-    """Forward-backward of one pair: log P, the match posterior ``(n, m)``, and counts.
+@njit(cache=True)
+def _forward_layout(n, m, block):
+    """Where the checkpointing forward pass puts each diagonal, in columns of one row.
 
-    Counts: transitions ``(K, K)``, starts ``(K,)``, ends ``(K,)``, and emissions
-    ``(K, G+1, G+1)`` indexed like ``emission``. The cumulative forward scale ``C``
-    and backward scale ``D`` of each diagonal turn scaled products into
-    probabilities: ``P(state k at cell) = f^ b^ exp(C_d + D_d - log P)``. Per state
-    and diagonal, vector passes: emission times backward, the posterior, one dot
-    product per predecessor for the transition counts; the emission counts and the
-    match posterior are scattered per cell.
+    Columns: two checkpoint diagonals per block that is neither the first (it starts
+    from begin) nor the last (kept whole from the first pass), then room for the
+    largest block, then three rolling diagonals for everything else; ``block == 0``
+    (only match forwards kept, see :func:`posterior_pass`): three rolling diagonals.
+    Returns each diagonal's column, the diagonal offsets, the block firsts, the row
+    size and where the block room starts.
     """
-    n, m = x.shape[0], y.shape[0]
-    n_states = start.shape[0]
-    rows, columns, emitted = _emission_lookup(x, y, dx, dy, emission, 1)
-    table = emission.reshape(-1)
     offsets = diagonal_offsets(n, m)
-    n_cells = offsets[-1]
-    forward, forward_log_scale = forward_full(x, y, dx, dy, emission, start, transmat, offsets)
-    backward, backward_log = backward_full(x, y, dx, dy, emission, transmat, end, offsets)
-    cumulative = np.cumsum(forward_log_scale)
+    if block == 0:
+        firsts = np.array([1, n + m + 1])
+        starts = (np.arange(n + m + 1) % 3) * (min(n, m) + 1)
+        return starts, offsets, firsts, 3 * (min(n, m) + 1), 0
+    firsts = block_firsts(n, m, block)
+    n_blocks = firsts.shape[0] - 1
+    starts = np.full(n + m + 1, -1, dtype=np.int64)
+    column = 0
+    for b in range(1, n_blocks - 1):
+        for d in range(firsts[b] - 2, firsts[b]):
+            starts[d] = column
+            column += offsets[d + 1] - offsets[d]
+    block_room = column
+    largest = 0
+    for b in range(n_blocks):
+        largest = max(largest, offsets[firsts[b + 1]] - offsets[firsts[b]])
+    rolling = block_room + largest
+    for d in range(n + m + 1):
+        if d >= firsts[n_blocks - 1]:
+            starts[d] = block_room + offsets[d] - offsets[firsts[n_blocks - 1]]
+        elif starts[d] < 0:
+            starts[d] = rolling + (d % 3) * (min(n, m) + 1)
+    return starts, offsets, firsts, rolling + 3 * (min(n, m) + 1), block_room
+
+
+@njit(cache=True)
+def workspace_size(n, m, dx, dy, block):
+    """Doubles of the workspace :func:`posterior_pass` needs for an ``n x m`` pair."""
+    row_size = _forward_layout(n, m, block)[3]
+    n_states = dx.shape[0]
+    kept = 0 if block else (dx * dy).sum() * (n + 1) * (m + 1)
+    return (n_states + 1) * (row_size + 3 * (min(n, m) + 3)) + 6 * (min(n, m) + 3) + kept
+
+
+@njit(cache=True)
+def _grown(array, size):
+    """``array`` copied into one twice as long (the sparse posterior's growing lists)."""
+    bigger = np.empty(2 * size, dtype=array.dtype)
+    bigger[:size] = array[:size]
+    return bigger
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
+def _mea_step(d, n, m, score, match, slot_size, moves, offsets):
+    """One anti-diagonal of the MEA suffix table (read backwards, from the end).
+
+    ``score`` at cell (i, j) is the best sum of match posteriors over the rest of an
+    alignment from (i, j) to (n, m): a match into (i+1, j+1) gains its posterior,
+    gaps gain nothing. Three rolling diagonals padded with ``-inf`` (out of the grid);
+    ties go to the match, then the x gap. ``moves`` (if not empty) keeps each cell's
+    choice, 0 match, 1 x gap, 2 y gap, in diagonal-major order.
+    """
+    lo = _lo(d, m)
+    width = U(min(n, d) - lo + 1)
+    here = U((d % 3) * slot_size)
+    score[here] = -np.inf
+    score[here + width + 1] = -np.inf
+    if d == n + m:
+        score[here + 1] = 0.0
+        return
+    next1 = U(((d + 1) % 3) * slot_size + 1 + lo - _lo(d + 1, m))
+    next2 = U(((d + 2) % 3) * slot_size + 2 + lo - _lo(d + 2, m))
+    for c in range(width):
+        diagonal = match[next2 + c] + score[next2 + c]
+        x_gap, y_gap = score[next1 + c + 1], score[next1 + c]
+        best = x_gap if x_gap > diagonal else diagonal
+        score[here + 1 + c] = y_gap if y_gap > best else best
+    if moves.shape[0] > 0:  # a loop of its own, so that the scores' loop vectorises
+        cell = U(offsets[d])
+        for c in range(width):
+            diagonal = match[next2 + c] + score[next2 + c]
+            x_gap, y_gap = score[next1 + c + 1], score[next1 + c]
+            best = x_gap if x_gap > diagonal else diagonal
+            moves[cell + c] = 2 if y_gap > best else (1 if x_gap > diagonal else 0)
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS, nogil=True)
+def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspace, counts,
+                   transitions, starts_count, ends_count, emissions, dense, threshold, mea,
+                   moves):
+    """Forward-backward of one pair in bounded memory, its results fused into the backward.
+
+    The forward runs once over all diagonals keeping two checkpoint diagonals per block
+    of ``block`` diagonals (and the last block whole); the backward then walks the
+    blocks from the end, recomputing each block's forward from its checkpoints
+    (:func:`_forward_sweep` writes the same numbers again), so memory is that of one
+    block plus the checkpoints (:func:`workspace_size` doubles, taken from
+    ``workspace``). The backward keeps three rolling diagonals of
+    ``emission x backward`` per state, pulls each state's backward from its successors
+    in groups of three (as the forward does from predecessors), folds each diagonal's
+    sum into the next reads, and, per diagonal, turns forward times backward into what
+    is asked for:
+
+    - ``counts``: expected counts added into ``transitions (K, K)``, ``starts_count``,
+      ``ends_count`` and ``emissions`` (shaped like ``emission``): transitions by one dot
+      product per edge, insert emissions summed per letter position, match emissions
+      scattered per cell;
+    - ``dense`` (an ``(n, m)`` array, or empty): the match posteriors written into it;
+    - ``threshold > 0``: the match posteriors at least that, as coordinate lists;
+    - ``mea``: the maximum expected accuracy table (:func:`_mea_step`), its moves kept
+      in ``moves`` when that is not empty (one byte per cell, diagonal-major).
+
+    Returns log P, the MEA score (summed match posteriors of the best alignment; NaN
+    without ``mea``) and the kept posteriors' rows, columns and values. An impossible
+    pair returns ``-inf`` and adds nothing.
+    """
+    n, m = x.shape[0], y.shape[0]
+    n_states = start.shape[0]
     last = n + m
-    total = 0.0
+    if counts and block == 0:
+        raise ValueError("counts need every state's forward: block must be positive")
+    lookup = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK)
+    rows, columns, emitted, table = lookup
+    groups, n_groups = _predecessor_groups(transmat, 0.0)
+    successors, n_successors = _predecessor_groups(np.ascontiguousarray(transmat.T), 0.0)
+    starts, offsets, firsts, row_f, block_room = _forward_layout(n, m, block)
+    n_blocks = firsts.shape[0] - 1
+    slot_size = min(n, m) + 3
+    row_w = 3 * slot_size
+    forward = workspace[:(n_states + 1) * row_f]
+    weighted = workspace[(n_states + 1) * row_f:(n_states + 1) * (row_f + row_w)]
+    score = workspace[(n_states + 1) * (row_f + row_w):][:row_w]
+    match = workspace[(n_states + 1) * (row_f + row_w) + row_w:][:row_w]
+    kept = workspace[(n_states + 1) * (row_f + row_w) + 2 * row_w:][
+        :0 if block else (dx * dy).sum() * offsets[-1]]
+    forward[n_states * row_f:] = 0.0
+    weighted[:] = 0.0
+    score[:] = -np.inf
+    match[:] = 0.0
+    sums = np.ones(last + 1)
+    _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward, row_f,
+                   starts, sums, 1, last, kept, offsets)
+    keep = threshold > 0.0
+    capacity = 16 + 4 * (n + m) if keep else 1
+    kept_rows = np.empty(capacity, dtype=np.int64)
+    kept_columns = np.empty(capacity, dtype=np.int64)
+    kept_values = np.empty(capacity)
+    n_kept = 0
+    final = 0.0
     for k in range(n_states):
-        total += forward[k, offsets[last]] * end[k]
-    match_posterior = np.zeros((n, m))
-    transitions = np.zeros((n_states, n_states))
-    starts = np.zeros(n_states)
-    ends = np.zeros(n_states)
-    emissions = np.zeros(emission.shape)
-    if total == 0.0:
-        return -np.inf, match_posterior, transitions, starts, ends, emissions
-    loglik = cumulative[last] + np.log(total)
-    for k in range(n_states):
-        ends[k] = forward[k, offsets[last]] * end[k] / total
-    preds, n_preds = _predecessors(transmat, 0.0)
-    forward_cells, backward_cells = forward.reshape(-1), backward.reshape(-1)
-    counts, posteriors = emissions.reshape(-1), match_posterior.reshape(-1)
-    table_size = table.shape[0] // n_states
-    width = min(n, m) + 1
-    weighted, posterior = np.empty(width), np.empty(width)
+        final += forward[k * row_f + starts[last]] * end[k]
+    if final <= 0.0:
+        return (-np.inf, np.nan, kept_rows[:0].copy(), kept_columns[:0].copy(),
+                kept_values[:0].copy())
+    log_forward = np.zeros(last + 1)  # log (t_1 ... t_{d-1}): the scale of diagonal d
     for d in range(1, last + 1):
-        lo = _lo(d, m)
-        _emissions_along(d, 1, n, m, dx, dy, rows, columns, table, emitted, 1)
+        log_forward[d] = log_forward[d - 1] + np.log(sums[d - 1])
+    loglik = log_forward[last] + np.log(final)
+    if counts:
         for k in range(n_states):
-            step = dx[k] + dy[k]
-            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-            if i_min > i_max:
-                continue
-            count = U(i_max - i_min + 1)
-            here = U(k * n_cells + offsets[d] + i_min - lo)
-            emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states, 1))
-            occupancy = np.exp(cumulative[d] + backward_log[d] - loglik)
-            incoming = np.exp(cumulative[d - step] + backward_log[d] - loglik)
-            for c in range(count):
-                weighted[c] = emitted[emission_here + c] * backward_cells[here + c] * incoming
-                posterior[c] = forward_cells[here + c] * backward_cells[here + c] * occupancy
-            state_counts = U(k * table_size)
-            column = U(m - d + i_min)
-            for c in range(count):
-                counts[state_counts + U(rows[dx[k], U(i_min) + c]
-                                        + columns[dy[k], column + c])] += posterior[c]
-            if step == 2:
-                first_cell = U((i_min - 1) * m + d - i_min - 1)
-                for c in range(count):
-                    posteriors[first_cell + c * U(m - 1)] += posterior[c]
-            source = U(offsets[d - step] + i_min - dx[k] - _lo(d - step, m))
-            for p in range(n_preds[k]):
-                l = preds[k, p]
-                previous = U(l * n_cells) + source
-                flow = 0.0
-                for c in range(count):
-                    flow += forward_cells[previous + c] * weighted[c]
-                transitions[l, k] += transmat[l, k] * flow
-            if d == step:
-                starts[k] += start[k] * weighted[0]
-    return loglik, match_posterior, transitions, starts, ends, emissions
+            ends_count[k] += forward[k * row_f + starts[last]] * end[k] / final
+    profile_size = max(n, m) + 1
+    occupied = np.zeros(n_states * profile_size if counts else 0)
+    flat_counts = emissions.reshape(-1)
+    table_size = table.shape[0] // n_states
+    posterior = np.empty(min(n, m) + 1)
+    flows = np.zeros((n_states, n_states + 1))  # the last column: the dummy successor
+    edges = np.zeros((n_states, n_states + 1))  # transmat, and 0 to the dummy
+    edges[:, :n_states] = transmat
+    steps = np.zeros(n_states + 1, dtype=np.int64)  # letters each state moves (dummy 0)
+    steps[:n_states] = dx + dy
+    moves_x = np.zeros(n_states + 1, dtype=np.int64)
+    moves_x[:n_states] = dx
+    wants_match = mea or keep or dense.size > 0
+    flat_dense = dense.reshape(-1)
+    log_backward = 0.0  # log (s_{d+1} ... s_last): the scale of backward diagonal d
+    sum1, sum2 = 1.0, 1.0  # s_{d+1}, s_{d+2}
+    for b in range(n_blocks - 1, -1, -1):
+        top = firsts[b + 1] - 1
+        if b < n_blocks - 1:
+            for d in range(firsts[b], top + 1):
+                starts[d] = block_room + offsets[d] - offsets[firsts[b]]
+            _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
+                           row_f, starts, sums, firsts[b], top, kept, offsets)
+        for d in range(top, firsts[b] - 1, -1):
+            phase = (d - 1) % EMISSION_BLOCK
+            if d == top or phase == EMISSION_BLOCK - 1:
+                _emissions_along(d - phase, phase + 1, n, m, dx, dy, rows, columns, table,
+                                 emitted, EMISSION_BLOCK)
+            inverse1 = 1.0 / sum1
+            inverse2 = inverse1 / sum2
+            occupancy = np.exp(log_forward[d] + log_backward - loglik)
+            lo = _lo(d, m)
+            width = min(n, d) - lo + 1
+            slot = U((d % 3) * slot_size)
+            if wants_match:
+                for c in range(width + 2):
+                    match[slot + c] = 0.0
+            total = 0.0
+            rank = -1
+            for l in range(n_states):
+                rank += dx[l] * dy[l]
+                here = U(l * row_w) + slot
+                i_min, i_max = _cell_range(d, n, m, dx[l], dy[l])
+                _clear_edges(weighted, here, width + 2, i_min - lo + 1, i_max - lo + 1, 0.0)
+                if i_min > i_max:
+                    continue
+                count = U(i_max - i_min + 1)
+                target = here + U(i_min - lo + 1)
+                emission_here = U(_emission_offset(d, l, i_min, n, m, dx[l], dy[l], n_states,
+                                                   EMISSION_BLOCK))
+                is_match = dx[l] + dy[l] == 2
+                if block:
+                    source = forward
+                    forward_here = U(l * row_f + starts[d] + i_min - lo)
+                else:  # only match states' forwards are kept (and asked for)
+                    source = kept
+                    forward_here = U(max(rank, 0) * offsets[-1] + offsets[d] + i_min - lo)
+                bias = end[l] if d == last else 0.0
+                n_passes = n_successors[l] if d < last else 1
+                for g in range(n_passes):
+                    k0, k1, k2 = (successors[l, 3 * g], successors[l, 3 * g + 1],
+                                  successors[l, 3 * g + 2])
+                    step0, step1, step2 = steps[k0], steps[k1], steps[k2]
+                    s0 = _successor(n_states, k0, step0, moves_x[k0], d, i_min, m, last,
+                                    slot_size)
+                    s1 = _successor(n_states, k1, step1, moves_x[k1], d, i_min, m, last,
+                                    slot_size)
+                    s2 = _successor(n_states, k2, step2, moves_x[k2], d, i_min, m, last,
+                                    slot_size)
+                    a0 = edges[l, k0] * (inverse1 if step0 == 1 else inverse2)
+                    a1 = edges[l, k1] * (inverse1 if step1 == 1 else inverse2)
+                    a2 = edges[l, k2] * (inverse1 if step2 == 1 else inverse2)
+                    if counts:  # a loop of its own: with no stores it vectorises
+                        flow0, flow1, flow2 = 0.0, 0.0, 0.0
+                        for c in range(count):
+                            f = forward[forward_here + c]
+                            flow0 += f * weighted[s0 + c]
+                            flow1 += f * weighted[s1 + c]
+                            flow2 += f * weighted[s2 + c]
+                        flows[l, k0] += a0 * flow0 * occupancy
+                        flows[l, k1] += a1 * flow1 * occupancy
+                        flows[l, k2] += a2 * flow2 * occupancy
+                    first_group = g == 0
+                    for c in range(count):
+                        value = (a0 * weighted[s0 + c] + a1 * weighted[s1 + c]
+                                 + a2 * weighted[s2 + c])
+                        weighted[target + c] = value + (bias if first_group
+                                                        else weighted[target + c])
+                for c in range(count):  # a loop of its own: a sum vectorises with no stores
+                    total += weighted[target + c]
+                if block or is_match:
+                    for c in range(count):
+                        value = weighted[target + c]
+                        posterior[c] = source[forward_here + c] * value
+                        weighted[target + c] = value * emitted[emission_here + c]
+                else:
+                    for c in range(count):
+                        weighted[target + c] *= emitted[emission_here + c]
+                if is_match and wants_match:
+                    cell = slot + U(i_min - lo + 1)
+                    for c in range(count):
+                        match[cell + c] += posterior[c] * occupancy
+                if counts and is_match:
+                    state_counts = U(l * table_size)
+                    column = U(m - d + i_min)
+                    for c in range(count):
+                        flat_counts[state_counts + U(rows[1, U(i_min) + c]
+                                                     + columns[1, column + c])] += (
+                            posterior[c] * occupancy)
+                elif counts:
+                    for c in range(count):
+                        occupied[emission_here + c] += posterior[c] * occupancy
+                if counts and d == dx[l] + dy[l]:
+                    starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
+                                                                            - loglik)
+            if keep or dense.size > 0:
+                for i in range(max(lo, 1), min(n, d - 1) + 1):
+                    value = match[slot + U(i - lo + 1)]
+                    if dense.size > 0:
+                        flat_dense[(i - 1) * m + d - i - 1] = value
+                    if keep and value >= threshold:
+                        if n_kept == kept_values.shape[0]:
+                            kept_rows = _grown(kept_rows, n_kept)
+                            kept_columns = _grown(kept_columns, n_kept)
+                            kept_values = _grown(kept_values, n_kept)
+                        kept_rows[n_kept], kept_columns[n_kept] = i - 1, d - i - 1
+                        kept_values[n_kept] = value
+                        n_kept += 1
+            if mea:
+                _mea_step(d, n, m, score, match, slot_size, moves, offsets)
+            sum2, sum1 = sum1, (total if total > 0.0 else 1.0)
+            log_backward += np.log(sum1)
+    if counts:
+        transitions += flows[:, :n_states]
+        for k in range(n_states):
+            if dx[k] + dy[k] == 1:
+                for c in range(n + 1 if dx[k] else m + 1):
+                    flat_counts[k * table_size + rows[dx[k], c * dx[k]]
+                                + columns[dy[k], c * dy[k]]] += occupied[k * profile_size + c]
+    accuracy = np.nan
+    if mea:
+        _mea_step(0, n, m, score, match, slot_size, moves, offsets)
+        accuracy = score[1]
+    return (loglik, accuracy, kept_rows[:n_kept].copy(), kept_columns[:n_kept].copy(),
+            kept_values[:n_kept].copy())
+
+
+@njit(cache=True, inline="always")
+def _successor(n_states, k, step, dxk, d, i_min, m, last, slot_size):
+    """Where state k's successor reads (rolling ``emission x backward`` rows) start for
+    cells ``i_min ..`` of diagonal d; the dummy successor ``K``, and one past the last
+    diagonal, read the dummy row (all zero). Scalars only: array arguments cost atomic
+    reference counts per call."""
+    if k == n_states or d + step > last:
+        return U(n_states * 3 * slot_size)
+    return U((k * 3 + (d + step) % 3) * slot_size + 1 + i_min + dxk - _lo(d + step, m))
+
+
+@njit(cache=True)
+def mea_moves(moves, n, m):
+    """The MEA alignment from the table of :func:`posterior_pass`: moves ``0`` match,
+    ``1`` x gap (a letter of x only), ``2`` y gap, in order from the start."""
+    offsets = diagonal_offsets(n, m)
+    path = np.empty(n + m, dtype=np.int8)
+    length, i, j = 0, 0, 0
+    while i < n or j < m:
+        move = moves[offsets[i + j] + i - _lo(i + j, m)]
+        path[length] = move
+        length += 1
+        if move != 2:
+            i += 1
+        if move != 1:
+            j += 1
+    return path[:length].copy()
 
 
 @njit(cache=True, inline="always")
@@ -475,8 +676,8 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
-    rows, columns, emitted = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK)
-    table = log_emission.reshape(-1)
+    rows, columns, emitted, table = _emission_lookup(x, y, dx, dy, log_emission,
+                                                     EMISSION_BLOCK)
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
     byte, shift, mask, n_bytes = _pointer_fields(_predecessors(log_transmat, -np.inf)[1])
     offsets = diagonal_offsets(n, m)
@@ -628,10 +829,22 @@ def batch_viterbi(xs, x_offsets, ys, y_offsets, dx, dy, log_emission, log_start,
     return paths, lengths, scores
 
 
+
+@njit(cache=True)
+def _chunk_workspace(x_offsets, y_offsets, first, stop, dx, dy, blocks):
+    """One workspace big enough for every pair ``first .. stop - 1`` of a batch."""
+    size = 0
+    for p in range(first, stop):
+        size = max(size, workspace_size(x_offsets[p + 1] - x_offsets[p],
+                                        y_offsets[p + 1] - y_offsets[p], dx, dy, blocks[p]))
+    return np.empty(size)
+
+
 @njit(cache=True, parallel=True)
-def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, dx, dy, emission, start,
+def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, dx, dy, emission, start,
                        transmat, end):
-    """Counts summed over pairs (per-chunk accumulators), and log P per pair."""
+    """Counts summed over pairs (per-chunk accumulators and workspaces), and log P per
+    pair; pair ``p`` runs in blocks of ``blocks[p]`` diagonals (:func:`posterior_pass`)."""
     n_pairs = x_offsets.shape[0] - 1
     n_chunks = chunks.shape[0] - 1
     n_states = start.shape[0]
@@ -641,79 +854,40 @@ def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, dx, dy, emission, s
     ends = np.zeros((n_chunks, n_states))
     emissions = np.zeros((n_chunks,) + emission.shape)  # noqa: RUF005 (numba: no * in tuples)
     for c in prange(n_chunks):
+        workspace = _chunk_workspace(x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy,
+                                     blocks)
+        no_posterior, no_moves = np.empty((0, 0)), np.empty(0, dtype=np.uint8)
         for p in range(chunks[c], chunks[c + 1]):
-            found = expectations(xs[x_offsets[p]:x_offsets[p + 1]],
-                                 ys[y_offsets[p]:y_offsets[p + 1]],
-                                 dx, dy, emission, start, transmat, end)
-            loglik[p] = found[0]
-            transitions[c] += found[2]
-            starts[c] += found[3]
-            ends[c] += found[4]
-            emissions[c] += found[5]
+            loglik[p] = posterior_pass(xs[x_offsets[p]:x_offsets[p + 1]],
+                                       ys[y_offsets[p]:y_offsets[p + 1]], dx, dy, emission,
+                                       start, transmat, end, blocks[p], workspace, True,
+                                       transitions[c], starts[c], ends[c], emissions[c],
+                                       no_posterior, 0.0, False, no_moves)[0]
     return (loglik, transitions.sum(axis=0), starts.sum(axis=0), ends.sum(axis=0),
             emissions.sum(axis=0))
 
 
-@njit(cache=True)
-def _mea_table(match_posterior):
-    """Scores (best sum of match posteriors up to each cell) and moves of the MEA DP."""
-    n, m = match_posterior.shape
-    score = np.zeros((n + 1, m + 1))
-    move = np.zeros((n + 1, m + 1), dtype=np.int8)
-    for i in range(1, n + 1):
-        move[i, 0] = 1
-    for j in range(1, m + 1):
-        move[0, j] = 2
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            best, arg = score[i - 1, j - 1] + match_posterior[i - 1, j - 1], 0
-            if score[i - 1, j] > best:
-                best, arg = score[i - 1, j], 1
-            if score[i, j - 1] > best:
-                best, arg = score[i, j - 1], 2
-            score[i, j] = best
-            move[i, j] = arg
-    return score, move
-
-
-@njit(cache=True)
-def mea_path(match_posterior):
-    """Maximum expected accuracy alignment: maximise the sum of match posteriors.
-
-    Returns moves ``0`` match, ``1`` x-gap (letter of x only), ``2`` y-gap, in order.
-    """
-    n, m = match_posterior.shape
-    _, move = _mea_table(match_posterior)
-    moves = np.empty(n + m, dtype=np.int8)
-    length = 0
-    i, j = n, m
-    while i > 0 or j > 0:
-        step = move[i, j]
-        moves[length] = step
-        length += 1
-        if step != 2:
-            i -= 1
-        if step != 1:
-            j -= 1
-    return moves[:length][::-1].copy()
-
-
 @njit(cache=True, parallel=True)
-def batch_expected_accuracy(xs, x_offsets, ys, y_offsets, dx, dy, emission, start, transmat,
-                            end):
+def batch_expected_accuracy(xs, x_offsets, ys, y_offsets, chunks, blocks, dx, dy, emission,
+                            start, transmat, end):
     """Per pair, in parallel: the MEA alignment's summed match posterior over the shorter
     length (ProbCons' expected accuracy), and log P (``-inf``: impossible, accuracy NaN)."""
     n_pairs = x_offsets.shape[0] - 1
+    n_states = start.shape[0]
     accuracy = np.empty(n_pairs)
     loglik = np.empty(n_pairs)
-    for p in prange(n_pairs):
-        x = xs[x_offsets[p]:x_offsets[p + 1]]
-        y = ys[y_offsets[p]:y_offsets[p + 1]]
-        found = expectations(x, y, dx, dy, emission, start, transmat, end)
-        loglik[p] = found[0]
-        if found[0] == -np.inf:
-            accuracy[p] = np.nan
-            continue
-        score, _ = _mea_table(found[1])
-        accuracy[p] = score[x.shape[0], y.shape[0]] / max(1, min(x.shape[0], y.shape[0]))
+    for c in prange(chunks.shape[0] - 1):
+        workspace = _chunk_workspace(x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy,
+                                     blocks)
+        transitions, starts = np.zeros((n_states, n_states)), np.zeros(n_states)
+        ends, emissions = np.zeros(n_states), np.zeros(emission.shape)
+        no_posterior, no_moves = np.empty((0, 0)), np.empty(0, dtype=np.uint8)
+        for p in range(chunks[c], chunks[c + 1]):
+            n, m = x_offsets[p + 1] - x_offsets[p], y_offsets[p + 1] - y_offsets[p]
+            found = posterior_pass(xs[x_offsets[p]:x_offsets[p + 1]],
+                                   ys[y_offsets[p]:y_offsets[p + 1]], dx, dy, emission, start,
+                                   transmat, end, blocks[p], workspace, False, transitions,
+                                   starts, ends, emissions, no_posterior, 0.0, True, no_moves)
+            loglik[p] = found[0]
+            accuracy[p] = found[1] / max(1, min(n, m))
     return accuracy, loglik

@@ -1,0 +1,242 @@
+"""Posterior work on pairs in bounded memory: the plan of each pair, one pass, batches.
+
+Everything that needs posteriors (match posteriors dense or sparse, MEA alignments and
+expected accuracy, the EM E-step) runs the kernels' fused posterior pass
+(:func:`tiedhmm._kernels.pair.posterior_pass`), planned per pair against a memory
+limit (``memory=``; by default 2 GiB, or what is available if that is less):
+
+- without counts, the forward of the match state alone is kept (8 bytes a cell) when
+  it fits: one forward pass and one backward pass;
+- otherwise (always for EM) the forward is checkpointed: two diagonals per block of
+  about ``sqrt(2 (n + m))`` diagonals, each block recomputed during the backward, which
+  costs one more forward pass and ``O((n + m)^1.5)`` memory; a pair whose whole forward
+  is small is one block and recomputes nothing.
+
+What the call returns is counted too: a dense posterior takes 8 bytes a cell, MEA moves
+1 byte a cell, a sparse posterior at most ``min(n, m) / threshold`` entries (a row's
+posteriors sum to at most 1). Work that does not fit even checkpointed raises
+:class:`~tiedhmm.errors.MemoryLimitError` before it starts.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import scipy.sparse
+
+from . import _validation
+from ._kernels import hmm as hmm_kernels
+from ._kernels import pair as kernels
+from ._validation import memory_guard, memory_size, parse_memory
+from .emissions.pair import state_statistics
+from .errors import InvalidDataError, MemoryLimitError
+from .pair_inference import CompiledPair, EncodedPairs, raise_if_impossible
+
+#: The memory limit of posterior work when the call sets none.
+DEFAULT_MEMORY = 2 * 2**30
+#: A pair whose whole forward takes at most this is one block (no recomputation).
+WHOLE_FORWARD_BYTES = 8 * 2**20
+#: Workspaces up to this size are kept per thread for the next call.
+KEPT_WORKSPACE_BYTES = 64 * 2**20
+CHUNKS_PER_THREAD = 4
+#: Bytes of one kept sparse entry while the lists grow (row, column, value; doubling).
+SPARSE_ENTRY_BYTES = 2 * 24
+
+_thread_state = threading.local()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one pair's posterior pass keeps its forward (``block``: 0 keeps the match
+    forward only, else checkpoints every ``block`` diagonals) and what it needs."""
+
+    n: int
+    m: int
+    block: int
+    workspace: int  # doubles
+    output: int  # bytes of what the call returns
+
+    @property
+    def bytes(self) -> int:
+        return 8 * self.workspace + self.output
+
+
+def memory_limit(memory: int | str | None) -> int:
+    """Bytes posterior work may take: ``memory`` (bytes, or a size such as ``"512M"``),
+    by default :data:`DEFAULT_MEMORY`, and never more than is available."""
+    limit = DEFAULT_MEMORY if memory is None else parse_memory(memory)
+    return min(limit, _validation.available_memory())
+
+
+def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = False,
+         dense: bool = False, moves: bool = False, threshold: float | None = None) -> Plan:
+    """The plan of an ``n x m`` pair within ``budget`` bytes if one fits, else the
+    leanest (which the caller's check then refuses)."""
+    output = 8 * n * m * dense + (n + 1) * (m + 1) * moves
+    if threshold is not None:
+        output += SPARSE_ENTRY_BYTES * min(n * m, math.ceil(min(n, m) / threshold))
+    if not counts:
+        size = int(kernels.workspace_size(n, m, model.dx, model.dy, 0))
+        if 8 * size + output <= budget:
+            return Plan(n, m, 0, size, output)
+    whole = 8 * (len(model.dx) + 1) * (n + 1) * (m + 1)
+    block = n + m if whole <= WHOLE_FORWARD_BYTES else max(16, math.isqrt(2 * (n + m)) + 1)
+    return Plan(n, m, block, int(kernels.workspace_size(n, m, model.dx, model.dy, block)),
+                output)
+
+
+def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str) -> None:
+    """MemoryLimitError, naming the largest pair and the sizes, when the plans of the
+    pairs one call may run at once (one per thread) exceed ``limit``."""
+    at_once = min(len(plans), numba.get_num_threads())
+    largest = max(plans, key=lambda p: p.bytes)
+    needed = largest.bytes * at_once
+    if needed <= limit:
+        return
+    capped = memory is not None and parse_memory(memory) <= _validation.available_memory()
+    source = "the memory= limit" if capped else "available"
+    threads = f" ({at_once} pairs at once, one per thread)" if at_once > 1 else ""
+    raise MemoryLimitError(
+        f"{what} of a {largest.n} x {largest.m} pair needs about {memory_size(needed)} "
+        f"even with a checkpointed forward{threads}, but {memory_size(limit)} is {source}; "
+        f"raise memory=, ask for sparse posteriors (threshold=), or align with "
+        f"method='viterbi' (one byte a cell)")
+
+
+def _workspace(size: int) -> np.ndarray:
+    """A workspace of at least ``size`` doubles, reused across calls in this thread
+    (a fresh allocation above the allocator's mmap threshold costs page faults)."""
+    buffer = getattr(_thread_state, "workspace", None)
+    if buffer is not None and buffer.size >= size:
+        return buffer
+    buffer = np.empty(size)
+    if buffer.nbytes <= KEPT_WORKSPACE_BYTES:
+        _thread_state.workspace = buffer
+    return buffer
+
+
+@dataclass
+class PassResult:
+    """What one pair's posterior pass found."""
+
+    loglik: float
+    mea_score: float
+    posterior: np.ndarray | scipy.sparse.csr_matrix | None
+    moves: np.ndarray | None
+
+
+def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan: Plan, *,
+        dense: bool = False, threshold: float | None = None, mea: bool = False,
+        moves: bool = False) -> PassResult:
+    """One pair's posterior pass by its plan (no counts; EM goes through batches)."""
+    n, m = codes_x.size, codes_y.size
+    n_states = len(model.dx)
+    posterior = np.zeros((n, m)) if dense else np.empty((0, 0))
+    table = np.zeros((n + 1) * (m + 1) if moves else 0, dtype=np.uint8)
+    unused = (np.zeros((n_states, n_states)), np.zeros(n_states), np.zeros(n_states),
+              np.zeros(model.emission.shape))
+    loglik, score, rows, columns, values = kernels.posterior_pass(
+        codes_x, codes_y, *model.probabilities, pair_plan.block,
+        _workspace(pair_plan.workspace), False, *unused, posterior,
+        0.0 if threshold is None else threshold, mea or moves, table)
+    if threshold is not None:
+        posterior = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))
+    return PassResult(float(loglik), float(score),
+                      posterior if dense or threshold is not None else None,
+                      kernels.mea_moves(table, n, m) if moves and np.isfinite(loglik) else None)
+
+
+def check_threshold(threshold: float | None) -> None:
+    if threshold is not None and not 0.0 < threshold <= 1.0:
+        raise InvalidDataError(f"threshold must be in (0, 1] (posteriors at least it are "
+                               f"kept), got {threshold!r}")
+
+
+def posteriors(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]], *,
+               threshold: float | None, memory: int | str | None) -> list:
+    """Match posteriors of encoded pairs, dense or (with ``threshold``) CSR, in parallel
+    over pairs on threads (the pass releases the GIL)."""
+    check_threshold(threshold)
+    limit = memory_limit(memory)
+    at_once = min(len(pairs), numba.get_num_threads())
+    plans = [plan(model, x.size, y.size, limit // at_once, dense=threshold is None,
+                  threshold=threshold) for x, y in pairs]
+    check(plans, limit, memory, "posteriors")
+
+    def one(index: int):
+        found = run(model, *pairs[index], plans[index], dense=threshold is None,
+                    threshold=threshold)
+        raise_if_impossible(found.loglik, f"pair {index}" if len(pairs) > 1 else "the pair")
+        return found.posterior
+
+    with memory_guard(f"posteriors of a {plans[0].n} x {plans[0].m} pair",
+                      "raise memory= or ask for sparse posteriors (threshold=)"):
+        if at_once == 1:
+            return [one(index) for index in range(len(pairs))]
+        with ThreadPoolExecutor(at_once) as pool:
+            return list(pool.map(one, range(len(pairs))))
+
+
+def mea_alignment(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray,
+                  memory: int | str | None) -> tuple[float, np.ndarray]:
+    """The MEA alignment's summed match posteriors and its moves (0 match, 1 x gap,
+    2 y gap)."""
+    limit = memory_limit(memory)
+    pair_plan = plan(model, codes_x.size, codes_y.size, limit, moves=True)
+    check([pair_plan], limit, memory, "an MEA alignment")
+    with memory_guard(f"an MEA alignment of a {codes_x.size} x {codes_y.size} pair",
+                      "raise memory="):
+        found = run(model, codes_x, codes_y, pair_plan, moves=True)
+    raise_if_impossible(found.loglik)
+    return found.mea_score, found.moves
+
+
+def _batch_plans(model: CompiledPair, encoded: EncodedPairs, memory: int | str | None,
+                 what: str, counts: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Chunks of pairs for the batch kernels (by cells) and each pair's block."""
+    cells = np.concatenate(([0], np.cumsum(np.diff(encoded.x_offsets)
+                                           * np.diff(encoded.y_offsets) + 1)))
+    chunks = hmm_kernels.sequence_chunks(cells, CHUNKS_PER_THREAD * numba.get_num_threads())
+    limit = memory_limit(memory)
+    at_once = min(len(chunks) - 1, numba.get_num_threads())
+    plans = [plan(model, n, m, limit // at_once, counts=counts) for n, m in encoded.lengths]
+    check(plans, limit, memory, what)
+    return chunks, np.array([p.block for p in plans], dtype=np.int64)
+
+
+def expected_accuracies(model: CompiledPair, encoded: EncodedPairs,
+                        memory: int | str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Expected accuracy (MEA score over the shorter length) and log P of every pair."""
+    chunks, blocks = _batch_plans(model, encoded, memory, "expected accuracy", False)
+    with memory_guard("expected accuracy", "raise memory="):
+        return kernels.batch_expected_accuracy(*encoded, chunks, blocks, *model.probabilities)
+
+
+def statistics_source(states, topology, compiled, encoded: EncodedPairs,
+                      memory: int | str | None = None):
+    """An EM statistics source: one E-step of the pairs under the current parameters
+    (``compiled()`` is asked each iteration), each state's group with its statistics.
+    Memory is planned, and checked, before the first iteration."""
+    chunks, blocks = _batch_plans(compiled(), encoded, memory, "EM", True)
+
+    def source():
+        model = compiled()
+        with memory_guard("EM", "raise memory="):
+            loglik, transitions, starts, ends, emissions = kernels.batch_expectations(
+                *encoded, chunks, blocks, *model.probabilities)
+        emission_stats = [(state.emission,
+                           state_statistics(state.emission, model.dx[k], model.dy[k],
+                                            model.membership, model.emission[k],
+                                            emissions[k]))
+                          for k, state in enumerate(states)]
+        transition_stats = topology.transition_statistics(
+            transitions, starts, None if topology.free_end else ends)
+        return (loglik, emission_stats + list(zip(topology.transition_groups,
+                                                  transition_stats)), "pair")
+    return source
