@@ -339,8 +339,9 @@ def workspace_size(n, m, dx, dy, block):
 
 @njit(cache=True)
 def _grown(array, size):
-    """``array`` copied into one twice as long (the sparse posterior's growing lists)."""
-    bigger = np.empty(2 * size, dtype=array.dtype)
+    """``array`` copied into one at least twice as long (the sparse posterior's growing
+    lists)."""
+    bigger = np.empty(2 * array.shape[0] + size, dtype=array.dtype)
     bigger[:size] = array[:size]
     return bigger
 
@@ -569,19 +570,19 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 if counts and d == dx[l] + dy[l]:
                     starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
                                                                             - loglik)
-            if keep or dense.size > 0:
+            if dense.size > 0:
                 for i in range(max(lo, 1), min(n, d - 1) + 1):
-                    value = match[slot + U(i - lo + 1)]
-                    if dense.size > 0:
-                        flat_dense[(i - 1) * m + d - i - 1] = value
-                    if keep and value >= threshold:
-                        if n_kept == kept_values.shape[0]:
-                            kept_rows = _grown(kept_rows, n_kept)
-                            kept_columns = _grown(kept_columns, n_kept)
-                            kept_values = _grown(kept_values, n_kept)
-                        kept_rows[n_kept], kept_columns[n_kept] = i - 1, d - i - 1
-                        kept_values[n_kept] = value
-                        n_kept += 1
+                    flat_dense[(i - 1) * m + d - i - 1] = match[slot + U(i - lo + 1)]
+            if keep:
+                if n_kept + width > kept_values.shape[0]:  # grown here, not per cell:
+                    kept_rows = _grown(kept_rows, n_kept)  # a variable reassigned in a
+                    kept_columns = _grown(kept_columns, n_kept)  # loop costs reference
+                    kept_values = _grown(kept_values, n_kept)  # counts each time round
+                for i in range(max(lo, 1), min(n, d - 1) + 1):  # written always, kept
+                    value = match[slot + U(i - lo + 1)]  # if at least the threshold
+                    kept_rows[n_kept], kept_columns[n_kept] = i - 1, d - i - 1
+                    kept_values[n_kept] = value
+                    n_kept += value >= threshold
             if mea:
                 _mea_step(d, n, m, score, match, slot_size, moves, offsets)
             sum2, sum1 = sum1, (total if total > 0.0 else 1.0)
