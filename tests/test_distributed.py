@@ -89,6 +89,12 @@ def test_pair_hmm_fit_and_all_vs_all_scores_equal_in_process(client):
                                   model.loglik_many(all_pairs))
     np.testing.assert_array_equal(model.expected_accuracy_many(all_pairs, client=client),
                                   model.expected_accuracy_many(all_pairs))
+    for threshold in (None, 0.05):
+        remote_posteriors = model.posterior_many(all_pairs, threshold=threshold, client=client)
+        for found, expected in zip(remote_posteriors,
+                                   model.posterior_many(all_pairs, threshold=threshold)):
+            dense = found.toarray() if threshold else found
+            np.testing.assert_array_equal(dense, expected.toarray() if threshold else expected)
     remote_alignments = model.align_many(all_pairs, client=client)
     for found, expected in zip(remote_alignments, model.align_many(all_pairs)):
         np.testing.assert_array_equal(found.coordinates, expected.coordinates)

@@ -103,7 +103,7 @@ def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str
     source = "the memory= limit" if capped else "available"
     threads = f" ({at_once} pairs at once, one per thread)" if at_once > 1 else ""
     raise MemoryLimitError(
-        f"{what} of a {largest.n} x {largest.m} pair needs about {memory_size(needed)} "
+        f"{what} of a {largest.n} x {largest.m} pair: about {memory_size(needed)} needed "
         f"even with a checkpointed forward{threads}, but {memory_size(limit)} is {source}; "
         f"raise memory=, ask for sparse posteriors (threshold=), or align with "
         f"method='viterbi' (one byte a cell)")
