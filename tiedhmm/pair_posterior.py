@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -132,9 +133,10 @@ class PassResult:
 
 
 def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan: Plan, *,
-        dense: bool = False, threshold: float | None = None, mea: bool = False,
+        dense: bool = False, threshold: float | None = None,
         moves: bool = False) -> PassResult:
-    """One pair's posterior pass by its plan (no counts; EM goes through batches)."""
+    """One pair's posterior pass by its plan (no counts; EM goes through batches); the
+    MEA table is filled when ``moves`` are asked for."""
     n, m = codes_x.size, codes_y.size
     n_states = len(model.dx)
     posterior = np.zeros((n, m)) if dense else np.empty((0, 0))
@@ -144,7 +146,7 @@ def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan
     loglik, score, rows, columns, values = kernels.posterior_pass(
         codes_x, codes_y, *model.probabilities, pair_plan.block,
         _workspace(pair_plan.workspace), False, *unused, posterior,
-        0.0 if threshold is None else threshold, mea or moves, table)
+        0.0 if threshold is None else threshold, moves, table)
     if threshold is not None:
         posterior = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))
     return PassResult(float(loglik), float(score),
@@ -158,43 +160,43 @@ def check_threshold(threshold: float | None) -> None:
                                f"kept), got {threshold!r}")
 
 
-def posteriors(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]], *,
-               threshold: float | None, memory: int | str | None) -> list:
-    """Match posteriors of encoded pairs, dense or (with ``threshold``) CSR, in parallel
-    over pairs on threads (the pass releases the GIL)."""
-    check_threshold(threshold)
+def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]],
+               memory: int | str | None, what: str, result: Callable[[PassResult], Any],
+               **options) -> list:
+    """``result`` of every encoded pair's posterior pass, planned together within
+    ``memory`` and run in parallel over pairs on threads (the pass releases the GIL)."""
     limit = memory_limit(memory)
     at_once = min(len(pairs), numba.get_num_threads())
-    plans = [plan(model, x.size, y.size, limit // at_once, dense=threshold is None,
-                  threshold=threshold) for x, y in pairs]
-    check(plans, limit, memory, "posteriors")
+    plans = [plan(model, x.size, y.size, limit // at_once, **options) for x, y in pairs]
+    check(plans, limit, memory, what)
 
     def one(index: int):
-        found = run(model, *pairs[index], plans[index], dense=threshold is None,
-                    threshold=threshold)
+        found = run(model, *pairs[index], plans[index], **options)
         raise_if_impossible(found.loglik, f"pair {index}" if len(pairs) > 1 else "the pair")
-        return found.posterior
+        return result(found)
 
-    with memory_guard(f"posteriors of a {plans[0].n} x {plans[0].m} pair",
-                      "raise memory= or ask for sparse posteriors (threshold=)"):
+    largest = max(plans, key=lambda p: p.bytes)
+    with memory_guard(f"{what} of a {largest.n} x {largest.m} pair", "raise memory="):
         if at_once == 1:
             return [one(index) for index in range(len(pairs))]
         with ThreadPoolExecutor(at_once) as pool:
             return list(pool.map(one, range(len(pairs))))
 
 
-def mea_alignment(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray,
-                  memory: int | str | None) -> tuple[float, np.ndarray]:
-    """The MEA alignment's summed match posteriors and its moves (0 match, 1 x gap,
-    2 y gap)."""
-    limit = memory_limit(memory)
-    pair_plan = plan(model, codes_x.size, codes_y.size, limit, moves=True)
-    check([pair_plan], limit, memory, "an MEA alignment")
-    with memory_guard(f"an MEA alignment of a {codes_x.size} x {codes_y.size} pair",
-                      "raise memory="):
-        found = run(model, codes_x, codes_y, pair_plan, moves=True)
-    raise_if_impossible(found.loglik)
-    return found.mea_score, found.moves
+def posteriors(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]], *,
+               threshold: float | None, memory: int | str | None) -> list:
+    """Match posteriors of encoded pairs, dense or (with ``threshold``) CSR."""
+    check_threshold(threshold)
+    return _each_pair(model, pairs, memory, "posteriors", lambda found: found.posterior,
+                      dense=threshold is None, threshold=threshold)
+
+
+def mea_alignments(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]],
+                   memory: int | str | None) -> list[tuple[float, np.ndarray]]:
+    """Each encoded pair's MEA alignment: its summed match posteriors and its moves
+    (0 match, 1 x gap, 2 y gap)."""
+    return _each_pair(model, pairs, memory, "an MEA alignment",
+                      lambda found: (found.mea_score, found.moves), moves=True)
 
 
 def _batch_plans(model: CompiledPair, encoded: EncodedPairs, memory: int | str | None,

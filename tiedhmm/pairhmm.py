@@ -216,17 +216,15 @@ class PairHMM(EMModel):
         if client is not None:
             task = partial(_chunk_posteriors, threshold=threshold, memory=memory)
             return [found for chunk in _on_cluster(client, task, self, pairs) for found in chunk]
-        codes = [(encoded.xs[a:b], encoded.ys[c:e]) for a, b, c, e in
-                 zip(encoded.x_offsets[:-1], encoded.x_offsets[1:], encoded.y_offsets[:-1],
-                     encoded.y_offsets[1:])]
-        return pair_posterior.posteriors(self._compiled(), codes, threshold=threshold,
-                                         memory=memory)
+        return pair_posterior.posteriors(self._compiled(), _pair_codes(encoded),
+                                         threshold=threshold, memory=memory)
 
     def expected_accuracy(self, x, y, *, memory: int | str | None = None) -> float:
         """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons):
         its summed match posteriors over the shorter length."""
         codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
-        score, _ = pair_posterior.mea_alignment(self._compiled(), codes_x, codes_y, memory)
+        [(score, _)] = pair_posterior.mea_alignments(self._compiled(), [(codes_x, codes_y)],
+                                                     memory)
         return score / max(1, min(codes_x.size, codes_y.size))
 
     def expected_accuracy_many(self, pairs: Sequence[tuple], *,
@@ -255,7 +253,7 @@ class PairHMM(EMModel):
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
         codes = pair_inference.encode_pair(self.alphabet, x, y)
         if method == "mea":
-            score, moves = pair_posterior.mea_alignment(self._compiled(), *codes, memory)
+            [(score, moves)] = pair_posterior.mea_alignments(self._compiled(), [codes], memory)
             return to_alignment(x, y, pair_inference.mea_steps(moves), (0, 0), score)
         model = self._compiled()
         path, score = kernels.viterbi(*codes, *model.logs)
@@ -264,18 +262,22 @@ class PairHMM(EMModel):
 
     def align_many(self, pairs: Sequence[tuple], method: str = "viterbi", *,
                    memory: int | str | None = None, client=None) -> list:
-        """Alignments of many pairs (Viterbi in parallel over pairs; Dask tasks over
-        chunks of pairs with a ``client``)."""
+        """Alignments of many pairs, in parallel over pairs (Dask tasks over chunks of
+        pairs with a ``client``); MEA memory is planned within ``memory`` for the call."""
         pairs = list(pairs)
         if client is not None:
             self._encode_many(pairs)  # errors name the pair's index in the whole batch
             task = partial(_chunk_alignments, method=method, memory=memory)
             return [alignment for chunk in _on_cluster(client, task, self, pairs)
                     for alignment in chunk]
-        if method != "viterbi":
-            return [self.align(x, y, method, memory=memory) for x, y in pairs]
+        if method not in METHODS:
+            raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
         model = self._compiled()
         encoded = self._encode_many(pairs)
+        if method == "mea":
+            found = pair_posterior.mea_alignments(model, _pair_codes(encoded), memory)
+            return [to_alignment(x, y, pair_inference.mea_steps(moves), (0, 0), score)
+                    for (x, y), (score, moves) in zip(pairs, found)]
         paths, lengths, scores = kernels.batch_viterbi(*encoded, *model.logs)
         alignments = []
         for p, (x, y) in enumerate(pairs):
@@ -340,6 +342,13 @@ class PairHMM(EMModel):
                                                 self, chunks)
         self._run_em([source], soft_ties=self.soft_ties, callback=callback)
         return self
+
+
+def _pair_codes(encoded: pair_inference.EncodedPairs) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each pair's codes, as views into the batch."""
+    return [(encoded.xs[a:b], encoded.ys[c:e]) for a, b, c, e in
+            zip(encoded.x_offsets[:-1], encoded.x_offsets[1:], encoded.y_offsets[:-1],
+                encoded.y_offsets[1:])]
 
 
 def _chunk_source(model: PairHMM, encoded: pair_inference.EncodedPairs, memory):
