@@ -50,6 +50,7 @@ CHUNKS_PER_THREAD = 4
 SPARSE_ENTRY_BYTES = 2 * 24
 
 _thread_state = threading.local()
+_executor: ThreadPoolExecutor | None = None
 
 
 @dataclass(frozen=True)
@@ -110,16 +111,26 @@ def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str
         f"method='viterbi' (one byte a cell)")
 
 
-def _workspace(size: int) -> np.ndarray:
-    """A workspace of at least ``size`` doubles, reused across calls in this thread
-    (a fresh allocation above the allocator's mmap threshold costs page faults)."""
-    buffer = getattr(_thread_state, "workspace", None)
+def _workspace(size: int, dtype=np.float64, name: str = "workspace") -> np.ndarray:
+    """A buffer of at least ``size`` items, reused across calls in this thread (a fresh
+    allocation above the allocator's mmap threshold costs page faults every call)."""
+    buffer = getattr(_thread_state, name, None)
     if buffer is not None and buffer.size >= size:
         return buffer
-    buffer = np.empty(size)
+    buffer = np.empty(size, dtype=dtype)
     if buffer.nbytes <= KEPT_WORKSPACE_BYTES:
-        _thread_state.workspace = buffer
+        setattr(_thread_state, name, buffer)
     return buffer
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """``workers`` threads kept across calls (and so are their workspaces)."""
+    global _executor
+    if _executor is None or _executor._max_workers != workers:
+        if _executor is not None:
+            _executor.shutdown()
+        _executor = ThreadPoolExecutor(workers, "tiedhmm-posterior")
+    return _executor
 
 
 @dataclass
@@ -140,7 +151,8 @@ def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan
     n, m = codes_x.size, codes_y.size
     n_states = len(model.dx)
     posterior = np.zeros((n, m)) if dense else np.empty((0, 0))
-    table = np.zeros((n + 1) * (m + 1) if moves else 0, dtype=np.uint8)
+    table = (_workspace((n + 1) * (m + 1), np.uint8, "moves") if moves
+             else np.empty(0, dtype=np.uint8))
     unused = (np.zeros((n_states, n_states)), np.zeros(n_states), np.zeros(n_states),
               np.zeros(model.emission.shape))
     loglik, score, rows, columns, values = kernels.posterior_pass(
@@ -179,8 +191,7 @@ def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
     with memory_guard(f"{what} of a {largest.n} x {largest.m} pair", "raise memory="):
         if at_once == 1:
             return [one(index) for index in range(len(pairs))]
-        with ThreadPoolExecutor(at_once) as pool:
-            return list(pool.map(one, range(len(pairs))))
+        return list(_pool(at_once).map(one, range(len(pairs))))
 
 
 def posteriors(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]], *,

@@ -32,6 +32,9 @@ FLOAT_FLAGS = {"reassoc", "contract"}
 U = np.uint64
 #: Diagonals whose emissions one call of ``_emissions_along`` lays out.
 EMISSION_BLOCK = 16
+#: Diagonals of match posteriors written into a dense matrix at once, row by row:
+#: written a diagonal at a time, every cell lands on another page (TLB misses).
+DENSE_BLOCK = 64
 
 
 @njit(cache=True)
@@ -346,6 +349,17 @@ def _grown(array, size):
     return bigger
 
 
+@njit(cache=True)
+def _write_dense(dense, buffered, first, last, n, m):
+    """Match posteriors of diagonals ``first .. last`` (held in ``buffered``, diagonal
+    ``e`` at row ``e % DENSE_BLOCK``) into the ``(n, m)`` matrix ``dense``, row by row."""
+    stride = min(n, m) + 1
+    flat = dense.reshape(-1)
+    for i in range(max(1, _lo(first, m)), min(n, last - 1) + 1):
+        for e in range(max(first, i + 1), min(last, i + m) + 1):
+            flat[(i - 1) * m + e - i - 1] = buffered[(e % DENSE_BLOCK) * stride + i - _lo(e, m)]
+
+
 @njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
 def _mea_step(d, n, m, score, match, slot_size, moves, offsets):
     """One anti-diagonal of the MEA suffix table (read backwards, from the end).
@@ -468,7 +482,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     moves_x = np.zeros(n_states + 1, dtype=np.int64)
     moves_x[:n_states] = dx
     wants_match = mea or keep or dense.size > 0
-    flat_dense = dense.reshape(-1)
+    buffered = np.empty(DENSE_BLOCK * (min(n, m) + 1) if dense.size > 0 else 0)
     log_backward = 0.0  # log (s_{d+1} ... s_last): the scale of backward diagonal d
     sum1, sum2 = 1.0, 1.0  # s_{d+1}, s_{d+2}
     for b in range(n_blocks - 1, -1, -1):
@@ -571,8 +585,12 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
                                                                             - loglik)
             if dense.size > 0:
-                for i in range(max(lo, 1), min(n, d - 1) + 1):
-                    flat_dense[(i - 1) * m + d - i - 1] = match[slot + U(i - lo + 1)]
+                here = U((d % DENSE_BLOCK) * (min(n, m) + 1))
+                for c in range(width):
+                    buffered[here + c] = match[slot + U(1 + c)]
+                if d % DENSE_BLOCK == 0 or d == 1:
+                    _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
+                                                         last), n, m)
             if keep:
                 if n_kept + width > kept_values.shape[0]:  # grown here, not per cell:
                     kept_rows = _grown(kept_rows, n_kept)  # a variable reassigned in a

@@ -1,0 +1,119 @@
+"""Cells per second of tiedhmm's posterior work as a ratio to its score-only forward.
+
+For 300, 1,000 and 3,000 letters (random protein pairs) and 20,000 (a DNA pair and a
+copy with 15 % of its letters changed), both presets (Durbin's 3 states and the bundled
+5-state ProbCons-style model), one thread and two: Mcells/s of the forward
+(``loglik_many``), dense and sparse (``threshold=0.01``) posteriors (``posterior_many``),
+MEA alignment (``align_many(method="mea")``) and one EM iteration (``fit``, ``n_iter=1``),
+each over the same batch of pairs, and the peak resident memory of all of it. Each
+(length, model) runs in a fresh process, so its peak is its own; dense posteriors of
+20,000-letter pairs (3.2 GB each) exceed the default 2 GiB limit and are skipped.
+Usage: ``python scripts/bench_posterior.py [LENGTH ...]``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numba
+import numpy as np
+
+import tiedhmm as th
+
+LENGTHS = (300, 1000, 3000, 20000)
+PAIRS = {300: 24, 1000: 4, 3000: 2, 20000: 2}
+REPEATS = {300: 3, 1000: 3, 3000: 2, 20000: 1}
+COLUMNS = ("posterior", "sparse", "mea", "em")
+
+
+def _pairs(length: int) -> tuple[str, list[tuple[str, str]]]:
+    rng = np.random.RandomState(length)
+    if length < 20000:
+        letters = list(th.PROTEIN.letters)
+        return "protein", [tuple("".join(rng.choice(letters, length)) for _ in range(2))
+                           for _ in range(PAIRS[length])]
+    pairs = []
+    for _ in range(PAIRS[length]):
+        x = rng.choice(list("ACGT"), length)
+        y = x.copy()
+        changed = rng.rand(length) < 0.15
+        y[changed] = rng.choice(list("ACGT"), changed.sum())
+        pairs.append(("".join(x), "".join(y)))
+    return "dna", pairs
+
+
+def _model(name: str, alphabet: str) -> th.PairHMM:
+    return th.PairHMM.durbin(alphabet) if name == "durbin" else th.PairHMM.load(alphabet)
+
+
+def _seconds(call, repeats: int) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure(length: int, name: str) -> dict:
+    """Mcells/s of every call at one and two threads, and this process's peak memory."""
+    alphabet, pairs = _pairs(length)
+    model = _model(name, alphabet)
+    cells = sum(len(x) * len(y) for x, y in pairs) / 1e6
+
+    def em_iteration():
+        fresh = copy.deepcopy(model)
+        fresh.n_iter, fresh.tol = 1, -np.inf
+        fresh.fit(pairs)
+
+    calls = {"forward": lambda: model.loglik_many(pairs),
+             "posterior": lambda: model.posterior_many(pairs),
+             "sparse": lambda: model.posterior_many(pairs, threshold=0.01),
+             "mea": lambda: model.align_many(pairs, "mea"),
+             "em": em_iteration}
+    if length >= 20000:
+        del calls["posterior"]
+    rates = {}
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        warm = _model(name, alphabet)  # compile, or load from the cache, on short pairs
+        short = [(x[:50], y[:50]) for x, y in pairs]
+        warm.loglik_many(short)
+        warm.posterior_many(short)
+        warm.posterior_many(short, threshold=0.01)
+        warm.align_many(short, "mea")
+        warm.fit(short)
+        for key, call in calls.items():
+            rates[f"{key} {threads}"] = cells / _seconds(call, REPEATS[length])
+    rates["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return rates
+
+
+def main(lengths: list[int]) -> None:
+    print(f"{'length':>7}{'model':>10}{'threads':>8}{'forward':>9}"
+          + "".join(f"{c:>11}" for c in COLUMNS) + f"{'peak':>10}")
+    print(f"{'':>25}{'Mcells/s':>9}" + f"{'x forward':>11}" * len(COLUMNS) + f"{'GiB':>10}")
+    for length in lengths:
+        for name in ("durbin", "probcons"):
+            result = subprocess.run([sys.executable, __file__, "--one", str(length), name],
+                                    capture_output=True, text=True, check=True)
+            rates = json.loads(result.stdout.splitlines()[-1])
+            for threads in (1, 2):
+                forward = rates[f"forward {threads}"]
+                ratios = "".join(f"{rates[f'{c} {threads}'] / forward:>11.2f}"
+                                 if f"{c} {threads}" in rates else f"{'-':>11}"
+                                 for c in COLUMNS)
+                print(f"{length:>7}{name:>10}{threads:>8}{forward:>9.0f}{ratios}"
+                      f"{rates['peak'] / 2**30:>10.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        print(json.dumps(measure(int(sys.argv[2]), sys.argv[3])))
+    else:
+        main([int(a) for a in sys.argv[1:]] or list(LENGTHS))
