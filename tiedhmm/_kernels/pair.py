@@ -380,16 +380,17 @@ def _mea_step(d, n, m, score, match, slot_size, moves, offsets):
         return
     next1 = U(((d + 1) % 3) * slot_size + 1 + lo - _lo(d + 1, m))
     next2 = U(((d + 2) % 3) * slot_size + 2 + lo - _lo(d + 2, m))
+    x_next = next1 + U(1)  # (unsigned: a signed index stops vectorisation)
     for c in range(width):
         diagonal = match[next2 + c] + score[next2 + c]
-        x_gap, y_gap = score[next1 + c + 1], score[next1 + c]
+        x_gap, y_gap = score[x_next + c], score[next1 + c]
         best = x_gap if x_gap > diagonal else diagonal
-        score[here + 1 + c] = y_gap if y_gap > best else best
+        score[here + U(1) + c] = y_gap if y_gap > best else best
     if moves.shape[0] > 0:  # a loop of its own, so that the scores' loop vectorises
         cell = U(offsets[d])
         for c in range(width):
             diagonal = match[next2 + c] + score[next2 + c]
-            x_gap, y_gap = score[next1 + c + 1], score[next1 + c]
+            x_gap, y_gap = score[x_next + c], score[next1 + c]
             best = x_gap if x_gap > diagonal else diagonal
             moves[cell + c] = 2 if y_gap > best else (1 if x_gap > diagonal else 0)
 
@@ -504,7 +505,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             width = min(n, d) - lo + 1
             slot = U((d % 3) * slot_size)
             if wants_match:
-                for c in range(width + 2):
+                for c in range(U(width + 2)):
                     match[slot + c] = 0.0
             total = 0.0
             rank = -1
@@ -586,8 +587,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                                                                             - loglik)
             if dense.size > 0:
                 here = U((d % DENSE_BLOCK) * (min(n, m) + 1))
-                for c in range(width):
-                    buffered[here + c] = match[slot + U(1 + c)]
+                for c in range(U(width)):
+                    buffered[here + c] = match[slot + U(1) + c]
                 if d % DENSE_BLOCK == 0 or d == 1:
                     _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
                                                          last), n, m)
