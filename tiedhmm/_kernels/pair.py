@@ -552,12 +552,15 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                         flows[l, k0] += a0 * flow0 * occupancy
                         flows[l, k1] += a1 * flow1 * occupancy
                         flows[l, k2] += a2 * flow2 * occupancy
-                    first_group = g == 0
-                    for c in range(count):
-                        value = (a0 * weighted[s0 + c] + a1 * weighted[s1 + c]
-                                 + a2 * weighted[s2 + c])
-                        weighted[target + c] = value + (bias if first_group
-                                                        else weighted[target + c])
+                    if g == 0:  # two loops: a load under a condition stops vectorisation
+                        for c in range(count):
+                            weighted[target + c] = (a0 * weighted[s0 + c] + a1 * weighted[s1 + c]
+                                                    + a2 * weighted[s2 + c] + bias)
+                    else:
+                        for c in range(count):
+                            weighted[target + c] += (a0 * weighted[s0 + c]
+                                                     + a1 * weighted[s1 + c]
+                                                     + a2 * weighted[s2 + c])
                 for c in range(count):  # a loop of its own: a sum vectorises with no stores
                     total += weighted[target + c]
                 if block or is_match:
