@@ -25,6 +25,7 @@ from .errors import (
 from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 from .hmm import HMM
 from .modelset import ModelSet
+from .multiple_alignment import msa
 from .pairhmm import PairHMM
 from .pairstate import PairState
 from .topologies import concatenate, left_right
@@ -36,4 +37,4 @@ __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
            "InvalidDataError", "MatchEmission", "MemoryLimitError", "ModelFileError",
            "ModelSet", "PairHMM", "PairState", "PoissonEmission", "PoissonHMM", "SoftTie",
            "TiedHMMError", "Topology", "TransitionGroup", "TyingError", "__version__",
-           "alignment", "concatenate", "errors", "left_right"]
+           "alignment", "concatenate", "errors", "left_right", "msa"]

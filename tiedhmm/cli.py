@@ -1,4 +1,4 @@
-"""The tiedhmm command line: align, score, train and plot posteriors of sequence pairs.
+"""The tiedhmm command line: align, score, train and plot posteriors of sequence pairs; msa.
 
 Exit codes: 0 success; 1 a problem with the data, files or settings (every
 :class:`~tiedhmm.errors.TiedHMMError`: missing or unreadable file, empty or non-FASTA
@@ -35,6 +35,7 @@ from .parallel import connect
 from .plotting import save_posterior_plot
 
 ALIGNMENT_FORMATS = ("fasta", "clustal", "stockholm", "sam", "tsv")
+MSA_FORMATS = ("fasta", "clustal", "stockholm", "a2m", "phylip")
 PRESETS = ("probcons", "durbin")
 PAIRINGS = ("all", "consecutive")
 BATCH = 256
@@ -219,6 +220,32 @@ def _train(args) -> None:
     model.save(args.output)
 
 
+def _msa(args) -> None:
+    import numba
+    from Bio import Align
+
+    from .multiple_alignment import msa
+    records = read_fasta(args.family)
+    model = _load_model(args, records)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(min(args.threads or threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with _cluster(args) as client:
+            log.info("aligning %d sequences", len(records))
+            alignment = msa(records, model, consistency=args.consistency,
+                            refinement=args.refinement, pretrain=args.pretrain,
+                            random_state=args.seed, client=client)
+    finally:
+        numba.set_num_threads(threads)
+    if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
+        alignment.column_annotations = {"state": "D" * alignment.length}
+    elif args.format != "stockholm":
+        alignment.column_annotations = {}
+    handle = io.StringIO()
+    Align.write(alignment, handle, args.format)
+    _emit(handle.getvalue(), args.output)
+
+
 def _posterior(args) -> None:
     x, y = read_fasta(args.a)[0], read_fasta(args.b)[0]
     model = _load_model(args, [x, y])
@@ -307,6 +334,27 @@ def build_parser() -> argparse.ArgumentParser:
     _common(train, model=False)
     train.set_defaults(run=_train)
 
+    family = commands.add_parser("msa", help="align a family of sequences",
+                                 description="Multiple alignment from pair-HMM posteriors "
+                                             "(ProbCons' method): consistency, a guide "
+                                             "tree, progressive MEA, refinement.")
+    family.add_argument("family", metavar="IN.fa", help="FASTA file (gzip or '-' for stdin)")
+    family.add_argument("-o", "--output", help="output file (default: stdout)")
+    family.add_argument("--format", choices=MSA_FORMATS, default="fasta",
+                        help="output format (stockholm adds the column confidence as "
+                             "#=GC PP_cons)")
+    family.add_argument("--consistency", type=_count, default=2, metavar="K",
+                        help="consistency passes (default 2)")
+    family.add_argument("--refinement", type=_count, default=100, metavar="R",
+                        help="refinement rounds (default 100)")
+    family.add_argument("--pretrain", type=_count, default=0, metavar="E",
+                        help="EM iterations on all pairs of the input first (default 0)")
+    family.add_argument("--seed", type=int, default=0, help="seed of refinement (default 0)")
+    family.add_argument("--threads", type=_positive, metavar="N",
+                        help="threads for the pair posteriors (default: all cores)")
+    _common(family)
+    family.set_defaults(run=_msa)
+
     posterior = commands.add_parser("posterior", help="plot the match-posterior matrix",
                                     description="Heatmap of P(x_i ~ y_j) with the "
                                                 "alignment path (needs tiedhmm[plot]).")
@@ -318,6 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(posterior, cluster=False)
     posterior.set_defaults(run=_posterior)
     return parser
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:

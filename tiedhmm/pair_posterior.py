@@ -144,10 +144,10 @@ class PassResult:
 
 
 def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan: Plan, *,
-        dense: bool = False, threshold: float | None = None,
-        moves: bool = False) -> PassResult:
+        dense: bool = False, threshold: float | None = None, moves: bool = False,
+        accuracy: bool = False) -> PassResult:
     """One pair's posterior pass by its plan (no counts; EM goes through batches); the
-    MEA table is filled when ``moves`` are asked for."""
+    MEA table is filled when ``moves`` or the MEA score (``accuracy``) are asked for."""
     n, m = codes_x.size, codes_y.size
     n_states = len(model.dx)
     posterior = np.zeros((n, m)) if dense else np.empty((0, 0))
@@ -158,7 +158,7 @@ def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan
     loglik, score, rows, columns, values = kernels.posterior_pass(
         codes_x, codes_y, *model.probabilities, pair_plan.block,
         _workspace(pair_plan.workspace), False, *unused, posterior,
-        0.0 if threshold is None else threshold, moves, table)
+        0.0 if threshold is None else threshold, moves or accuracy, table)
     if threshold is not None:
         posterior = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))
     return PassResult(float(loglik), float(score),
@@ -179,7 +179,8 @@ def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
     ``memory`` and run in parallel over pairs on threads (the pass releases the GIL)."""
     limit = memory_limit(memory)
     at_once = min(len(pairs), numba.get_num_threads())
-    plans = [plan(model, x.size, y.size, limit // at_once, **options) for x, y in pairs]
+    sizes = {key: value for key, value in options.items() if key != "accuracy"}  # (no memory)
+    plans = [plan(model, x.size, y.size, limit // at_once, **sizes) for x, y in pairs]
     check(plans, limit, memory, what)
 
     def one(index: int):
@@ -200,6 +201,20 @@ def posteriors(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
     check_threshold(threshold)
     return _each_pair(model, pairs, memory, "posteriors", lambda found: found.posterior,
                       dense=threshold is None, threshold=threshold)
+
+
+def sparse_posteriors_and_accuracies(
+        model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]], *,
+        threshold: float, memory: int | str | None) -> list[tuple[scipy.sparse.csr_matrix,
+                                                                   float]]:
+    """Each encoded pair's CSR match posteriors at least ``threshold`` and its expected
+    accuracy (MEA score over the shorter length), from one pass: what multiple
+    alignment needs of every pair."""
+    check_threshold(threshold)
+    return _each_pair(model, pairs, memory, "posteriors",
+                      lambda found: (found.posterior, found.mea_score
+                                     / max(1, min(found.posterior.shape))),
+                      threshold=threshold, accuracy=True)
 
 
 def mea_alignments(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]],

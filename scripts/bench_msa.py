@@ -1,0 +1,121 @@
+"""Multiple alignment accuracy and wall time on BAliBASE 3 (dev split) against the tools
+a user would pick instead, all in one run.
+
+Each case's ``.tfa`` goes through ``tiedhmm msa IN.fa -o OUT.fa --quiet``, ProbCons,
+MUSCLE 5 (``-align``), MAFFT L-INS-i (``--localpair --maxiterate 1000``), MAFFT
+``--auto`` and Clustal Omega (those found on the PATH; Debian: ``apt-get install -y
+probcons muscle mafft clustalo``); the output is written as MSF and scored against the
+case's ``.xml`` core blocks by the official ``bali_score`` (built from
+``../shared/tools/bali_score`` into a temporary folder; needs ``libexpat1-dev``). Prints
+mean SP and TC per reference set and the wall time of the whole set per tool.
+Usage: ``python scripts/bench_msa.py [RV11 RV12 ...] [--cases N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from Bio import SeqIO
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CASES = SHARED / "data" / "balibase3-dev"
+SCORER = SHARED / "tools" / "bali_score"
+
+
+def _tiedhmm() -> list[str]:
+    script = Path(sys.executable).with_name("tiedhmm")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tiedhmm"]
+
+
+TOOLS = {
+    "tiedhmm": lambda i, o: [*_tiedhmm(), "msa", i, "-o", o, "--quiet"],
+    "ProbCons": lambda i, o: ["probcons", i],
+    "MUSCLE 5": lambda i, o: ["muscle", "-align", i, "-output", o],
+    "MAFFT L-INS-i": lambda i, o: ["mafft", "--localpair", "--maxiterate", "1000", "--quiet", i],
+    "MAFFT auto": lambda i, o: ["mafft", "--auto", "--quiet", i],
+    "Clustal Omega": lambda i, o: ["clustalo", "-i", i, "-o", o, "--force"],
+}
+#: Tools that write the alignment to stdout rather than to ``-o`` / ``-output``.
+TO_STDOUT = {"ProbCons", "MAFFT L-INS-i", "MAFFT auto"}
+
+
+def build_scorer(folder: Path) -> Path:
+    shutil.copytree(SCORER, folder / "bali_score")
+    subprocess.run(["make", "-f", "makefile"], cwd=folder / "bali_score", check=True,
+                   capture_output=True)
+    return folder / "bali_score" / "bali_score"
+
+
+def write_msf(fasta: Path, msf: Path) -> None:
+    """The alignment in ``fasta`` as GCG MSF, what ``bali_score`` reads."""
+    records = list(SeqIO.parse(fasta, "fasta"))
+    length = len(records[0].seq)
+    lines = ["PileUp", "", f" MSF: {length}  Type: P  Check: 0 ..", ""]
+    lines += [f" Name: {r.id} Len: {length} Check: 0 Weight: 1.0" for r in records]
+    lines += ["", "//", ""]
+    for start in range(0, length, 50):
+        for record in records:
+            chunk = str(record.seq[start:start + 50]).replace("-", ".")
+            lines.append(f"{record.id:<16}"
+                         + " ".join(chunk[k:k + 10] for k in range(0, len(chunk), 10)))
+        lines.append("")
+    msf.write_text("\n".join(lines))
+
+
+def score(scorer: Path, reference: Path, msf: Path) -> tuple[float, float]:
+    out = subprocess.run([str(scorer), str(reference), str(msf)], capture_output=True,
+                         text=True).stdout
+    sp = re.search(r"SP score=\s*([0-9.]+)", out)
+    tc = re.search(r"TC score=\s*([0-9.]+)", out)
+    return (float(sp.group(1)) if sp else 0.0), (float(tc.group(1)) if tc else 0.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sets", nargs="*", default=["RV11", "RV12"])
+    parser.add_argument("--cases", type=int, help="the first N cases of each set only")
+    args = parser.parse_args()
+    if not CASES.is_dir():
+        sys.exit(f"no BAliBASE cases at {CASES}")
+    tools = {name: command for name, command in TOOLS.items()
+             if name == "tiedhmm" or shutil.which(command("x", "y")[0])}
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        scorer = build_scorer(scratch)
+        subprocess.run(tools["tiedhmm"](str(next((CASES / args.sets[0]).glob("*.tfa"))),
+                                        str(scratch / "warm.fa")), check=True)  # compile
+        print(f"{'set':<6}{'tool':<16}{'SP':>7}{'TC':>7}{'seconds':>9}{'cases':>7}")
+        for reference_set in args.sets:
+            cases = sorted((CASES / reference_set).glob("*.tfa"))[:args.cases]
+            for name, command in tools.items():
+                sps, tcs, seconds = [], [], 0.0
+                for case in cases:
+                    out = scratch / f"{case.stem}.fa"
+                    start = time.perf_counter()
+                    result = subprocess.run(command(str(case), str(out)), capture_output=True,
+                                            text=True)
+                    seconds += time.perf_counter() - start
+                    if name in TO_STDOUT:
+                        out.write_text(result.stdout)
+                    if result.returncode != 0 or not out.exists():
+                        sps.append(0.0)
+                        tcs.append(0.0)
+                        continue
+                    write_msf(out, scratch / "test.msf")
+                    sp, tc = score(scorer, case.with_suffix(".xml"), scratch / "test.msf")
+                    sps.append(sp)
+                    tcs.append(tc)
+                    out.unlink()
+                print(f"{reference_set:<6}{name:<16}{sum(sps) / len(sps):>7.3f}"
+                      f"{sum(tcs) / len(tcs):>7.3f}{seconds:>9.1f}{len(cases):>7}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

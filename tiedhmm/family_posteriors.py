@@ -1,0 +1,102 @@
+"""The match posteriors of every pair of a family as one sparse matrix, and what
+multiple alignment asks of it: consistency, column-pair scores, objective, confidence.
+
+Residues of all sequences are numbered end to end (sequence ``s`` owns residues
+``offsets[s] .. offsets[s + 1] - 1``). ``matrix[r, q]`` is the posterior that residues
+r and q (of different sequences) are aligned; it holds both triangles (the block of
+``(y, x)`` is that of ``(x, y)`` transposed) and no diagonal blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+
+
+@dataclass
+class FamilyPosteriors:
+    """Sparse pair posteriors of a family and the map from residues to sequences."""
+
+    matrix: scipy.sparse.csr_matrix
+    offsets: np.ndarray
+
+    @property
+    def sequence_of(self) -> np.ndarray:
+        return np.repeat(np.arange(self.offsets.size - 1), np.diff(self.offsets))
+
+    @classmethod
+    def from_pairs(cls, lengths: Sequence[int], pairs: Sequence[tuple[int, int]],
+                   blocks: Sequence[scipy.sparse.spmatrix]) -> FamilyPosteriors:
+        """``blocks[k]``: the ``(len x, len y)`` posteriors of ``pairs[k] = (x, y)``."""
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        rows, columns, values = [], [], []
+        for (x, y), block in zip(pairs, blocks):
+            coo = block.tocoo()
+            rows += [coo.row + offsets[x], coo.col + offsets[y]]
+            columns += [coo.col + offsets[y], coo.row + offsets[x]]
+            values += [coo.data, coo.data]
+        size = int(offsets[-1])
+        matrix = scipy.sparse.csr_matrix(
+            (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
+            shape=(size, size))
+        return cls(matrix, offsets)
+
+    def consistency(self, threshold: float) -> FamilyPosteriors:
+        """One pass of ProbCons' probabilistic consistency, kept sparse:
+        ``P'(x, y) = (1 / |S|) sum_z P(x, z) P(z, y)`` with ``P(x, x) = P(y, y) = I``,
+        so ``P' = (2 P + sum_{z != x, y} P(x, z) P(z, y)) / |S|``: the square of the
+        whole matrix (its diagonal blocks are empty), diagonal blocks dropped, entries
+        below ``threshold`` dropped."""
+        n_sequences = self.offsets.size - 1
+        transformed = ((2.0 * self.matrix + self.matrix @ self.matrix) / n_sequences).tocoo()
+        owner = self.sequence_of
+        keep = (owner[transformed.row] != owner[transformed.col]) & (transformed.data
+                                                                     >= threshold)
+        matrix = scipy.sparse.csr_matrix(
+            (transformed.data[keep], (transformed.row[keep], transformed.col[keep])),
+            shape=transformed.shape)
+        return FamilyPosteriors(matrix, self.offsets)
+
+    def upper(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each residue pair once (first residue's sequence before the second's)."""
+        coo = self.matrix.tocoo()
+        owner = self.sequence_of
+        keep = owner[coo.row] < owner[coo.col]
+        return coo.row[keep], coo.col[keep], coo.data[keep]
+
+    def column_scores(self, columns: np.ndarray, side: np.ndarray, widths: tuple[int, int]
+                      ) -> np.ndarray:
+        """``scores[a, b]``: summed posteriors of the residue pairs that aligning column a
+        of profile 0 with column b of profile 1 would align. ``side[s]`` is the profile
+        of sequence s (0, 1, or -1 for neither) and ``columns[r]`` residue r's column in
+        its profile."""
+        first, second, value = self.upper()
+        owner = self.sequence_of
+        side_first, side_second = side[owner[first]], side[owner[second]]
+        ahead = (side_first == 0) & (side_second == 1)
+        behind = (side_first == 1) & (side_second == 0)
+        width_b = widths[1]
+        index = np.concatenate((columns[first[ahead]] * width_b + columns[second[ahead]],
+                                columns[second[behind]] * width_b + columns[first[behind]]))
+        weights = np.concatenate((value[ahead], value[behind]))
+        return np.bincount(index, weights, minlength=widths[0] * width_b).reshape(widths)
+
+    def objective(self, columns: np.ndarray) -> float:
+        """Summed posteriors of the residue pairs an alignment (``columns[r]``: the column
+        of residue r) aligns: what progressive alignment and refinement maximise."""
+        first, second, value = self.upper()
+        return float(value[columns[first] == columns[second]].sum())
+
+    def column_confidence(self, columns: np.ndarray, width: int) -> np.ndarray:
+        """Per column, the mean posterior of the residue pairs it aligns (NaN for a column
+        with fewer than two residues)."""
+        first, second, value = self.upper()
+        aligned = columns[first] == columns[second]
+        sums = np.bincount(columns[first[aligned]], value[aligned], minlength=width)
+        residues = np.bincount(columns, minlength=width)
+        pairs = residues * (residues - 1) / 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(pairs > 0, sums / pairs, np.nan)

@@ -1,0 +1,231 @@
+"""Multiple sequence alignment from pair-HMM posteriors, as ProbCons does it.
+
+1. sparse match posteriors (at least ``threshold``, ProbCons' 0.01) and the expected
+   accuracy of every pair, from one posterior pass each, on threads (Dask tasks over
+   chunks of pairs with a ``client``);
+2. ``consistency`` passes of probabilistic consistency
+   (:meth:`~tiedhmm.family_posteriors.FamilyPosteriors.consistency`);
+3. a UPGMA guide tree on ``1 - E[accuracy]`` (ProbCons joins by the same averaged
+   expected accuracy);
+4. progressive alignment up the tree: each join aligns two profiles so as to maximise
+   the summed transformed posteriors of the residue pairs it puts in one column, gaps
+   free (maximum expected accuracy);
+5. ``refinement`` rounds: the sequences split at random in two, each half's alignment
+   kept (all-gap columns dropped), the halves realigned. The pairs inside each half
+   keep their columns and the realignment maximises the pairs across, so the objective
+   never falls: ProbCons' always-accept rule and an objective test are the same here.
+
+Optional ``pretrain`` runs that many iterations of pooled, symmetric EM on all pairs of
+the input first (real EM over all pairs at once, where ProbCons averages per-pair
+estimates). The result is a ``Bio.Align.Alignment`` with ``.tree`` (Newick),
+``.confidence`` (per column, the mean untransformed posterior of the residue pairs it
+aligns) and that confidence as a digit string (``floor(10 p)``, ``*`` at least 0.95,
+``.`` for a column of one residue) in ``column_annotations`` under Biopython's name of
+Stockholm's ``#=GC PP_cons`` line, which Stockholm output writes.
+Memory: all pairs' sparse posteriors are estimated first (at most ``min(n, m) /
+threshold`` entries a pair) and a family beyond ``memory`` raises MemoryLimitError.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from . import pair_posterior, parallel
+from ._kernels.profile import profile_alignment
+from ._validation import check_random_state, memory_size
+from .errors import InvalidDataError, MemoryLimitError
+from .family_posteriors import FamilyPosteriors
+from .fasta import detect_alphabet, read_fasta
+from .guide_tree import Tree, upgma
+from .pair_inference import encode_pair
+from .pairhmm import PairHMM
+
+DEFAULT_THRESHOLD = 0.01
+#: Biopython's name of Stockholm's ``#=GC PP_cons`` (posterior probability) line.
+CONFIDENCE = "consensus posterior probability"
+#: Bytes a kept posterior entry costs through consistency (coordinates, value, products).
+ENTRY_BYTES = 96
+
+
+def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
+        refinement: int = 100, pretrain: int = 0, random_state: int = 0,
+        threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
+        client=None):
+    """Align a family (str, ``Seq`` or ``SeqRecord`` items, or a FASTA path); the bundled
+    model matching the alphabet by default. See the module text for the steps."""
+    records = _records(sequences)
+    model = model if model is not None else PairHMM.load(detect_alphabet(records))
+    for name, value in (("consistency", consistency), ("refinement", refinement),
+                        ("pretrain", pretrain)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidDataError(f"{name} must be a whole number >= 0, got {value!r}")
+    codes = [encode_pair(model.alphabet, str(r.seq), "")[0] for r in records]
+    if len(records) == 1:
+        return _alignment(records, np.arange(len(codes[0])), 1, len(codes[0]),
+                          np.full(len(codes[0]), np.nan), Tree(1, (), ()))
+    pair_posterior.check_threshold(threshold)
+    pairs = list(itertools.combinations(range(len(records)), 2))
+    _check_family_memory(codes, pairs, threshold, memory)
+    if pretrain:
+        model = copy.deepcopy(model)
+        model.n_iter, model.tol = pretrain, -np.inf
+        model.fit([(str(records[x].seq), str(records[y].seq)) for x, y in pairs],
+                  memory=memory, client=client)
+    found = _pair_results(model, records, codes, pairs, threshold, memory, client)
+    original = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
+                                           [posterior for posterior, _ in found])
+    transformed = original
+    for _ in range(consistency):
+        transformed = transformed.consistency(threshold)
+    distances = np.zeros((len(records), len(records)))
+    for (x, y), (_, accuracy) in zip(pairs, found):
+        distances[x, y] = distances[y, x] = 1.0 - accuracy
+    tree = upgma(distances)
+    columns, width = _progressive(transformed, tree)
+    columns, width = _refine(transformed, columns, width, refinement,
+                             check_random_state(random_state))
+    return _alignment(records, columns, len(records), width,
+                      original.column_confidence(columns, width), tree)
+
+
+def _records(sequences) -> list:
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
+    if isinstance(sequences, str | Path):
+        records = read_fasta(sequences)
+    else:
+        if not isinstance(sequences, Iterable):
+            raise InvalidDataError(f"sequences must be a FASTA path or str / Seq / SeqRecord "
+                                   f"items, got {type(sequences).__name__}")
+        records = []
+        for index, item in enumerate(sequences):
+            if isinstance(item, SeqRecord):
+                records.append(item)
+            elif isinstance(item, str | Seq):
+                records.append(SeqRecord(Seq(str(item)), id=f"seq{index + 1}", description=""))
+            else:
+                raise InvalidDataError(f"sequence {index} is not a str, Seq or SeqRecord: "
+                                       f"{item!r:.60}")
+    if not records:
+        raise InvalidDataError("no sequences to align")
+    empty = [r.id for r in records if len(r.seq) == 0]
+    if empty:
+        raise InvalidDataError(f"empty sequences cannot be aligned: {', '.join(empty[:5])}")
+    seen, duplicates = set(), []
+    for record in records:
+        if record.id in seen and record.id not in duplicates:
+            duplicates.append(record.id)
+        seen.add(record.id)
+    if duplicates:
+        raise InvalidDataError(f"sequence names must be unique; repeated: "
+                               f"{', '.join(duplicates[:5])}")
+    kinds = {record.id: detect_alphabet([record]) for record in records}
+    if len(set(kinds.values())) > 1:
+        dna = [name for name, kind in kinds.items() if kind == "dna"]
+        protein = [name for name, kind in kinds.items() if kind == "protein"]
+        raise InvalidDataError(f"mixed alphabets: {', '.join(dna[:3])} look like DNA, "
+                               f"{', '.join(protein[:3])} like protein")
+    return records
+
+
+def _check_family_memory(codes, pairs, threshold: float, memory) -> None:
+    lengths = [len(c) for c in codes]
+    entries = sum(min(lengths[x] * lengths[y], int(min(lengths[x], lengths[y]) / threshold))
+                  for x, y in pairs)
+    needed = 2 * ENTRY_BYTES * entries
+    limit = pair_posterior.memory_limit(memory)
+    if needed > limit:
+        raise MemoryLimitError(f"the posteriors of {len(codes)} sequences ({len(pairs)} pairs) "
+                               f"may need about {memory_size(needed)}, but "
+                               f"{memory_size(limit)} is the limit; raise memory= or align "
+                               f"fewer or shorter sequences")
+
+
+def _pair_results(model: PairHMM, records, codes, pairs, threshold, memory, client):
+    """Sparse posteriors and expected accuracy of every pair."""
+    if client is not None:
+        texts = [(str(records[x].seq), str(records[y].seq)) for x, y in pairs]
+        chunks = parallel.split(texts, parallel.n_chunks(client, len(texts)))
+        found = parallel.map_chunks(client, _chunk_results, (model, threshold, memory), chunks)
+        return [item for chunk in found for item in chunk]
+    return pair_posterior.sparse_posteriors_and_accuracies(
+        model._compiled(), [(codes[x], codes[y]) for x, y in pairs], threshold=threshold,
+        memory=memory)
+
+
+def _chunk_results(settings, pairs) -> list:
+    model, threshold, memory = settings
+    codes = [encode_pair(model.alphabet, x, y) for x, y in pairs]
+    return pair_posterior.sparse_posteriors_and_accuracies(model._compiled(), codes,
+                                                           threshold=threshold, memory=memory)
+
+
+def _join(posteriors: FamilyPosteriors, columns: np.ndarray, first: list[int],
+          second: list[int], widths: tuple[int, int]) -> int:
+    """Align the profiles of sequences ``first`` and ``second`` (their residues' columns
+    in ``columns``, within each profile) into one, in place; returns its width."""
+    side = np.full(posteriors.offsets.size - 1, -1)
+    side[first], side[second] = 0, 1
+    _, moves = profile_alignment(posteriors.column_scores(columns, side, widths))
+    position = np.arange(moves.size)
+    maps = (position[moves != 2], position[moves != 1])
+    owner_side = side[posteriors.sequence_of]
+    for which in (0, 1):
+        mine = owner_side == which
+        columns[mine] = maps[which][columns[mine]]
+    return int(moves.size)
+
+
+def _progressive(posteriors: FamilyPosteriors, tree: Tree) -> tuple[np.ndarray, int]:
+    """Columns of every residue after joining up the guide tree."""
+    offsets = posteriors.offsets
+    columns = np.concatenate([np.arange(offsets[s + 1] - offsets[s])
+                              for s in range(offsets.size - 1)])
+    widths = {s: int(offsets[s + 1] - offsets[s]) for s in range(offsets.size - 1)}
+    for k, (a, b) in enumerate(tree.merges):
+        widths[tree.n_leaves + k] = _join(posteriors, columns, tree.leaves(a), tree.leaves(b),
+                                          (widths[a], widths[b]))
+    return columns, widths[tree.n_leaves + len(tree.merges) - 1]
+
+
+def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, rounds: int,
+            rng: np.random.RandomState) -> tuple[np.ndarray, int]:
+    """Random two-way splits, each half realigned to the other (see the module text)."""
+    n_sequences = posteriors.offsets.size - 1
+    owner = posteriors.sequence_of
+    for _ in range(rounds if n_sequences > 2 else 0):
+        half = rng.rand(n_sequences) < 0.5
+        if half.all() or not half.any():
+            continue
+        projected = columns.copy()
+        widths = []
+        for members in (half[owner], ~half[owner]):
+            used, projected[members] = np.unique(columns[members], return_inverse=True)
+            widths.append(used.size)
+        width = _join(posteriors, projected, list(np.flatnonzero(half)),
+                      list(np.flatnonzero(~half)), (widths[0], widths[1]))
+        columns = projected
+    return columns, width
+
+
+def _alignment(records, columns: np.ndarray, n_sequences: int, width: int,
+               confidence: np.ndarray, tree: Tree):
+    """A ``Bio.Align.Alignment`` of the records with ``.tree`` and ``.confidence``."""
+    from Bio.Align import Alignment
+    occupied = np.zeros((n_sequences, width), dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum([len(r.seq) for r in records])))
+    for s in range(n_sequences):
+        occupied[s, columns[offsets[s]:offsets[s + 1]]] = 1
+    coordinates = np.hstack([np.zeros((n_sequences, 1), dtype=np.int64),
+                             np.cumsum(occupied, axis=1)])
+    alignment = Alignment(records, coordinates)
+    alignment.column_annotations = {CONFIDENCE: "".join(
+        "." if np.isnan(p) else ("*" if p >= 0.95 else str(int(10 * p))) for p in confidence)}
+    alignment.confidence = confidence
+    alignment.tree = tree.newick([r.id for r in records])
+    return alignment
