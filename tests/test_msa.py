@@ -1,0 +1,188 @@
+"""Multiple alignment: its steps against brute force and dense formulas, its output,
+its command and its errors."""
+
+import io
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse
+from Bio import Align, Phylo, SeqIO
+from Bio.Seq import Seq
+from Bio.SeqRecord import SeqRecord
+
+import tiedhmm as th
+from tiedhmm import multiple_alignment, pair_posterior
+from tiedhmm._kernels.profile import profile_alignment
+from tiedhmm.cli import main
+from tiedhmm.family_posteriors import FamilyPosteriors
+from tiedhmm.guide_tree import upgma
+
+FAMILY = ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "MKTAYIAKQRQLSFVKSHFSRQLEELGLIEVQ",
+          "MKVAYIAKQRQISFVKHFSRQAEERLGLIEV", "MRTAYIAKQRQISFVKSHFARQLEERLGLVEVQAP",
+          "MKTAYLAKQRQISFVKSHFSRLEERLGLIEVQ"]
+
+
+def _records(sequences=FAMILY):
+    return [SeqRecord(Seq(s), id=f"s{k}", description="") for k, s in enumerate(sequences)]
+
+
+def _alignment_paths(n, m):
+    if n == 0 and m == 0:
+        yield ()
+        return
+    for move, (a, b) in enumerate([(1, 1), (1, 0), (0, 1)]):
+        if a <= n and b <= m:
+            for rest in _alignment_paths(n - a, m - b):
+                yield (*rest, move)
+
+
+@pytest.mark.parametrize("n, m", [(1, 1), (2, 3), (3, 3), (4, 2), (0, 2)])
+def test_profile_alignment_is_the_best_of_all_alignments(n, m):
+    rng = np.random.RandomState(n * 10 + m)
+    scores = rng.rand(n, m)
+    best = -np.inf
+    for path in _alignment_paths(n, m):
+        i = j = total = 0
+        for move in path:
+            if move == 0:
+                total += scores[i, j]
+            i, j = i + (move != 2), j + (move != 1)
+        best = max(best, total)
+    total, moves = profile_alignment(scores)
+    assert total == pytest.approx(best, abs=1e-12)
+    i = j = 0
+    achieved = 0.0
+    for move in moves:
+        if move == 0:
+            achieved += scores[i, j]
+        i, j = i + (move != 2), j + (move != 1)
+    assert (i, j) == (n, m) and achieved == pytest.approx(best, abs=1e-12)
+
+
+def test_consistency_equals_the_dense_formula():
+    rng = np.random.RandomState(0)
+    lengths = [4, 3, 5, 2]
+    pairs = list(itertools.combinations(range(4), 2))
+    dense = {(x, y): rng.rand(lengths[x], lengths[y]) / 3 for x, y in pairs}
+    family = FamilyPosteriors.from_pairs(lengths, pairs,
+                                         [scipy.sparse.csr_matrix(dense[p]) for p in pairs])
+    transformed = family.consistency(1e-300).matrix.toarray()
+    block = {**dense, **{(y, x): value.T for (x, y), value in dense.items()}}
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    for x, y in pairs:
+        expected = 2 * block[x, y]
+        for z in range(4):
+            if z not in (x, y):
+                expected = expected + block[x, z] @ block[z, y]
+        expected /= 4
+        found = transformed[offsets[x]:offsets[x + 1], offsets[y]:offsets[y + 1]]
+        np.testing.assert_allclose(found, expected, rtol=1e-12)
+    cut = family.consistency(0.2).matrix
+    assert cut.nnz and cut.data.min() >= 0.2
+
+
+def test_upgma_joins_the_closest_first_and_writes_newick():
+    distances = np.array([[0, 2, 6, 10], [2, 0, 6, 10], [6, 6, 0, 10], [10, 10, 10, 0.0]])
+    tree = upgma(distances)
+    assert tree.merges == ((0, 1), (4, 2), (5, 3))
+    assert tree.heights == (1.0, 3.0, 5.0)
+    parsed = Phylo.read(io.StringIO(tree.newick(["a", "b", "c", "d"])), "newick")
+    assert sorted(t.name for t in parsed.get_terminals()) == ["a", "b", "c", "d"]
+
+
+def test_a_family_aligns_with_its_tree_and_confidence():
+    alignment = th.msa(_records())
+    rows = [str(alignment[k]) for k in range(len(FAMILY))]
+    assert [row.replace("-", "") for row in rows] == FAMILY
+    assert len(alignment.confidence) == alignment.length
+    known = alignment.confidence[~np.isnan(alignment.confidence)]
+    assert known.min() >= 0 and known.max() <= 1 and known.mean() > 0.5
+    assert len(alignment.column_annotations[multiple_alignment.CONFIDENCE]) == alignment.length
+    parsed = Phylo.read(io.StringIO(alignment.tree), "newick")
+    assert sorted(t.name for t in parsed.get_terminals()) == [f"s{k}" for k in range(5)]
+    assert "KQRQ" in rows[0] and all(row[rows[0].index("KQRQ"):][:4] == "KQRQ" for row in rows)
+
+
+def test_refinement_never_lowers_the_objective():
+    records = _records()
+    model = th.PairHMM.load("protein")
+    codes = [model.alphabet.encode(str(r.seq)) for r in records]
+    pairs = list(itertools.combinations(range(5), 2))
+    found = pair_posterior.sparse_posteriors_and_accuracies(
+        model._compiled(), [(codes[x], codes[y]) for x, y in pairs], threshold=0.01,
+        memory=None)
+    family = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
+                                         [p for p, _ in found]).consistency(0.01)
+    tree = upgma(1 - np.eye(5))
+    columns, width = multiple_alignment._progressive(family, tree)
+    before = family.objective(columns)
+    columns, width = multiple_alignment._refine(family, columns, width, 30,
+                                                np.random.RandomState(1))
+    assert family.objective(columns) >= before - 1e-12
+    assert np.bincount(columns, minlength=width).min() >= 1  # no empty column
+
+
+def test_permuting_the_input_permutes_the_rows_only():
+    records = _records()
+    order = [3, 0, 4, 2, 1]
+    plain = th.msa(records, refinement=0)
+    permuted = th.msa([records[k] for k in order], refinement=0)
+    rows = {plain.sequences[k].id: str(plain[k]) for k in range(5)}
+    assert {permuted.sequences[k].id: str(permuted[k]) for k in range(5)} == rows
+
+
+def test_inputs_of_every_kind_and_one_sequence(tmp_path):
+    fasta = tmp_path / "family.fa"
+    fasta.write_text("".join(f">s{k}\n{s}\n" for k, s in enumerate(FAMILY[:3])))
+    from_file = th.msa(str(fasta), refinement=5)
+    from_strings = th.msa(FAMILY[:3], refinement=5)
+    assert [str(from_file[k]) for k in range(3)] == [str(from_strings[k]) for k in range(3)]
+    assert from_strings.sequences[0].id == "seq1"
+    one = th.msa([Seq("MKTAYIAK")])
+    assert one.length == 8 and str(one[0]) == "MKTAYIAK"
+
+
+@pytest.mark.parametrize("sequences, message", [
+    (["MKTAY", ""], "empty sequences"),
+    ([], "no sequences"),
+    ([SeqRecord(Seq("MKTAY"), id="a"), SeqRecord(Seq("MKVAY"), id="a")], "repeated: a"),
+    (["ACGTACGTACGTAC", "MKVLWQERTYHHK"], "mixed alphabets"),
+    (["MKTAY", 5], "sequence 1 is not a str"),
+])
+def test_bad_families_are_named(sequences, message):
+    with pytest.raises(th.InvalidDataError, match=message):
+        th.msa(sequences)
+
+
+def test_a_family_beyond_the_memory_limit_says_so_before_starting():
+    with pytest.raises(th.MemoryLimitError, match=r"5 sequences \(10 pairs\)"):
+        th.msa(FAMILY, memory="1K")
+    with pytest.raises(th.InvalidDataError, match="refinement must be"):
+        th.msa(FAMILY, refinement=-1)
+
+
+@pytest.mark.parametrize("fmt", ["fasta", "clustal", "stockholm", "a2m", "phylip"])
+def test_every_output_format_parses_back(tmp_path, fmt):
+    fasta = tmp_path / "family.fa"
+    fasta.write_text("".join(f">s{k}\n{s}\n" for k, s in enumerate(FAMILY)))
+    out = tmp_path / f"out.{fmt}"
+    assert main(["msa", str(fasta), "-o", str(out), "--format", fmt, "--quiet",
+                 "--refinement", "10"]) == 0
+    parsed = Align.read(out, fmt)
+    assert [str(parsed[k]).replace("-", "").replace(".", "").upper()
+            for k in range(len(FAMILY))] == FAMILY
+    if fmt == "stockholm":
+        assert "#=GC PP_cons" in out.read_text()
+
+
+def test_the_command_reports_bad_input_with_exit_1(tmp_path, capsys):
+    fasta = tmp_path / "twice.fa"
+    fasta.write_text(">a\nMKTAY\n>a\nMKVAY\n")
+    assert main(["msa", str(fasta), "--quiet"]) == 1
+    assert "repeated: a" in capsys.readouterr().err
+    good = tmp_path / "good.fa"
+    good.write_text(">a\nMKTAYIAK\n>b\nMKTAYLAK\n")
+    assert main(["msa", str(good), "--quiet", "--pretrain", "1", "--threads", "1"]) == 0
+    records = list(SeqIO.parse(io.StringIO(capsys.readouterr().out), "fasta"))
+    assert [str(r.seq) for r in records] == ["MKTAYIAK", "MKTAYLAK"]
