@@ -10,10 +10,12 @@ r and q (of different sequences) are aligned; it holds both triangles (the block
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse
+
+from ._kernels.consistency import consistency_product
 
 
 @dataclass
@@ -22,6 +24,7 @@ class FamilyPosteriors:
 
     matrix: scipy.sparse.csr_matrix
     offsets: np.ndarray
+    _upper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def sequence_of(self) -> np.ndarray:
@@ -49,23 +52,23 @@ class FamilyPosteriors:
         ``P'(x, y) = (1 / |S|) sum_z P(x, z) P(z, y)`` with ``P(x, x) = P(y, y) = I``,
         so ``P' = (2 P + sum_{z != x, y} P(x, z) P(z, y)) / |S|``: the square of the
         whole matrix (its diagonal blocks are empty), diagonal blocks dropped, entries
-        below ``threshold`` dropped."""
-        n_sequences = self.offsets.size - 1
-        transformed = ((2.0 * self.matrix + self.matrix @ self.matrix) / n_sequences).tocoo()
-        owner = self.sequence_of
-        keep = (owner[transformed.row] != owner[transformed.col]) & (transformed.data
-                                                                     >= threshold)
-        matrix = scipy.sparse.csr_matrix(
-            (transformed.data[keep], (transformed.row[keep], transformed.col[keep])),
-            shape=transformed.shape)
-        return FamilyPosteriors(matrix, self.offsets)
+        below ``threshold`` dropped (:func:`~tiedhmm._kernels.consistency.consistency_product`)."""
+        matrix = self.matrix
+        indptr, indices, data = consistency_product(
+            matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,
+            self.sequence_of, self.offsets.size - 1, threshold)
+        return FamilyPosteriors(scipy.sparse.csr_matrix((data, indices, indptr),
+                                                        shape=matrix.shape), self.offsets)
 
     def upper(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each residue pair once (first residue's sequence before the second's)."""
-        coo = self.matrix.tocoo()
-        owner = self.sequence_of
-        keep = owner[coo.row] < owner[coo.col]
-        return coo.row[keep], coo.col[keep], coo.data[keep]
+        """Each residue pair once (first residue's sequence before the second's), and
+        their posteriors; worked out once."""
+        if self._upper is None:
+            coo = self.matrix.tocoo()
+            owner = self.sequence_of
+            keep = owner[coo.row] < owner[coo.col]
+            self._upper = (coo.row[keep], coo.col[keep], coo.data[keep])
+        return self._upper
 
     def column_scores(self, columns: np.ndarray, side: np.ndarray, widths: tuple[int, int]
                       ) -> np.ndarray:

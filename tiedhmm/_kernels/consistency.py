@@ -1,0 +1,56 @@
+"""Numba kernel of probabilistic consistency on a family's sparse posterior matrix."""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def consistency_product(indptr, indices, data, owner, n_sequences, threshold):
+    """CSR arrays of ``(2 P + P P) / n_sequences`` without its diagonal blocks (entries
+    whose row and column residues belong to one sequence) and without entries below
+    ``threshold``: Gustavson's row-by-row product with a dense accumulator, so the full
+    product never exists."""
+    size = indptr.shape[0] - 1
+    accumulator = np.zeros(size)
+    touched = np.zeros(size, dtype=np.bool_)
+    order = np.empty(size, dtype=np.int64)
+    out_indptr = np.zeros(size + 1, dtype=np.int64)
+    capacity = max(16, 2 * data.shape[0])
+    out_indices = np.empty(capacity, dtype=np.int64)
+    out_data = np.empty(capacity)
+    count = 0
+    scale = 1.0 / n_sequences
+    for row in range(size):
+        n_touched = 0
+        for k in range(indptr[row], indptr[row + 1]):
+            middle, weight = indices[k], data[k]
+            if not touched[middle]:
+                touched[middle] = True
+                order[n_touched] = middle
+                n_touched += 1
+            accumulator[middle] += 2.0 * weight
+            for q in range(indptr[middle], indptr[middle + 1]):
+                column = indices[q]
+                if not touched[column]:
+                    touched[column] = True
+                    order[n_touched] = column
+                    n_touched += 1
+                accumulator[column] += weight * data[q]
+        if count + n_touched > capacity:
+            capacity = 2 * capacity + n_touched
+            grown_indices = np.empty(capacity, dtype=np.int64)
+            grown_data = np.empty(capacity)
+            grown_indices[:count] = out_indices[:count]
+            grown_data[:count] = out_data[:count]
+            out_indices, out_data = grown_indices, grown_data
+        for t in range(n_touched):
+            column = order[t]
+            value = accumulator[column] * scale
+            if owner[column] != owner[row] and value >= threshold:
+                out_indices[count] = column
+                out_data[count] = value
+                count += 1
+            accumulator[column] = 0.0
+            touched[column] = False
+        out_indptr[row + 1] = count
+    return out_indptr, out_indices[:count].copy(), out_data[:count].copy()
