@@ -116,3 +116,12 @@ def test_cli_scheduler_scores_equal_in_process(client, tmp_path, capsys):
     assert main(["score", str(example), "--model", "dna", "--scheduler",
                  "tcp://127.0.0.1:9"]) == 1
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+def test_msa_on_a_cluster_equals_in_process(client):
+    family = ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "MKTAYIAKQRQLSFVKSHFSRQLEELGLIEVQ",
+              "MKVAYIAKQRQISFVKHFSRQAEERLGLIEV", "MRTAYIAKQRQISFVKSHFARQLEERLGLVEVQAP"]
+    local = th.msa(family, refinement=10)
+    remote = th.msa(family, refinement=10, client=client)
+    assert [str(remote[k]) for k in range(4)] == [str(local[k]) for k in range(4)]
+    np.testing.assert_allclose(remote.confidence, local.confidence, rtol=1e-12)
