@@ -8,7 +8,8 @@ probcons muscle mafft clustalo``); the output is written as MSF and scored again
 case's ``.xml`` core blocks by the official ``bali_score`` (built from
 ``../shared/tools/bali_score`` into a temporary folder; needs ``libexpat1-dev``). Prints
 mean SP and TC per reference set and the wall time of the whole set per tool.
-Usage: ``python scripts/bench_msa.py [RV11 RV12 ...] [--cases N]``.
+Usage: ``python scripts/bench_msa.py [RV11 RV12 ...] [--cases N] [--model FILE]
+[--tools NAME ...]`` (tiedhmm always runs).
 """
 
 from __future__ import annotations
@@ -81,11 +82,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("sets", nargs="*", default=["RV11", "RV12"])
     parser.add_argument("--cases", type=int, help="the first N cases of each set only")
+    parser.add_argument("--model", help="tiedhmm's --model (default: the bundled one)")
+    parser.add_argument("--tools", nargs="+", choices=sorted(TOOLS), metavar="TOOL",
+                        help=f"only these of {', '.join(TOOLS)}")
     args = parser.parse_args()
+    if args.model:
+        TOOLS["tiedhmm"] = lambda i, o: [*_tiedhmm(), "msa", i, "-o", o, "--quiet",
+                                         "--model", args.model]
     if not CASES.is_dir():
         sys.exit(f"no BAliBASE cases at {CASES}")
     tools = {name: command for name, command in TOOLS.items()
-             if name == "tiedhmm" or shutil.which(command("x", "y")[0])}
+             if (name == "tiedhmm" or shutil.which(command("x", "y")[0]))
+             and (not args.tools or name in args.tools or name == "tiedhmm")}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         scorer = build_scorer(scratch)

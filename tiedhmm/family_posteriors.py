@@ -51,8 +51,9 @@ class FamilyPosteriors:
         """One pass of ProbCons' probabilistic consistency, kept sparse:
         ``P'(x, y) = (1 / |S|) sum_z P(x, z) P(z, y)`` with ``P(x, x) = P(y, y) = I``,
         so ``P' = (2 P + sum_{z != x, y} P(x, z) P(z, y)) / |S|``: the square of the
-        whole matrix (its diagonal blocks are empty), diagonal blocks dropped, entries
-        below ``threshold`` dropped (:func:`~tiedhmm._kernels.consistency.consistency_product`)."""
+        whole matrix (its diagonal blocks are empty) kept where ``P`` has entries (as
+        ProbCons masks it), entries below ``threshold`` dropped
+        (:func:`~tiedhmm._kernels.consistency.consistency_product`)."""
         matrix = self.matrix
         indptr, indices, data = consistency_product(
             matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,

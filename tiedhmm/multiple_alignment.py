@@ -48,8 +48,9 @@ from .pairhmm import PairHMM
 DEFAULT_THRESHOLD = 0.01
 #: Biopython's name of Stockholm's ``#=GC PP_cons`` (posterior probability) line.
 CONFIDENCE = "consensus posterior probability"
-#: Bytes a kept posterior entry costs through consistency (coordinates, value, products).
-ENTRY_BYTES = 96
+#: Bytes a kept posterior entry costs, each way (row, column and value while assembled;
+#: consistency keeps only entries the matrix already holds, so it adds no more).
+ENTRY_BYTES = 24
 
 
 def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,

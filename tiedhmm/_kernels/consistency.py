@@ -6,13 +6,14 @@ from numba import njit
 
 @njit(cache=True)
 def consistency_product(indptr, indices, data, owner, n_sequences, threshold):
-    """CSR arrays of ``(2 P + P P) / n_sequences`` without its diagonal blocks (entries
-    whose row and column residues belong to one sequence) and without entries below
-    ``threshold``: Gustavson's row-by-row product with a dense accumulator, so the full
-    product never exists."""
+    """CSR arrays of ``(2 P + P P) / n_sequences`` at the entries ``P`` holds (ProbCons
+    masks the transformed matrix by the one it came from), those below ``threshold``
+    dropped: Gustavson's row-by-row product with a dense accumulator, so the full product
+    never exists. (``P`` has no diagonal blocks, so neither has the result.)"""
     size = indptr.shape[0] - 1
     accumulator = np.zeros(size)
     touched = np.zeros(size, dtype=np.bool_)
+    held = np.zeros(size, dtype=np.bool_)  # the columns of this row that P holds
     order = np.empty(size, dtype=np.int64)
     out_indptr = np.zeros(size + 1, dtype=np.int64)
     capacity = max(16, 2 * data.shape[0])
@@ -29,6 +30,7 @@ def consistency_product(indptr, indices, data, owner, n_sequences, threshold):
                 order[n_touched] = middle
                 n_touched += 1
             accumulator[middle] += 2.0 * weight
+            held[middle] = True
             for q in range(indptr[middle], indptr[middle + 1]):
                 column = indices[q]
                 if not touched[column]:
@@ -46,11 +48,12 @@ def consistency_product(indptr, indices, data, owner, n_sequences, threshold):
         for t in range(n_touched):
             column = order[t]
             value = accumulator[column] * scale
-            if owner[column] != owner[row] and value >= threshold:
+            if held[column] and owner[column] != owner[row] and value >= threshold:
                 out_indices[count] = column
                 out_data[count] = value
                 count += 1
             accumulator[column] = 0.0
             touched[column] = False
+            held[column] = False
         out_indptr[row + 1] = count
     return out_indptr, out_indices[:count].copy(), out_data[:count].copy()
