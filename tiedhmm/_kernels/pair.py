@@ -408,11 +408,11 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     block plus the checkpoints (:func:`workspace_size` doubles, taken from
     ``workspace``). With ``block == 0`` the forward keeps only the match states' values
     (8 bytes a cell per match state) and nothing is recomputed; the other states'
-    forwards are gone, so counts need a positive block. The backward keeps three rolling diagonals of
-    ``emission x backward`` per state, pulls each state's backward from its successors
-    in groups of three (as the forward does from predecessors), folds each diagonal's
-    sum into the next reads, and, per diagonal, turns forward times backward into what
-    is asked for:
+    forwards are gone, so counts need a positive block. The backward keeps three
+    rolling diagonals of ``emission x backward`` per state, pulls each state's backward
+    from its successors in groups of three (as the forward does from predecessors),
+    folds each diagonal's sum into the next reads, and, per diagonal, turns forward
+    times backward into what is asked for:
 
     - ``counts``: expected counts added into ``transitions (K, K)``, ``starts_count``,
       ``ends_count`` and ``emissions`` (shaped like ``emission``): transitions by one dot
