@@ -30,6 +30,7 @@ from . import __version__, _files
 from .alphabets import ALPHABETS
 from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
 from .fasta import detect_alphabet, read_fasta
+from .multiple_alignment import msa
 from .pairhmm import PairHMM
 from .parallel import connect
 from .plotting import save_posterior_plot
@@ -223,8 +224,6 @@ def _train(args) -> None:
 def _msa(args) -> None:
     import numba
     from Bio import Align
-
-    from .multiple_alignment import msa
     records = read_fasta(args.family)
     model = _load_model(args, records)
     threads = numba.get_num_threads()
