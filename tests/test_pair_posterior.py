@@ -106,7 +106,7 @@ def test_a_tight_memory_limit_checkpoints_and_gives_the_same_numbers():
     compiled = model._compiled()
     roomy = pair_posterior.plan(compiled, len(x), len(y), 2**30, moves=True)
     tight = pair_posterior.plan(compiled, len(x), len(y), 3 * 2**20, moves=True)
-    assert roomy.block == 0 and tight.block > 0 and tight.bytes < 3 * 2**20
+    assert roomy.block == 0 and tight.block > 0 and tight.working < 3 * 2**20
     np.testing.assert_array_equal(model.align(x, y, method="mea", memory="3M").coordinates,
                                   model.align(x, y, method="mea").coordinates)
     np.testing.assert_allclose(model.posterior(x, y, threshold=0.02, memory=6 * 2**20).toarray(),

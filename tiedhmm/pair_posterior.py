@@ -62,11 +62,13 @@ class Plan:
     m: int
     block: int
     workspace: int  # doubles
-    output: int  # bytes of what the call returns
+    transient: int  # bytes of the MEA table, a workspace too
+    kept: int  # bytes of what the call returns (dense or sparse posteriors)
 
     @property
-    def bytes(self) -> int:
-        return 8 * self.workspace + self.output
+    def working(self) -> int:
+        """Bytes while the pair runs, besides what it returns."""
+        return 8 * self.workspace + self.transient
 
 
 def memory_limit(memory: int | str | None) -> int:
@@ -80,25 +82,26 @@ def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = Fal
          dense: bool = False, moves: bool = False, threshold: float | None = None) -> Plan:
     """The plan of an ``n x m`` pair within ``budget`` bytes if one fits, else the
     leanest (which the caller's check then refuses)."""
-    output = 8 * n * m * dense + (n + 1) * (m + 1) * moves
+    transient = (n + 1) * (m + 1) * moves
+    kept = 8 * n * m * dense
     if threshold is not None:
-        output += SPARSE_ENTRY_BYTES * min(n * m, math.ceil(min(n, m) / threshold))
+        kept += SPARSE_ENTRY_BYTES * min(n * m, math.ceil(min(n, m) / threshold))
     if not counts:
         size = int(kernels.workspace_size(n, m, model.dx, model.dy, 0))
-        if 8 * size + output <= budget:
-            return Plan(n, m, 0, size, output)
+        if 8 * size + transient + kept <= budget:
+            return Plan(n, m, 0, size, transient, kept)
     whole = 8 * (len(model.dx) + 1) * (n + 1) * (m + 1)
     block = n + m if whole <= WHOLE_FORWARD_BYTES else max(16, math.isqrt(2 * (n + m)) + 1)
     return Plan(n, m, block, int(kernels.workspace_size(n, m, model.dx, model.dy, block)),
-                output)
+                transient, kept)
 
 
 def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str) -> None:
-    """MemoryLimitError, naming the largest pair and the sizes, when the plans of the
-    pairs one call may run at once (one per thread) exceed ``limit``."""
+    """MemoryLimitError, naming the largest pair and the sizes, when the work of the
+    pairs one call may run at once (one per thread) and all it returns exceed ``limit``."""
     at_once = min(len(plans), numba.get_num_threads())
-    largest = max(plans, key=lambda p: p.bytes)
-    needed = largest.bytes * at_once
+    largest = max(plans, key=lambda p: p.working + p.kept)
+    needed = max(p.working for p in plans) * at_once + sum(p.kept for p in plans)
     if needed <= limit:
         return
     capped = memory is not None and parse_memory(memory) <= _validation.available_memory()
@@ -179,7 +182,7 @@ def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
     ``memory`` and run in parallel over pairs on threads (the pass releases the GIL)."""
     limit = memory_limit(memory)
     at_once = min(len(pairs), numba.get_num_threads())
-    sizes = {key: value for key, value in options.items() if key != "accuracy"}  # (no memory)
+    sizes = {key: value for key, value in options.items() if key != "accuracy"}  # no bytes
     plans = [plan(model, x.size, y.size, limit // at_once, **sizes) for x, y in pairs]
     check(plans, limit, memory, what)
 
@@ -188,7 +191,7 @@ def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
         raise_if_impossible(found.loglik, f"pair {index}" if len(pairs) > 1 else "the pair")
         return result(found)
 
-    largest = max(plans, key=lambda p: p.bytes)
+    largest = max(plans, key=lambda p: p.working + p.kept)
     with memory_guard(f"{what} of a {largest.n} x {largest.m} pair", "raise memory="):
         if at_once == 1:
             return [one(index) for index in range(len(pairs))]
