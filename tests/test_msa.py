@@ -150,6 +150,7 @@ def test_inputs_of_every_kind_and_one_sequence(tmp_path):
     ([SeqRecord(Seq("MKTAY"), id="a"), SeqRecord(Seq("MKVAY"), id="a")], "repeated: a"),
     (["ACGTACGTACGTAC", "MKVLWQERTYHHK"], "mixed alphabets"),
     (["MKTAY", 5], "sequence 1 is not a str"),
+    (["MKTAY", "MK*AY"], "seq2: letter"),
 ])
 def test_bad_families_are_named(sequences, message):
     with pytest.raises(th.InvalidDataError, match=message):

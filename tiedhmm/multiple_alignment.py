@@ -65,7 +65,7 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
                         ("pretrain", pretrain)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise InvalidDataError(f"{name} must be a whole number >= 0, got {value!r}")
-    codes = [encode_pair(model.alphabet, str(r.seq), "")[0] for r in records]
+    codes = [model.alphabet.encode(r, r.id) for r in records]
     if len(records) == 1:
         return _alignment(records, np.arange(len(codes[0])), 1, len(codes[0]),
                           np.full(len(codes[0]), np.nan), Tree(1, (), ()))
