@@ -22,8 +22,9 @@ estimates). The result is a ``Bio.Align.Alignment`` with ``.tree`` (Newick),
 aligns) and that confidence as a digit string (``floor(10 p)``, ``*`` at least 0.95,
 ``.`` for a column of one residue) in ``column_annotations`` under Biopython's name of
 Stockholm's ``#=GC PP_cons`` line, which Stockholm output writes.
-Memory: all pairs' sparse posteriors are estimated first (at most ``min(n, m) /
-threshold`` entries a pair) and a family beyond ``memory`` raises MemoryLimitError.
+Memory: all pairs' sparse posteriors are estimated first (as
+:mod:`tiedhmm.pair_posterior` does: 16 entries a residue of the shorter sequence,
+1-10 measured on BAliBASE) and a family beyond ``memory`` raises MemoryLimitError.
 """
 
 from __future__ import annotations
@@ -136,8 +137,9 @@ def _records(sequences) -> list:
 
 def _check_family_memory(codes, pairs, threshold: float, memory) -> None:
     lengths = [len(c) for c in codes]
-    entries = sum(min(lengths[x] * lengths[y], int(min(lengths[x], lengths[y]) / threshold))
-                  for x, y in pairs)
+    typical = pair_posterior.TYPICAL_ENTRIES_PER_RESIDUE
+    entries = sum(min(pair_posterior.sparse_entries(lengths[x], lengths[y], threshold),
+                      typical * min(lengths[x], lengths[y])) for x, y in pairs)
     needed = 2 * ENTRY_BYTES * entries
     limit = pair_posterior.memory_limit(memory)
     if needed > limit:
