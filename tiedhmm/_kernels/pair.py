@@ -565,7 +565,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                                                      + a2 * weighted[s2 + c])
                 for c in range(count):  # a loop of its own: a sum vectorises with no stores
                     total += weighted[target + c]
-                if block or is_match:
+                if counts or (is_match and wants_match):  # what reads the posteriors
                     for c in range(count):
                         value = weighted[target + c]
                         posterior[c] = source[forward_here + c] * value
