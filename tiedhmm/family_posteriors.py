@@ -10,7 +10,8 @@ r and q (of different sequences) are aligned; it holds both triangles (the block
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse
@@ -24,10 +25,10 @@ class FamilyPosteriors:
 
     matrix: scipy.sparse.csr_matrix
     offsets: np.ndarray
-    _upper: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def sequence_of(self) -> np.ndarray:
+        """The sequence each residue belongs to."""
         return np.repeat(np.arange(self.offsets.size - 1), np.diff(self.offsets))
 
     @classmethod
@@ -61,15 +62,14 @@ class FamilyPosteriors:
         return FamilyPosteriors(scipy.sparse.csr_matrix((data, indices, indptr),
                                                         shape=matrix.shape), self.offsets)
 
+    @cached_property
     def upper(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each residue pair once (first residue's sequence before the second's), and
-        their posteriors; worked out once."""
-        if self._upper is None:
-            coo = self.matrix.tocoo()
-            owner = self.sequence_of
-            keep = owner[coo.row] < owner[coo.col]
-            self._upper = (coo.row[keep], coo.col[keep], coo.data[keep])
-        return self._upper
+        their posteriors."""
+        coo = self.matrix.tocoo()
+        owner = self.sequence_of
+        keep = owner[coo.row] < owner[coo.col]
+        return coo.row[keep], coo.col[keep], coo.data[keep]
 
     def column_scores(self, columns: np.ndarray, side: np.ndarray, widths: tuple[int, int]
                       ) -> np.ndarray:
@@ -77,7 +77,7 @@ class FamilyPosteriors:
         of profile 0 with column b of profile 1 would align. ``side[s]`` is the profile
         of sequence s (0, 1, or -1 for neither) and ``columns[r]`` residue r's column in
         its profile."""
-        first, second, value = self.upper()
+        first, second, value = self.upper
         owner = self.sequence_of
         side_first, side_second = side[owner[first]], side[owner[second]]
         ahead = (side_first == 0) & (side_second == 1)
@@ -91,13 +91,13 @@ class FamilyPosteriors:
     def objective(self, columns: np.ndarray) -> float:
         """Summed posteriors of the residue pairs an alignment (``columns[r]``: the column
         of residue r) aligns: what progressive alignment and refinement maximise."""
-        first, second, value = self.upper()
+        first, second, value = self.upper
         return float(value[columns[first] == columns[second]].sum())
 
     def column_confidence(self, columns: np.ndarray, width: int) -> np.ndarray:
         """Per column, the mean posterior of the residue pairs it aligns (NaN for a column
         with fewer than two residues)."""
-        first, second, value = self.upper()
+        first, second, value = self.upper
         aligned = columns[first] == columns[second]
         sums = np.bincount(columns[first[aligned]], value[aligned], minlength=width)
         residues = np.bincount(columns, minlength=width)
