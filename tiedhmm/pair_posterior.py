@@ -235,6 +235,15 @@ def sparse_posteriors_and_accuracies(
                       threshold=threshold, accuracy=True)
 
 
+def expected_accuracy(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray,
+                      memory: int | str | None) -> float:
+    """One encoded pair's expected accuracy (MEA score over the shorter length), from
+    the MEA table alone (no moves kept, no traceback)."""
+    [score] = _each_pair(model, [(codes_x, codes_y)], memory, "expected accuracy",
+                         lambda found: found.mea_score, accuracy=True)
+    return score / max(1, min(codes_x.size, codes_y.size))
+
+
 def mea_alignments(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]],
                    memory: int | str | None) -> list[tuple[float, np.ndarray]]:
     """Each encoded pair's MEA alignment: its summed match posteriors and its moves

@@ -223,9 +223,7 @@ class PairHMM(EMModel):
         """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons):
         its summed match posteriors over the shorter length."""
         codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
-        [(score, _)] = pair_posterior.mea_alignments(self._compiled(), [(codes_x, codes_y)],
-                                                     memory)
-        return score / max(1, min(codes_x.size, codes_y.size))
+        return pair_posterior.expected_accuracy(self._compiled(), codes_x, codes_y, memory)
 
     def expected_accuracy_many(self, pairs: Sequence[tuple], *,
                                memory: int | str | None = None, client=None) -> np.ndarray:
