@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from itertools import combinations
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from . import __version__, _files
@@ -222,7 +223,6 @@ def _train(args) -> None:
 
 
 def _msa(args) -> None:
-    import numba
     from Bio import Align
     records = read_fasta(args.family)
     model = _load_model(args, records)
