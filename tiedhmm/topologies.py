@@ -25,7 +25,7 @@ TRANSITION_CHOICES = ("tied", "untied")
 
 def left_right(emissions: Sequence[EmissionGroup], *, skip: bool = False,
                transitions: str | TransitionGroup = "tied", exit: bool = True,
-               name: str | None = None, **settings) -> HMM:
+               skippable: bool = False, name: str | None = None, **settings) -> HMM:
     """A left-to-right HMM over ``emissions`` (one state per entry, groups may repeat).
 
     ``transitions``: ``"tied"`` (one relative group for every state whose outcomes all
@@ -33,7 +33,10 @@ def left_right(emissions: Sequence[EmissionGroup], *, skip: bool = False,
     with outcomes ``("stay", "next")`` (or with ``"skip"``) to share across models.
     States near the end that lack a destination for some outcome get their own group
     over the outcomes they have (the last state without an exit stays for ever).
-    ``settings`` go to :class:`HMM` (``n_iter``, ``tol``, ...).
+    ``skippable=True`` lets the begin row go straight to the exit with a learned
+    probability (its own ``("enter", "skip")`` group): HTK's tee model, such as an
+    optional short pause between words. ``settings`` go to :class:`HMM` (``n_iter``,
+    ``tol``, ...).
     """
     n_states = len(emissions)
     if n_states == 0:
@@ -41,6 +44,11 @@ def left_right(emissions: Sequence[EmissionGroup], *, skip: bool = False,
     outcomes = ("stay", "next", "skip") if skip else ("stay", "next")
     shared = _shared_group(transitions, outcomes, name)
     start: dict[int | str, Label] = {0: 1.0}
+    if skippable:
+        if not exit:
+            raise TyingError("a skippable chain needs an exit (exit=True)")
+        tee = TransitionGroup(("enter", "skip"), name=f"{name or 'left-right'} skip")
+        start = {0: (tee, "enter"), "end": (tee, "skip")}
     edges: dict[tuple[int, int], Label] = {}
     end: dict[int, Label] = {}
     for i in range(n_states):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidDataError
+from ..errors import InvalidDataError
 
 
 def deltas(features: np.ndarray, width: int = 2) -> np.ndarray:

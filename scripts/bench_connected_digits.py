@@ -1,0 +1,206 @@
+"""Benchmark: connected digits with embedded training, a digit loop and forced alignment.
+
+tiedhmm: ten whole-word digit units, a silence unit and a skippable short pause tied
+to the silence's middle state (HTK's sil/sp recipe), trained by embedded
+re-estimation from the transcripts alone, grown by mixture splitting, then used to
+decode the test strings with a digit loop and to force-align them to their
+transcripts. Features: 13 MFCCs with deltas and accelerations (39 dims).
+
+The peer is what a user can build by hand with hmmlearn: isolated-word GaussianHMMs
+trained on the isolated FSDD recordings of the same training part (recordings 10-49,
+none of the dev strings' recordings 5-9), a silence model trained on the pauses at the
+ends of the training strings, composed into one looped GaussianHMM and decoded with
+hmmlearn's Viterbi.
+
+Prints word accuracy, %Corr, sentence accuracy, the mean boundary error in frames
+(|start - reference| and |end - reference| over all words; the references' starts sit
+about 2 frames late, see the data's README), training time and decoding speed
+(x real time, 100 frames = 1 s, one core), and as its last line
+``word accuracy A sentence accuracy S boundary error B frames decode R x real time``.
+
+Usage: python scripts/bench_connected_digits.py [--train TRAIN.npz] [--test TEST.npz]
+       [--isolated FSDD.npz] [--mixtures 8] [--states 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from itertools import pairwise
+from pathlib import Path
+
+import numba
+import numpy as np
+
+import tiedhmm as th
+from tiedhmm.speech import Grammar, Recognizer, deltas, score_transcripts, split_mixtures
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DIGITS = [str(d) for d in range(10)]
+SILENCE_STATES = 3
+EDGE_FRAMES = 8  # frames at each end of a training string that are surely pause
+
+
+def features(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """MFCCs with deltas and accelerations, per utterance."""
+    out = []
+    for a, b in pairwise(np.concatenate(([0], np.cumsum(lengths)))):
+        c = X[a:b].astype(float)
+        d = deltas(c)
+        out.append(np.hstack([c, d, deltas(d)]))
+    return np.concatenate(out)
+
+
+def load_strings(path: Path) -> dict:
+    data = np.load(path)
+    lengths = data["lengths"].astype(np.int64)
+    first = np.concatenate(([0], np.cumsum(data["n_words"])[:-1]))
+    return {"X": features(data["X"], lengths), "lengths": lengths,
+            "transcripts": [list(t) for t in data["transcript"].astype(str)],
+            "starts": [data["word_starts"][f:f + n] for f, n in zip(first, data["n_words"])],
+            "ends": [data["word_ends"][f:f + n] for f, n in zip(first, data["n_words"])]}
+
+
+def recognizer(n_states: int, n_features: int) -> Recognizer:
+    def gmm(name):
+        return th.GMMEmission(n_mix=1, n_features=n_features, name=name)
+    silence = [gmm(f"sil {k}") for k in range(SILENCE_STATES)]
+    units = {d: th.left_right([gmm(f"{d} {k}") for k in range(n_states)], skip=True,
+                              transitions="untied", name=d) for d in DIGITS}
+    units["sil"] = th.left_right(silence, transitions="untied", name="sil")
+    units["sp"] = th.left_right([silence[1]], skippable=True, name="sp")
+    return Recognizer(units, silence="sil", pause="sp", tol=-np.inf)
+
+
+def train(model: Recognizer, data: dict, mixtures: int) -> list[float]:
+    history = []
+    schedule = [(1, 6)] + [(n, 4) for n in (2, 4, 8, 16) if n <= mixtures]
+    for n_mix, iterations in schedule:
+        split_mixtures(model.inventory.emission_groups, n_mix)
+        model.n_iter = iterations
+        model.fit(data["X"], data["lengths"], data["transcripts"])
+        history.append(model.monitor_.history[-1])
+    return history
+
+
+def boundary_error(alignments, data) -> float:
+    errors = []
+    for found, starts, ends in zip(alignments, data["starts"], data["ends"]):
+        errors += [abs(w.start - s) for w, s in zip(found.words, starts)]
+        errors += [abs(w.end - e) for w, e in zip(found.words, ends)]
+    return float(np.mean(errors))
+
+
+def hmmlearn_route(isolated: Path, train_strings: dict, test: dict, n_states: int):
+    """Isolated-word GaussianHMMs looped into one hmmlearn model; returns hypotheses."""
+    from hmmlearn import hmm as hmmlearn_hmm
+    data = np.load(isolated)
+    lengths = data["lengths"].astype(np.int64)
+    X = features(data["X"], lengths)
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    chosen = data["index"] >= 10
+    models = []
+    for digit in range(10):
+        picks = np.flatnonzero(chosen & (data["digit"] == digit))
+        rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in picks])
+        model = hmmlearn_hmm.GaussianHMM(n_states, "diag", n_iter=15, random_state=0,
+                                         init_params="mc", params="stmc")
+        model.startprob_ = np.eye(n_states)[0]
+        model.transmat_ = 0.5 * (np.eye(n_states) + np.eye(n_states, k=1))
+        model.transmat_[-1, -1] = 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X[rows], lengths[picks])
+        models.append(model)
+    string_offsets = np.concatenate(([0], np.cumsum(train_strings["lengths"])))
+    edges = np.concatenate([np.r_[a:a + EDGE_FRAMES, b - EDGE_FRAMES:b]
+                            for a, b in pairwise(string_offsets)])
+    pause = train_strings["X"][edges]
+    # One looped model: state 0 silence, then each digit's chain; a digit's last state
+    # may stay, go to silence or start any digit.
+    size = 1 + 10 * n_states
+    loop = hmmlearn_hmm.GaussianHMM(size, "diag", init_params="", params="")
+    means = [pause.mean(axis=0)] + [m.means_[k] for m in models for k in range(n_states)]
+    covars = [pause.var(axis=0) + 1e-3] + [np.diag(m.covars_[k]) for m in models
+                                           for k in range(n_states)]
+    transmat = np.zeros((size, size))
+    transmat[0, 0] = 0.9
+    firsts = [1 + d * n_states for d in range(10)]
+    transmat[0, firsts] = 0.1 / 10
+    for d, model in enumerate(models):
+        base = firsts[d]
+        transmat[base:base + n_states, base:base + n_states] = model.transmat_
+        last = base + n_states - 1
+        stay = model.transmat_[-1, -1]
+        transmat[last, last] = stay
+        transmat[last, 0] = (1 - stay) / 2
+        transmat[last, firsts] += (1 - stay) / 20
+    loop.startprob_ = np.eye(size)[0]
+    loop.transmat_ = transmat / transmat.sum(axis=1, keepdims=True)
+    loop.means_ = np.array(means)
+    loop.covars_ = np.array(covars)
+    test_offsets = np.concatenate(([0], np.cumsum(test["lengths"])))
+    hypotheses, bounds = [], []
+    start = time.perf_counter()
+    for a, b in pairwise(test_offsets):
+        _, path = loop.decode(test["X"][a:b], algorithm="viterbi")
+        digit = np.where(path == 0, -1, (path - 1) // n_states)
+        entering = np.flatnonzero((digit >= 0) & (np.r_[-1, path[:-1]] != path)
+                                  & ((path - 1) % n_states == 0)
+                                  & (np.r_[-1, path[:-1]] != path))
+        words = [str(digit[t]) for t in entering]
+        hypotheses.append(words)
+        bounds.append(entering)
+    seconds = time.perf_counter() - start
+    return hypotheses, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=Path, default=SHARED / "fsdd_connected" / "train_mfcc13.npz")
+    parser.add_argument("--test", type=Path, default=SHARED / "fsdd_connected" / "dev_mfcc13.npz")
+    parser.add_argument("--isolated", type=Path, default=SHARED / "fsdd" / "fsdd_train_mfcc13.npz")
+    parser.add_argument("--mixtures", type=int, default=8)
+    parser.add_argument("--states", type=int, default=10)
+    args = parser.parse_args()
+    train_data, test = load_strings(args.train), load_strings(args.test)
+    frames = int(test["lengths"].sum())
+    print(f"train {len(train_data['lengths'])} strings, test {len(test['lengths'])} strings "
+          f"({frames} frames, {frames / 100:.0f} s)")
+
+    model = recognizer(args.states, train_data["X"].shape[1])
+    start = time.perf_counter()
+    history = train(model, train_data, args.mixtures)
+    train_seconds = time.perf_counter() - start
+    print(f"tiedhmm training: {train_seconds:.1f} s, log-likelihood per round "
+          f"{', '.join(f'{h:.0f}' for h in history)}")
+
+    numba.set_num_threads(1)
+    model.decode(test["X"][:test["lengths"][0]], test["lengths"][:1])  # compile
+    start = time.perf_counter()
+    found = model.decode(test["X"], test["lengths"], Grammar.loop(DIGITS))
+    decode_seconds = time.perf_counter() - start
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    scores = score_transcripts(test["transcripts"], [f.transcript for f in found])
+    alignments = model.align(test["X"], test["lengths"], test["transcripts"])
+    error = boundary_error(alignments, test)
+    speed = frames / 100 / decode_seconds
+    print(f"tiedhmm: {scores}")
+    print(f"tiedhmm: boundary error {error:.2f} frames, decoding {decode_seconds:.2f} s "
+          f"on one core = {speed:.0f} x real time")
+
+    if args.isolated.exists():
+        hypotheses, seconds = hmmlearn_route(args.isolated, train_data, test, args.states)
+        peer = score_transcripts(test["transcripts"], hypotheses)
+        print(f"hmmlearn looped isolated-word models: {peer}; decoding "
+              f"{frames / 100 / seconds:.0f} x real time")
+        print(f"ratios tiedhmm / hmmlearn: word accuracy {scores.accuracy / peer.accuracy:.3f}, "
+              f"decoding speed {seconds / decode_seconds:.1f}x")
+    print(f"word accuracy {scores.accuracy:.4f} sentence accuracy "
+          f"{scores.sentence_accuracy:.4f} boundary error {error:.2f} frames "
+          f"decode {speed:.0f} x real time")
+
+
+if __name__ == "__main__":
+    main()
