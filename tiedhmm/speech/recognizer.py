@@ -26,7 +26,6 @@ from .._model import EMModel, stored_dict
 from .._records import GroupReader, GroupWriter
 from .._validation import check_random_state, lengths_to_offsets
 from ..emissions import emission_statistics, initialize_groups, log_likelihood_table
-from ..emissions.base import emission_probabilities
 from ..errors import ImpossibleSequenceError, InvalidDataError
 from ..hmm import BaseHMM, hmm_from_record, hmm_record
 from .grammar import Grammar
@@ -376,11 +375,11 @@ def _source(inventory: Inventory, parts: Sequence[_Part]) -> em.StatisticsSource
         groups = inventory.emission_groups
         for part in parts:
             batch = part.batch
-            emission, log_shift = emission_probabilities(groups, part.X)
+            table = log_likelihood_table(groups, part.X)
             start_p, end_p, edge_p = batch.probabilities(log_parameters)
             chunks = dense_kernels.sequence_chunks(part.offsets, 64)
             loglik, occupancy, edge_counts, start_counts, end_counts = \
-                kernels.expected_counts(emission, log_shift, part.offsets, batch.network_of,
+                kernels.expected_counts(table, part.offsets, batch.network_of,
                                         batch.state_ptr, batch.state_group, start_p, end_p,
                                         batch.edge_ptr, batch.internal.src,
                                         batch.internal.dst, edge_p, chunks)
