@@ -9,9 +9,11 @@ import pytest
 from scipy.special import logsumexp
 
 import tiedhmm as th
+from tiedhmm import em
 from tests.naive import hmm_reference
 from tiedhmm._kernels import network as kernels
-from tiedhmm.speech import Grammar, Recognizer, split_mixtures
+from tiedhmm.speech import Grammar, Recognizer, split_mixtures, tie_states
+from tiedhmm.speech.clustering import cluster_groups
 from tiedhmm.speech.network import NetworkBatch
 
 MEANS = {"a": [0.0, 3.0], "b": [-3.0, 6.0], "sil": [10.0]}
@@ -307,3 +309,41 @@ def test_bad_input_is_named():
                    ).inventory
     with pytest.raises(th.ImpossibleSequenceError, match="utterance 0"):
         model.align(X[:3], [3], ["a b"])
+
+
+def test_clustering_merges_identical_states_and_keeps_distinct_ones_apart(tmp_path):
+    rng = np.random.RandomState(9)
+    means = {"a": [0.0, 3.0], "b": [3.0, 6.0], "sil": [10.0]}
+    units = {name: th.left_right([th.GaussianEmission([m + 0.5], [2.0]) for m in centres],
+                                 name=name) for name, centres in means.items()}
+    model = Recognizer(units, silence="sil", n_iter=3, tol=-np.inf)
+    transcripts, parts = [], []
+    for _ in range(40):
+        words = list(rng.choice(["a", "b"], size=rng.randint(1, 4)))
+        transcripts.append(words)
+        for name in ["sil", *words, "sil"]:
+            parts += [m + 0.3 * rng.randn(4, 1) for m in means[name]]
+    X = np.concatenate(parts)
+    lengths = [4 * sum(len(means[n]) for n in ["sil", *w, "sil"]) for w in transcripts]
+    model.fit(X, lengths, transcripts)
+    created = tie_states(model, X, lengths, transcripts, threshold=50.0)
+    assert len(created) == 1
+    assert model.units["a"].emissions[1] is model.units["b"].emissions[0] is created[0]
+    assert created[0].mean[0] == pytest.approx(3.0, abs=0.05)
+    groups = {id(g) for u in model.units.values() for g in u.emissions}
+    assert len(groups) == 4
+    before = model.score(X, lengths, transcripts).sum()
+    model.fit(X, lengths, transcripts)
+    assert model.score(X, lengths, transcripts).sum() >= before - 1e-6
+    assert model.align(X, lengths, transcripts)[0].transcript == transcripts[0]
+    path = tmp_path / "tied.json"
+    model.save(path)
+    loaded = Recognizer.load(path)
+    assert loaded.units["a"].emissions[1] is loaded.units["b"].emissions[0]
+    np.testing.assert_allclose(loaded.score(X, lengths, transcripts),
+                               model.score(X, lengths, transcripts), rtol=1e-12)
+    # Without a threshold, merging goes on down to the target count, cheapest first.
+    _, statistics = em.pooled_statistics([loaded.statistics_source(X, lengths, transcripts)])
+    gaussians = loaded.inventory.emission_groups
+    assert len(cluster_groups(statistics, gaussians, n_groups=2)) == 2
+    assert len(cluster_groups(statistics, gaussians, threshold=50.0)) == 4

@@ -232,14 +232,24 @@ class Recognizer(EMModel):
         networks = [self._composite(words) for words in spoken]
         if self.init == "segments":
             self._initialize(frames, offsets, networks)
+        self._run_em([self._source(frames, offsets, networks, client)], callback=callback)
+        return self
+
+    def statistics_source(self, X: np.ndarray, lengths: Sequence[int] | None,
+                          transcripts: Sequence, client=None) -> em.StatisticsSource:
+        """An EM statistics source over the utterances' composites (what ``fit`` pools;
+        state clustering reads one E-step of it)."""
+        frames, offsets = self._frames(X, lengths)
+        spoken = self._transcripts(transcripts, offsets.shape[0] - 1)
+        return self._source(frames, offsets, [self._composite(w) for w in spoken], client)
+
+    def _source(self, frames: np.ndarray, offsets: np.ndarray, networks: Sequence[Network],
+                client) -> em.StatisticsSource:
         parts = self._parts(frames, offsets, networks)
         if client is None:
-            source = _source(self.inventory, parts)
-        else:
-            source = parallel.statistics_source(client, _source, self.inventory,
-                                                [[part] for part in parts])
-        self._run_em([source], callback=callback)
-        return self
+            return _source(self.inventory, parts)
+        return parallel.statistics_source(client, _source, self.inventory,
+                                          [[part] for part in parts])
 
     def _initialize(self, frames: np.ndarray, offsets: np.ndarray,
                     networks: Sequence[Network]) -> None:
@@ -265,10 +275,7 @@ class Recognizer(EMModel):
     def score(self, X: np.ndarray, lengths: Sequence[int] | None,
               transcripts: Sequence) -> np.ndarray:
         """Log-likelihood of every utterance under its composite (forward)."""
-        frames, offsets = self._frames(X, lengths)
-        spoken = self._transcripts(transcripts, offsets.shape[0] - 1)
-        parts = self._parts(frames, offsets, [self._composite(words) for words in spoken])
-        return _source(self.inventory, parts)()[0]
+        return self.statistics_source(X, lengths, transcripts)()[0]
 
     # -- Viterbi -------------------------------------------------------------------------
     def align(self, X: np.ndarray, lengths: Sequence[int] | None,

@@ -1,0 +1,117 @@
+"""Data-driven state tying: merge emission groups whose data one Gaussian explains well.
+
+Bottom-up clustering in the spirit of HTK's ``HHEd TC``, with the likelihood criterion
+of its tree-based tying: every diagonal Gaussian group starts as its own cluster with
+the statistics one E-step gave it; the pair whose merge loses the least training
+log-likelihood (each cluster's data modelled by one Gaussian fitted to them) is merged,
+until the cheapest merge would lose more than ``threshold`` nats or ``n_groups``
+clusters remain. Each merged cluster becomes one new group, fitted from the pooled
+statistics, that every state of its members now references: the tied model trains,
+decodes and saves like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import em
+from ..emissions import GaussianEmission
+from ..emissions.base import add_stats
+from ..errors import InvalidDataError
+from ..hmm import HMM
+
+_LOG_2PI = float(np.log(2 * np.pi))
+
+
+@dataclass
+class _Cluster:
+    members: list[GaussianEmission]
+    weight: float
+    sum: np.ndarray
+    squares: np.ndarray
+    min_covar: float
+
+    def loglik(self) -> float:
+        """Log-likelihood of the cluster's frames under their own diagonal Gaussian."""
+        if self.weight <= 0:
+            return 0.0
+        mean = self.sum / self.weight
+        variance = np.maximum(self.squares / self.weight - mean ** 2, self.min_covar)
+        return -0.5 * self.weight * float(np.sum(np.log(variance)) + mean.size * (_LOG_2PI + 1))
+
+    def merged(self, other: _Cluster) -> _Cluster:
+        return _Cluster(self.members + other.members, self.weight + other.weight,
+                        self.sum + other.sum, self.squares + other.squares,
+                        max(self.min_covar, other.min_covar))
+
+
+def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEmission], *,
+                   threshold: float = np.inf, n_groups: int = 1) -> list[list[GaussianEmission]]:
+    """Clusters of ``candidates`` (see the module docstring) from pooled E-step
+    ``statistics`` (``em.pooled_statistics``' dict); a group without data joins nothing."""
+    clusters = []
+    for group in {id(g): g for g in candidates}.values():
+        if not isinstance(group, GaussianEmission) or group.covariance != "diag":
+            raise InvalidDataError(f"state clustering needs diagonal Gaussian groups, got "
+                                   f"{group!r}")
+        stats = statistics.get(id(group), (group, None))[1]
+        if stats is not None and float(stats["weight"]) > 0:
+            clusters.append(_Cluster([group], float(stats["weight"]), stats["sum"],
+                                     stats["squares"], group.min_covar))
+    own = [cluster.loglik() for cluster in clusters]
+    while len(clusters) > max(n_groups, 1):
+        best, pair = np.inf, None
+        for i, j in ((i, j) for i in range(len(clusters)) for j in range(i + 1, len(clusters))):
+            loss = own[i] + own[j] - clusters[i].merged(clusters[j]).loglik()
+            if loss < best:
+                best, pair = loss, (i, j)
+        if best > threshold:
+            break
+        i, j = pair
+        clusters[i] = clusters[i].merged(clusters.pop(j))
+        own.pop(j)
+        own[i] = clusters[i].loglik()
+    return [cluster.members for cluster in clusters]
+
+
+def tie_states(recognizer, X: np.ndarray, lengths: Sequence[int] | None,
+               transcripts: Sequence, candidates: Sequence[GaussianEmission] | None = None,
+               *, threshold: float = np.inf, n_groups: int = 1) -> list[GaussianEmission]:
+    """Cluster ``candidates`` (default: every diagonal Gaussian group of the units) on
+    one E-step of the data and tie each cluster into one new group, in place: the
+    recogniser's units are rebuilt to reference the new groups. Returns the new groups."""
+    inventory = recognizer.inventory
+    if candidates is None:
+        candidates = [g for g in inventory.emission_groups if isinstance(g, GaussianEmission)]
+    _, statistics = em.pooled_statistics([recognizer.statistics_source(X, lengths,
+                                                                       transcripts)])
+    replacement, created = {}, []
+    for members in cluster_groups(statistics, candidates, threshold=threshold,
+                                  n_groups=n_groups):
+        if len(members) < 2:
+            continue
+        first = members[0]
+        tied = GaussianEmission(first.mean, first.covar, covariance="diag",
+                                min_covar=first.min_covar,
+                                name=" + ".join(str(m.name or "?") for m in members))
+        pooled = None
+        for member in members:
+            pooled = add_stats(pooled, statistics[id(member)][1])
+        tied.m_step(pooled, tied.param_letters)
+        created.append(tied)
+        replacement.update({id(member): tied for member in members})
+    recognizer.units = {name: _retied(unit.to_hmm(), replacement)
+                        for name, unit in recognizer.units.items()}
+    return created
+
+
+def _retied(unit: HMM, replacement: dict[int, GaussianEmission]) -> HMM:
+    """The unit with its emission groups replaced (edges and transition groups kept)."""
+    if not any(id(group) in replacement for group in unit.emissions):
+        return unit
+    settings = {name: getattr(unit, name) for name in ("algorithm", "n_iter", "tol", "init")}
+    return HMM([replacement.get(id(group), group) for group in unit.emissions], unit.start,
+               unit.transitions, unit.end, soft_ties=unit.soft_ties, **settings)
