@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 import tiedhmm as th
+from tests.test_recognizer import _units, _utterance
 from tiedhmm import em, inference
+from tiedhmm.speech import Recognizer, recognizer
 
 distributed = pytest.importorskip("distributed")
 
@@ -125,3 +127,23 @@ def test_msa_on_a_cluster_equals_in_process(client):
     remote = th.msa(family, refinement=10, client=client)
     assert [str(remote[k]) for k in range(4)] == [str(local[k]) for k in range(4)]
     np.testing.assert_allclose(remote.confidence, local.confidence, rtol=1e-12)
+
+
+def test_recognizer_embedded_training_equals_in_process(client, monkeypatch):
+    monkeypatch.setattr(recognizer, "FRAMES_PER_PART", 64)  # several parts: several tasks
+    rng = np.random.RandomState(0)
+    transcripts = [list(rng.choice(["a", "b"], size=rng.randint(1, 4))) for _ in range(12)]
+    data = [_utterance(rng, words, frames_per_state=3)[0] for words in transcripts]
+    X, lengths = np.concatenate(data), [len(x) for x in data]
+    fitted = []
+    for remote in (None, client):
+        model = Recognizer(_units(), silence="sil", pause="sp", n_iter=3, tol=-np.inf)
+        fitted.append(model.fit(X, lengths, transcripts, client=remote))
+    local, distributed_model = fitted
+    np.testing.assert_allclose(distributed_model.monitor_.history, local.monitor_.history,
+                               rtol=1e-10)
+    for a, b in zip(local.inventory.emission_groups, distributed_model.inventory.emission_groups):
+        np.testing.assert_allclose(a.mean, b.mean, rtol=1e-9)
+    for a, b in zip(local.inventory.transition_groups,
+                    distributed_model.inventory.transition_groups):
+        np.testing.assert_allclose(a.probs, b.probs, rtol=1e-9)

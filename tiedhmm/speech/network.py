@@ -69,10 +69,14 @@ class Inventory:
         self.units = {name: unit.to_hmm() for name, unit in units.items()}
         self.emission_groups: list[EmissionGroup] = []
         self.transition_groups: list[TransitionGroup] = []
-        self._emission_index: dict[int, int] = {}
-        self._first_slot: dict[int, int] = {}
+        #: The first slot of each transition group (in ``transition_groups`` order).
+        self.first_slots: list[int] = []
         self.n_slots = 0
+        # Keyed by identity while building only: a pickled copy has other ids.
+        self._emission_index: dict[int, int] = {}
+        self._slot_index: dict[int, int] = {}
         self.arrays = {name: self._unit_arrays(name, unit) for name, unit in self.units.items()}
+        del self._emission_index, self._slot_index
 
     def _unit_arrays(self, name: str, unit: HMM) -> UnitArrays:
         topology = unit.topology
@@ -107,11 +111,12 @@ class Inventory:
         return self._emission_index[id(group)]
 
     def _slots(self, group: TransitionGroup) -> int:
-        if id(group) not in self._first_slot:
-            self._first_slot[id(group)] = self.n_slots
+        if id(group) not in self._slot_index:
+            self._slot_index[id(group)] = self.n_slots
             self.transition_groups.append(group)
+            self.first_slots.append(self.n_slots)
             self.n_slots += len(group.outcomes)
-        return self._first_slot[id(group)]
+        return self._slot_index[id(group)]
 
     @property
     def parameter_groups(self) -> list:
@@ -129,8 +134,7 @@ class Inventory:
                                                                            Stats]]:
         """Each transition group with the expected counts of its outcomes."""
         stats = []
-        for group in self.transition_groups:
-            first = self._first_slot[id(group)]
+        for group, first in zip(self.transition_groups, self.first_slots):
             counts = slot_counts[first:first + len(group.outcomes)].copy()
             stats.append((group, {"weight": np.array(counts.sum()), "counts": counts}))
         return stats
