@@ -92,20 +92,19 @@ def boundary_error(alignments, data) -> float:
     return float(np.mean(errors))
 
 
-def hmmlearn_route(isolated: Path, train_strings: dict, test: dict, n_states: int):
-    """Isolated-word GaussianHMMs looped into one hmmlearn model; returns hypotheses."""
+def hmmlearn_words(isolated: Path, n_states: int) -> list:
+    """Per-digit GaussianHMMs (left-to-right) fitted on the isolated recordings 10-49."""
     from hmmlearn import hmm as hmmlearn_hmm
     data = np.load(isolated)
     lengths = data["lengths"].astype(np.int64)
     X = features(data["X"], lengths)
     offsets = np.concatenate(([0], np.cumsum(lengths)))
-    chosen = data["index"] >= 10
     models = []
     for digit in range(10):
-        picks = np.flatnonzero(chosen & (data["digit"] == digit))
+        picks = np.flatnonzero((data["index"] >= 10) & (data["digit"] == digit))
         rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in picks])
         model = hmmlearn_hmm.GaussianHMM(n_states, "diag", n_iter=15, random_state=0,
-                                         init_params="mc", params="stmc")
+                                         init_params="mc", params="mc")
         model.startprob_ = np.eye(n_states)[0]
         model.transmat_ = 0.5 * (np.eye(n_states) + np.eye(n_states, k=1))
         model.transmat_[-1, -1] = 1.0
@@ -113,53 +112,88 @@ def hmmlearn_route(isolated: Path, train_strings: dict, test: dict, n_states: in
             warnings.simplefilter("ignore")
             model.fit(X[rows], lengths[picks])
         models.append(model)
+    return models
+
+
+def hmmlearn_network(models: list, pause: np.ndarray, words: list[int] | None):
+    """One GaussianHMM: silence, then each digit's chain (``words``: these digits in
+    order, then silence; None: a loop of all digits), with its states' digit and
+    position. A digit's last state stays as it learned, or leaves evenly to every
+    allowed successor."""
+    from hmmlearn import hmm as hmmlearn_hmm
+    n_states = models[0].n_components
+    chain = list(range(10)) if words is None else words
+    size = 2 + len(chain) * n_states
+    first = [1 + k * n_states for k in range(len(chain))]
+    means = [pause.mean(axis=0)] + [models[d].means_[j] for d in chain
+                                    for j in range(n_states)] + [pause.mean(axis=0)]
+    covars = [pause.var(axis=0) + 1e-3] + [np.diag(models[d].covars_[j]) for d in chain
+                                           for j in range(n_states)] + [pause.var(axis=0) + 1e-3]
+    transmat = np.zeros((size, size))
+    for k, d in enumerate(chain):
+        block = slice(first[k], first[k] + n_states)
+        transmat[block, block] = models[d].transmat_
+        last = first[k] + n_states - 1
+        successors = first if words is None else [first[k + 1]] if k + 1 < len(chain) else []
+        successors = [*successors, size - 1]
+        transmat[last, successors] += (1 - transmat[last, last]) / len(successors)
+    transmat[0, 0] = transmat[-1, -1] = 0.9
+    transmat[0, first if words is None else first[:1]] += 0.1 / (10 if words is None else 1)
+    transmat[-1, -1] = 1.0
+    model = hmmlearn_hmm.GaussianHMM(size, "diag", init_params="", params="")
+    model.startprob_ = np.eye(size)[0]
+    model.transmat_ = transmat
+    model.means_ = np.array(means)
+    model.covars_ = np.array(covars)
+    digit = np.array([-1] + [d for d in chain for _ in range(n_states)] + [-1])
+    position = np.array([-1] + [j for _ in chain for j in range(n_states)] + [-1])
+    return model, digit, position
+
+
+def hmmlearn_segments(path: np.ndarray, digit: np.ndarray, position: np.ndarray):
+    """Words ``(digit, start, end)`` of a state path: a word starts where the path
+    enters a digit's first state from another state."""
+    enters = np.flatnonzero((position[path] == 0) & (np.r_[-1, path[:-1]] != path))
+    words = []
+    for k, start in enumerate(enters):
+        stop = enters[k + 1] if k + 1 < len(enters) else len(path)
+        inside = np.flatnonzero(digit[path[start:stop]] < 0)
+        words.append((int(digit[path[start]]), int(start),
+                      int(start + inside[0]) if inside.size else int(stop)))
+    return words
+
+
+def hmmlearn_route(isolated: Path, train_strings: dict, test: dict, n_states: int):
+    """Decoding and forced alignment with looped and chained hmmlearn models."""
+    models = hmmlearn_words(isolated, n_states)
     string_offsets = np.concatenate(([0], np.cumsum(train_strings["lengths"])))
     edges = np.concatenate([np.r_[a:a + EDGE_FRAMES, b - EDGE_FRAMES:b]
                             for a, b in pairwise(string_offsets)])
     pause = train_strings["X"][edges]
-    # One looped model: state 0 silence, then each digit's chain; a digit's last state
-    # may stay, go to silence or start any digit.
-    size = 1 + 10 * n_states
-    loop = hmmlearn_hmm.GaussianHMM(size, "diag", init_params="", params="")
-    means = [pause.mean(axis=0)] + [m.means_[k] for m in models for k in range(n_states)]
-    covars = [pause.var(axis=0) + 1e-3] + [np.diag(m.covars_[k]) for m in models
-                                           for k in range(n_states)]
-    transmat = np.zeros((size, size))
-    transmat[0, 0] = 0.9
-    firsts = [1 + d * n_states for d in range(10)]
-    transmat[0, firsts] = 0.1 / 10
-    for d, model in enumerate(models):
-        base = firsts[d]
-        transmat[base:base + n_states, base:base + n_states] = model.transmat_
-        last = base + n_states - 1
-        stay = model.transmat_[-1, -1]
-        transmat[last, last] = stay
-        transmat[last, 0] = (1 - stay) / 2
-        transmat[last, firsts] += (1 - stay) / 20
-    loop.startprob_ = np.eye(size)[0]
-    loop.transmat_ = transmat / transmat.sum(axis=1, keepdims=True)
-    loop.means_ = np.array(means)
-    loop.covars_ = np.array(covars)
-    test_offsets = np.concatenate(([0], np.cumsum(test["lengths"])))
-    hypotheses, bounds = [], []
+    loop = hmmlearn_network(models, pause, None)
+    offsets = np.concatenate(([0], np.cumsum(test["lengths"])))
+    hypotheses = []
     start = time.perf_counter()
-    for a, b in pairwise(test_offsets):
-        _, path = loop.decode(test["X"][a:b], algorithm="viterbi")
-        digit = np.where(path == 0, -1, (path - 1) // n_states)
-        entering = np.flatnonzero((digit >= 0) & (np.r_[-1, path[:-1]] != path)
-                                  & ((path - 1) % n_states == 0)
-                                  & (np.r_[-1, path[:-1]] != path))
-        words = [str(digit[t]) for t in entering]
-        hypotheses.append(words)
-        bounds.append(entering)
+    for a, b in pairwise(offsets):
+        path = loop[0].decode(test["X"][a:b], algorithm="viterbi")[1]
+        hypotheses.append([str(d) for d, _, _ in hmmlearn_segments(path, *loop[1:])])
     seconds = time.perf_counter() - start
-    return hypotheses, seconds
+    errors = []
+    for (a, b), words, starts, ends in zip(pairwise(offsets), test["transcripts"],
+                                           test["starts"], test["ends"]):
+        chain = hmmlearn_network(models, pause, [int(w) for w in words])
+        path = chain[0].decode(test["X"][a:b], algorithm="viterbi")[1]
+        found = hmmlearn_segments(path, *chain[1:])
+        errors += [abs(s - r) for (_, s, _), r in zip(found, starts)]
+        errors += [abs(e - r) for (_, _, e), r in zip(found, ends)]
+    return hypotheses, seconds, float(np.mean(errors))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=Path, default=SHARED / "fsdd_connected" / "train_mfcc13.npz")
-    parser.add_argument("--test", type=Path, default=SHARED / "fsdd_connected" / "dev_mfcc13.npz")
+    strings = SHARED / "fsdd_connected"
+    parser.add_argument("--train", type=Path, default=strings / "train_mfcc13.npz")
+    parser.add_argument("--test", type=Path, default=strings / "dev_mfcc13.npz")
     parser.add_argument("--isolated", type=Path, default=SHARED / "fsdd" / "fsdd_train_mfcc13.npz")
     parser.add_argument("--mixtures", type=int, default=8)
     parser.add_argument("--states", type=int, default=10)
@@ -191,9 +225,11 @@ def main() -> None:
           f"on one core = {speed:.0f} x real time")
 
     if args.isolated.exists():
-        hypotheses, seconds = hmmlearn_route(args.isolated, train_data, test, args.states)
+        hypotheses, seconds, peer_error = hmmlearn_route(args.isolated, train_data, test,
+                                                         args.states)
         peer = score_transcripts(test["transcripts"], hypotheses)
-        print(f"hmmlearn looped isolated-word models: {peer}; decoding "
+        print(f"hmmlearn looped isolated-word models: {peer}")
+        print(f"hmmlearn: boundary error {peer_error:.2f} frames, decoding {seconds:.2f} s = "
               f"{frames / 100 / seconds:.0f} x real time")
         print(f"ratios tiedhmm / hmmlearn: word accuracy {scores.accuracy / peer.accuracy:.3f}, "
               f"decoding speed {seconds / decode_seconds:.1f}x")

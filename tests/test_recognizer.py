@@ -9,8 +9,8 @@ import pytest
 from scipy.special import logsumexp
 
 import tiedhmm as th
-from tiedhmm import em
 from tests.naive import hmm_reference
+from tiedhmm import em
 from tiedhmm._kernels import network as kernels
 from tiedhmm.speech import Grammar, Recognizer, split_mixtures, tie_states
 from tiedhmm.speech.clustering import cluster_groups
@@ -137,8 +137,8 @@ def test_embedded_training_equals_em_of_the_explicit_composites():
                 row.probs, explicit_units[name].topology.transition_groups[i].probs,
                 rtol=1e-9)
     scores = embedded.score(X, lengths, transcripts)
-    for k, words in enumerate(transcripts):
-        offsets = np.cumsum([0, *lengths])
+    offsets = np.cumsum([0, *lengths])
+    for k in range(len(transcripts)):
         assert scores[k] == pytest.approx(
             composites[f"u{k}"].score(X[offsets[k]:offsets[k + 1]]), rel=1e-10)
 
@@ -206,7 +206,7 @@ def test_bigram_grammar_scores_its_arcs():
     for n in range(1, 4):
         for words in itertools.product("ab", repeat=n):
             chain = ["<s>", *words, "</s>"]
-            arcs = list(zip(chain, chain[1:]))
+            arcs = list(itertools.pairwise(chain))
             if any(arc not in bigram for arc in arcs):
                 continue
             try:
@@ -228,7 +228,7 @@ def test_forced_alignment_recovers_synthetic_boundaries():
             for words, pause in zip(transcripts, pauses)]
     X = np.concatenate([x for x, _ in data])
     found = model.align(X, [len(x) for x, _ in data], transcripts)
-    for result, words, (x, starts) in zip(found, transcripts, data):
+    for result, words, (_, starts) in zip(found, transcripts, data):
         assert result.transcript == words
         assert [w.start for w in result.words] == starts
         assert [w.end for w in result.words] == [s + 6 for s in starts]
@@ -263,7 +263,7 @@ def test_mixture_splitting_never_lowers_the_training_likelihood():
         split_mixtures(model.inventory.emission_groups, n_mix)
         model.fit(X, lengths, transcripts)
         history.append(model.monitor_.history[-1])
-    assert all(later >= earlier for earlier, later in zip(history, history[1:]))
+    assert all(later >= earlier for earlier, later in itertools.pairwise(history))
     assert history[1] > history[0] + 100  # two centres per state: the split pays
     assert all(group.n_mix == 4 for group in model.inventory.emission_groups)
 
@@ -305,8 +305,8 @@ def test_bad_input_is_named():
     with pytest.raises(th.InvalidDataError, match="not in the lexicon"):
         model.decode(X, [10], Grammar.loop(["a", "zz"]))
     with pytest.raises(th.TyingError, match="no exit"):
-        Recognizer({"a": th.left_right([th.GaussianEmission([0.0], [1.0])], exit=False)}
-                   ).inventory
+        _ = Recognizer({"a": th.left_right([th.GaussianEmission([0.0], [1.0])],
+                                           exit=False)}).inventory
     with pytest.raises(th.ImpossibleSequenceError, match="utterance 0"):
         model.align(X[:3], [3], ["a b"])
 

@@ -26,7 +26,6 @@ returns, per frame, the state and the edge that entered it. Kernels do no valida
 import numpy as np
 from numba import njit, prange
 
-
 #: Largest exponent taken when a frame is rescaled (keeps scaled emissions finite).
 MAX_EXPONENT = 700.0
 

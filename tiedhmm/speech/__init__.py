@@ -10,5 +10,5 @@ from .recognizer import Recognition, Recognizer, Segment
 from .scoring import WordScores, align_words, score_transcripts
 
 __all__ = ["BEGIN", "END", "Grammar", "Recognition", "Recognizer", "Segment", "WordScores",
-           "align_words", "cluster_groups", "deltas", "mfcc_from_wav", "score_transcripts", "split_heaviest",
-           "split_mixtures", "tie_states", "with_deltas"]
+           "align_words", "cluster_groups", "deltas", "mfcc_from_wav", "score_transcripts",
+           "split_heaviest", "split_mixtures", "tie_states", "with_deltas"]

@@ -12,6 +12,7 @@ decodes and saves like any other.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -64,10 +65,10 @@ def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEm
     own = [cluster.loglik() for cluster in clusters]
     while len(clusters) > max(n_groups, 1):
         best, pair = np.inf, None
-        for i, j in ((i, j) for i in range(len(clusters)) for j in range(i + 1, len(clusters))):
-            loss = own[i] + own[j] - clusters[i].merged(clusters[j]).loglik()
+        for a, b in itertools.combinations(range(len(clusters)), 2):
+            loss = own[a] + own[b] - clusters[a].merged(clusters[b]).loglik()
             if loss < best:
-                best, pair = loss, (i, j)
+                best, pair = loss, (a, b)
         if best > threshold:
             break
         i, j = pair

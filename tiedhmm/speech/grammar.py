@@ -48,7 +48,7 @@ class Grammar:
         if not words:
             return cls([None], [(BEGIN, 0, 0.0), (0, END, 0.0)])
         arcs = [(BEGIN, 0, 0.0)] + [(k, k + 1, 0.0) for k in range(len(words) - 1)]
-        return cls(words, arcs + [(len(words) - 1, END, 0.0)])
+        return cls(words, [*arcs, (len(words) - 1, END, 0.0)])
 
     @classmethod
     def loop(cls, words: Sequence[str], probabilities: Mapping[str, float] | None = None

@@ -28,7 +28,7 @@ import scipy.sparse
 from ..emissions import EmissionGroup
 from ..emissions.base import Stats
 from ..errors import TyingError
-from ..hmm import BaseHMM, HMM
+from ..hmm import HMM, BaseHMM
 from ..tying import TransitionGroup
 
 BEGIN, END = -1, -2

@@ -14,6 +14,7 @@ Viterbi through the known words.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -153,7 +154,7 @@ class Recognizer(EMModel):
                      for position, unit in enumerate(self.words[word])]
             if self.pause is not None:
                 chain.append(add(self.pause))
-            links += [(a, b, 0.0) for a, b in zip(chain, chain[1:])]
+            links += [(a, b, 0.0) for a, b in itertools.pairwise(chain)]
             entry[k], leave[k] = chain[0], chain[-1]
         entry[END] = END
         leave[BEGIN] = BEGIN
@@ -347,7 +348,7 @@ class Recognizer(EMModel):
         changes = np.flatnonzero((path[1:] != path[:-1]) | (enters[1:] >= 0)) + 1
         bounds = np.concatenate(([0], changes, [path.shape[0]]))
         states = []
-        for start, stop in zip(bounds[:-1], bounds[1:]):
+        for start, stop in itertools.pairwise(bounds):
             state = path[start]
             unit = network.node_unit[network.state_node[state]]
             states.append(Segment(f"{unit}[{network.state_local[state]}]", int(start),
