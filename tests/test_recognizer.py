@@ -347,3 +347,13 @@ def test_clustering_merges_identical_states_and_keeps_distinct_ones_apart(tmp_pa
     gaussians = loaded.inventory.emission_groups
     assert len(cluster_groups(statistics, gaussians, n_groups=2)) == 2
     assert len(cluster_groups(statistics, gaussians, threshold=50.0)) == 4
+
+
+def test_a_skippable_silence_is_optional():
+    units = _units()
+    units["sil"] = th.left_right(units["sil"].emissions, skippable=True, name="sil")
+    model = Recognizer(units, silence="sil", pause="sp")
+    X = np.concatenate([np.full((2, 1), 0.0), np.full((2, 1), 3.0)])
+    found = model.align(X, [4], ["a"])[0]
+    assert [(w.label, w.start, w.end) for w in found.words] == [("a", 0, 4)]
+    assert model.decode(X, [4])[0].transcript == ["a"]

@@ -209,9 +209,9 @@ class Network:
                                           sizes)
         if self.state_group.size == 0:
             raise TyingError("a network needs at least one emitting unit")
-        self._out: list[list[tuple[int, float]]] = [[] for _ in range(len(nodes) + 1)]
+        self._out: dict[int, list[tuple[int, float]]] = {}
         for a, b, score in links:
-            self._out[a].append((b, float(score)))
+            self._out.setdefault(a, []).append((b, float(score)))
         self._rows: dict[str, list] = {"start": [], "internal": [], "end": []}
         for node, arrays in enumerate(self._arrays):
             offset = self._offset[node]
@@ -237,7 +237,7 @@ class Network:
         """Edges from state ``src`` (leaving ``node``, or the begin) along every link."""
         if depth > len(self._arrays):
             raise TyingError("the network has a cycle of skippable units or null nodes")
-        for target, link_score in self._out[node]:
+        for target, link_score in self._out.get(node, []):
             total = score + link_score
             if target == END:
                 if src >= 0:

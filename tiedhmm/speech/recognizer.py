@@ -9,7 +9,8 @@ network from the units (optional leading and trailing ``silence``, an optional
 statistic into the units, so a unit used in many words or utterances is estimated
 once from all of them. Decoding runs Viterbi over a :class:`Grammar` expanded the same
 way, with a language-model scale and a word insertion penalty; forced alignment runs
-Viterbi through the known words.
+Viterbi through the known words. A skippable silence unit
+(``left_right(..., skippable=True)``) makes the silence at the ends optional.
 """
 
 from __future__ import annotations
