@@ -38,12 +38,13 @@ import numba
 import numpy as np
 
 import tiedhmm as th
-from tiedhmm.speech import Grammar, Recognizer, score_transcripts, split_mixtures
+from tiedhmm.speech import Grammar, Recognizer, score_transcripts, split_mixtures, with_deltas
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 DIGITS = [str(d) for d in range(10)]
 SILENCE_STATES = 3
 EDGE_FRAMES = 8  # frames at each end of a training string that are surely pause
+PEER_STATES = 10  # per digit (6, as scripts/spoken_digits.py, inserted 735 words)
 
 
 def load_strings(path: Path) -> dict:
@@ -106,18 +107,19 @@ def boundary_error(alignments, data) -> float:
 
 
 def hmmlearn_words(isolated: Path, n_states: int) -> list:
-    """Per-digit GaussianHMMs (left-to-right) fitted on the isolated recordings 10-49."""
+    """Per-digit GaussianHMMs (left-to-right, MFCCs with deltas, as
+    ``scripts/spoken_digits.py``) fitted on the isolated recordings 10-49."""
     from hmmlearn import hmm as hmmlearn_hmm
     data = np.load(isolated)
     lengths = data["lengths"].astype(np.int64)
-    X = data["X"].astype(float)
+    X = with_deltas(data["X"].astype(float), lengths)
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     models = []
     for digit in range(10):
         picks = np.flatnonzero((data["index"] >= 10) & (data["digit"] == digit))
         rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in picks])
         model = hmmlearn_hmm.GaussianHMM(n_states, "diag", n_iter=15, random_state=0,
-                                         init_params="mc", params="mc")
+                                         init_params="mc", params="tmc")
         model.startprob_ = np.eye(n_states)[0]
         model.transmat_ = 0.5 * (np.eye(n_states) + np.eye(n_states, k=1))
         model.transmat_[-1, -1] = 1.0
@@ -132,7 +134,8 @@ def hmmlearn_network(models: list, pause: np.ndarray, words: list[int] | None):
     """One GaussianHMM: silence, then each digit's chain (``words``: these digits in
     order, then silence; None: a loop of all digits), with its states' digit and
     position. A digit's last state stays as it learned, or leaves evenly to every
-    allowed successor."""
+    allowed successor (hmmlearn leaves a left-to-right model's last state absorbing:
+    its stay becomes the mean self-loop of the other states)."""
     from hmmlearn import hmm as hmmlearn_hmm
     n_states = models[0].n_components
     chain = list(range(10)) if words is None else words
@@ -147,6 +150,7 @@ def hmmlearn_network(models: list, pause: np.ndarray, words: list[int] | None):
         block = slice(first[k], first[k] + n_states)
         transmat[block, block] = models[d].transmat_
         last = first[k] + n_states - 1
+        transmat[last, last] = np.diag(models[d].transmat_)[:-1].mean()
         successors = first if words is None else [first[k + 1]] if k + 1 < len(chain) else []
         successors = [*successors, size - 1]
         transmat[last, successors] += (1 - transmat[last, last]) / len(successors)
@@ -176,26 +180,27 @@ def hmmlearn_segments(path: np.ndarray, digit: np.ndarray, position: np.ndarray)
     return words
 
 
-def hmmlearn_route(isolated: Path, train_strings: dict, test: dict, n_states: int):
+def hmmlearn_route(isolated: Path, train_strings: dict, test: dict):
     """Decoding and forced alignment with looped and chained hmmlearn models."""
-    models = hmmlearn_words(isolated, n_states)
+    models = hmmlearn_words(isolated, PEER_STATES)
     string_offsets = np.concatenate(([0], np.cumsum(train_strings["lengths"])))
     edges = np.concatenate([np.r_[a:a + EDGE_FRAMES, b - EDGE_FRAMES:b]
                             for a, b in pairwise(string_offsets)])
-    pause = train_strings["X"][edges]
+    pause = with_deltas(train_strings["X"], train_strings["lengths"])[edges]
+    test_X = with_deltas(test["X"], test["lengths"])
     loop = hmmlearn_network(models, pause, None)
     offsets = np.concatenate(([0], np.cumsum(test["lengths"])))
     hypotheses = []
     start = time.perf_counter()
     for a, b in pairwise(offsets):
-        path = loop[0].decode(test["X"][a:b], algorithm="viterbi")[1]
+        path = loop[0].decode(test_X[a:b], algorithm="viterbi")[1]
         hypotheses.append([str(d) for d, _, _ in hmmlearn_segments(path, *loop[1:])])
     seconds = time.perf_counter() - start
     errors = []
     for (a, b), words, starts, ends in zip(pairwise(offsets), test["transcripts"],
                                            test["starts"], test["ends"]):
         chain = hmmlearn_network(models, pause, [int(w) for w in words])
-        path = chain[0].decode(test["X"][a:b], algorithm="viterbi")[1]
+        path = chain[0].decode(test_X[a:b], algorithm="viterbi")[1]
         found = hmmlearn_segments(path, *chain[1:])
         errors += [abs(s - r) for (_, s, _), r in zip(found, starts)]
         errors += [abs(e - r) for (_, _, e), r in zip(found, ends)]
@@ -242,8 +247,7 @@ def main() -> None:
           f"on one core = {speed:.0f} x real time")
 
     if isolated is not None:
-        hypotheses, seconds, peer_error = hmmlearn_route(args.isolated, train_data, test,
-                                                         args.states)
+        hypotheses, seconds, peer_error = hmmlearn_route(args.isolated, train_data, test)
         peer = score_transcripts(test["transcripts"], hypotheses)
         print(f"hmmlearn looped isolated-word models: {peer}")
         print(f"hmmlearn: boundary error {peer_error:.2f} frames, decoding {seconds:.2f} s = "
