@@ -74,7 +74,7 @@ def recognizer(n_states: int, n_features: int) -> Recognizer:
     units = {d: th.left_right([gmm(f"{d} {k}") for k in range(n_states)],
                               transitions="untied", name=d, init="segments") for d in DIGITS}
     units["sil"] = th.left_right(silence, transitions="untied", name="sil")
-    units["sp"] = th.left_right([silence[1]], skippable=True, name="sp")
+    units["sp"] = th.left_right(silence, skippable=True, transitions="untied", name="sp")
     return Recognizer(units, silence="sil", pause="sp", tol=-np.inf)
 
 
