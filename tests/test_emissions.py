@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
 import tiedhmm as th
+from tiedhmm._kernels.emissions import logsumexp_components
 from tiedhmm.emissions import emission_statistics, initialize_groups, log_likelihood_table
 from tiedhmm.emissions.base import emission_probabilities
 
@@ -119,3 +121,11 @@ def test_bad_categorical_parameters(kwargs, message):
 def test_bad_gaussian_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         th.GaussianEmission(**kwargs)
+
+
+def test_mixture_logsumexp_equals_scipy():
+    table = np.random.RandomState(0).normal(scale=300.0, size=(7, 3, 4))
+    table[2, 1] = -np.inf
+    table[3, 0, :2] = -np.inf
+    np.testing.assert_allclose(logsumexp_components(table), logsumexp(table, axis=2),
+                               rtol=1e-13)

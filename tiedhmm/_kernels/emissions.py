@@ -61,3 +61,25 @@ def weighted_symbol_counts(symbols, weights, n_symbols, n_blocks):
             for g in range(n_groups):
                 counts[b, g, symbols[t]] += weights[t, g]
     return counts.sum(axis=0)
+
+
+@njit(cache=True, parallel=True)
+def logsumexp_components(table):
+    """``log sum_k exp(table[t, g, k])`` of a ``(T, G, K)`` table of mixture components
+    (shifted by the largest term; ``-inf`` where every term is ``-inf``). SciPy's
+    general ``logsumexp`` took 80 % of a GMM decoding pass."""
+    n_steps, n_groups, n_components = table.shape
+    out = np.empty((n_steps, n_groups))
+    for t in prange(n_steps):
+        for g in range(n_groups):
+            largest = -np.inf
+            for k in range(n_components):
+                largest = max(largest, table[t, g, k])
+            if largest == -np.inf:
+                out[t, g] = -np.inf
+                continue
+            total = 0.0
+            for k in range(n_components):
+                total += np.exp(table[t, g, k] - largest)
+            out[t, g] = largest + np.log(total)
+    return out

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import logsumexp
 
+from .._kernels.emissions import logsumexp_components
 from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import Stats, array, listed
@@ -130,7 +130,7 @@ class GMMEmission(ContinuousEmission):
 
     @classmethod
     def log_likelihood_table(cls, groups: Sequence[GMMEmission], X: np.ndarray) -> np.ndarray:
-        return logsumexp(cls._weighted_components(groups, X), axis=2)
+        return logsumexp_components(cls._weighted_components(groups, X))
 
     @classmethod
     def statistics(cls, groups: Sequence[GMMEmission], X: np.ndarray,
@@ -139,7 +139,7 @@ class GMMEmission(ContinuousEmission):
         posterior given the group."""
         components = cls._weighted_components(groups, X)
         with np.errstate(invalid="ignore"):
-            responsibility = np.exp(components - logsumexp(components, axis=2, keepdims=True))
+            responsibility = np.exp(components - logsumexp_components(components)[:, :, None])
         responsibility = np.nan_to_num(responsibility) * weights[:, :, None]
         n_mix = groups[0].n_mix
         totals, sums, squares = component_moments(
