@@ -98,12 +98,14 @@ def train(model: Recognizer, data: dict, isolated: dict | None, mixtures: int) -
     return history
 
 
-def boundary_error(alignments, data) -> float:
-    errors = []
-    for found, starts, ends in zip(alignments, data["starts"], data["ends"]):
-        errors += [abs(w.start - s) for w, s in zip(found.words, starts)]
-        errors += [abs(w.end - e) for w, e in zip(found.words, ends)]
-    return float(np.mean(errors))
+def boundary_errors(alignments, data) -> np.ndarray:
+    """Signed start and end errors (found - reference, frames) of every word."""
+    starts, ends = [], []
+    for found, reference_starts, reference_ends in zip(alignments, data["starts"],
+                                                       data["ends"]):
+        starts += [w.start - s for w, s in zip(found.words, reference_starts)]
+        ends += [w.end - e for w, e in zip(found.words, reference_ends)]
+    return np.array([starts, ends])
 
 
 def hmmlearn_words(isolated: Path, n_states: int) -> list:
@@ -240,11 +242,14 @@ def main() -> None:
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     scores = score_transcripts(test["transcripts"], [f.transcript for f in found])
     alignments = model.align(test["X"], test["lengths"], test["transcripts"])
-    error = boundary_error(alignments, test)
+    signed = boundary_errors(alignments, test)
+    error = float(np.abs(signed).mean())
     speed = frames / 100 / decode_seconds
     print(f"tiedhmm: {scores}")
-    print(f"tiedhmm: boundary error {error:.2f} frames, decoding {decode_seconds:.2f} s "
-          f"on one core = {speed:.0f} x real time")
+    print(f"tiedhmm: boundary error {error:.2f} frames (starts: mean {signed[0].mean():+.2f}, "
+          f"median {np.median(signed[0]):+.0f}; ends: mean {signed[1].mean():+.2f}, median "
+          f"{np.median(signed[1]):+.0f}; {np.mean(np.abs(signed) > 5):.1%} off by more than "
+          f"5), decoding {decode_seconds:.2f} s on one core = {speed:.0f} x real time")
 
     if isolated is not None:
         hypotheses, seconds, peer_error = hmmlearn_route(args.isolated, train_data, test)
