@@ -24,6 +24,7 @@ see the data's README), training time and decoding speed (x real time, 100 frame
 
 Usage: python scripts/bench_connected_digits.py [--train TRAIN.npz] [--test TEST.npz]
        [--isolated FSDD.npz] [--mixtures 8] [--states 15] [--word-penalty -80]
+       [--save MODEL.json]
 """
 
 from __future__ import annotations
@@ -218,6 +219,7 @@ def main() -> None:
     parser.add_argument("--mixtures", type=int, default=8)
     parser.add_argument("--states", type=int, default=15)
     parser.add_argument("--word-penalty", type=float, default=-80.0)
+    parser.add_argument("--save", type=Path, help="write the trained recogniser here")
     args = parser.parse_args()
     train_data, test = load_strings(args.train), load_strings(args.test)
     frames = int(test["lengths"].sum())
@@ -230,6 +232,8 @@ def main() -> None:
     history = train(model, train_data, isolated, args.mixtures)
     train_seconds = time.perf_counter() - start
     bootstrap = "bootstrapped on isolated recordings 10-49" if isolated else "flat start"
+    if args.save:
+        model.save(args.save)
     print(f"tiedhmm training ({bootstrap}): {train_seconds:.1f} s, log-likelihood per round "
           f"{', '.join(f'{h:.0f}' for h in history)}")
 
