@@ -357,3 +357,8 @@ def test_a_skippable_silence_is_optional():
     found = model.align(X, [4], ["a"])[0]
     assert [(w.label, w.start, w.end) for w in found.words] == [("a", 0, 4)]
     assert model.decode(X, [4])[0].transcript == ["a"]
+
+
+def test_units_must_be_general_hmms():
+    with pytest.raises(TypeError, match="unit 'a' must be a tiedhmm HMM"):
+        Recognizer({"a": th.GaussianHMM(2)})

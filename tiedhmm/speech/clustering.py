@@ -104,7 +104,7 @@ def tie_states(recognizer, X: np.ndarray, lengths: Sequence[int] | None,
         tied.m_step(pooled, tied.param_letters)
         created.append(tied)
         replacement.update({id(member): tied for member in members})
-    recognizer.units = {name: _retied(unit.to_hmm(), replacement)
+    recognizer.units = {name: _retied(unit, replacement)
                         for name, unit in recognizer.units.items()}
     return created
 

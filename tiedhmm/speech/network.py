@@ -28,7 +28,7 @@ import scipy.sparse
 from ..emissions import EmissionGroup
 from ..emissions.base import Stats
 from ..errors import TyingError
-from ..hmm import HMM, BaseHMM
+from ..hmm import HMM
 from ..tying import TransitionGroup
 
 BEGIN, END = -1, -2
@@ -65,8 +65,8 @@ class Inventory:
     units first use them; each outcome of each transition group is one slot.
     """
 
-    def __init__(self, units: Mapping[str, BaseHMM]) -> None:
-        self.units = {name: unit.to_hmm() for name, unit in units.items()}
+    def __init__(self, units: Mapping[str, HMM]) -> None:
+        self.units = dict(units)
         self.emission_groups: list[EmissionGroup] = []
         self.transition_groups: list[TransitionGroup] = []
         #: The first slot of each transition group (in ``transition_groups`` order).

@@ -29,12 +29,14 @@ from .._records import GroupReader, GroupWriter
 from .._validation import check_random_state, lengths_to_offsets
 from ..emissions import emission_statistics, initialize_groups, log_likelihood_table
 from ..errors import ImpossibleSequenceError, InvalidDataError
-from ..hmm import BaseHMM, hmm_from_record, hmm_record
+from ..hmm import HMM, hmm_from_record, hmm_record
 from .grammar import Grammar
 from .network import BEGIN, END, Inventory, Network, NetworkBatch
 
 #: Frames per E-step part: bounds the ``(T, G)`` tables held at once.
 FRAMES_PER_PART = 1 << 15
+#: Chunks of utterances per part for the kernels' parallel loop (load balance).
+CHUNKS_PER_PART = 64
 INITIALIZATIONS = ("segments", "none")
 
 
@@ -77,7 +79,7 @@ class Recognizer(EMModel):
 
     document_kind = "tiedhmm.Recognizer"
 
-    def __init__(self, units: Mapping[str, BaseHMM],
+    def __init__(self, units: Mapping[str, HMM],
                  lexicon: Mapping[str, Sequence[str]] | None = None, *,
                  silence: str | None = None, pause: str | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, init: str = "segments",
@@ -96,6 +98,10 @@ class Recognizer(EMModel):
     def _check(self) -> None:
         if not self.units:
             raise InvalidDataError("a Recognizer needs at least one unit")
+        for name, unit in self.units.items():
+            if not isinstance(unit, HMM):
+                raise TypeError(f"unit {name!r} must be a tiedhmm HMM (e.g. left_right(..., "
+                                f"exit=True)) whose groups training updates; got {unit!r}")
         for role in ("silence", "pause"):
             name = getattr(self, role)
             if name is not None and name not in self.units:
@@ -308,7 +314,7 @@ class Recognizer(EMModel):
             table = log_likelihood_table(inventory.emission_groups, part.X)
             (log_start, start_edge), (log_end, _), log_edge = batch.log_weights(log_parameters)
             start_word = np.where(start_edge >= 0, batch.start.word[start_edge], -1)
-            chunks = dense_kernels.sequence_chunks(part.offsets, 64)
+            chunks = dense_kernels.sequence_chunks(part.offsets, CHUNKS_PER_PART)
             path, entry, score = kernels.viterbi(
                 table, part.offsets, batch.network_of, batch.state_ptr, batch.state_group,
                 log_start, log_end, batch.edge_ptr, batch.internal.src, batch.internal.dst,
@@ -359,7 +365,7 @@ class Recognizer(EMModel):
     # -- files ---------------------------------------------------------------------------
     def _document(self) -> dict:
         writer = GroupWriter()
-        units = {name: hmm_record(unit.to_hmm(), writer) for name, unit in self.units.items()}
+        units = {name: hmm_record(unit, writer) for name, unit in self.units.items()}
         lexicon = None if self.lexicon is None else self.words
         return {"units": units, "lexicon": lexicon,
                 "silence": self.silence, "pause": self.pause,
@@ -386,7 +392,7 @@ def _source(inventory: Inventory, parts: Sequence[_Part]) -> em.StatisticsSource
             batch = part.batch
             table = log_likelihood_table(groups, part.X)
             start_p, end_p, edge_p = batch.probabilities(log_parameters)
-            chunks = dense_kernels.sequence_chunks(part.offsets, 64)
+            chunks = dense_kernels.sequence_chunks(part.offsets, CHUNKS_PER_PART)
             loglik, occupancy, edge_counts, start_counts, end_counts = \
                 kernels.expected_counts(table, part.offsets, batch.network_of,
                                         batch.state_ptr, batch.state_group, start_p, end_p,
