@@ -277,7 +277,8 @@ class NetworkBatch:
     def n_states(self) -> int:
         return int(self.state_ptr[-1])
 
-    def probabilities(self, log_parameters: np.ndarray):
+    def probabilities(self, log_parameters: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Start and end probability per state (summed over parallel edges) and the
         probability of every internal edge."""
         start = np.exp(self.start.log_probabilities(log_parameters))
@@ -286,7 +287,7 @@ class NetworkBatch:
                 np.bincount(self.end_state, end, self.n_states),
                 np.exp(self.internal.log_probabilities(log_parameters)))
 
-    def log_weights(self, log_parameters: np.ndarray):
+    def log_weights(self, log_parameters: np.ndarray) -> tuple[tuple, tuple, np.ndarray]:
         """Viterbi weights: the best start and end edge per state and its log-probability,
         and the log-probability of every internal edge."""
         best = []
