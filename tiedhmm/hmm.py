@@ -260,3 +260,18 @@ def hmm_from_record(record: dict, reader: GroupReader) -> HMM:
     return HMM([reader.groups[g] for g in record["states"]], start, transitions, end,
                soft_ties=[SoftTie(*tie) for tie in reader.soft_ties(record["soft_ties"])],
                **settings)
+
+
+def named_hmms_document(models: Mapping[str, BaseHMM]) -> dict:
+    """Several named HMMs in one file body: ``{"models": ..., "groups": ...}``, with each
+    group shared by several models written once."""
+    writer = GroupWriter()
+    records = {name: hmm_record(model.to_hmm(), writer) for name, model in models.items()}
+    return {"models": records, "groups": writer.records}
+
+
+def named_hmms_from_document(document: dict) -> dict[str, HMM]:
+    """The HMMs of :func:`named_hmms_document`, sharing restored."""
+    reader = GroupReader(document["groups"])
+    return {str(name): hmm_from_record(record, reader)
+            for name, record in document["models"].items()}

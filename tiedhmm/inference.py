@@ -15,8 +15,14 @@ import numpy as np
 from . import parallel
 from ._kernels import hmm as kernels
 from ._validation import lengths_to_offsets
-from .emissions import emission_statistics, initialize_groups, log_likelihood_table
-from .emissions.base import EmissionGroup, ParameterGroup, Stats, emission_probabilities
+from .emissions import initialize_groups, log_likelihood_table
+from .emissions.base import (
+    EmissionGroup,
+    ParameterGroup,
+    Stats,
+    emission_group_statistics,
+    emission_probabilities,
+)
 from .errors import InvalidDataError
 from .tying import Topology
 
@@ -119,11 +125,8 @@ def group_statistics(topology: Topology, batch: Batch,
     batch."""
     occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
                                         len(topology.emission_groups))
-    emission = emission_statistics(topology.emission_groups, batch.X, occupancy)
     transition = topology.transition_statistics(found.transitions, found.starts, found.ends)
-    parts = [pair for group, stats in zip(topology.emission_groups, emission)
-             for pair in group.part_statistics(stats)]
-    return (list(zip(topology.emission_groups, emission)) + parts
+    return (emission_group_statistics(topology.emission_groups, batch.X, occupancy)
             + list(zip(topology.transition_groups, transition)))
 
 

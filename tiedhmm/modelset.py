@@ -15,10 +15,9 @@ import numpy as np
 
 from . import inference
 from ._model import EMModel, stored_dict
-from ._records import GroupReader, GroupWriter
 from ._validation import check_random_state, lengths_to_offsets
 from .errors import InvalidDataError
-from .hmm import BaseHMM, hmm_from_record, hmm_record
+from .hmm import BaseHMM, named_hmms_document, named_hmms_from_document
 
 
 class ModelSet(EMModel):
@@ -91,18 +90,12 @@ class ModelSet(EMModel):
         return self
 
     def _document(self) -> dict:
-        writer = GroupWriter()
-        models = {name: hmm_record(model.to_hmm(), writer)
-                  for name, model in self.models.items()}
-        return {"models": models, "settings": {"n_iter": self.n_iter, "tol": self.tol},
-                "groups": writer.records}
+        return {**named_hmms_document(self.models),
+                "settings": {"n_iter": self.n_iter, "tol": self.tol}}
 
     @classmethod
     def _from_document(cls, document: dict, version: int) -> ModelSet:
-        reader = GroupReader(document["groups"])
-        models = {str(name): hmm_from_record(record, reader)
-                  for name, record in document["models"].items()}
-        return cls(models, **document["settings"])
+        return cls(named_hmms_from_document(document), **document["settings"])
 
     def score_matrix(self, X: np.ndarray, lengths: Sequence[int] | None = None
                      ) -> np.ndarray:

@@ -294,8 +294,7 @@ class Topology:
     def parameter_groups(self) -> list[ParameterGroup]:
         """Every group the model fits, each once: emission groups, their parts (a shared
         covariance), transition groups."""
-        parts = {id(part): part for group in self.emission_groups for part in group.parts()}
-        return [*self.emission_groups, *parts.values(), *self.transition_groups]
+        return parameter_groups(self.emission_groups, self.transition_groups)
 
     def transition_statistics(self, transitions: np.ndarray, starts: np.ndarray,
                               ends: np.ndarray | None = None) -> list[Stats]:
@@ -313,6 +312,14 @@ class Topology:
                                       minlength=len(group.outcomes))
             stats.append({"weight": np.array(per_outcome.sum()), "counts": per_outcome})
         return stats
+
+
+def parameter_groups(emission_groups: Sequence[ParameterGroup],
+                     transition_groups: Sequence[TransitionGroup]) -> list[ParameterGroup]:
+    """Every group a model fits, each once: emission groups, their parts (a shared
+    covariance), transition groups."""
+    parts = {id(part): part for group in emission_groups for part in group.parts()}
+    return [*emission_groups, *parts.values(), *transition_groups]
 
 
 def _index_emissions(emissions: Sequence[ParameterGroup]) -> tuple[list[ParameterGroup],

@@ -210,6 +210,14 @@ def emission_statistics(groups: Sequence[EmissionGroup], X: np.ndarray,
     return stats
 
 
+def emission_group_statistics(groups: Sequence[EmissionGroup], X: np.ndarray,
+                              occupancy: np.ndarray) -> list[tuple[ParameterGroup, Stats]]:
+    """Each group with its statistics from its ``(T, G)`` occupancy column, then each part
+    of a group (a shared covariance) with its share, for EM to pool by identity."""
+    pairs = list(zip(groups, emission_statistics(groups, X, occupancy)))
+    return pairs + [part for group, stats in pairs for part in group.part_statistics(stats)]
+
+
 def add_stats(total: Stats | None, extra: Stats) -> Stats:
     """Sum two statistics dicts (``total`` may be None for a first term)."""
     if total is None:

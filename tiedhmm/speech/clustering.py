@@ -22,7 +22,7 @@ from .. import em
 from ..emissions import GaussianEmission
 from ..emissions.base import add_stats
 from ..errors import InvalidDataError
-from ..hmm import HMM
+from ..hmm import HMM, SETTINGS
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -113,6 +113,6 @@ def _retied(unit: HMM, replacement: dict[int, GaussianEmission]) -> HMM:
     """The unit with its emission groups replaced (edges and transition groups kept)."""
     if not any(id(group) in replacement for group in unit.emissions):
         return unit
-    settings = {name: getattr(unit, name) for name in ("algorithm", "n_iter", "tol", "init")}
+    settings = {name: getattr(unit, name) for name in SETTINGS}
     return HMM([replacement.get(id(group), group) for group in unit.emissions], unit.start,
                unit.transitions, unit.end, soft_ties=unit.soft_ties, **settings)

@@ -29,7 +29,7 @@ from ..emissions import EmissionGroup
 from ..emissions.base import Stats
 from ..errors import TyingError
 from ..hmm import HMM
-from ..tying import TransitionGroup
+from ..tying import TransitionGroup, parameter_groups
 
 BEGIN, END = -1, -2
 #: A label in slot form: the parameter slots multiplied in, and the fixed factor.
@@ -121,8 +121,7 @@ class Inventory:
     @property
     def parameter_groups(self) -> list:
         """Every group the units fit, each once (what Dask keys statistics by)."""
-        parts = {id(part): part for group in self.emission_groups for part in group.parts()}
-        return [*self.emission_groups, *parts.values(), *self.transition_groups]
+        return parameter_groups(self.emission_groups, self.transition_groups)
 
     def log_parameters(self) -> np.ndarray:
         """``(n_slots,)`` log-probability of every slot under the current groups."""

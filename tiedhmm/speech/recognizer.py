@@ -25,11 +25,11 @@ from .. import em, parallel
 from .._kernels import hmm as dense_kernels
 from .._kernels import network as kernels
 from .._model import EMModel, stored_dict
-from .._records import GroupReader, GroupWriter
 from .._validation import check_random_state, lengths_to_offsets
-from ..emissions import emission_statistics, initialize_groups, log_likelihood_table
+from ..emissions import initialize_groups, log_likelihood_table
+from ..emissions.base import emission_group_statistics
 from ..errors import ImpossibleSequenceError, InvalidDataError
-from ..hmm import HMM, hmm_from_record, hmm_record
+from ..hmm import HMM, named_hmms_document, named_hmms_from_document
 from .grammar import Grammar
 from .network import BEGIN, END, Inventory, Network, NetworkBatch
 
@@ -93,6 +93,7 @@ class Recognizer(EMModel):
         self.verbose = verbose
         self.init = init
         self.random_state = random_state
+        self._inventory_key = None
         self._check()
 
     def _check(self) -> None:
@@ -114,7 +115,6 @@ class Recognizer(EMModel):
                                        f"{unknown or '(none)'}; units: {sorted(self.units)}")
         if self.init not in INITIALIZATIONS:
             raise InvalidDataError(f"init must be one of {INITIALIZATIONS}, got {self.init!r}")
-        self._inventory_key = None
 
     @property
     def words(self) -> dict[str, list[str]]:
@@ -141,10 +141,11 @@ class Recognizer(EMModel):
                 word_penalty: float = 0.0) -> Network:
         """The grammar expanded into units: silence at both ends, each word's units and
         the pause after it; arcs into a word score ``lm_scale * log P + word_penalty``."""
-        unknown = sorted(set(grammar.vocabulary) - set(self.words))
+        spelling = self.words
+        unknown = sorted(set(grammar.vocabulary) - set(spelling))
         if unknown:
             raise InvalidDataError(f"words {unknown} are not in the lexicon "
-                                   f"({len(self.words)} words)")
+                                   f"({len(spelling)} words)")
         nodes: list[tuple[str | None, int, bool]] = []
         links: list[tuple[int, int, float]] = []
         entry, leave = {}, {}
@@ -158,7 +159,7 @@ class Recognizer(EMModel):
                 entry[k] = leave[k] = add(None)
                 continue
             chain = [add(unit, k, position == 0)
-                     for position, unit in enumerate(self.words[word])]
+                     for position, unit in enumerate(spelling[word])]
             if self.pause is not None:
                 chain.append(add(self.pause))
             links += [(a, b, 0.0) for a, b in itertools.pairwise(chain)]
@@ -209,6 +210,13 @@ class Recognizer(EMModel):
             out.append(spoken)
         return out
 
+    def _composites(self, X, lengths, transcripts
+                    ) -> tuple[np.ndarray, np.ndarray, list[Network]]:
+        """Prepared frames, utterance offsets and each utterance's composite network."""
+        frames, offsets = self._frames(X, lengths)
+        spoken = self._transcripts(transcripts, offsets.shape[0] - 1)
+        return frames, offsets, [self._composite(words) for words in spoken]
+
     def _parts(self, X: np.ndarray, offsets: np.ndarray,
                networks: Sequence[Network]) -> list[_Part]:
         """Utterances cut into parts of about ``FRAMES_PER_PART`` frames."""
@@ -235,9 +243,7 @@ class Recognizer(EMModel):
         from its transcription alone. Unset emission parameters start from a uniform
         segmentation of each utterance over its composite's states (``init="segments"``).
         With a Dask ``client`` the E-step runs over parts of the data on the cluster."""
-        frames, offsets = self._frames(X, lengths)
-        spoken = self._transcripts(transcripts, offsets.shape[0] - 1)
-        networks = [self._composite(words) for words in spoken]
+        frames, offsets, networks = self._composites(X, lengths, transcripts)
         if self.init == "segments":
             self._initialize(frames, offsets, networks)
         self._run_em([self._source(frames, offsets, networks, client)], callback=callback)
@@ -247,9 +253,7 @@ class Recognizer(EMModel):
                           transcripts: Sequence, client=None) -> em.StatisticsSource:
         """An EM statistics source over the utterances' composites (what ``fit`` pools;
         state clustering reads one E-step of it)."""
-        frames, offsets = self._frames(X, lengths)
-        spoken = self._transcripts(transcripts, offsets.shape[0] - 1)
-        return self._source(frames, offsets, [self._composite(w) for w in spoken], client)
+        return self._source(*self._composites(X, lengths, transcripts), client)
 
     def _source(self, frames: np.ndarray, offsets: np.ndarray, networks: Sequence[Network],
                 client) -> em.StatisticsSource:
@@ -282,17 +286,19 @@ class Recognizer(EMModel):
 
     def score(self, X: np.ndarray, lengths: Sequence[int] | None,
               transcripts: Sequence) -> np.ndarray:
-        """Log-likelihood of every utterance under its composite (forward)."""
-        return self.statistics_source(X, lengths, transcripts)()[0]
+        """Log-likelihood of every utterance under its composite (the E-step kernel, without
+        the emission statistics)."""
+        frames, offsets, networks = self._composites(X, lengths, transcripts)
+        inventory, log_parameters = self.inventory, self.inventory.log_parameters()
+        return np.concatenate([_expectations(inventory, part, log_parameters)[0]
+                               for part in self._parts(frames, offsets, networks)])
 
     # -- Viterbi -------------------------------------------------------------------------
     def align(self, X: np.ndarray, lengths: Sequence[int] | None,
               transcripts: Sequence) -> list[Recognition]:
         """Forced alignment: the best path through each utterance's known words, with
         word and state boundaries (HVite ``-a``)."""
-        frames, offsets = self._frames(X, lengths)
-        spoken = self._transcripts(transcripts, offsets.shape[0] - 1)
-        return self._viterbi(frames, offsets, [self._composite(words) for words in spoken])
+        return self._viterbi(*self._composites(X, lengths, transcripts))
 
     def decode(self, X: np.ndarray, lengths: Sequence[int] | None = None,
                grammar: Grammar | None = None, *, lm_scale: float = 1.0,
@@ -364,21 +370,31 @@ class Recognizer(EMModel):
 
     # -- files ---------------------------------------------------------------------------
     def _document(self) -> dict:
-        writer = GroupWriter()
-        units = {name: hmm_record(unit, writer) for name, unit in self.units.items()}
         lexicon = None if self.lexicon is None else self.words
-        return {"units": units, "lexicon": lexicon,
+        return {**named_hmms_document(self.units), "lexicon": lexicon,
                 "silence": self.silence, "pause": self.pause,
-                "settings": {"n_iter": self.n_iter, "tol": self.tol, "init": self.init},
-                "groups": writer.records}
+                "settings": {"n_iter": self.n_iter, "tol": self.tol, "init": self.init}}
 
     @classmethod
     def _from_document(cls, document: dict, version: int) -> Recognizer:
-        reader = GroupReader(document["groups"])
-        units = {str(name): hmm_from_record(record, reader)
-                 for name, record in document["units"].items()}
-        return cls(units, document["lexicon"], silence=document["silence"],
-                   pause=document["pause"], **document["settings"])
+        return cls(named_hmms_from_document(document), document["lexicon"],
+                   silence=document["silence"], pause=document["pause"],
+                   **document["settings"])
+
+
+def _expectations(inventory: Inventory, part: _Part, log_parameters: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forward-backward of one part: log P per utterance, group occupancy ``(T, G)`` and
+    the expected count of every transition slot."""
+    batch = part.batch
+    table = log_likelihood_table(inventory.emission_groups, part.X)
+    start_p, end_p, edge_p = batch.probabilities(log_parameters)
+    chunks = dense_kernels.sequence_chunks(part.offsets, CHUNKS_PER_PART)
+    loglik, occupancy, edge_counts, start_counts, end_counts = kernels.expected_counts(
+        table, part.offsets, batch.network_of, batch.state_ptr, batch.state_group, start_p,
+        end_p, batch.edge_ptr, batch.internal.src, batch.internal.dst, edge_p, chunks)
+    return loglik, occupancy, batch.slot_counts(log_parameters, start_counts, end_counts,
+                                                edge_counts)
 
 
 def _source(inventory: Inventory, parts: Sequence[_Part]) -> em.StatisticsSource:
@@ -387,24 +403,12 @@ def _source(inventory: Inventory, parts: Sequence[_Part]) -> em.StatisticsSource
         logliks, statistics = [], []
         log_parameters = inventory.log_parameters()
         slot_counts = np.zeros(inventory.n_slots)
-        groups = inventory.emission_groups
         for part in parts:
-            batch = part.batch
-            table = log_likelihood_table(groups, part.X)
-            start_p, end_p, edge_p = batch.probabilities(log_parameters)
-            chunks = dense_kernels.sequence_chunks(part.offsets, CHUNKS_PER_PART)
-            loglik, occupancy, edge_counts, start_counts, end_counts = \
-                kernels.expected_counts(table, part.offsets, batch.network_of,
-                                        batch.state_ptr, batch.state_group, start_p, end_p,
-                                        batch.edge_ptr, batch.internal.src,
-                                        batch.internal.dst, edge_p, chunks)
+            loglik, occupancy, slots = _expectations(inventory, part, log_parameters)
             logliks.append(loglik)
-            stats = emission_statistics(groups, part.X, occupancy)
-            statistics += list(zip(groups, stats))
-            statistics += [pair for group, group_stats in zip(groups, stats)
-                           for pair in group.part_statistics(group_stats)]
-            slot_counts += batch.slot_counts(log_parameters, start_counts, end_counts,
-                                             edge_counts)
+            statistics += emission_group_statistics(inventory.emission_groups, part.X,
+                                                    occupancy)
+            slot_counts += slots
         statistics += inventory.transition_statistics(slot_counts)
         return np.concatenate(logliks), statistics, "utterance"
     return source
