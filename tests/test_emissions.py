@@ -71,9 +71,9 @@ def test_weighted_m_step_is_the_weighted_mle(covariance):
 
 
 @pytest.mark.parametrize("covariance", ["diag", "full"])
-def test_min_covar_floors_degenerate_groups(covariance):
+def test_covar_floor_floors_degenerate_groups(covariance):
     group = th.GaussianEmission([0.0, 0.0], None, n_features=2, covariance=covariance,
-                                min_covar=0.01)
+                                covar_floor=0.01)
     X = np.array([[1.0, 2.0]] * 10)
     stats = emission_statistics([group], X, np.ones((10, 1)))[0]
     group.m_step(stats, "mc")

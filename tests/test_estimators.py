@@ -78,7 +78,7 @@ def test_untied_gaussian_em_equals_hmmlearn(covariance_type):
                   init_params="")
     ours = _set_params(th.GaussianHMM(n_states, **kwargs), startprob, transmat,
                        means_=means, covars_=covars)
-    theirs = _set_params(hmmlearn_hmm.GaussianHMM(n_states, covars_prior=0.0, **kwargs),
+    theirs = _set_params(hmmlearn_hmm.GaussianHMM(n_states, **kwargs),
                          startprob, transmat, means_=means, covars_=covars)
     ours.fit(X, lengths)
     theirs.fit(X, lengths)
@@ -110,7 +110,7 @@ def test_get_params_set_params_clone_and_grid_search():
     copy = clone(model)
     assert copy is not model and copy.get_params() == model.get_params()
     assert not hasattr(copy.fit(X), "startprob_") or not hasattr(model, "startprob_")
-    search = GridSearchCV(th.GaussianHMM(n_iter=5, random_state=0),
+    search = GridSearchCV(th.GaussianHMM(n_iter=10, random_state=3),
                           {"n_components": [1, 3]}, cv=2).fit(X)
     assert search.best_params_ == {"n_components": 3}
 
@@ -223,13 +223,12 @@ def test_array_attributes_with_too_few_rows_and_hmmlearn_positional_order():
 
 
 def _em_from_one_start(covariance_type, X):
-    """tiedhmm's and hmmlearn's GaussianHMM (no priors), 10 EM iterations each from one
-    tiedhmm start."""
+    """tiedhmm's and hmmlearn's GaussianHMM (hmmlearn's default priors), 10 EM iterations
+    each from one tiedhmm start."""
     start = th.GaussianHMM(3, covariance_type, n_iter=1, random_state=0).fit(X)
     kwargs = dict(init_params="", n_iter=10, tol=-np.inf)
     ours = th.GaussianHMM(3, covariance_type, **kwargs)
-    theirs = hmmlearn_hmm.GaussianHMM(3, covariance_type, covars_prior=0, covars_weight=0,
-                                      **kwargs)
+    theirs = hmmlearn_hmm.GaussianHMM(3, covariance_type, **kwargs)
     for model in (ours, theirs):
         model.n_features = X.shape[1]
         model.startprob_, model.transmat_ = start.startprob_.copy(), start.transmat_.copy()
@@ -299,7 +298,10 @@ def test_kmeans_restarts_make_a_mixture_fit_independent_of_sequence_order():
     scores = []
     for order in ([0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2]):
         X = np.concatenate([sequences[k] for k in order])
-        model = th.GMMHMM(3, 2, n_iter=20, random_state=0).fit(X, [90] * 4)
+        model = th.GMMHMM(3, 2, n_iter=20, random_state=0, covar_floor=1e-3,
+                          init_params="mcw")
+        model.startprob_, model.transmat_ = np.full(3, 1 / 3), np.full((3, 3), 1 / 3)
+        model.fit(X, [90] * 4)
         scores.append(model.score(X, [90] * 4))
     np.testing.assert_allclose(scores, np.mean(scores), rtol=2e-4)  # one k-means run: 9e-4
 

@@ -53,9 +53,8 @@ def test_untied_gmm_em_equals_hmmlearn(covariance_type, letters):
     params = _start(rng, covariance_type)
     kwargs = dict(n_mix=2, covariance_type=covariance_type, n_iter=N_ITER, tol=-np.inf,
                   init_params="", params=letters)
-    prior = {} if covariance_type == "diag" else {"covars_weight": -(2 + 2.0)}
     ours = _set(th.GMMHMM(3, **kwargs), params).fit(X, lengths)
-    theirs = _set(hmmlearn_hmm.GMMHMM(3, **kwargs, **prior), params).fit(X, lengths)
+    theirs = _set(hmmlearn_hmm.GMMHMM(3, **kwargs), params).fit(X, lengths)
     for name in params:
         np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), atol=1e-6,
                                    err_msg=name)
@@ -105,7 +104,7 @@ def test_tied_mixture_covariance_density_and_pooled_m_step_against_numpy():
     from scipy.stats import multivariate_normal
     covar = np.array([[1.0, 0.3], [0.3, 0.5]])
     group = th.GMMEmission(np.array([0.4, 0.6]), np.array([[0.0, 0.0], [2.0, 1.0]]), covar,
-                           covariance="tied", min_covar=1e-6)
+                           covariance="tied", covar_floor=1e-6)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(50, 2)) + np.where(rng.rand(50, 1) < 0.5, 0.0, 2.0)
     expected = np.log(0.4 * multivariate_normal([0.0, 0.0], covar).pdf(X)

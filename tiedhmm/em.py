@@ -125,20 +125,24 @@ def fit(sources: Sequence[StatisticsSource], monitor: ConvergenceMonitor, *,
 
     As in hmmlearn, every iteration does an E-step, an M-step, then reports the
     E-step's log-likelihood; ``n_iter=0`` runs none. Without soft ties EM cannot lower
-    the likelihood, so a fall beyond rounding raises :class:`EMDecreaseError`; with soft
-    ties the update is a shrinkage, not an EM step, and no such check applies.
+    the log-likelihood plus the groups' log priors (the MAP objective; with no priors,
+    the likelihood), so a fall beyond rounding raises :class:`EMDecreaseError`; with
+    soft ties the update is a shrinkage, not an EM step, and no such check applies.
     """
     check_soft_ties(soft_ties)
     if monitor.n_iter <= 0:
         return
+    previous = None
     while True:  # ``converged`` is asked after a report only, as hmmlearn's monitors expect
         total, pooled = pooled_statistics(sources)
+        objective = total + sum(group.log_prior() for group, _ in pooled.values()
+                                if group.trainable)
         m_step(pooled, soft_ties, emission_params)
-        if monitor.history and not soft_ties:
-            previous = monitor.history[-1]
-            if previous - total > DECREASE_TOLERANCE * max(1.0, abs(total)):
-                raise EMDecreaseError(f"log-likelihood fell from {previous!r} to {total!r} "
-                                      f"at EM iteration {monitor.iter + 1}")
+        if previous is not None and not soft_ties and np.isfinite(objective) and \
+                previous - objective > DECREASE_TOLERANCE * max(1.0, abs(objective)):
+            raise EMDecreaseError(f"log-likelihood plus log prior fell from {previous!r} to "
+                                  f"{objective!r} at EM iteration {monitor.iter + 1}")
+        previous = objective
         monitor.report(total)
         if monitor.converged:
             return

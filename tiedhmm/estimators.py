@@ -20,6 +20,16 @@ compile to (its own groups), which is what ``concatenate``, ``ModelSet`` files a
   ``e`` categorical emissions, ``m`` means, ``c`` covariances, ``w`` mixture
   weights). A letter missing from ``init_params`` keeps an attribute set before
   ``fit``; one missing from ``params`` keeps it fixed during EM.
+- Priors (``startprob_prior``, ``transmat_prior``, ``emissionprob_prior``,
+  ``means_prior`` / ``means_weight``, ``covars_prior`` / ``covars_weight``,
+  ``weights_prior``, ``lambdas_prior`` / ``lambdas_weight``) have hmmlearn's meaning
+  and defaults and make the M-step MAP; a tied group takes the product of its
+  states' priors (:mod:`tiedhmm.estimator_priors`).
+- ``min_covar`` is hmmlearn's: added to the data's covariance that starts EM.
+  ``covar_floor`` (tiedhmm's, default 0) floors every variance in every M-step.
+- ``_init``, ``_check`` and ``_check_and_set_n_features`` are hmmlearn's hooks of the
+  same names (its subclasses and tests call them): ``fit`` runs ``_init`` then
+  ``_check``.
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import inference
+from . import estimator_priors, inference
+from ._validation import check_random_state
 from .emissions import (
     CategoricalEmission,
     EmissionGroup,
@@ -44,6 +55,8 @@ from .hmm import HMM, BaseHMM
 from .tying import Label, SoftTie, Topology, TransitionGroup
 
 MATCH_TOLERANCE = 1e-10
+#: With no ``covar_floor``, variances are held at this share of the data's mean variance.
+COLLAPSE_GUARD = 1e-10
 log = logging.getLogger(__name__)
 #: hmmlearn's forward-backward variants; tiedhmm's per-step normalisers are exact, so
 #: both give the same numbers here.
@@ -56,7 +69,7 @@ class _ArrayHMM(BaseHMM, ABC):
     #: (letter, attribute) pairs of the family's emission parameters.
     _emission_attributes: tuple[tuple[str, str], ...] = ()
 
-    def __init__(self, n_components: int = 1, *,
+    def __init__(self, n_components: int = 1, startprob_prior=1.0, transmat_prior=1.0, *,
                  emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
@@ -64,6 +77,8 @@ class _ArrayHMM(BaseHMM, ABC):
                  tol: float = 1e-2, verbose: bool = False, params: str = "",
                  init_params: str = "", implementation: str = "log") -> None:
         self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
         self.emission_groups = emission_groups
         self.transition_groups = transition_groups
         self.tie_strength = tie_strength
@@ -129,9 +144,11 @@ class _ArrayHMM(BaseHMM, ABC):
             raise InvalidDataError(f"n_components must be a positive integer, got {n_states!r}")
         ties: list[SoftTie] = []
         emissions = self._grouped(self._emission_labels(), self._emission_maker(), ties)
+        start_prior = estimator_priors.dirichlet(
+            estimator_priors.broadcast(self.startprob_prior, (1, n_states), "startprob_prior"))
         start_group = TransitionGroup([str(j) for j in range(n_states)],
                                       getattr(self, "startprob_", None), name="start",
-                                      trainable="s" in self.params)
+                                      trainable="s" in self.params, prior=start_prior)
         start = {j: (start_group, str(j)) for j in range(n_states)}
         labels, relative = self._transition_layout()
         row_groups = self._grouped(labels, lambda rows: self._make_row_group(rows, relative),
@@ -168,15 +185,20 @@ class _ArrayHMM(BaseHMM, ABC):
         return per_state
 
     def _make_row_group(self, rows: np.ndarray, relative: bool) -> TransitionGroup:
-        first = rows[0]
+        first, n_states = rows[0], self.n_components
+        alpha = estimator_priors.broadcast(self.transmat_prior, (n_states, n_states),
+                                           "transmat_prior")
         if relative:
             outcomes = ["stay", "next"]
             probs = self._attribute("transmat_", lambda m: m[first, [first, first + 1]])
+            alpha = alpha[rows[:, None], np.stack([rows, rows + 1], axis=1)]
         else:
-            outcomes = [str(j) for j in range(self.n_components)]
+            outcomes = [str(j) for j in range(n_states)]
             probs = self._attribute("transmat_", lambda m: m[first])
+            alpha = alpha[rows]
         return TransitionGroup(outcomes, probs, name=f"row {first}",
-                               trainable="t" in self.params)
+                               trainable="t" in self.params,
+                               prior=estimator_priors.dirichlet(alpha))
 
     def _attribute(self, name: str, pick):
         """``pick`` of an array attribute (None if unset); it needs a row per state."""
@@ -222,6 +244,63 @@ class _ArrayHMM(BaseHMM, ABC):
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         """Per-state emission attributes from the groups (those that are set)."""
 
+    # -- hmmlearn's hooks ------------------------------------------------------------
+    def _needs_init(self, code: str, name: str) -> bool:
+        """hmmlearn's rule: initialise an attribute whose letter is in ``init_params``
+        (warning when that overwrites a set value) or that is not set."""
+        if code in self.init_params:
+            if hasattr(self, name):
+                log.warning("Even though the %r attribute is set, it will be overwritten "
+                            "during initialization because 'init_params' contains %r",
+                            name, code)
+            return True
+        return not hasattr(self, name)
+
+    def _check_and_set_n_features(self, X: np.ndarray) -> None:
+        """Take ``n_features`` from the data's columns, or check them against it."""
+        X = np.asarray(X)
+        n_features = X.shape[1] if X.ndim == 2 else 1
+        if getattr(self, "n_features", None) is None:
+            self.n_features = n_features
+        elif self.n_features != n_features:
+            raise InvalidDataError(f"Unexpected number of dimensions, got {n_features} but "
+                                   f"expected {self.n_features}")
+
+    def _init(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> None:
+        """Initialise the parameters ``_needs_init`` names, as hmmlearn does: start and
+        transition rows from Dirichlet(1/N) draws (one per tied group; left-right rows
+        start even), emissions by the family (k-means with restarts for means, one
+        centre per emission group). ``lengths`` is accepted as hmmlearn's."""
+        X = np.asarray(X)
+        self._check_and_set_n_features(X)
+        rng = check_random_state(self.random_state)
+        for letter, name in (("s", "startprob_"), ("t", "transmat_"),
+                             *self._emission_attributes):
+            if self._needs_init(letter, name.lstrip("_")) and hasattr(self, name):
+                delattr(self, name)
+        n_states = self.n_components
+        even = np.full(n_states, 1.0 / n_states)
+        if not hasattr(self, "startprob_"):
+            self.startprob_ = rng.dirichlet(even)
+        labels, relative = self._transition_layout()
+        if not hasattr(self, "transmat_") and not relative:
+            per_row = labels if self._hard else np.arange(n_states)
+            self.transmat_ = rng.dirichlet(even, size=per_row.max() + 1)[per_row]
+        self._init_emission_arrays(X)
+        topology, _ = self._model(fresh=True)
+        inference.initialize(topology, inference.Batch.from_data(topology, X, None), rng,
+                             "kmeans")
+        self._store(topology)
+
+    def _init_emission_arrays(self, X: np.ndarray) -> None:
+        """Set the family's arrays hmmlearn sets from the data itself (the covariances);
+        the rest are set from the compiled groups."""
+
+    def _check(self) -> None:
+        """Validate the set parameters as hmmlearn does before EM (ValueError naming the
+        problem): shapes, rows summing to 1, the tying rules, the family's checks."""
+        self._model()
+
     # -- HMM hooks ---------------------------------------------------------------------
     def _initialize(self, topology: Topology, batch: inference.Batch,
                     rng: np.random.RandomState) -> None:
@@ -236,22 +315,10 @@ class _ArrayHMM(BaseHMM, ABC):
             setattr(self, name, value)
         self._compiled = (self._fingerprint(), *self._compiled[1:])
 
-    def _set_n_features(self, X: np.ndarray) -> None:
-        """Take ``n_features`` from the data's columns (continuous families)."""
-        X = np.asarray(X)
-        self.n_features = X.shape[1] if X.ndim == 2 else 1
-
-    def _prepare_fit(self, X: np.ndarray) -> None:
-        """EM starts from the attributes set before ``fit``, except those whose letters
-        are in ``init_params`` (initialised from the data)."""
-        self._set_n_features(X)
-        letters = (("s", "startprob_"), ("t", "transmat_"), *self._emission_attributes)
-        for letter, name in letters:
-            if letter in self.init_params and getattr(self, name, None) is not None:
-                log.warning("Even though the %r attribute is set, it will be overwritten "
-                            "during initialization because 'init_params' contains %r",
-                            name.strip("_") + "_", letter)
-                delattr(self, name)
+    def _prepare_fit(self, X: np.ndarray, lengths: Sequence[int] | None) -> None:
+        """hmmlearn's start of ``fit``: ``_init`` then ``_check``."""
+        self._init(X, lengths)
+        self._check()
 
 
 class CategoricalHMM(_ArrayHMM):
@@ -259,33 +326,55 @@ class CategoricalHMM(_ArrayHMM):
 
     _emission_attributes = (("e", "emissionprob_"),)
 
-    def __init__(self, n_components: int = 1, *, n_features: int | None = None,
+    def __init__(self, n_components: int = 1, startprob_prior=1.0, transmat_prior=1.0, *,
+                 emissionprob_prior=1.0, n_features: int | None = None,
                  emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "ste",
                  init_params: str = "ste", implementation: str = "log") -> None:
-        super().__init__(n_components, emission_groups=emission_groups,
+        super().__init__(n_components, startprob_prior, transmat_prior,
+                         emission_groups=emission_groups,
                          transition_groups=transition_groups, tie_strength=tie_strength,
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
                          tol=tol, verbose=verbose, params=params, init_params=init_params,
                          implementation=implementation)
+        self.emissionprob_prior = emissionprob_prior
         self.n_features = n_features
 
-    def _set_n_features(self, X: np.ndarray) -> None:
+    def _check_and_set_n_features(self, X: np.ndarray) -> None:
+        """Symbols must be non-negative integers below ``n_features``; without it,
+        ``n_features`` is the set ``emissionprob_``'s width or the largest symbol + 1."""
+        X = np.asarray(X)
+        flat = X.ravel()
+        if not np.issubdtype(X.dtype, np.integer):
+            odd = np.flatnonzero(~np.isfinite(flat) | (np.round(flat) != flat)) \
+                if np.issubdtype(X.dtype, np.number) else np.array([0])
+            where = f"; position {odd[0]} holds {flat[odd[0]].item()!r}" if odd.size else ""
+            raise InvalidDataError(f"symbols must be integers{where} (got dtype {X.dtype}; "
+                                   f"hmmlearn's rule: cast with X.astype(int))")
         if self.n_features is None:
             given = getattr(self, "emissionprob_", None)
-            X = np.asarray(X)
-            self.n_features = (np.asarray(given).shape[1] if given is not None
-                               else int(X.max()) + 1 if X.size else 1)
+            self.n_features = (np.shape(given)[-1] if given is not None and np.ndim(given)
+                               else max(int(flat.max()) + 1, 1) if flat.size else 1)
+        outside = np.flatnonzero((flat < 0) | (flat >= self.n_features))
+        if outside.size:
+            bad = outside[0]
+            raise InvalidDataError(f"symbol {flat[bad]} at position {bad} is outside "
+                                   f"0..{self.n_features - 1} (n_features={self.n_features})")
 
     def _make_emission(self, states: np.ndarray) -> CategoricalEmission:
         probs = self._attribute("emissionprob_", lambda m: m[states[0]])
-        if self.n_features is None and probs is None:
+        n_features = self.n_features if probs is None else len(probs)
+        if n_features is None:
             raise InvalidDataError("n_features is unknown: pass n_features=, set "
                                    "emissionprob_ or fit the model")
-        return CategoricalEmission(probs, n_features=self.n_features)
+        alpha = estimator_priors.broadcast(self.emissionprob_prior,
+                                           (self.n_components, n_features),
+                                           "emissionprob_prior")
+        return CategoricalEmission(probs, n_features=self.n_features,
+                                   prior=estimator_priors.dirichlet(alpha[states]))
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         groups = [topology.emission_groups[g] for g in topology.state_group]
@@ -294,33 +383,83 @@ class CategoricalHMM(_ArrayHMM):
         return {"emissionprob_": np.stack([group.probs for group in groups])}
 
 
-class GaussianHMM(_ArrayHMM):
+class _GaussianFamily(_ArrayHMM, ABC):
+    """What GaussianHMM and GMMHMM share: ``min_covar`` (hmmlearn's: added to the data's
+    covariance that starts EM), ``covar_floor`` (every M-step) and the covariance type.
+
+    With ``covar_floor=0`` the updates are hmmlearn's, except that a variance that would
+    collapse to 0 (a component on one point, a constant feature) is held at
+    :data:`COLLAPSE_GUARD` times the data's mean variance, so the fit stays finite.
+    """
+
+    covariance_type: str
+    min_covar: float
+    covar_floor: float
+
+    def _floor(self) -> float:
+        """The M-step's variance floor: ``covar_floor``, or the collapse guard of the data
+        last given to ``_init``."""
+        if isinstance(self.covar_floor, (bool, str)) or not np.isscalar(self.covar_floor) \
+                or not float(self.covar_floor) >= 0:
+            raise InvalidDataError(f"covar_floor must be a number >= 0, got "
+                                   f"{self.covar_floor!r}")
+        return max(float(self.covar_floor), getattr(self, "_collapse_guard", 0.0))
+
+    def _starting_covariance(self, X: np.ndarray) -> np.ndarray:
+        """hmmlearn's start: the data's covariance plus ``min_covar`` on the diagonal."""
+        if self.covariance_type not in COVARIANCE_TYPES:
+            raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
+                                   f"got {self.covariance_type!r}")
+        if isinstance(self.min_covar, (bool, str)) or not np.isscalar(self.min_covar) \
+                or not float(self.min_covar) >= 0:
+            raise InvalidDataError(f"min_covar must be a number >= 0, got {self.min_covar!r}")
+        X = np.asarray(X, dtype=float).reshape(len(X), -1)
+        covariance = np.atleast_2d(np.cov(X.T))
+        self._collapse_guard = COLLAPSE_GUARD * max(float(np.mean(np.diag(covariance))),
+                                                    np.finfo(float).tiny)
+        return covariance + self.min_covar * np.eye(X.shape[1])
+
+    def _check(self) -> None:
+        if self.covariance_type not in COVARIANCE_TYPES:
+            raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
+                                   f"got {self.covariance_type!r}")
+        super()._check()
+
+
+class GaussianHMM(_GaussianFamily):
     """Tied HMM with Gaussian emissions, ``covariance_type`` ``"spherical"``, ``"diag"``,
     ``"full"`` or ``"tied"`` (one covariance shared by every state).
 
     As in hmmlearn, ``covars_`` reads as full matrices ``(N, D, D)`` and is set in the
     native shape (``(N,)`` for spherical, ``(N, D)`` for diag, ``(D, D)`` for tied).
     Means are initialised by k-means over the data (one centre per emission group).
-    Unlike hmmlearn there is no ``covars_prior``: the M-step is maximum likelihood with
-    variances floored at ``min_covar``.
     """
 
     _emission_attributes = (("m", "means_"), ("c", "_covars_"))
 
     def __init__(self, n_components: int = 1, covariance_type: str = "diag",
-                 min_covar: float = 1e-3, *, emission_groups: Sequence[int] | None = None,
-                 transition_groups: Sequence[int] | str | None = None,
-                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+                 min_covar: float = 1e-3, startprob_prior=1.0, transmat_prior=1.0,
+                 means_prior=0, means_weight=0, covars_prior=1e-2, covars_weight=1,
+                 algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmc",
-                 init_params: str = "stmc", implementation: str = "log") -> None:
-        super().__init__(n_components, emission_groups=emission_groups,
+                 init_params: str = "stmc", implementation: str = "log", *,
+                 covar_floor: float = 0.0, emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf) -> None:
+        super().__init__(n_components, startprob_prior, transmat_prior,
+                         emission_groups=emission_groups,
                          transition_groups=transition_groups, tie_strength=tie_strength,
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
                          tol=tol, verbose=verbose, params=params, init_params=init_params,
                          implementation=implementation)
         self.covariance_type = covariance_type
         self.min_covar = min_covar
+        self.means_prior = means_prior
+        self.means_weight = means_weight
+        self.covars_prior = covars_prior
+        self.covars_weight = covars_weight
+        self.covar_floor = covar_floor
 
     @property
     def covars_(self) -> np.ndarray:
@@ -329,16 +468,27 @@ class GaussianHMM(_ArrayHMM):
             return covars
         if self.covariance_type == "tied":
             return np.stack([covars] * self.n_components)
-        n_features = getattr(self, "n_features", None) or np.shape(self.means_)[1]
+        n_features = self._known_n_features() or 1
         return np.stack([np.diag(np.broadcast_to(row, (n_features,))) for row in covars])
 
     @covars_.setter
     def covars_(self, covars: np.ndarray) -> None:
         covars = np.array(covars, dtype=float, copy=True)
-        if self.covariance_type == "spherical" and covars.ndim and \
-                covars.size == covars.shape[0]:
-            covars = covars.reshape(covars.shape[0])  # one variance a state, however nested
+        if self.covariance_type == "spherical" and covars.ndim:
+            if covars.size == covars.shape[0]:
+                covars = covars.reshape(covars.shape[0])  # one variance a state, any nesting
+            elif covars.ndim == 2 and np.all(covars == covars[:, :1]):
+                covars = covars[:, 0]  # hmmlearn's (N, D) rows of one variance
         self._covars_ = covars
+
+    def _init_emission_arrays(self, X: np.ndarray) -> None:
+        cv = self._starting_covariance(X)
+        if hasattr(self, "_covars_"):
+            return
+        shapes = {"spherical": np.full(self.n_components, np.diag(cv).mean()),
+                  "diag": np.tile(np.diag(cv), (self.n_components, 1)),
+                  "full": np.tile(cv, (self.n_components, 1, 1)), "tied": cv}
+        self._covars_ = shapes[self.covariance_type]
 
     def _make_emission(self, states: np.ndarray,
                        shared: SharedCovariance | None = None) -> GaussianEmission:
@@ -350,8 +500,13 @@ class GaussianHMM(_ArrayHMM):
         n_features = self._known_n_features()
         if mean is None and covar is None and n_features is None:
             raise InvalidDataError("n_features is unknown: fit the model or set means_")
+        if n_features is None:
+            n_features = np.shape(covar)[-1]
+        arrays = estimator_priors.gaussian_arrays(self, n_features)
+        kind = "full" if self.covariance_type == "tied" else self.covariance_type
         return GaussianEmission(mean, covar, n_features=n_features,
-                                covariance=self.covariance_type, min_covar=self.min_covar)
+                                covariance=self.covariance_type, covar_floor=self._floor(),
+                                prior=estimator_priors.normal(*arrays, states, kind))
 
     def _known_n_features(self) -> int | None:
         n_features = getattr(self, "n_features", None)
@@ -373,8 +528,10 @@ class GaussianHMM(_ArrayHMM):
         if covar is not None and np.shape(covar) != (n_features, n_features):
             raise InvalidDataError(f"tied covars_ must have shape ({n_features}, "
                                    f"{n_features}), got {np.shape(covar)}")
-        shared = SharedCovariance(covar, n_features=n_features, min_covar=self.min_covar,
-                                  name="tied covariance", trainable=True)
+        shared = SharedCovariance(
+            covar, n_features=n_features, covar_floor=self._floor(),
+            name="tied covariance", trainable=True,
+            prior=estimator_priors.gaussian_tied_covariance(self, n_features))
         return lambda states: self._make_emission(states, shared)
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
@@ -388,25 +545,30 @@ class GaussianHMM(_ArrayHMM):
         return arrays
 
 
-class GMMHMM(_ArrayHMM):
+class GMMHMM(_GaussianFamily):
     """Tied HMM with Gaussian-mixture emissions (hmmlearn's ``GMMHMM`` arrays).
 
     ``weights_`` is ``(N, n_mix)``, ``means_`` ``(N, n_mix, D)`` and ``covars_``
-    ``(N, n_mix, D)`` (diag) or ``(N, n_mix, D, D)`` (full). The M-step is maximum
-    likelihood with a ``min_covar`` floor, covariances centred at the new means
-    (hmmlearn centres them at the previous means; its priors are not supported).
+    ``(N, n_mix)`` (spherical), ``(N, n_mix, D)`` (diag), ``(N, n_mix, D, D)`` (full) or
+    ``(N, D, D)`` (tied: one matrix per state, shared by its components). Priors and
+    their defaults are hmmlearn's; covariances are centred at the new means (hmmlearn
+    centres them at the previous ones), which is the exact M-step.
     """
 
     _emission_attributes = (("w", "weights_"), ("m", "means_"), ("c", "covars_"))
 
-    def __init__(self, n_components: int = 1, n_mix: int = 1, min_covar: float = 1e-3, *,
-                 covariance_type: str = "diag", emission_groups: Sequence[int] | None = None,
-                 transition_groups: Sequence[int] | str | None = None,
-                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+    def __init__(self, n_components: int = 1, n_mix: int = 1, min_covar: float = 1e-3,
+                 startprob_prior=1.0, transmat_prior=1.0, weights_prior=1.0,
+                 means_prior=0.0, means_weight=0.0, covars_prior=None, covars_weight=None,
+                 algorithm: str = "viterbi", covariance_type: str = "diag",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmcw",
-                 init_params: str = "stmcw", implementation: str = "log") -> None:
-        super().__init__(n_components, emission_groups=emission_groups,
+                 init_params: str = "stmcw", implementation: str = "log", *,
+                 covar_floor: float = 0.0, emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf) -> None:
+        super().__init__(n_components, startprob_prior, transmat_prior,
+                         emission_groups=emission_groups,
                          transition_groups=transition_groups, tie_strength=tie_strength,
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
                          tol=tol, verbose=verbose, params=params, init_params=init_params,
@@ -414,14 +576,42 @@ class GMMHMM(_ArrayHMM):
         self.n_mix = n_mix
         self.covariance_type = covariance_type
         self.min_covar = min_covar
+        self.weights_prior = weights_prior
+        self.means_prior = means_prior
+        self.means_weight = means_weight
+        self.covars_prior = covars_prior
+        self.covars_weight = covars_weight
+        self.covar_floor = covar_floor
+
+    def _init_emission_arrays(self, X: np.ndarray) -> None:
+        cv = self._starting_covariance(X)
+        if hasattr(self, "covars_"):
+            return
+        N, M = self.n_components, self.n_mix
+        shapes = {"spherical": np.full((N, M), np.diag(cv).mean()),
+                  "diag": np.tile(np.diag(cv), (N, M, 1)),
+                  "full": np.tile(cv, (N, M, 1, 1)), "tied": np.tile(cv, (N, 1, 1))}
+        self.covars_ = shapes[self.covariance_type]
 
     def _make_emission(self, states: np.ndarray) -> GMMEmission:
         def pick(m):
             return m[states[0]]
-        return GMMEmission(self._attribute("weights_", pick), self._attribute("means_", pick),
-                           self._attribute("covars_", pick), n_mix=self.n_mix,
-                           n_features=getattr(self, "n_features", None),
-                           covariance=self.covariance_type, min_covar=self.min_covar)
+        weights, means, covars = (self._attribute(name, pick)
+                                  for name in ("weights_", "means_", "covars_"))
+        n_features = getattr(self, "n_features", None)
+        if n_features is None:
+            n_features = next((np.shape(value)[-1] for value in (means, covars)
+                               if value is not None and np.ndim(value) >= 2), None)
+        if n_features is None:
+            raise InvalidDataError("n_features is unknown: fit the model or set means_")
+        alpha = estimator_priors.broadcast(self.weights_prior, (self.n_components, self.n_mix),
+                                           "weights_prior")
+        arrays = estimator_priors.gmm_arrays(self, n_features)
+        return GMMEmission(weights, means, covars, n_mix=self.n_mix, n_features=n_features,
+                           covariance=self.covariance_type, covar_floor=self._floor(),
+                           weights_prior=estimator_priors.dirichlet(alpha[states]),
+                           prior=estimator_priors.normal(*arrays, states,
+                                                         self.covariance_type))
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         groups = [topology.emission_groups[g] for g in topology.state_group]
@@ -434,30 +624,40 @@ class GMMHMM(_ArrayHMM):
 class PoissonHMM(_ArrayHMM):
     """Tied HMM with independent Poisson emissions over count vectors (hmmlearn's
     ``PoissonHMM``): ``lambdas_`` is ``(N, n_features)``, its params letter ``l``.
-    Rates start from hmmlearn's method-of-moments gamma draws; the M-step is maximum
-    likelihood (hmmlearn's ``lambdas_prior`` is not supported yet)."""
+    Rates start from hmmlearn's method-of-moments gamma draws. ``lambdas_prior`` and
+    ``lambdas_weight`` are a Gamma prior's pseudo-counts and pseudo-observations per
+    state (hmmlearn divides by every state's occupancy together; here each state's
+    own)."""
 
     _emission_attributes = (("l", "lambdas_"),)
 
-    def __init__(self, n_components: int = 1, *,
-                 emission_groups: Sequence[int] | None = None,
-                 transition_groups: Sequence[int] | str | None = None,
-                 tie_strength: float = np.inf, algorithm: str = "viterbi",
+    def __init__(self, n_components: int = 1, startprob_prior=1.0, transmat_prior=1.0,
+                 lambdas_prior=0.0, lambdas_weight=0.0, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stl",
-                 init_params: str = "stl", implementation: str = "log") -> None:
-        super().__init__(n_components, emission_groups=emission_groups,
+                 init_params: str = "stl", implementation: str = "log", *,
+                 emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf) -> None:
+        super().__init__(n_components, startprob_prior, transmat_prior,
+                         emission_groups=emission_groups,
                          transition_groups=transition_groups, tie_strength=tie_strength,
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
                          tol=tol, verbose=verbose, params=params, init_params=init_params,
                          implementation=implementation)
+        self.lambdas_prior = lambdas_prior
+        self.lambdas_weight = lambdas_weight
 
     def _make_emission(self, states: np.ndarray) -> PoissonEmission:
         lambdas = self._attribute("lambdas_", lambda m: np.atleast_2d(m)[states[0]])
-        n_features = getattr(self, "n_features", None)
-        if lambdas is None and n_features is None:
+        n_features = getattr(self, "n_features", None) if lambdas is None else len(lambdas)
+        if n_features is None:
             raise InvalidDataError("n_features is unknown: fit the model or set lambdas_")
-        return PoissonEmission(lambdas, n_features=n_features if lambdas is None else None)
+        shape = (self.n_components, n_features)
+        prior = estimator_priors.gamma(
+            estimator_priors.broadcast(self.lambdas_prior, shape, "lambdas_prior"),
+            estimator_priors.broadcast(self.lambdas_weight, shape, "lambdas_weight"), states)
+        return PoissonEmission(lambdas, n_features=n_features, prior=prior)
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         groups = [topology.emission_groups[g] for g in topology.state_group]

@@ -48,7 +48,7 @@ class BaseHMM(EMModel):
                     rng: np.random.RandomState) -> None:
         """Set unset emission parameters from data."""
 
-    def _prepare_fit(self, X: np.ndarray) -> None:
+    def _prepare_fit(self, X: np.ndarray, lengths: Sequence[int] | None) -> None:
         """Settle what the data decide before the model is compiled for ``fit``."""
 
     def _emission_params(self) -> str | None:
@@ -71,7 +71,7 @@ class BaseHMM(EMModel):
         on the cluster (see :mod:`tiedhmm.parallel`); ``callback(iteration, loglik)``
         hears every iteration.
         """
-        self._prepare_fit(X)
+        self._prepare_fit(X, lengths)
         topology, soft_ties = self._model(fresh=True)
         batch = inference.Batch.from_data(topology, X, lengths)
         self._initialize(topology, batch, check_random_state(self.random_state))

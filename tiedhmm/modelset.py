@@ -77,7 +77,7 @@ class ModelSet(EMModel):
         sources, ties, fitted = [], {}, []
         for name, (rows, model_lengths) in self._split(X, lengths, labels).items():
             model = self.models[name]
-            model._prepare_fit(rows)
+            model._prepare_fit(rows, model_lengths)
             topology, soft_ties = model._model(fresh=True)
             batch = inference.Batch.from_data(topology, rows, model_lengths)
             model._initialize(topology, batch, rng)

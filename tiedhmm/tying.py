@@ -28,6 +28,7 @@ import numpy as np
 
 from ._records import group_kind
 from .emissions.base import ParameterGroup, Stats, listed
+from .emissions.priors import DirichletPrior, dirichlet_update, prior_record, read_prior
 from .errors import InvalidDataError, TyingError
 
 ROW_SUM_TOLERANCE = 1e-8
@@ -40,10 +41,13 @@ class TransitionGroup(ParameterGroup):
     ``probs=None`` starts every outcome at ``1 / sum_o k_o`` once a model fixes the
     multiplicities. ``trainable=False`` freezes the group: EM leaves it bit-identical.
     The group is updated whole (hmmlearn's ``params`` letters do not apply to it).
+    ``prior`` (a :class:`DirichletPrior` over the outcomes) makes the update MAP; an
+    outcome at probability 0 then stays 0, as in hmmlearn.
     """
 
     def __init__(self, outcomes: Sequence[str], probs: Sequence[float] | None = None, *,
-                 name: str | None = None, trainable: bool = True) -> None:
+                 name: str | None = None, trainable: bool = True,
+                 prior: DirichletPrior | None = None) -> None:
         self.outcomes = tuple(str(outcome) for outcome in outcomes)
         if not self.outcomes or len(set(self.outcomes)) != len(self.outcomes):
             raise InvalidDataError(f"transition group {name!r}: outcomes must be distinct and "
@@ -58,6 +62,9 @@ class TransitionGroup(ParameterGroup):
                 raise InvalidDataError(f"{self!r}: probs must be {len(self.outcomes)} non-negative "
                                        f"numbers (one per outcome {self.outcomes}), got {probs}")
             self.probs = probs
+        if prior is not None and prior.alpha.shape != (len(self.outcomes),):
+            prior = DirichletPrior(np.broadcast_to(prior.alpha, (len(self.outcomes),)))
+        self.prior = prior
 
     def index(self, outcome: str) -> int:
         """Position of ``outcome``; a clear error names the group's outcomes."""
@@ -74,11 +81,17 @@ class TransitionGroup(ParameterGroup):
         return (type(self), self.outcomes)
 
     def m_step(self, stats: Stats, params: str = "") -> None:
-        """Tied update ``theta_o = N_o / (k_o * sum N)``; an unused group keeps its values."""
-        counts = stats["counts"]
-        total = counts.sum()
-        if total > 0:
-            self.probs = counts / (self.multiplicity * total)
+        """Tied update ``theta_o = N_o / (k_o * sum N)`` (MAP with a prior); an unused
+        group keeps its values."""
+        support = None if self.prior is None or self.probs is None else self.probs > 0
+        probs = dirichlet_update(stats["counts"], self.prior, self.multiplicity, support)
+        if probs is not None:
+            self.probs = probs
+
+    def log_prior(self) -> float:
+        if self.prior is None or self.probs is None:
+            return 0.0
+        return self.prior.log_density(self.probs)
 
     def free_parameters(self, params: str = "") -> int:
         return len(self.outcomes) - 1
@@ -87,14 +100,16 @@ class TransitionGroup(ParameterGroup):
         return (self.probs,)
 
     def to_record(self) -> dict:
-        return {"outcomes": list(self.outcomes), "probs": listed(self.probs)}
+        return {"outcomes": list(self.outcomes), "probs": listed(self.probs),
+                "prior": prior_record(self.prior)}
 
     @classmethod
     def from_record(cls, record: dict, *, name: str | None,
                     trainable: bool) -> TransitionGroup:
         if not isinstance(record["outcomes"], list):
             raise TypeError(f"outcomes must be a list, got {record['outcomes']!r}")
-        return cls(record["outcomes"], record["probs"], name=name, trainable=trainable)
+        return cls(record["outcomes"], record["probs"], name=name, trainable=trainable,
+                   prior=read_prior(DirichletPrior, record))
 
 
 Label = tuple[TransitionGroup, str] | tuple[TransitionGroup, str, float] | float

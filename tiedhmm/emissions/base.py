@@ -60,6 +60,11 @@ class ParameterGroup(ABC):
     def m_step(self, stats: Stats, params: str) -> None:
         """Refit in place from (pooled) statistics; ``params`` holds the letters to update."""
 
+    def log_prior(self) -> float:
+        """The log density of this group's prior at its parameters, up to a constant (0
+        without a prior): EM on the posterior must not lower likelihood plus this."""
+        return 0.0
+
     @abstractmethod
     def free_parameters(self, params: str) -> int:
         """How many free scalars the M-step fits for the ``params`` letters (for AIC

@@ -10,6 +10,7 @@ from .._kernels.emissions import weighted_symbol_counts
 from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import EmissionGroup, Stats, array, listed, n_blocks
+from .priors import DirichletPrior, dirichlet_update, prior_record, read_prior
 
 
 @group_kind("categorical")
@@ -17,14 +18,16 @@ class CategoricalEmission(EmissionGroup):
     """A discrete distribution ``probs[m] = P(symbol m)``, shared by its states.
 
     ``probs=None`` leaves it unset until ``fit`` draws random rows (seeded by
-    ``random_state``). M-step: ``probs = counts / sum(counts)`` from pooled counts.
+    ``random_state``). M-step: ``probs = counts / sum(counts)`` from pooled counts, or
+    the MAP update under ``prior`` (a :class:`DirichletPrior` over the symbols).
     """
 
     param_letters = "e"
     direct_probabilities = True
 
     def __init__(self, probs: np.ndarray | None = None, *, n_features: int | None = None,
-                 name: str | None = None, trainable: bool = True) -> None:
+                 name: str | None = None, trainable: bool = True,
+                 prior: DirichletPrior | None = None) -> None:
         super().__init__(name=name, trainable=trainable)
         if probs is not None:
             probs = np.array(probs, dtype=float)
@@ -39,6 +42,9 @@ class CategoricalEmission(EmissionGroup):
             raise InvalidDataError(f"{self!r}: give probs or a positive n_features")
         self.n_features = int(n_features)
         self.probs = probs
+        if prior is not None and prior.alpha.shape != (self.n_features,):
+            prior = DirichletPrior(np.broadcast_to(prior.alpha, (self.n_features,)))
+        self.prior = prior
 
     def observation_kind(self) -> tuple:
         return ("categorical", self.n_features)
@@ -95,7 +101,14 @@ class CategoricalEmission(EmissionGroup):
 
     def m_step(self, stats: Stats, params: str) -> None:
         if "e" in params and stats["weight"] > 0:
-            self.probs = stats["counts"] / stats["counts"].sum()
+            probs = dirichlet_update(stats["counts"], self.prior)
+            if probs is not None:
+                self.probs = probs
+
+    def log_prior(self) -> float:
+        if self.prior is None or self.probs is None:
+            return 0.0
+        return self.prior.log_density(self.probs)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.choice(self.n_features, size=n, p=self.probs)
@@ -107,13 +120,14 @@ class CategoricalEmission(EmissionGroup):
         return (self.probs,)
 
     def to_record(self) -> dict:
-        return {"n_features": self.n_features, "probs": listed(self.probs)}
+        return {"n_features": self.n_features, "probs": listed(self.probs),
+                "prior": prior_record(self.prior)}
 
     @classmethod
     def from_record(cls, record: dict, *, name: str | None,
                     trainable: bool) -> CategoricalEmission:
         return cls(array(record["probs"]), n_features=record.get("n_features"), name=name,
-                   trainable=trainable)
+                   trainable=trainable, prior=read_prior(DirichletPrior, record))
 
 
 def _check_probabilities(probs: np.ndarray, what: str) -> None:

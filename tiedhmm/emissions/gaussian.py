@@ -1,4 +1,4 @@
-"""Gaussian emissions: spherical, diagonal, full or tied covariances, a ``min_covar`` floor.
+"""Gaussian emissions: spherical, diagonal, full or tied covariances, a ``covar_floor`` floor.
 
 A tied covariance is one :class:`SharedCovariance` group held by several Gaussians
 (hmmlearn's ``"tied"``); it is a part of each, fitted, counted and saved once.
@@ -15,6 +15,7 @@ from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
 from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import EmissionGroup, ParameterGroup, Stats, array, listed, n_blocks
+from .priors import NormalPrior, prior_record, read_prior
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2 * np.pi)
@@ -23,20 +24,20 @@ KMEANS_RESTARTS = 10
 
 class ContinuousEmission(EmissionGroup):
     """What the Gaussian families share: feature vectors of ``n_features`` (set by the
-    subclass), a covariance type and the ``min_covar`` floor."""
+    subclass), a covariance type and the ``covar_floor`` floor."""
 
-    def __init__(self, *, covariance: str, min_covar: float, name: str | None,
+    def __init__(self, *, covariance: str, covar_floor: float, name: str | None,
                  trainable: bool) -> None:
         super().__init__(name=name, trainable=trainable)
         if covariance not in COVARIANCE_TYPES:
             raise InvalidDataError(f"{self!r}: covariance must be one of "
                                    f"{COVARIANCE_TYPES}, got {covariance!r}")
-        if isinstance(min_covar, (bool, str)) or not np.isscalar(min_covar) \
-                or not float(min_covar) >= 0:
-            raise InvalidDataError(f"{self!r}: min_covar must be a number >= 0, got "
-                                   f"{min_covar!r}")
+        if isinstance(covar_floor, (bool, str)) or not np.isscalar(covar_floor) \
+                or not float(covar_floor) >= 0:
+            raise InvalidDataError(f"{self!r}: covar_floor must be a number >= 0, got "
+                                   f"{covar_floor!r}")
         self.covariance = covariance
-        self.min_covar = float(min_covar)
+        self.covar_floor = float(covar_floor)
 
     def observation_kind(self) -> tuple:
         return ("continuous", self.n_features)
@@ -58,8 +59,8 @@ class ContinuousEmission(EmissionGroup):
         return {"spherical": 1, "diag": d}.get(self.covariance, d * (d + 1) // 2)  # full, tied
 
     def starting_covar(self, data_covariance: np.ndarray) -> np.ndarray:
-        """The data's covariance plus ``min_covar``, in this family's covariance shape."""
-        full = data_covariance + self.min_covar * np.eye(self.n_features)
+        """The data's covariance plus ``covar_floor``, in this family's covariance shape."""
+        full = data_covariance + self.covar_floor * np.eye(self.n_features)
         if self.covariance == "spherical":
             return np.array(np.diag(full).mean())
         return np.diag(full).copy() if self.covariance == "diag" else full  # full, tied
@@ -92,16 +93,19 @@ class SharedCovariance(ParameterGroup):
     weight and the scatter of each group's data about that group's mean; a group whose
     M-step moves its mean from ``a`` to ``b`` adds the change of its scatter
     (``w (b b^T - a a^T) - s d^T - d s^T``, ``d = b - a``), so this M-step, run after
-    its holders', is the pooled scatter about every group's fitted mean."""
+    its holders', is the pooled scatter about every group's fitted mean. Under a
+    ``prior`` (a :class:`NormalPrior` whose ``scale`` and ``dof`` are the covariance's;
+    the holders add their own mean terms) the update is MAP."""
 
     param_letters = "mc"
 
     def __init__(self, covar: np.ndarray | None = None, *, n_features: int,
-                 min_covar: float = 1e-3, name: str | None = None,
-                 trainable: bool = True) -> None:
+                 covar_floor: float = 1e-3, name: str | None = None,
+                 trainable: bool = True, prior: NormalPrior | None = None) -> None:
         super().__init__(name=name, trainable=trainable)
+        self.prior = prior
         self.n_features = int(n_features)
-        self.min_covar = float(min_covar)
+        self.covar_floor = float(covar_floor)
         self.covar = None if covar is None else np.array(covar, dtype=float)
         check_gaussian(self, None, self.covar, "full", self.n_features)
         self._shift = np.zeros((self.n_features, self.n_features))
@@ -112,14 +116,25 @@ class SharedCovariance(ParameterGroup):
         self._shift += (float(stats["weight"]) * (np.outer(new, new) - np.outer(old, old))
                         - cross - cross.T)
 
+    def add_prior_term(self, term: np.ndarray) -> None:
+        """A holder's mean-prior term ``w (mean - m)(mean - m)^T`` joins the scatter."""
+        self._shift += term
+
     def batch_key(self) -> tuple:
         return (type(self), self.n_features)
 
     def m_step(self, stats: Stats, params: str) -> None:
         if "c" in params and stats["weight"] > 0:
-            scatter = stats["scatter"] + self._shift
-            self.covar = floored(scatter / stats["weight"], "full", self.min_covar)
+            scatter, weight = stats["scatter"] + self._shift, float(stats["weight"])
+            covar = scatter / weight if self.prior is None else \
+                self.prior.covariance_update(scatter, weight, np.zeros(self.n_features), "full")
+            self.covar = floored(covar, "full", self.covar_floor)
         self._shift = np.zeros((self.n_features, self.n_features))
+
+    def log_prior(self) -> float:
+        if self.prior is None or self.covar is None:
+            return 0.0
+        return self.prior.log_density(np.zeros(self.n_features), self.covar, "full")
 
     def free_parameters(self, params: str) -> int:
         return self.n_features * (self.n_features + 1) // 2 if "c" in params else 0
@@ -128,14 +143,15 @@ class SharedCovariance(ParameterGroup):
         return (self.covar,)
 
     def to_record(self) -> dict:
-        return {"n_features": self.n_features, "min_covar": self.min_covar,
-                "covar": listed(self.covar)}
+        return {"n_features": self.n_features, "covar_floor": self.covar_floor,
+                "covar": listed(self.covar), "prior": prior_record(self.prior)}
 
     @classmethod
     def from_record(cls, record: dict, *, name: str | None,
                     trainable: bool) -> SharedCovariance:
         return cls(array(record["covar"]), n_features=record["n_features"],
-                   min_covar=record["min_covar"], name=name, trainable=trainable)
+                   covar_floor=record_floor(record), name=name, trainable=trainable,
+                   prior=read_prior(NormalPrior, record))
 
 
 @group_kind("gaussian")
@@ -147,10 +163,11 @@ class GaussianEmission(ContinuousEmission):
     reads it from a :class:`SharedCovariance` (pass one as ``covar`` to share it with
     other groups; an array or None makes a new one). Unset parameters (None) are
     initialised in ``fit``: means by k-means over the data (one centre per unset group),
-    covariances from the data's covariance plus ``min_covar``.
-    The M-step floors variances (diag) or eigenvalues (full) at ``min_covar``, which is
+    covariances from the data's covariance plus ``covar_floor``.
+    The M-step floors variances (diag) or eigenvalues (full) at ``covar_floor``, which is
     the constrained maximum-likelihood update; the spherical variance is the mean of the
-    diagonal ones (hmmlearn's update).
+    diagonal ones (hmmlearn's update). A ``prior`` (:class:`NormalPrior`) makes the
+    update MAP; with a tied covariance its mean terms go to the shared matrix.
     """
 
     param_letters = "mc"
@@ -158,10 +175,11 @@ class GaussianEmission(ContinuousEmission):
     def __init__(self, mean: np.ndarray | None = None,
                  covar: np.ndarray | SharedCovariance | None = None, *,
                  n_features: int | None = None, covariance: str = "diag",
-                 min_covar: float = 1e-3, name: str | None = None,
-                 trainable: bool = True) -> None:
-        super().__init__(covariance=covariance, min_covar=min_covar, name=name,
+                 covar_floor: float = 1e-3, name: str | None = None,
+                 trainable: bool = True, prior: NormalPrior | None = None) -> None:
+        super().__init__(covariance=covariance, covar_floor=covar_floor, name=name,
                          trainable=trainable)
+        self.prior = prior
         shared = covar if isinstance(covar, SharedCovariance) else None
         if shared is not None and covariance != "tied":
             raise InvalidDataError(f"{self!r}: a SharedCovariance needs covariance='tied'")
@@ -180,7 +198,7 @@ class GaussianEmission(ContinuousEmission):
         self.mean = mean
         if covariance == "tied":
             self.shared = shared or SharedCovariance(covar, n_features=self.n_features,
-                                                     min_covar=self.min_covar)
+                                                     covar_floor=self.covar_floor)
         else:
             self._covar = covar
         self._check_parameters()
@@ -248,12 +266,27 @@ class GaussianEmission(ContinuousEmission):
         weight = float(stats["weight"])
         if weight <= 0:
             return
+        prior = self.prior
         if "m" in params:
-            old, self.mean = self.mean, stats["sum"] / weight
+            old = self.mean
+            self.mean = stats["sum"] / weight if prior is None else \
+                prior.mean_update(weight, stats["sum"])
             if self.covariance == "tied" and self.shared.trainable:  # fitted after holders
                 self.shared.add_shift(stats, old, self.mean)
-        if "c" in params and self.covariance != "tied":
-            self.covar = fit_covariance(stats, self.mean, self.covariance, self.min_covar)
+        if self.covariance == "tied":
+            if prior is not None and self.shared.trainable:
+                self.shared.add_prior_term(prior.mean_term(self.mean, "full"))
+        elif "c" in params:
+            covar = covariance_about(stats, self.mean, self.covariance)
+            if prior is not None:
+                covar = prior.covariance_update(weight * covar, weight, self.mean,
+                                                self.covariance)
+            self.covar = floored(covar, self.covariance, self.covar_floor)
+
+    def log_prior(self) -> float:
+        if self.prior is None or not self.is_initialized():
+            return 0.0
+        return self.prior.log_density(self.mean, self.covar, self.density_covariance)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return sample_gaussian(rng, self.mean, self.covar, self.density_covariance, n)
@@ -266,9 +299,10 @@ class GaussianEmission(ContinuousEmission):
         return self.mean, self.covar
 
     def to_record(self) -> dict:
-        return {"covariance": self.covariance, "min_covar": self.min_covar,
+        return {"covariance": self.covariance, "covar_floor": self.covar_floor,
                 "n_features": self.n_features, "mean": listed(self.mean),
-                "covar": None if self.covariance == "tied" else listed(self.covar)}
+                "covar": None if self.covariance == "tied" else listed(self.covar),
+                "prior": prior_record(self.prior)}
 
     @classmethod
     def from_record(cls, record: dict, *, name: str | None, trainable: bool,
@@ -276,8 +310,13 @@ class GaussianEmission(ContinuousEmission):
         covar = parts[0] if record["covariance"] == "tied" and parts else \
             array(record["covar"])
         return cls(array(record["mean"]), covar, n_features=record["n_features"],
-                   covariance=record["covariance"], min_covar=record["min_covar"],
-                   name=name, trainable=trainable)
+                   covariance=record["covariance"], covar_floor=record_floor(record),
+                   name=name, trainable=trainable, prior=read_prior(NormalPrior, record))
+
+
+def record_floor(record: dict) -> float:
+    """A record's variance floor (files written before tiedhmm 0.3 call it min_covar)."""
+    return record["covar_floor"] if "covar_floor" in record else record["min_covar"]
 
 
 def _consistent(group: GaussianEmission, n_features: int | None, found: int,
@@ -350,14 +389,6 @@ def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str
     return totals, sums, squares
 
 
-def fit_covariance(stats: Stats, mean: np.ndarray, covariance: str,
-                   min_covar: float) -> np.ndarray:
-    """Covariance about ``mean`` from ``weight``/``sum``/``squares`` statistics, with
-    variances (spherical: their mean; diag) or eigenvalues (full) floored at
-    ``min_covar``."""
-    return floored(covariance_about(stats, mean, covariance), covariance, min_covar)
-
-
 def covariance_about(stats: Stats, mean: np.ndarray, covariance: str) -> np.ndarray:
     """The weighted covariance about ``mean`` (variances for spherical and diag)."""
     weight, total, squares = stats["weight"], stats["sum"], stats["squares"]
@@ -367,13 +398,13 @@ def covariance_about(stats: Stats, mean: np.ndarray, covariance: str) -> np.ndar
     return (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight
 
 
-def floored(covar: np.ndarray, covariance: str, min_covar: float) -> np.ndarray:
-    """Variances (spherical: their mean) or eigenvalues (full) floored at ``min_covar``."""
+def floored(covar: np.ndarray, covariance: str, covar_floor: float) -> np.ndarray:
+    """Variances (spherical: their mean) or eigenvalues (full) floored at ``covar_floor``."""
     if covariance != "full":
         return np.asarray(np.maximum(covar.mean() if covariance == "spherical" else covar,
-                                     min_covar))
+                                     covar_floor))
     values, vectors = np.linalg.eigh(0.5 * (covar + covar.T))
-    return (vectors * np.maximum(values, min_covar)) @ vectors.T
+    return (vectors * np.maximum(values, covar_floor)) @ vectors.T
 
 
 def sample_gaussian(rng: np.random.RandomState, mean: np.ndarray, covar: np.ndarray,

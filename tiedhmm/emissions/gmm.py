@@ -17,11 +17,12 @@ from .gaussian import (
     component_moments,
     covariance_about,
     data_covariance,
-    fit_covariance,
     floored,
     kmeans,
+    record_floor,
     sample_gaussian,
 )
+from .priors import DirichletPrior, NormalPrior, dirichlet_update, prior_record, read_prior
 
 
 @group_kind("gmm")
@@ -33,9 +34,12 @@ class GMMEmission(ContinuousEmission):
     matrix shared by the components (tied, as hmmlearn's). Unset parameters (None) are
     initialised in ``fit``: the data are split by k-means into one cluster per unset
     group and each cluster by k-means into ``n_mix`` centres; covariances start at the
-    data's covariance plus ``min_covar``; weights uniform. The M-step is maximum
+    data's covariance plus ``covar_floor``; weights uniform. The M-step is maximum
     likelihood with variances (diag, spherical: their mean) or eigenvalues (full, tied:
-    of the scatter pooled over the components) floored at ``min_covar``.
+    of the scatter pooled over the components) floored at ``covar_floor``, covariances
+    centred at the new means. ``weights_prior`` (:class:`DirichletPrior`) and ``prior``
+    (:class:`NormalPrior` with one row per component; for tied, ``scale`` and ``dof``
+    are the shared matrix's) make it MAP.
     """
 
     param_letters = "wmc"
@@ -43,10 +47,12 @@ class GMMEmission(ContinuousEmission):
     def __init__(self, weights: np.ndarray | None = None, means: np.ndarray | None = None,
                  covars: np.ndarray | None = None, *, n_mix: int | None = None,
                  n_features: int | None = None, covariance: str = "diag",
-                 min_covar: float = 1e-3, name: str | None = None,
-                 trainable: bool = True) -> None:
-        super().__init__(covariance=covariance, min_covar=min_covar, name=name,
+                 covar_floor: float = 1e-3, name: str | None = None,
+                 trainable: bool = True, weights_prior: DirichletPrior | None = None,
+                 prior: NormalPrior | None = None) -> None:
+        super().__init__(covariance=covariance, covar_floor=covar_floor, name=name,
                          trainable=trainable)
+        self.weights_prior, self.prior = weights_prior, prior
         self.weights = None if weights is None else np.array(weights, dtype=float)
         self.means = None if means is None else np.array(means, dtype=float)
         self.covars = None if covars is None else np.array(covars, dtype=float)
@@ -153,26 +159,52 @@ class GMMEmission(ContinuousEmission):
         weight = float(stats["weight"])
         if weight <= 0:
             return
-        mix = stats["mix"]
+        mix, prior = stats["mix"], self.prior
         if "w" in params:
-            self.weights = mix / weight
-        used = mix > 0
+            weights = dirichlet_update(mix, self.weights_prior)
+            self.weights = self.weights if weights is None else weights
+        used = np.flatnonzero(mix > 0)
         if "m" in params:
             self.means = self.means.copy()
-            self.means[used] = stats["sum"][used] / mix[used, None]
+            with np.errstate(invalid="ignore", divide="ignore"):  # unused components stay
+                means = stats["sum"] / mix[:, None] if prior is None else \
+                    prior.mean_update(mix, stats["sum"])
+            self.means[used] = means[used]
         if "c" in params:
-            components = [({"weight": mix[k], "sum": stats["sum"][k],
-                            "squares": stats["squares"][k]}, k) for k in np.flatnonzero(used)]
+            scatters = {k: mix[k] * covariance_about(
+                {"weight": mix[k], "sum": stats["sum"][k], "squares": stats["squares"][k]},
+                self.means[k], self.density_covariance) for k in used}
             if self.covariance == "tied":  # the scatter pooled over the components
-                pooled = sum(mix[k] * covariance_about(component, self.means[k], "full")
-                             for component, k in components) / mix[used].sum()
-                self.covars = floored(pooled, "full", self.min_covar)
+                scatter, total = sum(scatters.values()), mix[used].sum()
+                covar = scatter / total if prior is None else self._tied_prior(
+                ).covariance_update(scatter, total, np.zeros(self.n_features), "full")
+                self.covars = floored(covar, "full", self.covar_floor)
             else:
                 covars = self.covars.copy()
-                for component, k in components:
-                    covars[k] = fit_covariance(component, self.means[k], self.covariance,
-                                               self.min_covar)
+                for k, scatter in scatters.items():
+                    covar = scatter / mix[k] if prior is None else prior.component(
+                        k).covariance_update(scatter, mix[k], self.means[k], self.covariance)
+                    covars[k] = floored(covar, self.covariance, self.covar_floor)
                 self.covars = covars
+
+    def _tied_prior(self) -> NormalPrior:
+        """The shared matrix's prior with every component's mean term in its scale."""
+        terms = self.prior.mean_term(self.means, "full").sum(axis=0)
+        return NormalPrior(np.zeros(self.n_features), 0.0, self.prior.scale + terms,
+                           self.prior.dof)
+
+    def log_prior(self) -> float:
+        if not self.is_initialized():
+            return 0.0
+        total = 0.0 if self.weights_prior is None else \
+            self.weights_prior.log_density(self.weights)
+        if self.prior is None:
+            return total
+        if self.covariance == "tied":
+            return total + self._tied_prior().log_density(np.zeros(self.n_features),
+                                                          self.covars, "full")
+        return total + sum(self.prior.component(k).log_density(
+            self.means[k], self.covars[k], self.covariance) for k in range(self.n_mix))
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         chosen = rng.choice(self.n_mix, size=n, p=self.weights)
@@ -192,14 +224,16 @@ class GMMEmission(ContinuousEmission):
         return self.weights, self.means, self.covars
 
     def to_record(self) -> dict:
-        return {"covariance": self.covariance, "min_covar": self.min_covar,
+        return {"covariance": self.covariance, "covar_floor": self.covar_floor,
                 "n_mix": self.n_mix, "n_features": self.n_features,
                 "weights": listed(self.weights), "means": listed(self.means),
-                "covars": listed(self.covars)}
+                "covars": listed(self.covars), "prior": prior_record(self.prior),
+                "weights_prior": prior_record(self.weights_prior)}
 
     @classmethod
     def from_record(cls, record: dict, *, name: str | None, trainable: bool) -> GMMEmission:
         return cls(array(record["weights"]), array(record["means"]), array(record["covars"]),
                    n_mix=record["n_mix"], n_features=record["n_features"],
-                   covariance=record["covariance"], min_covar=record["min_covar"], name=name,
-                   trainable=trainable)
+                   covariance=record["covariance"], covar_floor=record_floor(record), name=name,
+                   trainable=trainable, prior=read_prior(NormalPrior, record),
+                   weights_prior=read_prior(DirichletPrior, record, "weights_prior"))

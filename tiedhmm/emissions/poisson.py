@@ -10,6 +10,7 @@ from scipy.special import gammaln, xlogy
 from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import EmissionGroup, Stats, array, listed
+from .priors import GammaPrior, prior_record, read_prior
 
 
 @group_kind("poisson")
@@ -18,13 +19,15 @@ class PoissonEmission(EmissionGroup):
 
     Unset rates (None) are drawn in ``fit`` from a gamma distribution with the data's
     mean and variance (hmmlearn's method-of-moments start, seeded). M-step: the rates
-    are the pooled weighted means of the counts.
+    are the pooled weighted means of the counts, or under ``prior`` (a
+    :class:`GammaPrior`) ``(alpha + sum) / (beta + occupancy)``.
     """
 
     param_letters = "l"
 
     def __init__(self, lambdas: np.ndarray | None = None, *, n_features: int | None = None,
-                 name: str | None = None, trainable: bool = True) -> None:
+                 name: str | None = None, trainable: bool = True,
+                 prior: GammaPrior | None = None) -> None:
         super().__init__(name=name, trainable=trainable)
         if lambdas is not None:
             lambdas = np.array(lambdas, dtype=float)
@@ -39,6 +42,7 @@ class PoissonEmission(EmissionGroup):
             raise InvalidDataError(f"{self!r}: give lambdas or a positive n_features")
         self.n_features = int(n_features)
         self.lambdas = lambdas
+        self.prior = prior
 
     def observation_kind(self) -> tuple:
         return ("counts", self.n_features)
@@ -87,7 +91,13 @@ class PoissonEmission(EmissionGroup):
 
     def m_step(self, stats: Stats, params: str) -> None:
         if "l" in params and stats["weight"] > 0:
-            self.lambdas = stats["sum"] / stats["weight"]
+            self.lambdas = (stats["sum"] / stats["weight"] if self.prior is None
+                            else self.prior.update(float(stats["weight"]), stats["sum"]))
+
+    def log_prior(self) -> float:
+        if self.prior is None or self.lambdas is None:
+            return 0.0
+        return self.prior.log_density(self.lambdas)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.poisson(self.lambdas, size=(n, self.n_features))
@@ -99,10 +109,11 @@ class PoissonEmission(EmissionGroup):
         return (self.lambdas,)
 
     def to_record(self) -> dict:
-        return {"n_features": self.n_features, "lambdas": listed(self.lambdas)}
+        return {"n_features": self.n_features, "lambdas": listed(self.lambdas),
+                "prior": prior_record(self.prior)}
 
     @classmethod
     def from_record(cls, record: dict, *, name: str | None,
                     trainable: bool) -> PoissonEmission:
         return cls(array(record["lambdas"]), n_features=record["n_features"], name=name,
-                   trainable=trainable)
+                   trainable=trainable, prior=read_prior(GammaPrior, record))

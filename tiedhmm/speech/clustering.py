@@ -33,20 +33,20 @@ class _Cluster:
     weight: float
     sum: np.ndarray
     squares: np.ndarray
-    min_covar: float
+    covar_floor: float
 
     def loglik(self) -> float:
         """Log-likelihood of the cluster's frames under their own diagonal Gaussian."""
         if self.weight <= 0:
             return 0.0
         mean = self.sum / self.weight
-        variance = np.maximum(self.squares / self.weight - mean ** 2, self.min_covar)
+        variance = np.maximum(self.squares / self.weight - mean ** 2, self.covar_floor)
         return -0.5 * self.weight * float(np.sum(np.log(variance)) + mean.size * (_LOG_2PI + 1))
 
     def merged(self, other: _Cluster) -> _Cluster:
         return _Cluster(self.members + other.members, self.weight + other.weight,
                         self.sum + other.sum, self.squares + other.squares,
-                        max(self.min_covar, other.min_covar))
+                        max(self.covar_floor, other.covar_floor))
 
 
 def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEmission], *,
@@ -61,7 +61,7 @@ def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEm
         stats = statistics.get(id(group), (group, None))[1]
         if stats is not None and float(stats["weight"]) > 0:
             clusters.append(_Cluster([group], float(stats["weight"]), stats["sum"],
-                                     stats["squares"], group.min_covar))
+                                     stats["squares"], group.covar_floor))
     own = [cluster.loglik() for cluster in clusters]
     while len(clusters) > max(n_groups, 1):
         best, pair = np.inf, None
@@ -96,7 +96,7 @@ def tie_states(recognizer, X: np.ndarray, lengths: Sequence[int] | None,
             continue
         first = members[0]
         tied = GaussianEmission(first.mean, first.covar, covariance="diag",
-                                min_covar=first.min_covar,
+                                covar_floor=first.covar_floor,
                                 name=" + ".join(str(m.name or "?") for m in members))
         pooled = None
         for member in members:
