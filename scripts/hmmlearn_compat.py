@@ -23,11 +23,12 @@ import pytest
 import tiedhmm as th
 
 SUBSTITUTES = {"CategoricalHMM": th.CategoricalHMM, "GaussianHMM": th.GaussianHMM,
-               "GMMHMM": th.GMMHMM, "PoissonHMM": th.PoissonHMM}
+               "GMMHMM": th.GMMHMM, "MultinomialHMM": th.MultinomialHMM,
+               "PoissonHMM": th.PoissonHMM}
 OFFERED = ("test_categorical_hmm.py", "test_gaussian_hmm.py", "test_gmm_hmm.py",
-           "test_gmm_hmm_multisequence.py", "test_gmm_hmm_new.py", "test_poisson_hmm.py")
-NOT_OFFERED = ("test_multinomial_hmm.py",
-               "test_variational_categorical.py", "test_variational_gaussian.py")
+           "test_gmm_hmm_multisequence.py", "test_gmm_hmm_new.py", "test_multinomial_hmm.py",
+           "test_poisson_hmm.py")
+NOT_OFFERED = ("test_variational_categorical.py", "test_variational_gaussian.py")
 
 
 class Tally:

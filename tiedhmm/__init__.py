@@ -7,9 +7,13 @@ from .alphabets import DNA, PROTEIN, Alphabet
 from .em import ConvergenceMonitor
 from .emissions import (
     CategoricalEmission,
+    DirichletPrior,
     EmissionGroup,
+    GammaPrior,
     GaussianEmission,
     GMMEmission,
+    MultinomialEmission,
+    NormalPrior,
     PoissonEmission,
 )
 from .emissions.pair import MatchEmission
@@ -22,7 +26,7 @@ from .errors import (
     TiedHMMError,
     TyingError,
 )
-from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
 from .hmm import HMM
 from .modelset import ModelSet
 from .multiple_alignment import msa
@@ -32,9 +36,11 @@ from .topologies import concatenate, left_right
 from .tying import SoftTie, Topology, TransitionGroup
 
 __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
-           "CategoricalHMM", "ConvergenceMonitor", "EMDecreaseError", "EmissionGroup",
-           "GMMEmission", "GaussianEmission", "GaussianHMM", "ImpossibleSequenceError",
-           "InvalidDataError", "MatchEmission", "MemoryLimitError", "ModelFileError",
-           "ModelSet", "PairHMM", "PairState", "PoissonEmission", "PoissonHMM", "SoftTie",
+           "CategoricalHMM", "ConvergenceMonitor", "DirichletPrior", "EMDecreaseError",
+           "EmissionGroup", "GMMEmission", "GammaPrior", "GaussianEmission", "GaussianHMM",
+           "ImpossibleSequenceError", "InvalidDataError", "MatchEmission",
+           "MemoryLimitError", "ModelFileError", "ModelSet", "MultinomialEmission",
+           "MultinomialHMM", "NormalPrior", "PairHMM", "PairState", "PoissonEmission",
+           "PoissonHMM", "SoftTie",
            "TiedHMMError", "Topology", "TransitionGroup", "TyingError", "__version__",
            "alignment", "concatenate", "errors", "left_right", "msa"]

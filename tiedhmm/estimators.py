@@ -47,6 +47,7 @@ from .emissions import (
     EmissionGroup,
     GaussianEmission,
     GMMEmission,
+    MultinomialEmission,
     PoissonEmission,
 )
 from .emissions.gaussian import COVARIANCE_TYPES, SharedCovariance
@@ -291,6 +292,7 @@ class _ArrayHMM(BaseHMM, ABC):
         inference.initialize(topology, inference.Batch.from_data(topology, X, None), rng,
                              "kmeans")
         self._store(topology)
+        self._warn_if_too_little_data(X)
 
     def _init_emission_arrays(self, X: np.ndarray) -> None:
         """Set the family's arrays hmmlearn sets from the data itself (the covariances);
@@ -316,7 +318,8 @@ class _ArrayHMM(BaseHMM, ABC):
         self._compiled = (self._fingerprint(), *self._compiled[1:])
 
     def _prepare_fit(self, X: np.ndarray, lengths: Sequence[int] | None) -> None:
-        """hmmlearn's start of ``fit``: ``_init`` then ``_check``."""
+        """hmmlearn's start of ``fit``: ``_init`` (which warns of too little data) then
+        ``_check``."""
         self._init(X, lengths)
         self._check()
 
@@ -356,8 +359,8 @@ class CategoricalHMM(_ArrayHMM):
                                    f"hmmlearn's rule: cast with X.astype(int))")
         if self.n_features is None:
             given = getattr(self, "emissionprob_", None)
-            self.n_features = (np.shape(given)[-1] if given is not None and np.ndim(given)
-                               else max(int(flat.max()) + 1, 1) if flat.size else 1)
+            width = np.shape(given)[-1] if given is not None and np.ndim(given) else 1
+            self.n_features = max(width, int(flat.max()) + 1 if flat.size else 1)
         outside = np.flatnonzero((flat < 0) | (flat >= self.n_features))
         if outside.size:
             bad = outside[0]
@@ -377,10 +380,76 @@ class CategoricalHMM(_ArrayHMM):
                                    prior=estimator_priors.dirichlet(alpha[states]))
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
-        groups = [topology.emission_groups[g] for g in topology.state_group]
-        if any(group.probs is None for group in groups):
-            return {}
-        return {"emissionprob_": np.stack([group.probs for group in groups])}
+        return _emissionprob_arrays(topology)
+
+
+class MultinomialHMM(_ArrayHMM):
+    """Tied HMM with multinomial emissions over rows of symbol counts (hmmlearn's
+    ``MultinomialHMM``): ``emissionprob_`` is ``(N, n_features)``. ``n_trials`` is every
+    row's total; unset, ``fit`` takes it from the data (rows may differ), and sampling
+    needs one value."""
+
+    _emission_attributes = (("e", "emissionprob_"),)
+
+    def __init__(self, n_components: int = 1, n_trials=None, startprob_prior=1.0,
+                 transmat_prior=1.0, algorithm: str = "viterbi",
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, params: str = "ste",
+                 init_params: str = "ste", implementation: str = "log", *,
+                 emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf) -> None:
+        super().__init__(n_components, startprob_prior, transmat_prior,
+                         emission_groups=emission_groups,
+                         transition_groups=transition_groups, tie_strength=tie_strength,
+                         algorithm=algorithm, random_state=random_state, n_iter=n_iter,
+                         tol=tol, verbose=verbose, params=params, init_params=init_params,
+                         implementation=implementation)
+        self.n_trials = n_trials
+
+    def _check_and_set_n_features(self, X: np.ndarray) -> None:
+        """Rows of non-negative integer counts adding up to ``n_trials`` (set from the
+        data when unset)."""
+        super()._check_and_set_n_features(X)
+        X = np.asarray(X)
+        if not np.issubdtype(X.dtype, np.integer) or X.min() < 0:
+            raise InvalidDataError(f"symbol counts must be non-negative integers, got dtype "
+                                   f"{X.dtype} and minimum {X.min()}")
+        totals = X.sum(axis=1)
+        if self.n_trials is None:
+            self.n_trials = totals
+        elif not np.all(totals == self.n_trials):
+            bad = int(np.flatnonzero(totals != np.broadcast_to(self.n_trials, totals.shape))[0])
+            raise InvalidDataError(f"row {bad} holds {totals[bad]} counts; every row must "
+                                   f"add up to n_trials")
+
+    def _check(self) -> None:
+        if self.n_trials is None:
+            raise InvalidDataError("n_trials must be set (or fit the model to take it from "
+                                   "the data)")
+        super()._check()
+
+    def _make_emission(self, states: np.ndarray) -> MultinomialEmission:
+        probs = self._attribute("emissionprob_", lambda m: m[states[0]])
+        n_features = getattr(self, "n_features", None) if probs is None else len(probs)
+        if n_features is None:
+            raise InvalidDataError("n_features is unknown: set emissionprob_ or fit the model")
+        trials = None if self.n_trials is None else np.unique(self.n_trials)
+        return MultinomialEmission(probs, n_features=n_features,
+                                   n_trials=int(trials[0]) if trials is not None
+                                   and trials.size == 1 else None)
+
+    def sample(self, n_samples: int = 1,
+               random_state: int | np.random.RandomState | None = None,
+               currstate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``(X, states)``; every row holds ``n_trials`` counts (one value)."""
+        if self.n_trials is None or np.unique(self.n_trials).size != 1:
+            raise InvalidDataError(f"For sampling, a single n_trials must be given, got "
+                                   f"{self.n_trials!r}")
+        return super().sample(n_samples, random_state, currstate)
+
+    def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
+        return _emissionprob_arrays(topology)
 
 
 class _GaussianFamily(_ArrayHMM, ABC):
@@ -664,6 +733,14 @@ class PoissonHMM(_ArrayHMM):
         if any(group.lambdas is None for group in groups):
             return {}
         return {"lambdas_": np.stack([group.lambdas for group in groups])}
+
+
+def _emissionprob_arrays(topology: Topology) -> dict[str, np.ndarray]:
+    """``emissionprob_`` from the groups of a model of symbol probabilities (once set)."""
+    groups = [topology.emission_groups[g] for g in topology.state_group]
+    if any(group.probs is None for group in groups):
+        return {}
+    return {"emissionprob_": np.stack([group.probs for group in groups])}
 
 
 def _check_labels(labels, n_states: int, what: str) -> np.ndarray:

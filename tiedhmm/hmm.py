@@ -50,6 +50,13 @@ class BaseHMM(EMModel):
 
     def _prepare_fit(self, X: np.ndarray, lengths: Sequence[int] | None) -> None:
         """Settle what the data decide before the model is compiled for ``fit``."""
+        self._warn_if_too_little_data(X)
+
+    def _warn_if_too_little_data(self, X: np.ndarray) -> None:
+        """hmmlearn's warning when the data hold fewer values than free parameters."""
+        if np.size(X) < (n_free := self.n_free_parameters()):
+            log.warning("Fitting a model with %d free scalar parameters with only %d data "
+                        "points will result in a degenerate solution.", n_free, np.size(X))
 
     def _emission_params(self) -> str | None:
         """hmmlearn ``params`` letters for the emission M-step (None: every parameter)."""
@@ -75,9 +82,6 @@ class BaseHMM(EMModel):
         topology, soft_ties = self._model(fresh=True)
         batch = inference.Batch.from_data(topology, X, lengths)
         self._initialize(topology, batch, check_random_state(self.random_state))
-        if batch.X.size < (n_free := self.n_free_parameters()):
-            log.warning("Fitting a model with %d free scalar parameters with only %d data "
-                        "points will result in a degenerate solution.", n_free, batch.X.size)
         self._run_em([inference.batch_source(topology, batch, client)], soft_ties=soft_ties,
                      emission_params=self._emission_params(), callback=callback)
         self._store(topology)

@@ -4,8 +4,11 @@ from .base import EmissionGroup, emission_statistics, initialize_groups, log_lik
 from .categorical import CategoricalEmission
 from .gaussian import GaussianEmission
 from .gmm import GMMEmission
+from .multinomial import MultinomialEmission
 from .poisson import PoissonEmission
+from .priors import DirichletPrior, GammaPrior, NormalPrior
 
-__all__ = ["CategoricalEmission", "EmissionGroup", "GMMEmission", "GaussianEmission",
+__all__ = ["CategoricalEmission", "DirichletPrior", "EmissionGroup", "GMMEmission",
+           "GammaPrior", "GaussianEmission", "MultinomialEmission", "NormalPrior",
            "PoissonEmission",
            "emission_statistics", "initialize_groups", "log_likelihood_table"]

@@ -6,6 +6,7 @@ A tied covariance is one :class:`SharedCovariance` group held by several Gaussia
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +21,8 @@ from .priors import NormalPrior, prior_record, read_prior
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2 * np.pi)
 KMEANS_RESTARTS = 10
+KMEANS_MAX_ITER = 300
+KMEANS_TOLERANCE = 1e-4
 
 
 class ContinuousEmission(EmissionGroup):
@@ -69,16 +72,41 @@ class ContinuousEmission(EmissionGroup):
 def kmeans(X: np.ndarray, k: int, rng: np.random.RandomState,
            n_init: int = KMEANS_RESTARTS) -> tuple[np.ndarray, np.ndarray]:
     """Centres ``(k, D)`` and labels of the best of ``n_init`` seeded k-means++ runs (the
-    least within-cluster sum of squares), as hmmlearn's ``KMeans(n_init=10)`` start:
-    one run depends on the order of the data more than the best of ten."""
+    least within-cluster sum of squares), each run to convergence, as hmmlearn's
+    ``KMeans(n_init=10)`` start: unconverged or single runs depend on the order of the
+    data."""
     from scipy.cluster.vq import kmeans2  # here, not at import: it takes 0.15 s
+    X = np.asarray(X, dtype=float)
     best = None
     for _ in range(n_init):
-        centres, labels = kmeans2(X, k, minit="++", seed=rng)
+        with warnings.catch_warnings():  # duplicate points may leave a seed unused
+            warnings.simplefilter("ignore")
+            seeds, _ = kmeans2(X, k, minit="++", seed=rng, iter=1)
+        centres, labels = _lloyd(X, seeds)
         inertia = float(((X - centres[labels]) ** 2).sum())
         if best is None or inertia < best[0]:
             best = (inertia, centres, labels)
     return best[1], best[2]
+
+
+def _lloyd(X: np.ndarray, centres: np.ndarray, max_iter: int = KMEANS_MAX_ITER
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's iterations until the centres move less than scikit-learn's tolerance
+    (1e-4 of the mean feature variance, squared shift summed); an emptied cluster
+    keeps its centre."""
+    from scipy.cluster.vq import vq
+    tolerance = KMEANS_TOLERANCE * float(np.mean(np.var(X, axis=0)))
+    columns = np.ascontiguousarray(X.T)
+    for _ in range(max_iter):
+        labels, _ = vq(X, centres)
+        counts = np.bincount(labels, minlength=len(centres))
+        sums = np.stack([np.bincount(labels, weights=column, minlength=len(centres))
+                         for column in columns], axis=1)
+        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres)
+        shift, centres = float(((moved - centres) ** 2).sum()), moved
+        if shift <= tolerance:
+            break
+    return centres, vq(X, centres)[0]
 
 
 def data_covariance(X: np.ndarray) -> np.ndarray:

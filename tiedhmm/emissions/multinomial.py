@@ -1,0 +1,87 @@
+"""Multinomial emissions over vectors of symbol counts (hmmlearn's ``MultinomialHMM``).
+
+An observation is a row of counts ``x`` over ``n_features`` symbols; its probability is
+``n! / prod x_m! * prod p_m^x_m`` with ``n`` the row's total (rows may hold different
+totals). The M-step is the categorical one on expected counts, so this family is
+:class:`CategoricalEmission` with another observation and likelihood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.special import gammaln, xlogy
+
+from .._records import group_kind
+from ..errors import InvalidDataError
+from .base import Stats, array
+from .categorical import CategoricalEmission
+from .priors import DirichletPrior, read_prior
+
+
+@group_kind("multinomial")
+class MultinomialEmission(CategoricalEmission):
+    """Symbol probabilities ``probs`` of a multinomial, shared by its states.
+
+    ``n_trials`` (one total for every draw) is needed to sample only; likelihoods use
+    each row's own total.
+    """
+
+    direct_probabilities = False
+
+    def __init__(self, probs: np.ndarray | None = None, *, n_features: int | None = None,
+                 n_trials: int | None = None, name: str | None = None,
+                 trainable: bool = True, prior: DirichletPrior | None = None) -> None:
+        super().__init__(probs, n_features=n_features, name=name, trainable=trainable,
+                         prior=prior)
+        if n_trials is not None and not (isinstance(n_trials, (int, np.integer))
+                                         and n_trials >= 0):
+            raise InvalidDataError(f"{self!r}: n_trials must be an integer >= 0, got "
+                                   f"{n_trials!r}")
+        self.n_trials = None if n_trials is None else int(n_trials)
+
+    def observation_kind(self) -> tuple:
+        return ("symbol counts", self.n_features)
+
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise InvalidDataError(f"symbol-count observations must have shape (n_samples, "
+                                   f"{self.n_features}), got {X.shape}")
+        counts = X.astype(float)
+        bad = np.flatnonzero(~np.all(np.isfinite(counts) & (counts >= 0)
+                                     & (np.round(counts) == counts), axis=1))
+        if bad.size:
+            raise InvalidDataError(f"observation {int(bad[0])} is not a vector of counts "
+                                   f"(integers >= 0): {X[bad[0]]}")
+        return counts
+
+    @classmethod
+    def log_likelihood_table(cls, groups: Sequence[MultinomialEmission],
+                             X: np.ndarray) -> np.ndarray:
+        constant = gammaln(X.sum(axis=1) + 1) - gammaln(X + 1).sum(axis=1)
+        return np.stack([xlogy(X, group.probs).sum(axis=1) for group in groups],
+                        axis=1) + constant[:, None]
+
+    @classmethod
+    def statistics(cls, groups: Sequence[MultinomialEmission], X: np.ndarray,
+                   weights: np.ndarray) -> list[Stats]:
+        counts = weights.T @ X
+        return [{"weight": np.array(weights[:, k].sum()), "counts": counts[k]}
+                for k in range(len(groups))]
+
+    def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
+        if self.n_trials is None:
+            raise InvalidDataError(f"{self!r}: sampling needs one n_trials for every draw")
+        return rng.multinomial(self.n_trials, self.probs, size=n)
+
+    def to_record(self) -> dict:
+        return {**super().to_record(), "n_trials": self.n_trials}
+
+    @classmethod
+    def from_record(cls, record: dict, *, name: str | None,
+                    trainable: bool) -> MultinomialEmission:
+        return cls(array(record["probs"]), n_features=record["n_features"],
+                   n_trials=record["n_trials"], name=name, trainable=trainable,
+                   prior=read_prior(DirichletPrior, record))
