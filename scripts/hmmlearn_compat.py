@@ -1,10 +1,11 @@
 """hmmlearn's own test suite with tiedhmm's estimators substituted: how much of a drop-in.
 
 Runs the tests shipped inside the installed hmmlearn package (nothing is copied into
-this project) with ``hmmlearn.hmm.CategoricalHMM``, ``GaussianHMM`` and ``GMMHMM``
-replaced by tiedhmm's classes before collection, and prints passed / failed / not
-offered per test file, then the causes of the failures (the first line of each
-failure's exception, counted). Files testing classes tiedhmm does not offer are listed
+this project) with ``hmmlearn.hmm.CategoricalHMM``, ``GaussianHMM``, ``GMMHMM``,
+``MultinomialHMM`` and ``PoissonHMM`` replaced by tiedhmm's classes before collection,
+and prints passed / failed / not offered per test file, the expected failures with
+their reasons, then the causes of the failures (the first line of each failure's
+exception, counted). Files testing classes tiedhmm does not offer are listed
 as not offered without running. Usage: ``python scripts/hmmlearn_compat.py [-k EXPR]``.
 """
 
@@ -29,6 +30,16 @@ OFFERED = ("test_categorical_hmm.py", "test_gaussian_hmm.py", "test_gmm_hmm.py",
            "test_gmm_hmm_multisequence.py", "test_gmm_hmm_new.py", "test_multinomial_hmm.py",
            "test_poisson_hmm.py")
 NOT_OFFERED = ("test_variational_categorical.py", "test_variational_gaussian.py")
+#: Tests whose failure is a deliberate difference, with the reason (matched by name).
+EXPECTED = {
+    "test_underflow_from_scaling[scaling]":
+        "expects hmmlearn's scaling forward to underflow and raise; tiedhmm's per-step "
+        "normalisers do not underflow, so both implementations fit",
+    "test_chunked[full]":
+        "one sequence vs five, 10 EM steps not converged: GMM covariances centred at the "
+        "new means (the exact M-step; hmmlearn: the previous means) move faster, and the "
+        "runs part by 1.8e-3 where the test allows 1e-3",
+}
 
 
 class Tally:
@@ -40,6 +51,7 @@ class Tally:
         self.causes: collections.Counter = collections.Counter()
         self.private: collections.Counter = collections.Counter()
         self.examples: dict[str, str] = {}
+        self.failed: list[str] = []
 
     def pytest_configure(self, config) -> None:
         for name, substitute in SUBSTITUTES.items():
@@ -53,6 +65,7 @@ class Tally:
         file = Path(report.nodeid.split("::")[0]).name
         self.outcomes[file][report.outcome] += 1
         if report.failed:
+            self.failed.append(report.nodeid)
             crash = getattr(report.longrepr, "reprcrash", None)
             message = crash.message if crash is not None else str(report.longrepr)
             first = re.sub(r" at 0x[0-9a-f]+", "", message.splitlines()[0]) if message else "?"
@@ -88,6 +101,10 @@ def main(argv: list[str] | None = None) -> None:
           "hmmlearn method; skipped: hmmlearn's own xfail and skip marks)")
     for name in NOT_OFFERED:
         print(f"{name:34s} not offered")
+    failed = {name.split("::")[-1] for name in tally.failed}
+    for name, reason in EXPECTED.items():
+        if name in failed:
+            print(f"\nexpected failure {name}: {reason}")
     if tally.causes:
         print("\nfailures by cause:")
         for message, count in tally.causes.most_common(25):

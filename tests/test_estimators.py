@@ -357,3 +357,55 @@ def test_poisson_hmm_equals_hmmlearn_and_ties_rates(tmp_path):
     assert th.HMM.load(tmp_path / "poisson.json").score(X) == pytest.approx(tied.score(X))
     with pytest.raises(th.InvalidDataError, match="not a vector of counts"):
         tied.score(np.array([[1.0, 2.5, 0.0]]))
+
+
+def test_multinomial_em_equals_hmmlearn_and_scipy_and_ties_hold():
+    from scipy.stats import multinomial
+    rng = np.random.RandomState(5)
+    probs = np.array([[0.5, 0.3, 0.1, 0.1], [0.1, 0.1, 0.4, 0.4], [0.25, 0.25, 0.25, 0.25]])
+    states = rng.randint(3, size=120)
+    totals = rng.randint(3, 8, size=120)
+    X = np.stack([rng.multinomial(n, probs[s]) for n, s in zip(totals, states)])
+    start = dict(startprob_=np.full(3, 1 / 3), transmat_=rng.dirichlet(np.ones(3), 3),
+                 emissionprob_=rng.dirichlet(np.ones(4), 3))
+    models = [cls(3, n_iter=6, tol=-np.inf, init_params="")
+              for cls in (th.MultinomialHMM, hmmlearn_hmm.MultinomialHMM)]
+    for model in models:
+        for name, value in start.items():
+            setattr(model, name, value.copy())
+        model.fit(X, [60, 60])
+    ours, theirs = models
+    np.testing.assert_allclose(ours.emissionprob_, theirs.emissionprob_, atol=1e-9)
+    np.testing.assert_allclose(ours.monitor_.history, theirs.monitor_.history, rtol=1e-9)
+    table = th.MultinomialEmission.log_likelihood_table(
+        [th.MultinomialEmission(p) for p in probs], X.astype(float))
+    np.testing.assert_allclose(table, np.stack([multinomial.logpmf(X, totals, p)
+                                                for p in probs], axis=1), rtol=1e-12)
+    tied = th.MultinomialHMM(3, emission_groups=[0, 1, 1], random_state=0, n_iter=5).fit(X)
+    assert np.array_equal(tied.emissionprob_[1], tied.emissionprob_[2])
+    with pytest.raises(th.InvalidDataError, match="a single n_trials"):
+        tied.sample(10)
+    tied.n_trials = 6
+    sample, _ = tied.sample(50, random_state=0)
+    assert np.all(sample.sum(axis=1) == 6)
+    with pytest.raises(th.InvalidDataError, match="row 1 holds 5 counts"):
+        th.MultinomialHMM(2, n_trials=4).fit([[1, 3], [2, 3]])
+
+
+def test_init_draws_one_start_per_tied_group_and_check_names_problems():
+    X = np.random.RandomState(0).normal(size=(90, 2))
+    model = th.GaussianHMM(4, emission_groups=[0, 1, 1, 2], transition_groups=[0, 1, 1, 0],
+                           random_state=0)
+    model._init(X)
+    assert np.array_equal(model.transmat_[1], model.transmat_[2])
+    assert np.array_equal(model.transmat_[0], model.transmat_[3])
+    assert not np.array_equal(model.transmat_[0], model.transmat_[1])
+    assert np.array_equal(model.means_[1], model.means_[2])
+    assert len({tuple(row) for row in model.means_}) == 3
+    model._check()
+    model.startprob_ = np.array([0.5, 0.5, 0.5, 0.5])
+    with pytest.raises(th.TyingError, match="outgoing probabilities sum to 2"):
+        model._check()
+    model.covariance_type = "badcovariance_type"
+    with pytest.raises(th.InvalidDataError, match="covariance_type must be one of"):
+        model._check()

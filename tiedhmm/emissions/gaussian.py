@@ -145,7 +145,8 @@ class SharedCovariance(ParameterGroup):
                         - cross - cross.T)
 
     def add_prior_term(self, term: np.ndarray) -> None:
-        """A holder's mean-prior term ``w (mean - m)(mean - m)^T`` joins the scatter."""
+        """A holder's mean-prior term ``w (mean - m)(mean - m)^T`` (and the spread of the
+        priors it pooled) joins the scatter."""
         self._shift += term
 
     def batch_key(self) -> tuple:
@@ -303,7 +304,7 @@ class GaussianEmission(ContinuousEmission):
                 self.shared.add_shift(stats, old, self.mean)
         if self.covariance == "tied":
             if prior is not None and self.shared.trainable:
-                self.shared.add_prior_term(prior.mean_term(self.mean, "full"))
+                self.shared.add_prior_term(prior.mean_term(self.mean, "full") + prior.scale)
         elif "c" in params:
             covar = covariance_about(stats, self.mean, self.covariance)
             if prior is not None:
