@@ -128,7 +128,7 @@ def test_tied_map_step_equals_numpy_reference(covariance_type):
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_untied_priors_equal_hmmlearn(covariance_type):
     rng = np.random.RandomState(1)
-    X = np.concatenate([rng.randn(80, 2) + [3, 0], rng.randn(80, 2) * 0.5,
+    X = np.concatenate([rng.randn(80, 2) + np.array([3, 0]), rng.randn(80, 2) * 0.5,
                         rng.randn(80, 2) * 2 - 2])
     start = hmmlearn_hmm.GaussianHMM(3, covariance_type, random_state=0)
     start._init(X)
