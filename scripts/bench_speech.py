@@ -2,12 +2,18 @@
 
 Trains ten 6-state left-to-right models (diag Gaussian, then 2-component GMM) on the
 training recordings 10-49 with 15 EM iterations, and classifies the held-out
-recordings 5-9, with hmmlearn (one model per digit, scored per utterance) and with
-tiedhmm (the same untied models fitted as one ModelSet). Each system is fitted once
-(initialisation included), then timed re-fitting 15 iterations from its fitted
-parameters, so the ratio is of EM iterations alone, not of k-means initialisations.
-Prints seconds per EM iteration (all ten models), classification time, accuracy and
-the ratios.
+recordings 5-9, three ways:
+
+- hmmlearn: one model per digit (its own k-means start, seeded), scored per utterance;
+- tiedhmm drop-in: tiedhmm's GaussianHMM / GMMHMM per digit from *the same start*
+  (hmmlearn's initial arrays copied over) and the same default priors;
+- tiedhmm ModelSet: the same untied models as general HMMs fitted in one joint EM from
+  an even segmentation (tiedhmm's own start).
+
+Each system is fitted once (initialisation included), then timed re-fitting 15
+iterations from its fitted parameters, so the ratio is of EM iterations alone. Prints
+seconds per EM iteration (all ten models), classification time, accuracy and the
+ratios to hmmlearn.
 
 Usage: python scripts/bench_speech.py [FEATURES_DIR]   (default ../shared/data/fsdd/)
 """
@@ -27,6 +33,8 @@ from spoken_digits import DEFAULT_FEATURES, HELD_OUT, load_features, subset
 import tiedhmm as th
 
 N_STATES, N_ITER = 6, 15
+ARRAYS = {"gaussian": ("startprob_", "transmat_", "means_", "covars_"),
+          "gmm": ("startprob_", "transmat_", "weights_", "means_", "covars_")}
 
 
 def left_right_start() -> tuple[np.ndarray, np.ndarray]:
@@ -36,32 +44,46 @@ def left_right_start() -> tuple[np.ndarray, np.ndarray]:
     return startprob, transmat
 
 
-def hmmlearn_system(family: str, X, lengths, labels):
-    """Fitted per-digit hmmlearn models, with each digit's training data."""
-    models = {}
+def estimator(library, family: str):
+    """One digit's model of ``library`` (hmmlearn's module or tiedhmm)."""
+    common = dict(n_iter=N_ITER, tol=-np.inf, random_state=0)
+    if family == "gaussian":
+        return library.GaussianHMM(N_STATES, "diag", init_params="mc", params="stmc",
+                                   **common)
+    return library.GMMHMM(N_STATES, n_mix=2, covariance_type="diag", init_params="mcw",
+                          params="stmcw", **common)
+
+
+def per_digit_systems(family: str, X, lengths, labels):
+    """hmmlearn's per-digit models and tiedhmm's from the same start, each unfitted,
+    with its digit's training data."""
+    theirs, ours = {}, {}
     for digit in np.unique(labels):
         rows, digit_lengths, _ = subset({"X": X, "lengths": lengths, "digit": labels,
                                          "index": labels}, labels == digit)
-        common = dict(n_iter=N_ITER, tol=-np.inf, random_state=0)
-        model = (hmmlearn_hmm.GaussianHMM(N_STATES, "diag", init_params="mc", params="stmc",
-                                          **common) if family == "gaussian"
-                 else hmmlearn_hmm.GMMHMM(N_STATES, n_mix=2, covariance_type="diag",
-                                          init_params="mcw", params="stmcw", **common))
+        model = estimator(hmmlearn_hmm, family)
         model.startprob_, model.transmat_ = left_right_start()
-        model.fit(rows, digit_lengths)
+        model._init(rows, digit_lengths)  # hmmlearn's own start, copied to tiedhmm's
         model.init_params = ""
-        models[digit] = (model, rows, digit_lengths)
-    return models
+        twin = estimator(th, family)
+        twin.init_params = ""
+        for name in ARRAYS[family]:
+            value = model._covars_ if name == "covars_" and family == "gaussian" \
+                else getattr(model, name)
+            setattr(twin, name, np.array(value, copy=True))
+        theirs[digit] = (model, rows, digit_lengths)
+        ours[digit] = (twin, rows, digit_lengths)
+    return theirs, ours
 
 
-def hmmlearn_refit(models) -> int:
-    """EM again from the fitted parameters; returns the iterations run."""
+def fit_each(models) -> int:
+    """EM on every digit's model; returns the iterations run per model."""
     for model, rows, digit_lengths in models.values():
         model.fit(rows, digit_lengths)
     return N_ITER
 
 
-def hmmlearn_classify(models, X, lengths) -> np.ndarray:
+def classify_each(models, X, lengths) -> np.ndarray:
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     names = list(models)
     scores = np.array([[models[n][0].score(X[a:b]) for n in names]
@@ -100,24 +122,26 @@ def main() -> None:
           f"{N_STATES}-state left-right models, {N_ITER} EM iterations")
     print(f"{'model':>10}{'':>10}{'s/iter':>10}{'classify s':>12}{'accuracy':>10}")
     for family in ("gaussian", "gmm"):
+        rows = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            theirs = hmmlearn_system(family, X_train, lengths_train, labels_train)
-            iterations, their_fit = timed(hmmlearn_refit, theirs)
-            their_pred, their_classify = timed(hmmlearn_classify, theirs, X_test,
-                                               lengths_test)
+            theirs, dropin = per_digit_systems(family, X_train, lengths_train, labels_train)
+            for name, models in (("hmmlearn", theirs), ("drop-in", dropin)):
+                fit_each(models)
+                iterations, fit_time = timed(fit_each, models)
+                predicted, classify = timed(classify_each, models, X_test, lengths_test)
+                rows.append((name, fit_time / iterations, classify, predicted))
         ours = tiedhmm_system(family, X_train.shape[1])
         ours.fit(X_train, lengths_train, labels_train)
         _, our_fit = timed(ours.fit, X_train, lengths_train, labels_train)
         (our_pred, _), our_classify = timed(ours.classify, X_test, lengths_test)
-        their_iter, our_iter = their_fit / iterations, our_fit / ours.monitor_.iter
-        for name, per_iter, classify, predicted in (
-                ("hmmlearn", their_iter, their_classify, their_pred),
-                ("tiedhmm", our_iter, our_classify, our_pred)):
+        rows.append(("ModelSet", our_fit / ours.monitor_.iter, our_classify, our_pred))
+        for name, per_iter, classify, predicted in rows:
             print(f"{family:>10}{name:>10}{per_iter:>10.4f}{classify:>12.3f}"
                   f"{np.mean(predicted == labels_test):>10.3f}")
-        print(f"{family:>10}{'ratio':>10}{their_iter / our_iter:>9.1f}x"
-              f"{their_classify / our_classify:>11.1f}x")
+        for name, per_iter, classify, _ in rows[1:]:
+            print(f"{family:>10}{'ratio':>10}{rows[0][1] / per_iter:>9.1f}x"
+                  f"{rows[0][2] / classify:>11.1f}x   hmmlearn / {name}")
 
 
 if __name__ == "__main__":
