@@ -28,7 +28,13 @@ import numpy as np
 
 from ._records import group_kind
 from .emissions.base import ParameterGroup, Stats, listed
-from .emissions.priors import DirichletPrior, dirichlet_update, prior_record, read_prior
+from .emissions.priors import (
+    DirichletPrior,
+    dirichlet_update,
+    log_prior_of,
+    prior_record,
+    read_prior,
+)
 from .errors import InvalidDataError, TyingError
 
 ROW_SUM_TOLERANCE = 1e-8
@@ -89,9 +95,7 @@ class TransitionGroup(ParameterGroup):
             self.probs = probs
 
     def log_prior(self) -> float:
-        if self.prior is None or self.probs is None:
-            return 0.0
-        return self.prior.log_density(self.probs)
+        return log_prior_of(self.prior, self.probs)
 
     def free_parameters(self, params: str = "") -> int:
         return len(self.outcomes) - 1

@@ -10,7 +10,7 @@ from .._kernels.emissions import weighted_symbol_counts
 from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import EmissionGroup, Stats, array, listed, n_blocks
-from .priors import DirichletPrior, dirichlet_update, prior_record, read_prior
+from .priors import DirichletPrior, dirichlet_update, log_prior_of, prior_record, read_prior
 
 
 @group_kind("categorical")
@@ -106,9 +106,7 @@ class CategoricalEmission(EmissionGroup):
                 self.probs = probs
 
     def log_prior(self) -> float:
-        if self.prior is None or self.probs is None:
-            return 0.0
-        return self.prior.log_density(self.probs)
+        return log_prior_of(self.prior, self.probs)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.choice(self.n_features, size=n, p=self.probs)

@@ -16,7 +16,7 @@ from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
 from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import EmissionGroup, ParameterGroup, Stats, array, listed, n_blocks
-from .priors import NormalPrior, prior_record, read_prior
+from .priors import NormalPrior, log_prior_of, prior_record, read_prior
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2 * np.pi)
@@ -161,9 +161,7 @@ class SharedCovariance(ParameterGroup):
         self._shift = np.zeros((self.n_features, self.n_features))
 
     def log_prior(self) -> float:
-        if self.prior is None or self.covar is None:
-            return 0.0
-        return self.prior.log_density(np.zeros(self.n_features), self.covar, "full")
+        return log_prior_of(self.prior, np.zeros(self.n_features), self.covar, "full")
 
     def free_parameters(self, params: str) -> int:
         return self.n_features * (self.n_features + 1) // 2 if "c" in params else 0
@@ -313,9 +311,7 @@ class GaussianEmission(ContinuousEmission):
             self.covar = floored(covar, self.covariance, self.covar_floor)
 
     def log_prior(self) -> float:
-        if self.prior is None or not self.is_initialized():
-            return 0.0
-        return self.prior.log_density(self.mean, self.covar, self.density_covariance)
+        return log_prior_of(self.prior, self.mean, self.covar, self.density_covariance)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return sample_gaussian(rng, self.mean, self.covar, self.density_covariance, n)

@@ -10,7 +10,7 @@ from scipy.special import gammaln, xlogy
 from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import EmissionGroup, Stats, array, listed
-from .priors import GammaPrior, prior_record, read_prior
+from .priors import GammaPrior, log_prior_of, prior_record, read_prior
 
 
 @group_kind("poisson")
@@ -95,9 +95,7 @@ class PoissonEmission(EmissionGroup):
                             else self.prior.update(float(stats["weight"]), stats["sum"]))
 
     def log_prior(self) -> float:
-        if self.prior is None or self.lambdas is None:
-            return 0.0
-        return self.prior.log_density(self.lambdas)
+        return log_prior_of(self.prior, self.lambdas)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.poisson(self.lambdas, size=(n, self.n_features))

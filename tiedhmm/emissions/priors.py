@@ -213,6 +213,13 @@ class GammaPrior:
         return cls(record["alpha"], record["beta"])
 
 
+def log_prior_of(prior, *parameters) -> float:
+    """A group's log prior at its parameters: 0 without a prior or while unset."""
+    if prior is None or any(value is None for value in parameters):
+        return 0.0
+    return prior.log_density(*parameters)
+
+
 def prior_record(prior) -> dict | None:
     """A group's optional prior for its record."""
     return None if prior is None else prior.to_record()
