@@ -71,6 +71,33 @@ class FamilyPosteriors:
         keep = owner[coo.row] < owner[coo.col]
         return coo.row[keep], coo.col[keep], coo.data[keep]
 
+    @cached_property
+    def _pair_slices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The upper entries sorted by sequence pair: the order, each present pair's key
+        ``x * N + y`` (x < y), and where its entries start and stop in that order."""
+        first, _, _ = self.upper
+        owner, n = self.sequence_of, self.offsets.size - 1
+        keys = owner[first] * n + owner[self.upper[1]]
+        order = np.argsort(keys, kind="stable")
+        present, starts = np.unique(keys[order], return_index=True)
+        stops = np.append(starts[1:], order.size)
+        return order, present, starts, stops
+
+    def _entries_between(self, one: np.ndarray, other: np.ndarray) -> np.ndarray:
+        """Indices (into :attr:`upper`) of the entries of every pair with one sequence in
+        ``one`` and the other in ``other``: only those pairs are read, so a progressive
+        alignment reads each entry once in all."""
+        order, present, starts, stops = self._pair_slices
+        if not present.size:
+            return np.zeros(0, dtype=np.int64)
+        n = self.offsets.size - 1
+        wanted = (np.minimum.outer(one, other) * n + np.maximum.outer(one, other)).ravel()
+        position = np.minimum(np.searchsorted(present, wanted), present.size - 1)
+        hit = position[present[position] == wanted]
+        lengths = stops[hit] - starts[hit]
+        before = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        return order[np.repeat(starts[hit] - before, lengths) + np.arange(lengths.sum())]
+
     def column_scores(self, columns: np.ndarray, side: np.ndarray, widths: tuple[int, int]
                       ) -> np.ndarray:
         """``scores[a, b]``: summed posteriors of the residue pairs that aligning column a
@@ -78,15 +105,13 @@ class FamilyPosteriors:
         of sequence s (0, 1, or -1 for neither) and ``columns[r]`` residue r's column in
         its profile."""
         first, second, value = self.upper
-        owner = self.sequence_of
-        side_first, side_second = side[owner[first]], side[owner[second]]
-        ahead = (side_first == 0) & (side_second == 1)
-        behind = (side_first == 1) & (side_second == 0)
-        width_b = widths[1]
-        index = np.concatenate((columns[first[ahead]] * width_b + columns[second[ahead]],
-                                columns[second[behind]] * width_b + columns[first[behind]]))
-        weights = np.concatenate((value[ahead], value[behind]))
-        return np.bincount(index, weights, minlength=widths[0] * width_b).reshape(widths)
+        chosen = self._entries_between(np.flatnonzero(side == 0), np.flatnonzero(side == 1))
+        first, second, value = first[chosen], second[chosen], value[chosen]
+        ahead = side[self.sequence_of[first]] == 0
+        one = np.where(ahead, first, second)
+        other = np.where(ahead, second, first)
+        index = columns[one] * widths[1] + columns[other]
+        return np.bincount(index, value, minlength=widths[0] * widths[1]).reshape(widths)
 
     def objective(self, columns: np.ndarray) -> float:
         """Summed posteriors of the residue pairs an alignment (``columns[r]``: the column
