@@ -54,13 +54,23 @@ class FamilyPosteriors:
         so ``P' = (2 P + sum_{z != x, y} P(x, z) P(z, y)) / |S|``: the square of the
         whole matrix (its diagonal blocks are empty) kept where ``P`` has entries (as
         ProbCons masks it), entries below ``threshold`` dropped
-        (:func:`~tiedhmm._kernels.consistency.consistency_product`)."""
+        (:func:`~tiedhmm._kernels.consistency.consistency_product`). When only some pairs
+        hold posteriors (a large family's neighbourhoods), ``S`` for a pair is x, y and
+        the sequences z paired with both, so the mean is over the terms that exist."""
         matrix = self.matrix
         indptr, indices, data = consistency_product(
             matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,
-            self.sequence_of, self.offsets.size - 1, threshold)
+            self.sequence_of, self._contributors(), threshold)
         return FamilyPosteriors(scipy.sparse.csr_matrix((data, indices, indptr),
                                                         shape=matrix.shape), self.offsets)
+
+    def _contributors(self) -> np.ndarray:
+        """``(N, N)``: 2 plus the sequences paired (holding posteriors) with both x and y."""
+        n = self.offsets.size - 1
+        _, present, _, _ = self._pair_slices
+        paired = np.zeros((n, n))
+        paired[present // n, present % n] = paired[present % n, present // n] = 1.0
+        return 2.0 + paired @ paired
 
     @cached_property
     def upper(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

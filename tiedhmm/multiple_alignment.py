@@ -6,7 +6,9 @@
 2. ``consistency`` passes of probabilistic consistency
    (:meth:`~tiedhmm.family_posteriors.FamilyPosteriors.consistency`);
 3. a UPGMA guide tree on ``1 - E[accuracy]`` (ProbCons joins by the same averaged
-   expected accuracy);
+   expected accuracy); beyond ``ALL_PAIRS_LIMIT`` sequences (or with ``neighbours=``)
+   the tree comes first, from k-mer distances, and only the pairs of guide-tree
+   neighbourhoods get posteriors (:mod:`tiedhmm.kmer_distance`);
 4. progressive alignment up the tree: each join aligns two profiles so as to maximise
    the summed transformed posteriors of the residue pairs it puts in one column, gaps
    free (maximum expected accuracy);
@@ -36,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import pair_posterior, parallel
+from . import kmer_distance, pair_posterior, parallel
 from ._kernels.profile import profile_alignment
 from ._validation import check_random_state, memory_size
 from .errors import InvalidDataError, MemoryLimitError
@@ -57,13 +59,16 @@ ENTRY_BYTES = 24
 def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
-        client=None):
+        neighbours: int | None = None, client=None):
     """Align a family (str, ``Seq`` or ``SeqRecord`` items, or a FASTA path); the bundled
-    model matching the alphabet by default. See the module text for the steps."""
+    model matching the alphabet by default. See the module text for the steps.
+    ``neighbours`` (default: all pairs up to ``ALL_PAIRS_LIMIT`` sequences,
+    ``DEFAULT_NEIGHBOURS`` beyond) takes the large-family route of
+    :mod:`tiedhmm.kmer_distance`."""
     records = _records(sequences)
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
     for name, value in (("consistency", consistency), ("refinement", refinement),
-                        ("pretrain", pretrain)):
+                        ("pretrain", pretrain), ("neighbours", neighbours or 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise InvalidDataError(f"{name} must be a whole number >= 0, got {value!r}")
     codes = [model.alphabet.encode(r, r.id) for r in records]
@@ -71,7 +76,15 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
         return _alignment(records, np.arange(len(codes[0])), 1, len(codes[0]),
                           np.full(len(codes[0]), np.nan), Tree(1, (), ()))
     pair_posterior.check_threshold(threshold)
-    pairs = list(itertools.combinations(range(len(records)), 2))
+    if neighbours is None and len(records) > kmer_distance.ALL_PAIRS_LIMIT:
+        neighbours = kmer_distance.DEFAULT_NEIGHBOURS
+    tree = None
+    if neighbours:
+        distances = kmer_distance.kmer_distances(codes, model.alphabet)
+        tree = upgma(distances)
+        pairs = kmer_distance.neighbourhood_pairs(distances, tree, neighbours)
+    else:
+        pairs = list(itertools.combinations(range(len(records)), 2))
     _check_family_memory(codes, pairs, threshold, memory)
     if pretrain:
         model = copy.deepcopy(model)
@@ -84,10 +97,11 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
     transformed = original
     for _ in range(consistency):
         transformed = transformed.consistency(threshold)
-    distances = np.zeros((len(records), len(records)))
-    for (x, y), (_, accuracy) in zip(pairs, found):
-        distances[x, y] = distances[y, x] = 1.0 - accuracy
-    tree = upgma(distances)
+    if tree is None:
+        distances = np.zeros((len(records), len(records)))
+        for (x, y), (_, accuracy) in zip(pairs, found):
+            distances[x, y] = distances[y, x] = 1.0 - accuracy
+        tree = upgma(distances)
     columns, width = _progressive(transformed, tree)
     columns, width = _refine(transformed, columns, width, refinement,
                              check_random_state(random_state))

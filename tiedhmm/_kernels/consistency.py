@@ -5,11 +5,12 @@ from numba import njit
 
 
 @njit(cache=True)
-def consistency_product(indptr, indices, data, owner, n_sequences, threshold):
-    """CSR arrays of ``(2 P + P P) / n_sequences`` at the entries ``P`` holds (ProbCons
-    masks the transformed matrix by the one it came from), those below ``threshold``
-    dropped: Gustavson's row-by-row product with a dense accumulator, so the full product
-    never exists. (``P`` has no diagonal blocks, so neither has the result.)"""
+def consistency_product(indptr, indices, data, owner, contributors, threshold):
+    """CSR arrays of ``(2 P + P P) / contributors[x, y]`` (x, y: the sequences of an
+    entry's row and column) at the entries ``P`` holds (ProbCons masks the transformed
+    matrix by the one it came from), those below ``threshold`` dropped: Gustavson's
+    row-by-row product with a dense accumulator, so the full product never exists.
+    (``P`` has no diagonal blocks, so neither has the result.)"""
     size = indptr.shape[0] - 1
     accumulator = np.zeros(size)
     touched = np.zeros(size, dtype=np.bool_)
@@ -20,7 +21,6 @@ def consistency_product(indptr, indices, data, owner, n_sequences, threshold):
     out_indices = np.empty(capacity, dtype=np.int64)
     out_data = np.empty(capacity)
     count = 0
-    scale = 1.0 / n_sequences
     for row in range(size):
         n_touched = 0
         for k in range(indptr[row], indptr[row + 1]):
@@ -47,7 +47,7 @@ def consistency_product(indptr, indices, data, owner, n_sequences, threshold):
             out_indices, out_data = grown_indices, grown_data
         for t in range(n_touched):
             column = order[t]
-            value = accumulator[column] * scale
+            value = accumulator[column] / contributors[owner[row], owner[column]]
             if held[column] and owner[column] != owner[row] and value >= threshold:
                 out_indices[count] = column
                 out_data[count] = value
