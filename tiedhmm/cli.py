@@ -31,6 +31,7 @@ from . import __version__, _files
 from .alphabets import ALPHABETS
 from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
 from .fasta import detect_alphabet, read_fasta
+from .kmer_distance import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
 from .multiple_alignment import msa
 from .pairhmm import PairHMM
 from .parallel import connect
@@ -233,7 +234,8 @@ def _msa(args) -> None:
             log.info("aligning %d sequences", len(records))
             alignment = msa(records, model, consistency=args.consistency,
                             refinement=args.refinement, pretrain=args.pretrain,
-                            random_state=args.seed, client=client)
+                            random_state=args.seed, neighbours=args.neighbours,
+                            memory=args.memory, client=client)
     finally:
         numba.set_num_threads(threads)
     if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
@@ -351,6 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
     family.add_argument("--seed", type=int, default=0, help="seed of refinement (default 0)")
     family.add_argument("--threads", type=_positive, metavar="N",
                         help="threads for the pair posteriors (default: all cores)")
+    family.add_argument("--neighbours", type=_positive, metavar="K",
+                        help="posteriors only for each sequence's K nearest (by k-mer "
+                             "distance) and across guide-tree joins (default: all pairs "
+                             f"up to {ALL_PAIRS_LIMIT} sequences, {DEFAULT_NEIGHBOURS} "
+                             "beyond)")
+    family.add_argument("--memory", metavar="SIZE",
+                        help="memory the posteriors may take, e.g. 8G (default 2G or what "
+                             "is available)")
     _common(family)
     family.set_defaults(run=_msa)
 

@@ -24,9 +24,9 @@ estimates). The result is a ``Bio.Align.Alignment`` with ``.tree`` (Newick),
 aligns) and that confidence as a digit string (``floor(10 p)``, ``*`` at least 0.95,
 ``.`` for a column of one residue) in ``column_annotations`` under Biopython's name of
 Stockholm's ``#=GC PP_cons`` line, which Stockholm output writes.
-Memory: all pairs' sparse posteriors are estimated first (as
-:mod:`tiedhmm.pair_posterior` does: 16 entries a residue of the shorter sequence,
-1-10 measured on BAliBASE) and a family beyond ``memory`` raises MemoryLimitError.
+Memory: all pairs' sparse posteriors are estimated first
+(:data:`FAMILY_ENTRIES_PER_RESIDUE` entries a residue of the shorter sequence) and a
+family beyond ``memory`` raises MemoryLimitError.
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ CONFIDENCE = "consensus posterior probability"
 #: Bytes a kept posterior entry costs, each way (row, column and value while assembled;
 #: consistency keeps only entries the matrix already holds, so it adds no more).
 ENTRY_BYTES = 24
+#: Kept posterior entries a residue of a pair's shorter sequence is assumed to take in
+#: the family estimate (1-10 measured on BAliBASE pairs at threshold 0.01, 1.5 on the
+#: simulated family of ``scripts/bench_msa_scale.py``).
+FAMILY_ENTRIES_PER_RESIDUE = 8
 
 
 def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
@@ -151,7 +155,7 @@ def _records(sequences) -> list:
 
 def _check_family_memory(codes, pairs, threshold: float, memory) -> None:
     lengths = [len(c) for c in codes]
-    typical = pair_posterior.TYPICAL_ENTRIES_PER_RESIDUE
+    typical = FAMILY_ENTRIES_PER_RESIDUE
     entries = sum(min(pair_posterior.sparse_entries(lengths[x], lengths[y], threshold),
                       typical * min(lengths[x], lengths[y])) for x, y in pairs)
     needed = 2 * ENTRY_BYTES * entries
