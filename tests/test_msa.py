@@ -1,6 +1,7 @@
 """Multiple alignment: its steps against brute force and dense formulas, its output,
 its command and its errors."""
 
+import collections
 import io
 import itertools
 
@@ -14,9 +15,11 @@ from Bio.SeqRecord import SeqRecord
 import tiedhmm as th
 from tiedhmm import multiple_alignment, pair_posterior
 from tiedhmm._kernels.profile import profile_alignment
+from tiedhmm.alignment import for_writing
 from tiedhmm.cli import main
 from tiedhmm.family_posteriors import FamilyPosteriors
 from tiedhmm.guide_tree import upgma
+from tiedhmm.kmer_distance import kmer_distances, neighbourhood_pairs
 
 FAMILY = ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "MKTAYIAKQRQLSFVKSHFSRQLEELGLIEVQ",
           "MKVAYIAKQRQISFVKHFSRQAEERLGLIEV", "MRTAYIAKQRQISFVKSHFARQLEERLGLVEVQAP",
@@ -180,6 +183,35 @@ def test_every_output_format_parses_back(tmp_path, fmt):
             for k in range(len(FAMILY))] == FAMILY
     if fmt == "stockholm":
         assert "#=GC PP_cons" in out.read_text()
+
+
+@pytest.mark.parametrize("fmt", ["fasta", "clustal", "stockholm", "phylip"])
+def test_the_fast_writer_prints_what_biopython_prints(fmt):
+    alignment = th.msa(FAMILY, refinement=5)
+    texts = []
+    for version in (alignment, for_writing(alignment)):
+        handle = io.StringIO()
+        Align.write(version, handle, fmt)
+        texts.append(handle.getvalue())
+    assert texts[0] == texts[1]
+
+
+def test_neighbourhood_route_pairs_every_join_and_aligns_a_family():
+    model = th.PairHMM.load("protein")
+    codes = [model.alphabet.encode(s) for s in FAMILY]
+    distances = kmer_distances(codes, model.alphabet)
+    counts = [collections.Counter(s[k:k + 2] for k in range(len(s) - 1)) for s in FAMILY]
+    for x, y in itertools.combinations(range(len(FAMILY)), 2):
+        shared = sum((counts[x] & counts[y]).values())
+        expected = 1 - shared / (min(len(FAMILY[x]), len(FAMILY[y])) - 1)
+        assert distances[x, y] == pytest.approx(expected, rel=1e-12)
+    tree = upgma(distances)
+    pairs = neighbourhood_pairs(distances, tree, neighbours=1, per_join=1)
+    for a, b in tree.merges:
+        across = {(min(x, y), max(x, y)) for x in tree.leaves(a) for y in tree.leaves(b)}
+        assert across & set(pairs)
+    aligned = th.msa(FAMILY, neighbours=1)
+    assert [str(aligned[k]).replace("-", "") for k in range(len(FAMILY))] == FAMILY
 
 
 def test_the_command_reports_bad_input_with_exit_1(tmp_path, capsys):

@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from . import __version__, _files
+from .alignment import for_writing
 from .alphabets import ALPHABETS
 from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
 from .fasta import detect_alphabet, read_fasta
@@ -243,7 +244,7 @@ def _msa(args) -> None:
     elif args.format != "stockholm":
         alignment.column_annotations = {}
     handle = io.StringIO()
-    Align.write(alignment, handle, args.format)
+    Align.write(for_writing(alignment), handle, args.format)
     _emit(handle.getvalue(), args.output)
 
 
