@@ -224,3 +224,13 @@ def test_the_command_reports_bad_input_with_exit_1(tmp_path, capsys):
     assert main(["msa", str(good), "--quiet", "--pretrain", "1", "--threads", "1"]) == 0
     records = list(SeqIO.parse(io.StringIO(capsys.readouterr().out), "fasta"))
     assert [str(r.seq) for r in records] == ["MKTAYIAK", "MKTAYLAK"]
+
+
+def test_progress_hears_every_stage_to_its_end():
+    heard = []
+    th.msa(FAMILY, refinement=3, progress=lambda *report: heard.append(report))
+    stages = [stage for stage, _, _ in heard]
+    assert stages == sorted(stages, key=multiple_alignment.STAGES.index)
+    finals = {stage: (done, total) for stage, done, total in heard}
+    assert finals == {"pair posteriors": (10, 10), "progressive joins": (4, 4),
+                      "refinement rounds": (3, 3)}

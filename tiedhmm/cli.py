@@ -115,6 +115,29 @@ def _iteration_bar(args):
         yield report
 
 
+@contextlib.contextmanager
+def _stage_bars(args):
+    """A ``progress(stage, done, total)`` callback drawing one bar per stage on a
+    terminal, else None."""
+    if args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr)
+        bars[stage].update(done - bars[stage].n)
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
 # -- output -------------------------------------------------------------------------
 def _emit(text: str, output: str | None) -> None:
     if output is None or output == "-":
@@ -233,10 +256,11 @@ def _msa(args) -> None:
     try:
         with _cluster(args) as client:
             log.info("aligning %d sequences", len(records))
-            alignment = msa(records, model, consistency=args.consistency,
-                            refinement=args.refinement, pretrain=args.pretrain,
-                            random_state=args.seed, neighbours=args.neighbours,
-                            memory=args.memory, client=client)
+            with _stage_bars(args) as progress:
+                alignment = msa(records, model, consistency=args.consistency,
+                                refinement=args.refinement, pretrain=args.pretrain,
+                                random_state=args.seed, neighbours=args.neighbours,
+                                memory=args.memory, client=client, progress=progress)
     finally:
         numba.set_num_threads(threads)
     if args.format == "a2m":  # every column a match state (upper case, '-' gaps)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,10 @@ CONFIDENCE = "consensus posterior probability"
 #: Bytes a kept posterior entry costs, each way (row, column and value while assembled;
 #: consistency keeps only entries the matrix already holds, so it adds no more).
 ENTRY_BYTES = 24
+#: Pairs per call of the posterior pass (each call runs on every thread).
+PAIR_BATCH = 512
+#: What ``progress`` hears, in order.
+STAGES = ("pair posteriors", "progressive joins", "refinement rounds")
 #: Kept posterior entries a residue of a pair's shorter sequence is assumed to take in
 #: the family estimate (1-10 measured on BAliBASE pairs at threshold 0.01, 1.5 on the
 #: simulated family of ``scripts/bench_msa_scale.py``).
@@ -63,12 +67,15 @@ FAMILY_ENTRIES_PER_RESIDUE = 8
 def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
-        neighbours: int | None = None, client=None):
+        neighbours: int | None = None, client=None,
+        progress: Callable[[str, int, int], None] | None = None):
     """Align a family (str, ``Seq`` or ``SeqRecord`` items, or a FASTA path); the bundled
     model matching the alphabet by default. See the module text for the steps.
     ``neighbours`` (default: all pairs up to ``ALL_PAIRS_LIMIT`` sequences,
     ``DEFAULT_NEIGHBOURS`` beyond) takes the large-family route of
-    :mod:`tiedhmm.kmer_distance`."""
+    :mod:`tiedhmm.kmer_distance`. ``progress(stage, done, total)`` hears the pair
+    posteriors (per batch), the progressive joins and the refinement rounds."""
+    progress = progress or _silent
     records = _records(sequences)
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
     for name, value in (("consistency", consistency), ("refinement", refinement),
@@ -95,7 +102,7 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
         model.n_iter, model.tol = pretrain, -np.inf
         model.fit([(str(records[x].seq), str(records[y].seq)) for x, y in pairs],
                   memory=memory, client=client)
-    found = _pair_results(model, records, codes, pairs, threshold, memory, client)
+    found = _pair_results(model, records, codes, pairs, threshold, memory, client, progress)
     original = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
                                            [posterior for posterior, _ in found])
     transformed = original
@@ -106,9 +113,9 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
         for (x, y), (_, accuracy) in zip(pairs, found):
             distances[x, y] = distances[y, x] = 1.0 - accuracy
         tree = upgma(distances)
-    columns, width = _progressive(transformed, tree)
+    columns, width = _progressive(transformed, tree, progress)
     columns, width = _refine(transformed, columns, width, refinement,
-                             check_random_state(random_state))
+                             check_random_state(random_state), progress)
     return _alignment(records, columns, len(records), width,
                       original.column_confidence(columns, width), tree)
 
@@ -167,16 +174,27 @@ def _check_family_memory(codes, pairs, threshold: float, memory) -> None:
                                f"fewer or shorter sequences")
 
 
-def _pair_results(model: PairHMM, records, codes, pairs, threshold, memory, client):
-    """Sparse posteriors and expected accuracy of every pair."""
+def _silent(stage: str, done: int, total: int) -> None:
+    """The default progress callback: nothing."""
+
+
+def _pair_results(model: PairHMM, records, codes, pairs, threshold, memory, client,
+                  progress):
+    """Sparse posteriors and expected accuracy of every pair (in batches on threads, so
+    that ``progress`` hears each)."""
     if client is not None:
         texts = [(str(records[x].seq), str(records[y].seq)) for x, y in pairs]
         chunks = parallel.split(texts, parallel.n_chunks(client, len(texts)))
         found = parallel.map_chunks(client, _chunk_results, (model, threshold, memory), chunks)
+        progress(STAGES[0], len(pairs), len(pairs))
         return [item for chunk in found for item in chunk]
-    return pair_posterior.sparse_posteriors_and_accuracies(
-        model._compiled(), [(codes[x], codes[y]) for x, y in pairs], threshold=threshold,
-        memory=memory)
+    compiled, found = model._compiled(), []
+    for start in range(0, len(pairs), PAIR_BATCH):
+        found += pair_posterior.sparse_posteriors_and_accuracies(
+            compiled, [(codes[x], codes[y]) for x, y in pairs[start:start + PAIR_BATCH]],
+            threshold=threshold, memory=memory)
+        progress(STAGES[0], len(found), len(pairs))
+    return found
 
 
 def _chunk_results(settings, pairs) -> list:
@@ -202,7 +220,8 @@ def _join(posteriors: FamilyPosteriors, columns: np.ndarray, first: list[int],
     return int(moves.size)
 
 
-def _progressive(posteriors: FamilyPosteriors, tree: Tree) -> tuple[np.ndarray, int]:
+def _progressive(posteriors: FamilyPosteriors, tree: Tree, progress
+                 ) -> tuple[np.ndarray, int]:
     """Columns of every residue after joining up the guide tree."""
     offsets = posteriors.offsets
     columns = np.concatenate([np.arange(offsets[s + 1] - offsets[s])
@@ -211,15 +230,17 @@ def _progressive(posteriors: FamilyPosteriors, tree: Tree) -> tuple[np.ndarray, 
     for k, (a, b) in enumerate(tree.merges):
         widths[tree.n_leaves + k] = _join(posteriors, columns, tree.leaves(a), tree.leaves(b),
                                           (widths[a], widths[b]))
+        progress(STAGES[1], k + 1, len(tree.merges))
     return columns, widths[tree.n_leaves + len(tree.merges) - 1]
 
 
 def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, rounds: int,
-            rng: np.random.RandomState) -> tuple[np.ndarray, int]:
+            rng: np.random.RandomState, progress) -> tuple[np.ndarray, int]:
     """Random two-way splits, each half realigned to the other (see the module text)."""
     n_sequences = posteriors.offsets.size - 1
     owner = posteriors.sequence_of
-    for _ in range(rounds if n_sequences > 2 else 0):
+    for done in range(rounds if n_sequences > 2 else 0):
+        progress(STAGES[2], done, rounds)
         half = rng.rand(n_sequences) < 0.5
         if half.all() or not half.any():
             continue
@@ -231,6 +252,7 @@ def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, round
         width = _join(posteriors, projected, list(np.flatnonzero(half)),
                       list(np.flatnonzero(~half)), (widths[0], widths[1]))
         columns = projected
+    progress(STAGES[2], rounds, rounds)
     return columns, width
 
 
