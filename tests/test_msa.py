@@ -123,10 +123,11 @@ def test_refinement_never_lowers_the_objective():
     family = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
                                          [p for p, _ in found]).consistency(0.01)
     tree = upgma(1 - np.eye(5))
-    columns, width = multiple_alignment._progressive(family, tree)
+    columns, width = multiple_alignment._progressive(family, tree, multiple_alignment._silent)
     before = family.objective(columns)
     columns, width = multiple_alignment._refine(family, columns, width, 30,
-                                                np.random.RandomState(1))
+                                                np.random.RandomState(1),
+                                                multiple_alignment._silent)
     assert family.objective(columns) >= before - 1e-12
     assert np.bincount(columns, minlength=width).min() >= 1  # no empty column
 
