@@ -468,30 +468,26 @@ class _GaussianFamily(_ArrayHMM, ABC):
     def _floor(self) -> float:
         """The M-step's variance floor: ``covar_floor``, or the collapse guard of the data
         last given to ``_init``."""
-        if isinstance(self.covar_floor, (bool, str)) or not np.isscalar(self.covar_floor) \
-                or not float(self.covar_floor) >= 0:
-            raise InvalidDataError(f"covar_floor must be a number >= 0, got "
-                                   f"{self.covar_floor!r}")
-        return max(float(self.covar_floor), getattr(self, "_collapse_guard", 0.0))
+        floor = _non_negative(self.covar_floor, "covar_floor")
+        return max(floor, getattr(self, "_collapse_guard", 0.0))
 
-    def _starting_covariance(self, X: np.ndarray) -> np.ndarray:
-        """hmmlearn's start: the data's covariance plus ``min_covar`` on the diagonal."""
+    def _check_covariance_type(self) -> None:
         if self.covariance_type not in COVARIANCE_TYPES:
             raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
                                    f"got {self.covariance_type!r}")
-        if isinstance(self.min_covar, (bool, str)) or not np.isscalar(self.min_covar) \
-                or not float(self.min_covar) >= 0:
-            raise InvalidDataError(f"min_covar must be a number >= 0, got {self.min_covar!r}")
+
+    def _starting_covariance(self, X: np.ndarray) -> np.ndarray:
+        """hmmlearn's start: the data's covariance plus ``min_covar`` on the diagonal."""
+        self._check_covariance_type()
+        min_covar = _non_negative(self.min_covar, "min_covar")
         X = np.asarray(X, dtype=float).reshape(len(X), -1)
         covariance = np.atleast_2d(np.cov(X.T))
         self._collapse_guard = COLLAPSE_GUARD * max(float(np.mean(np.diag(covariance))),
                                                     np.finfo(float).tiny)
-        return covariance + self.min_covar * np.eye(X.shape[1])
+        return covariance + min_covar * np.eye(X.shape[1])
 
     def _check(self) -> None:
-        if self.covariance_type not in COVARIANCE_TYPES:
-            raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
-                                   f"got {self.covariance_type!r}")
+        self._check_covariance_type()
         super()._check()
 
 
@@ -561,9 +557,7 @@ class GaussianHMM(_GaussianFamily):
 
     def _make_emission(self, states: np.ndarray,
                        shared: SharedCovariance | None = None) -> GaussianEmission:
-        if self.covariance_type not in COVARIANCE_TYPES:
-            raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
-                                   f"got {self.covariance_type!r}")
+        self._check_covariance_type()
         mean = self._attribute("means_", lambda m: m[states[0]])
         covar = shared or self._attribute("_covars_", lambda m: m[states[0]])
         n_features = self._known_n_features()
@@ -741,6 +735,13 @@ def _emissionprob_arrays(topology: Topology) -> dict[str, np.ndarray]:
     if any(group.probs is None for group in groups):
         return {}
     return {"emissionprob_": np.stack([group.probs for group in groups])}
+
+
+def _non_negative(value, name: str) -> float:
+    """A setting that must be a number >= 0, as a float; a clear error otherwise."""
+    if isinstance(value, (bool, str)) or not np.isscalar(value) or not float(value) >= 0:
+        raise InvalidDataError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
 
 
 def _check_labels(labels, n_states: int, what: str) -> np.ndarray:
