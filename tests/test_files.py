@@ -161,3 +161,22 @@ def test_mutations_that_break_the_model_name_the_file(tmp_path):
     path.write_text(json.dumps(document))
     with pytest.raises(th.ModelFileError, match="version 7 is not supported"):
         th.PairHMM.load(path)
+
+
+def test_version_2_files_with_min_covar_and_no_priors_still_load(tmp_path):
+    """tiedhmm 0.2 wrote a Gaussian's floor as ``min_covar`` and no ``prior`` fields."""
+    shared = th.GaussianEmission([0.0], [2.0], covar_floor=0.01)
+    model = th.HMM([shared, shared], {0: 1.0}, {(0, 1): 1.0, (1, 1): 1.0})
+    model.save(tmp_path / "new.json")
+    document = json.loads((tmp_path / "new.json").read_text())
+    document["version"] = 2
+    for group in document["groups"]:
+        group.pop("prior", None)
+        if "covar_floor" in group:
+            group["min_covar"] = group.pop("covar_floor")
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    loaded = th.HMM.load(tmp_path / "old.json")
+    assert loaded.emissions[0] is loaded.emissions[1]
+    assert loaded.emissions[0].covar_floor == 0.01 and loaded.emissions[0].prior is None
+    X = np.array([[0.5], [1.0], [-0.2]])
+    assert loaded.score(X) == model.score(X)

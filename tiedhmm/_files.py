@@ -20,8 +20,8 @@ from pathlib import Path
 from .errors import InvalidDataError, ModelFileError
 
 #: The version this tiedhmm writes; it reads every version in ``READABLE_VERSIONS``.
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 BUNDLED_MODELS = ("protein", "dna")
 
 

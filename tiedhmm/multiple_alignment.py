@@ -73,8 +73,9 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
     model matching the alphabet by default. See the module text for the steps.
     ``neighbours`` (default: all pairs up to ``ALL_PAIRS_LIMIT`` sequences,
     ``DEFAULT_NEIGHBOURS`` beyond; 0: all pairs whatever the size) takes the
-    large-family route of :mod:`tiedhmm.kmer_distance`. ``progress(stage, done, total)`` hears the pair
-    posteriors (per batch), the progressive joins and the refinement rounds."""
+    large-family route of :mod:`tiedhmm.kmer_distance`. ``progress(stage, done, total)``
+    hears the pair posteriors (per batch), the progressive joins and the refinement
+    rounds."""
     progress = progress or _silent
     records = _records(sequences)
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
