@@ -21,10 +21,12 @@ from ._kernels.consistency import consistency_product
 
 @dataclass
 class FamilyPosteriors:
-    """Sparse pair posteriors of a family and the map from residues to sequences."""
+    """Sparse pair posteriors of a family, the map from residues to sequences, and the
+    pairs whose posteriors were computed (``(k, 2)``, x < y)."""
 
     matrix: scipy.sparse.csr_matrix
     offsets: np.ndarray
+    pairs: np.ndarray
 
     @cached_property
     def sequence_of(self) -> np.ndarray:
@@ -46,7 +48,8 @@ class FamilyPosteriors:
         matrix = scipy.sparse.csr_matrix(
             (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
             shape=(size, size))
-        return cls(matrix, offsets)
+        return cls(matrix, offsets, np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2),
+                                            axis=1))
 
     def consistency(self, threshold: float) -> FamilyPosteriors:
         """One pass of ProbCons' probabilistic consistency, kept sparse:
@@ -55,21 +58,23 @@ class FamilyPosteriors:
         whole matrix (its diagonal blocks are empty) kept where ``P`` has entries (as
         ProbCons masks it), entries below ``threshold`` dropped
         (:func:`~tiedhmm._kernels.consistency.consistency_product`). When only some pairs
-        hold posteriors (a large family's neighbourhoods), ``S`` for a pair is x, y and
-        the sequences z paired with both, so the mean is over the terms that exist."""
+        were computed (a large family's neighbourhoods), ``S`` for a pair is x, y and
+        the sequences z computed with both, so the mean is over the terms that exist."""
         matrix = self.matrix
         indptr, indices, data = consistency_product(
             matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,
             self.sequence_of, self._contributors(), threshold)
         return FamilyPosteriors(scipy.sparse.csr_matrix((data, indices, indptr),
-                                                        shape=matrix.shape), self.offsets)
+                                                        shape=matrix.shape), self.offsets,
+                                self.pairs)
 
     def _contributors(self) -> np.ndarray:
-        """``(N, N)``: 2 plus the sequences paired (holding posteriors) with both x and y."""
+        """``(N, N)``: 2 plus the sequences whose posteriors with both x and y were
+        computed (N for every pair when all pairs were)."""
         n = self.offsets.size - 1
-        _, present, _, _ = self._pair_slices
         paired = np.zeros((n, n))
-        paired[present // n, present % n] = paired[present % n, present // n] = 1.0
+        paired[self.pairs[:, 0], self.pairs[:, 1]] = 1.0
+        paired[self.pairs[:, 1], self.pairs[:, 0]] = 1.0
         return 2.0 + paired @ paired
 
     @cached_property
