@@ -17,6 +17,7 @@ from .._records import group_kind
 from ..errors import InvalidDataError
 from .base import Stats, array
 from .categorical import CategoricalEmission
+from .poisson import prepare_counts
 from .priors import DirichletPrior, read_prior
 
 
@@ -45,17 +46,7 @@ class MultinomialEmission(CategoricalEmission):
         return ("symbol counts", self.n_features)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise InvalidDataError(f"symbol-count observations must have shape (n_samples, "
-                                   f"{self.n_features}), got {X.shape}")
-        counts = X.astype(float)
-        bad = np.flatnonzero(~np.all(np.isfinite(counts) & (counts >= 0)
-                                     & (np.round(counts) == counts), axis=1))
-        if bad.size:
-            raise InvalidDataError(f"observation {int(bad[0])} is not a vector of counts "
-                                   f"(integers >= 0): {X[bad[0]]}")
-        return counts
+        return prepare_counts(X, self.n_features, "symbol-count")
 
     @classmethod
     def log_likelihood_table(cls, groups: Sequence[MultinomialEmission],

@@ -48,18 +48,7 @@ class PoissonEmission(EmissionGroup):
         return ("counts", self.n_features)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X)
-        if X.ndim == 1 and self.n_features == 1:
-            X = X[:, None]
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise InvalidDataError(f"count observations must have shape (n_samples, "
-                                   f"{self.n_features}), got {X.shape}")
-        X = X.astype(float)
-        bad = np.flatnonzero(~np.all(np.isfinite(X) & (X >= 0) & (np.round(X) == X), axis=1))
-        if bad.size:
-            raise InvalidDataError(f"observation {int(bad[0])} is not a vector of counts "
-                                   f"(integers >= 0): {X[bad[0]]}")
-        return X
+        return prepare_counts(X, self.n_features, "count")
 
     def is_initialized(self) -> bool:
         return self.lambdas is not None
@@ -115,3 +104,21 @@ class PoissonEmission(EmissionGroup):
                     trainable: bool) -> PoissonEmission:
         return cls(array(record["lambdas"]), n_features=record["n_features"], name=name,
                    trainable=trainable, prior=read_prior(GammaPrior, record))
+
+
+def prepare_counts(X: np.ndarray, n_features: int, what: str) -> np.ndarray:
+    """``(T, n_features)`` float rows of counts (integers >= 0); a clear error naming the
+    shape or the first bad row."""
+    X = np.asarray(X)
+    if X.ndim == 1 and n_features == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise InvalidDataError(f"{what} observations must have shape (n_samples, "
+                               f"{n_features}), got {X.shape}")
+    counts = X.astype(float)
+    bad = np.flatnonzero(~np.all(np.isfinite(counts) & (counts >= 0)
+                                 & (np.round(counts) == counts), axis=1))
+    if bad.size:
+        raise InvalidDataError(f"observation {int(bad[0])} is not a vector of counts "
+                               f"(integers >= 0): {X[bad[0]]}")
+    return counts
