@@ -68,9 +68,7 @@ class TransitionGroup(ParameterGroup):
                 raise InvalidDataError(f"{self!r}: probs must be {len(self.outcomes)} non-negative "
                                        f"numbers (one per outcome {self.outcomes}), got {probs}")
             self.probs = probs
-        if prior is not None and prior.alpha.shape != (len(self.outcomes),):
-            prior = DirichletPrior(np.broadcast_to(prior.alpha, (len(self.outcomes),)))
-        self.prior = prior
+        self.prior = DirichletPrior.sized(prior, len(self.outcomes))
 
     def index(self, outcome: str) -> int:
         """Position of ``outcome``; a clear error names the group's outcomes."""

@@ -42,9 +42,7 @@ class CategoricalEmission(EmissionGroup):
             raise InvalidDataError(f"{self!r}: give probs or a positive n_features")
         self.n_features = int(n_features)
         self.probs = probs
-        if prior is not None and prior.alpha.shape != (self.n_features,):
-            prior = DirichletPrior(np.broadcast_to(prior.alpha, (self.n_features,)))
-        self.prior = prior
+        self.prior = DirichletPrior.sized(prior, self.n_features)
 
     def observation_kind(self) -> tuple:
         return ("categorical", self.n_features)

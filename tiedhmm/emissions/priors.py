@@ -47,6 +47,13 @@ class DirichletPrior:
     def __post_init__(self) -> None:
         self.alpha = _finite(self.alpha, "Dirichlet prior concentrations")
 
+    @staticmethod
+    def sized(prior: DirichletPrior | None, size: int) -> DirichletPrior | None:
+        """``prior`` with one concentration per outcome (a scalar is broadcast)."""
+        if prior is None or prior.alpha.shape == (size,):
+            return prior
+        return DirichletPrior(np.broadcast_to(prior.alpha, (size,)))
+
     @classmethod
     def pooled(cls, priors: Sequence[DirichletPrior]) -> DirichletPrior:
         """The product of several rows' priors on one shared vector."""
