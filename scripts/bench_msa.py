@@ -9,7 +9,8 @@ case's ``.xml`` core blocks by the official ``bali_score`` (built from
 ``../shared/tools/bali_score`` into a temporary folder; needs ``libexpat1-dev``). Prints
 mean SP and TC per reference set and the wall time of the whole set per tool.
 Usage: ``python scripts/bench_msa.py [RV11 RV12 ...] [--cases N] [--model FILE]
-[--tools NAME ...]`` (tiedhmm always runs).
+[--tools NAME ...] [--log FILE]`` (tiedhmm always runs; ``--log`` appends one
+tab-separated line per case and tool: set, tool, case, SP, TC, seconds).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--model", help="tiedhmm's --model (default: the bundled one)")
     parser.add_argument("--tools", nargs="+", choices=sorted(TOOLS), metavar="TOOL",
                         help=f"only these of {', '.join(TOOLS)}")
+    parser.add_argument("--log", type=Path, help="append per-case scores and times here")
     args = parser.parse_args()
     if args.model:
         TOOLS["tiedhmm"] = lambda i, o: [*_tiedhmm(), "msa", i, "-o", o, "--quiet",
@@ -109,18 +111,21 @@ def main() -> None:
                     start = time.perf_counter()
                     result = subprocess.run(command(str(case), str(out)), capture_output=True,
                                             text=True)
-                    seconds += time.perf_counter() - start
+                    elapsed = time.perf_counter() - start
+                    seconds += elapsed
                     if name in TO_STDOUT:
                         out.write_text(result.stdout)
-                    if result.returncode != 0 or not out.exists():
-                        sps.append(0.0)
-                        tcs.append(0.0)
-                        continue
-                    write_msf(out, scratch / "test.msf")
-                    sp, tc = score(scorer, case.with_suffix(".xml"), scratch / "test.msf")
+                    sp = tc = 0.0
+                    if result.returncode == 0 and out.exists():
+                        write_msf(out, scratch / "test.msf")
+                        sp, tc = score(scorer, case.with_suffix(".xml"), scratch / "test.msf")
+                    out.unlink(missing_ok=True)
                     sps.append(sp)
                     tcs.append(tc)
-                    out.unlink()
+                    if args.log:
+                        with args.log.open("a") as log:
+                            log.write(f"{reference_set}\t{name}\t{case.stem}\t{sp:.3f}\t"
+                                      f"{tc:.3f}\t{elapsed:.2f}\n")
                 print(f"{reference_set:<6}{name:<16}{sum(sps) / len(sps):>7.3f}"
                       f"{sum(tcs) / len(tcs):>7.3f}{seconds:>9.1f}{len(cases):>7}", flush=True)
 
