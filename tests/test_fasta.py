@@ -2,8 +2,10 @@
 records or an InvalidDataError."""
 
 import gzip
+import io
 
 import pytest
+from Bio import SeqIO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,3 +59,18 @@ def test_fuzzed_input_gives_records_or_an_invalid_data_error(tmp_path_factory, d
         return
     assert records and all(len(record.seq) > 0 for record in records)
     assert all("*" not in str(record.seq) for record in records)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(alphabet=">ACGT*\n\r \t;x-", max_size=200).map(lambda t: ">" + t))
+def test_records_are_parsed_as_biopython_parses_them(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fasta") / "in.fa"
+    path.write_bytes(text.encode())
+    expected = [(r.id, r.name, r.description, str(r.seq).rstrip("*"))
+                for r in SeqIO.parse(io.StringIO(text), "fasta")]
+    try:
+        records = read_fasta(path)
+    except th.InvalidDataError:  # a record with no letters, or an internal stop
+        assert any(not sequence or "*" in sequence for *_, sequence in expected)
+        return
+    assert [(r.id, r.name, r.description, str(r.seq)) for r in records] == expected

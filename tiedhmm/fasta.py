@@ -4,16 +4,17 @@ Reading checks everything a user can get wrong and says so in one line
 (:class:`~tiedhmm.errors.InvalidDataError`): a missing file, binary or truncated gzip
 data, text that is not FASTA, empty records. A terminal ``*`` (a translated ORF's stop,
 as many tools write it) is dropped; a ``*`` inside a sequence is an error naming the
-record and position. Biopython is imported when a file is read.
+record and position. Records are parsed here, as Biopython's FASTA reader parses them
+(importing ``Bio.SeqIO`` costs a command more than reading a family does); Biopython's
+``Seq`` and ``SeqRecord`` are imported when a file is read.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .errors import InvalidDataError
@@ -21,24 +22,34 @@ from .errors import InvalidDataError
 #: Letters that make a sequence look like nucleotides, and the share that decides it.
 NUCLEOTIDE_LETTERS = frozenset("ACGTUN")
 NUCLEOTIDE_SHARE = 0.9
+#: What a sequence line may hold besides letters (Biopython drops it too).
+WHITESPACE = str.maketrans("", "", " \t\r\n")
 
 
 def read_fasta(name: str | Path) -> list:
     """All records of a FASTA file (gzip or plain; ``"-"`` reads stdin), at least one,
     none empty, as ``SeqRecord`` objects with terminal stops dropped."""
-    from Bio import SeqIO
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
     text = _text(str(name))
     if not text.strip():
         raise InvalidDataError(f"{name}: no FASTA records (the input is empty)")
     if not text.lstrip().startswith(">"):
         raise InvalidDataError(f"{name}: not a FASTA file (no '>' header at the start)")
-    try:
-        records = list(SeqIO.parse(io.StringIO(text), "fasta"))
-    except ValueError as error:
-        raise InvalidDataError(f"{name}: not a FASTA file ({error})") from None
-    if not records:
-        raise InvalidDataError(f"{name}: no FASTA records")
+    records = []
+    for title, sequence in _titles_and_sequences(text):
+        identifier = title.split(None, 1)[0] if title.strip() else ""
+        records.append(SeqRecord(Seq(sequence), id=identifier, name=identifier,
+                                 description=title))
     return [_without_stop(record, name) for record in records]
+
+
+def _titles_and_sequences(text: str) -> Iterator[tuple[str, str]]:
+    """Each record's title line (after ``>``, trailing space stripped) and its letters
+    with all whitespace removed: Biopython's ``SeqIO.parse(..., "fasta")`` rules."""
+    for chunk in text.lstrip().split("\n>"):
+        title, _, body = chunk.removeprefix(">").partition("\n")
+        yield title.rstrip(), body.translate(WHITESPACE)
 
 
 def _text(name: str) -> str:
