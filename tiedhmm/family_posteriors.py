@@ -13,10 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+import numba
 import numpy as np
 import scipy.sparse
 
 from ._kernels.consistency import consistency_product
+from ._kernels.hmm import sequence_chunks
+
+#: Row chunks per thread in consistency: enough to balance rows of unequal cost.
+CHUNKS_PER_THREAD = 8
 
 
 @dataclass
@@ -61,9 +66,11 @@ class FamilyPosteriors:
         were computed (a large family's neighbourhoods), ``S`` for a pair is x, y and
         the sequences z computed with both, so the mean is over the terms that exist."""
         matrix = self.matrix
+        indptr = matrix.indptr.astype(np.int64)
         indptr, indices, data = consistency_product(
-            matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data,
-            self.sequence_of, self._contributors(), threshold)
+            indptr, matrix.indices.astype(np.int64), matrix.data, self.sequence_of,
+            self._contributors(), threshold,
+            sequence_chunks(indptr, CHUNKS_PER_THREAD * numba.get_num_threads()))
         return FamilyPosteriors(scipy.sparse.csr_matrix((data, indices, indptr),
                                                         shape=matrix.shape), self.offsets,
                                 self.pairs)
