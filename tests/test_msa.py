@@ -74,7 +74,9 @@ def test_consistency_equals_the_dense_formula(missing):
                                                             < 0.7) for x, y in pairs}
     family = FamilyPosteriors.from_pairs(lengths, pairs,
                                          [scipy.sparse.csr_matrix(dense[p]) for p in pairs])
-    transformed = family.consistency(1e-300).matrix.toarray()
+    result = family.consistency(1e-300).matrix
+    assert result.has_sorted_indices and (result != result.T).nnz == 0  # exactly symmetric
+    transformed = result.toarray()
     block = {**dense, **{(y, x): value.T for (x, y), value in dense.items()}}
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     for x, y in pairs:

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import scipy.sparse
 
-from ._kernels.consistency import consistency_product
+from ._kernels.consistency import consistency_upper, mirrored
 from ._kernels.hmm import sequence_chunks
 
 #: Row chunks per thread in consistency: enough to balance rows of unequal cost.
@@ -62,18 +62,29 @@ class FamilyPosteriors:
         so ``P' = (2 P + sum_{z != x, y} P(x, z) P(z, y)) / |S|``: the square of the
         whole matrix (its diagonal blocks are empty) kept where ``P`` has entries (as
         ProbCons masks it), entries below ``threshold`` dropped
-        (:func:`~tiedhmm._kernels.consistency.consistency_product`). When only some pairs
+        (:func:`~tiedhmm._kernels.consistency.consistency_upper`, computed once per pair
+        of residues and mirrored). When only some pairs
         were computed (a large family's neighbourhoods), ``S`` for a pair is x, y and
         the sequences z computed with both, so the mean is over the terms that exist."""
         matrix = self.matrix
-        indptr = matrix.indptr.astype(np.int64)
-        indptr, indices, data = consistency_product(
-            indptr, matrix.indices.astype(np.int64), matrix.data, self.sequence_of,
-            self._contributors(), threshold,
-            sequence_chunks(indptr, CHUNKS_PER_THREAD * numba.get_num_threads()))
-        return FamilyPosteriors(scipy.sparse.csr_matrix((data, indices, indptr),
-                                                        shape=matrix.shape), self.offsets,
-                                self.pairs)
+        indptr, indices = matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
+        upper = consistency_upper(indptr, indices, matrix.data, self.sequence_of,
+                                  self._contributors(), threshold, self._balanced_chunks())
+        out_indptr, out_indices, out_data = mirrored(indptr, indices, upper)
+        return FamilyPosteriors(scipy.sparse.csr_matrix((out_data, out_indices, out_indptr),
+                                                        shape=matrix.shape),
+                                self.offsets, self.pairs)
+
+    def _balanced_chunks(self) -> np.ndarray:
+        """Row bounds that split consistency's work (per row, the entries of the rows its
+        upper entries point to) evenly over ``CHUNKS_PER_THREAD`` chunks a thread."""
+        matrix = self.matrix
+        row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        above = matrix.indices > row_of
+        work = np.bincount(row_of[above], np.diff(matrix.indptr)[matrix.indices[above]],
+                           minlength=matrix.shape[0])
+        cumulative = np.concatenate(([0], np.cumsum(work))).astype(np.int64)
+        return sequence_chunks(cumulative, CHUNKS_PER_THREAD * numba.get_num_threads())
 
     def _contributors(self) -> np.ndarray:
         """``(N, N)``: 2 plus the sequences whose posteriors with both x and y were

@@ -1,52 +1,63 @@
-"""Numba kernel of probabilistic consistency on a family's sparse posterior matrix."""
+"""Numba kernels of probabilistic consistency on a family's sparse posterior matrix."""
 
 import numpy as np
 from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def consistency_product(indptr, indices, data, owner, contributors, threshold, chunks):
-    """CSR arrays of ``(2 P + P P) / contributors[x, y]`` (x, y: the sequences of an
-    entry's row and column) at the entries ``P`` holds (ProbCons masks the transformed
-    matrix by the one it came from), those below ``threshold`` dropped. Row by row, a
-    dense accumulator gathers only the columns the row holds (times a 0/1 mask, with no
-    branch to mispredict), so the full product never exists; a row's result fits in
-    the row's own slots, so chunks of rows (bounds ``chunks``) run in parallel and one
-    pass packs them. (``P`` has no diagonal blocks, so neither has the result.)"""
+def consistency_upper(indptr, indices, data, owner, contributors, threshold, chunks):
+    """Per entry of ``P`` above the diagonal, ``(2 P + P P) / contributors[x, y]`` (x, y:
+    the sequences of its row and column), or -1 where that is below ``threshold`` or
+    the entry is below the diagonal. Only ``P``'s own entries are computed (ProbCons
+    masks the transformed matrix by the one it came from), and since ``P`` is
+    symmetric, ``(P P)[r, c]`` is the dot product of rows r and c: row r is scattered
+    into a dense vector once and row c gathered against it. Chunks of rows (bounds
+    ``chunks``) run in parallel."""
     size = indptr.shape[0] - 1
-    kept_indices = np.empty(indices.shape[0], dtype=np.int64)
-    kept_data = np.empty(data.shape[0])
-    kept = np.zeros(size, dtype=np.int64)
+    upper = np.full(data.shape[0], -1.0)
     for chunk in prange(chunks.shape[0] - 1):
-        accumulator = np.zeros(size)
-        held = np.zeros(size)
+        dense_row = np.zeros(size)
         for row in range(chunks[chunk], chunks[chunk + 1]):
             start, stop = indptr[row], indptr[row + 1]
             for k in range(start, stop):
-                held[indices[k]] = 1.0
-                accumulator[indices[k]] += 2.0 * data[k]
-            for k in range(start, stop):
-                weight = data[k]
-                for q in range(indptr[indices[k]], indptr[indices[k] + 1]):
-                    accumulator[indices[q]] += weight * data[q] * held[indices[q]]
-            count = 0
+                dense_row[indices[k]] = data[k]
             for k in range(start, stop):
                 column = indices[k]
-                value = accumulator[column] / contributors[owner[row], owner[column]]
-                if owner[column] != owner[row] and value >= threshold:
-                    kept_indices[start + count] = column
-                    kept_data[start + count] = value
-                    count += 1
-                accumulator[column] = 0.0
-                held[column] = 0.0
-            kept[row] = count
+                if column > row:
+                    total = 2.0 * data[k]
+                    for q in range(indptr[column], indptr[column + 1]):
+                        total += dense_row[indices[q]] * data[q]
+                    value = total / contributors[owner[row], owner[column]]
+                    if value >= threshold:
+                        upper[k] = value
+            for k in range(start, stop):
+                dense_row[indices[k]] = 0.0
+    return upper
+
+
+@njit(cache=True)
+def mirrored(indptr, indices, upper):
+    """CSR arrays of the symmetric matrix whose entries above the diagonal are those of
+    ``upper`` that are not negative; rows stay sorted when ``indices`` are."""
+    size = indptr.shape[0] - 1
     out_indptr = np.zeros(size + 1, dtype=np.int64)
-    out_indptr[1:] = np.cumsum(kept)
+    for row in range(size):
+        for k in range(indptr[row], indptr[row + 1]):
+            if upper[k] >= 0.0:
+                out_indptr[row + 1] += 1
+                out_indptr[indices[k] + 1] += 1
+    out_indptr = np.cumsum(out_indptr)
+    cursor = out_indptr[:-1].copy()
     out_indices = np.empty(out_indptr[size], dtype=np.int64)
     out_data = np.empty(out_indptr[size])
-    for row in range(size):
-        start, count = indptr[row], kept[row]
-        out_indices[out_indptr[row]:out_indptr[row] + count] = \
-            kept_indices[start:start + count]
-        out_data[out_indptr[row]:out_indptr[row] + count] = kept_data[start:start + count]
+    for row in range(size):  # every row's lower entries land before its upper ones
+        for k in range(indptr[row], indptr[row + 1]):
+            if upper[k] >= 0.0:
+                column = indices[k]
+                out_indices[cursor[row]] = column
+                out_data[cursor[row]] = upper[k]
+                cursor[row] += 1
+                out_indices[cursor[column]] = row
+                out_data[cursor[column]] = upper[k]
+                cursor[column] += 1
     return out_indptr, out_indices, out_data
