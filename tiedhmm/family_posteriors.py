@@ -19,6 +19,7 @@ import scipy.sparse
 
 from ._kernels.consistency import consistency_upper, mirrored
 from ._kernels.hmm import sequence_chunks
+from ._kernels.profile import column_pair_scores
 
 #: Row chunks per thread in consistency: enough to balance rows of unequal cost.
 CHUNKS_PER_THREAD = 8
@@ -139,12 +140,8 @@ class FamilyPosteriors:
         its profile."""
         first, second, value = self.upper
         chosen = self._entries_between(np.flatnonzero(side == 0), np.flatnonzero(side == 1))
-        first, second, value = first[chosen], second[chosen], value[chosen]
-        ahead = side[self.sequence_of[first]] == 0
-        one = np.where(ahead, first, second)
-        other = np.where(ahead, second, first)
-        index = columns[one] * widths[1] + columns[other]
-        return np.bincount(index, value, minlength=widths[0] * widths[1]).reshape(widths)
+        return column_pair_scores(first, second, value, chosen, self.sequence_of, side,
+                                  columns, (int(widths[0]), int(widths[1])))
 
     def objective(self, columns: np.ndarray) -> float:
         """Summed posteriors of the residue pairs an alignment (``columns[r]``: the column

@@ -1,7 +1,24 @@
-"""Numba kernel for aligning two profiles (alignments) by a column-pair score matrix."""
+"""Numba kernels for aligning two profiles (alignments): their column-pair score matrix
+from a family's residue-pair posteriors, and the best alignment under it."""
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True)
+def column_pair_scores(first, second, value, chosen, owner, side, columns, widths):
+    """``scores[a, b]``: the summed ``value`` of the residue pairs ``chosen`` (indices
+    into ``first``, ``second``, ``value``) whose residues sit in column a of profile 0
+    and column b of profile 1 (``side[s]``: the profile of sequence s; ``owner[r]``:
+    the sequence of residue r; ``columns[r]``: its column in its profile)."""
+    scores = np.zeros((widths[0], widths[1]))
+    for k in range(chosen.shape[0]):
+        entry = chosen[k]
+        one, other = first[entry], second[entry]
+        if side[owner[one]] != 0:
+            one, other = other, one
+        scores[columns[one], columns[other]] += value[entry]
+    return scores
 
 
 @njit(cache=True)
