@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
 from .._records import group_kind
@@ -392,7 +393,6 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
         covars = np.repeat(np.reshape(covars, (-1, 1)), X.shape[1], axis=1)
     if covariance != "full":
         return gaussian_diag_log_table(X, means, np.ascontiguousarray(covars))
-    from scipy.linalg import solve_triangular  # on use: a light start for the CLI
     D = X.shape[1]
     table = np.empty((X.shape[0], means.shape[0]))
     for k in range(means.shape[0]):

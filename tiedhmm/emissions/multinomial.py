@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.special import gammaln, xlogy
 
 from .._records import group_kind
 from ..errors import InvalidDataError
@@ -50,7 +51,6 @@ class MultinomialEmission(CategoricalEmission):
     @classmethod
     def log_likelihood_table(cls, groups: Sequence[MultinomialEmission],
                              X: np.ndarray) -> np.ndarray:
-        from scipy.special import gammaln, xlogy  # on use: a light start for the CLI
         constant = gammaln(X.sum(axis=1) + 1) - gammaln(X + 1).sum(axis=1)
         return np.stack([xlogy(X, group.probs).sum(axis=1) for group in groups],
                         axis=1) + constant[:, None]

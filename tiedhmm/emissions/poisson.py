@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.special import gammaln, xlogy
 
 from .._records import group_kind
 from ..errors import InvalidDataError
@@ -66,7 +67,6 @@ class PoissonEmission(EmissionGroup):
     @classmethod
     def log_likelihood_table(cls, groups: Sequence[PoissonEmission],
                              X: np.ndarray) -> np.ndarray:
-        from scipy.special import gammaln, xlogy  # on use: a light start for the CLI
         constant = gammaln(X + 1).sum(axis=1)
         return np.stack([xlogy(X, group.lambdas).sum(axis=1) - group.lambdas.sum() - constant
                          for group in groups], axis=1)
