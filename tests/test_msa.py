@@ -92,6 +92,34 @@ def test_consistency_equals_the_dense_formula(missing):
     assert 0 < cut.nnz < np.count_nonzero(transformed) and cut.data.min() >= 0.1
 
 
+def test_column_scores_sum_the_posteriors_each_column_pair_would_align():
+    """Against the dense sum over the pairs across the split: profile 0 holds sequences
+    0 and 2, profile 1 holds 1 and 3, sequence 4 neither; (0, 3) was not computed."""
+    rng = np.random.RandomState(2)
+    lengths = [3, 4, 2, 3, 2]
+    pairs = [p for p in itertools.combinations(range(5), 2) if p != (0, 3)]
+    dense = {p: rng.rand(lengths[p[0]], lengths[p[1]]) * (rng.rand(lengths[p[0]],
+                                                                   lengths[p[1]]) < 0.6)
+             for p in pairs}
+    family = FamilyPosteriors.from_pairs(lengths, pairs,
+                                         [scipy.sparse.csr_matrix(dense[p]) for p in pairs])
+    side = np.array([0, 1, 0, 1, -1])
+    widths = (5, 6)
+    columns = np.concatenate([np.sort(rng.choice(widths[max(side[s], 0)], lengths[s],
+                                                 replace=False)) for s in range(5)])
+    offsets = family.offsets
+    expected = np.zeros(widths)
+    for (x, y), block in dense.items():
+        if {side[x], side[y]} != {0, 1}:
+            continue
+        if side[x] == 1:
+            x, y, block = y, x, block.T
+        for i, j in zip(*np.nonzero(block)):
+            expected[columns[offsets[x] + i], columns[offsets[y] + j]] += block[i, j]
+    np.testing.assert_allclose(family.column_scores(columns, side, widths), expected,
+                               rtol=1e-12)
+
+
 def test_upgma_joins_the_closest_first_and_writes_newick():
     distances = np.array([[0, 2, 6, 10], [2, 0, 6, 10], [6, 6, 0, 10], [10, 10, 10, 0.0]])
     tree = upgma(distances)
