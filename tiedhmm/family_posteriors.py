@@ -63,10 +63,10 @@ class FamilyPosteriors:
         so ``P' = (2 P + sum_{z != x, y} P(x, z) P(z, y)) / |S|``: the square of the
         whole matrix (its diagonal blocks are empty) kept where ``P`` has entries (as
         ProbCons masks it), entries below ``threshold`` dropped
-        (:func:`~tiedhmm._kernels.consistency.consistency_upper`, computed once per pair
-        of residues and mirrored). When only some pairs
-        were computed (a large family's neighbourhoods), ``S`` for a pair is x, y and
-        the sequences z computed with both, so the mean is over the terms that exist."""
+        (:func:`~tiedhmm._kernels.consistency.consistency_upper`: once per pair of
+        residues, then mirrored). When only some pairs were computed (a large family's
+        neighbourhoods), ``S`` for a pair is x, y and the sequences z computed with
+        both, so the mean is over the terms that exist."""
         matrix = self.matrix
         indptr, indices = matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
         upper = consistency_upper(indptr, indices, matrix.data, self.sequence_of,
