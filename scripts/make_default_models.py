@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from Bio.Align import substitution_matrices
 
-from tiedhmm.alphabets import DNA, PROTEIN
-from tiedhmm.pairhmm import PairHMM
+from tiedhmm.pair.alphabets import DNA, PROTEIN
+from tiedhmm.pair.model import PairHMM
 
 BLOSUM_LAMBDA = np.log(2) / 2
 DATA = Path(__file__).resolve().parent.parent / "tiedhmm" / "data"

@@ -6,7 +6,8 @@ import pytest
 
 import tiedhmm as th
 from tests.test_recognizer import _units, _utterance
-from tiedhmm import em, inference
+from tiedhmm import em
+from tiedhmm.hmm import inference
 from tiedhmm.speech import Recognizer, recognizer
 
 distributed = pytest.importorskip("distributed")

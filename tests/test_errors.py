@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tiedhmm as th
-from tiedhmm import _validation
+from tiedhmm.io import checks
 
 ERRORS = [th.InvalidDataError, th.TyingError, th.ModelFileError,
           th.ImpossibleSequenceError, th.EMDecreaseError, th.MemoryLimitError]
@@ -38,7 +38,7 @@ def test_each_kind_of_problem_raises_its_error():
 
 def test_posterior_work_beyond_the_memory_limit_raises_before_allocating(monkeypatch):
     model = th.PairHMM.load("dna")
-    monkeypatch.setattr(_validation, "available_memory", lambda: 64 * 2**20)
+    monkeypatch.setattr(checks, "available_memory", lambda: 64 * 2**20)
     x = y = "ACGT" * 750  # 3,000 x 3,000: a dense posterior alone takes 69 MiB
     with pytest.raises(th.MemoryLimitError) as error:
         model.posterior(x, y)
@@ -69,7 +69,7 @@ def test_an_allocation_failure_becomes_a_memory_limit_error(monkeypatch):
 def test_available_memory_sees_an_address_space_limit():
     import subprocess
     import sys
-    code = ("import resource, os; from tiedhmm import _validation as v; "
+    code = ("import resource, os; from tiedhmm.io import checks as v; "
             "used = int(open('/proc/self/statm').read().split()[0]) * os.sysconf('SC_PAGE_SIZE'); "
             "resource.setrlimit(resource.RLIMIT_AS, (used + 2**30, resource.RLIM_INFINITY)); "
             "print(v.available_memory())")

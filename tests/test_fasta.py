@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tiedhmm as th
-from tiedhmm.fasta import detect_alphabet, read_fasta
+from tiedhmm.io.fasta import detect_alphabet, read_fasta
 
 VALID = b">one first\nMKTAYIAKQR\nQISFVKSHF*\n>two\nacgtacgtnn\n>three\nMKV\n"
 

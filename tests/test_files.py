@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tiedhmm as th
-from tiedhmm import _files
+from tiedhmm.io import files as model_files
 
 DATA = Path(__file__).resolve().parent / "data"
 X = np.array([[0], [1], [2], [2], [0]])
@@ -41,13 +41,13 @@ def test_version_1_files_resave_as_the_current_version(tmp_path, name):
     model = model_class.load(DATA / name)
     model.save(tmp_path / "again.json")
     document = json.loads((tmp_path / "again.json").read_text())
-    assert document["version"] == _files.VERSION
+    assert document["version"] == model_files.VERSION
     again = model_class.load(tmp_path / "again.json")
     assert again._document() == model._document()
 
 
 def test_bundled_models_load_by_name_from_inside_the_package():
-    text = _files.bundled_model_text("dna")
+    text = model_files.bundled_model_text("dna")
     assert json.loads(text)["alphabet"] == "dna"
     assert th.PairHMM.load("DNA").alphabet.name == "dna"
     with pytest.raises(th.ModelFileError, match="bundled models: protein, dna"):
@@ -77,7 +77,7 @@ def test_saved_files_are_readable_by_others_and_replace_atomically(tmp_path):
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     path = tmp_path / "out.txt"
     path.write_text("old")
-    with pytest.raises(RuntimeError), _files.atomic_path(path) as temporary:
+    with pytest.raises(RuntimeError), model_files.atomic_path(path) as temporary:
         temporary.write_text("half")
         raise RuntimeError("interrupted")
     assert path.read_text() == "old"
@@ -125,7 +125,7 @@ def test_mutated_model_files_raise_model_file_errors_only(tmp_path_factory, whic
                                                           action, replacement, cut):
     model_class, document = VALID[which]
     document = copy.deepcopy({"format": model_class.document_kind,
-                              "version": _files.VERSION, **document})
+                              "version": model_files.VERSION, **document})
     paths = [path for path, _ in _paths(document) if path]
     path = paths[pick % len(paths)]
     parent = document

@@ -9,7 +9,8 @@ import scipy.sparse
 
 import tiedhmm as th
 from tests.naive import mea_reference
-from tiedhmm import _validation, pair_posterior
+from tiedhmm.io import checks
+from tiedhmm.pair import posterior as pair_posterior
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_a_tight_memory_limit_checkpoints_and_gives_the_same_numbers():
                                               ("2G", 2**31), ("1.5 GiB", 3 * 2**29),
                                               ("64kb", 65536)])
 def test_memory_sizes_parse(memory, expected):
-    assert _validation.parse_memory(memory) == expected
+    assert checks.parse_memory(memory) == expected
 
 
 @pytest.mark.parametrize("memory", ["lots", "-1G", 0, "2X", True, 1.5])

@@ -11,8 +11,8 @@ from scipy.io import wavfile
 
 import tiedhmm as th
 from tests.shared_data import shared_folder
-from tiedhmm import inference
-from tiedhmm.emissions.base import add_stats
+from tiedhmm.hmm import inference
+from tiedhmm.parameters import add_stats
 
 
 def _gaussian(mean, var=1.0, name=None):

@@ -2,8 +2,7 @@
 
 __version__ = "0.3.0"
 
-from . import alignment, errors
-from .alphabets import DNA, PROTEIN, Alphabet
+from . import errors
 from .em import ConvergenceMonitor
 from .emissions import (
     CategoricalEmission,
@@ -27,12 +26,9 @@ from .errors import (
     TyingError,
 )
 from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
-from .hmm import HMM
-from .modelset import ModelSet
-from .multiple_alignment import msa
-from .pairhmm import PairHMM
-from .pairstate import PairState
-from .topologies import concatenate, left_right
+from .hmm import HMM, ModelSet, concatenate, left_right
+from .msa import msa
+from .pair import DNA, PROTEIN, Alphabet, PairHMM, PairState, alignment
 from .tying import SoftTie, Topology, TransitionGroup
 
 __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",

@@ -27,14 +27,15 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from . import __version__, _files
-from .alignment import for_writing
-from .alphabets import ALPHABETS
+from . import __version__
 from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
-from .fasta import detect_alphabet, read_fasta
-from .kmer_distance import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
-from .multiple_alignment import msa
-from .pairhmm import PairHMM
+from .io import files as model_files
+from .io.fasta import detect_alphabet, read_fasta
+from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
+from .msa.progressive import msa
+from .pair.alignment import for_writing
+from .pair.alphabets import ALPHABETS
+from .pair.model import PairHMM
 from .parallel import connect
 from .plotting import save_posterior_plot
 
@@ -85,7 +86,7 @@ def _check_output(args) -> None:
     """Fail before any work when an output file's folder does not exist."""
     for output in (getattr(args, "output", None), getattr(args, "plot", None)):
         if output not in (None, "-"):
-            _files.check_folder(output)
+            model_files.check_folder(output)
 
 
 def _batches(items: Sequence, args, what: str) -> Iterator[Sequence]:
@@ -143,7 +144,7 @@ def _emit(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
-    _files.write_text(output, text)
+    model_files.write_text(output, text)
 
 
 def _format_alignments(alignments: list, pairs: list[tuple], fmt: str) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .emissions.base import ParameterGroup, Stats, add_stats
 from .errors import InvalidDataError
+from .parameters import ParameterGroup, Stats, add_stats
 
 CHUNKS_PER_WORKER = 2
 

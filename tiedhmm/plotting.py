@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_path
+from .io.files import atomic_path
 
 
 def save_posterior_plot(posterior: np.ndarray, alignment, x_name: str, y_name: str,

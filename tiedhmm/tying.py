@@ -26,8 +26,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ._records import group_kind
-from .emissions.base import ParameterGroup, Stats, listed
 from .emissions.priors import (
     DirichletPrior,
     dirichlet_update,
@@ -36,6 +34,8 @@ from .emissions.priors import (
     read_prior,
 )
 from .errors import InvalidDataError, TyingError
+from .io.records import group_kind
+from .parameters import ParameterGroup, Stats, listed
 
 ROW_SUM_TOLERANCE = 1e-8
 

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._kernels.emissions import weighted_symbol_counts
-from .._records import group_kind
 from ..errors import InvalidDataError
-from .base import EmissionGroup, Stats, array, listed, n_blocks
+from ..io.records import group_kind
+from ..parameters import Stats, array, listed
+from .base import EmissionGroup, n_blocks
 from .priors import DirichletPrior, dirichlet_update, log_prior_of, prior_record, read_prior
 
 

@@ -13,9 +13,10 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
-from .._records import group_kind
 from ..errors import InvalidDataError
-from .base import EmissionGroup, ParameterGroup, Stats, array, listed, n_blocks
+from ..io.records import group_kind
+from ..parameters import ParameterGroup, Stats, array, listed
+from .base import EmissionGroup, n_blocks
 from .priors import NormalPrior, log_prior_of, prior_record, read_prior
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._kernels.emissions import logsumexp_components
-from .._records import group_kind
 from ..errors import InvalidDataError
-from .base import Stats, array, listed
+from ..io.records import group_kind
+from ..parameters import Stats, array, listed
 from .gaussian import (
     ContinuousEmission,
     check_gaussian,

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from .._records import group_kind
 from ..errors import InvalidDataError
-from .base import Stats, array
+from ..io.records import group_kind
+from ..parameters import Stats, array
 from .categorical import CategoricalEmission
 from .poisson import prepare_counts
 from .priors import DirichletPrior, read_prior

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._records import group_kind
 from ..errors import InvalidDataError
-from .base import ParameterGroup, Stats, array
+from ..io.records import group_kind
+from ..parameters import ParameterGroup, Stats, array
 from .categorical import CategoricalEmission
 
 SYMMETRY_TOLERANCE = 1e-12

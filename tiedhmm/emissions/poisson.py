@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from .._records import group_kind
 from ..errors import InvalidDataError
-from .base import EmissionGroup, Stats, array, listed
+from ..io.records import group_kind
+from ..parameters import Stats, array, listed
+from .base import EmissionGroup
 from .priors import GammaPrior, log_prior_of, prior_record, read_prior
 
 

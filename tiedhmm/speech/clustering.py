@@ -20,9 +20,9 @@ import numpy as np
 
 from .. import em
 from ..emissions import GaussianEmission
-from ..emissions.base import add_stats
 from ..errors import InvalidDataError
-from ..hmm import HMM, SETTINGS
+from ..hmm.model import HMM, SETTINGS
+from ..parameters import add_stats
 
 _LOG_2PI = float(np.log(2 * np.pi))
 

@@ -26,9 +26,9 @@ import numpy as np
 import scipy.sparse
 
 from ..emissions import EmissionGroup
-from ..emissions.base import Stats
 from ..errors import TyingError
-from ..hmm import HMM
+from ..hmm.model import HMM
+from ..parameters import Stats
 from ..tying import TransitionGroup, parameter_groups
 
 BEGIN, END = -1, -2

@@ -24,12 +24,12 @@ import numpy as np
 from .. import em, parallel
 from .._kernels import hmm as dense_kernels
 from .._kernels import network as kernels
-from .._model import EMModel, stored_dict
-from .._validation import check_random_state, lengths_to_offsets
+from ..em.model import EMModel, stored_dict
 from ..emissions import initialize_groups, log_likelihood_table
 from ..emissions.base import emission_group_statistics
 from ..errors import ImpossibleSequenceError, InvalidDataError
-from ..hmm import HMM, named_hmms_document, named_hmms_from_document
+from ..hmm.model import HMM, named_hmms_document, named_hmms_from_document
+from ..io.checks import check_random_state, lengths_to_offsets
 from .grammar import Grammar
 from .network import BEGIN, END, Inventory, Network, NetworkBatch
 

@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .errors import ModelFileError
+from ..errors import ModelFileError
 
 #: Record kind -> group class, filled by the group classes as they are defined.
 GROUP_KINDS: dict[str, type] = {}

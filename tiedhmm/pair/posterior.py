@@ -32,13 +32,13 @@ import numba
 import numpy as np
 import scipy.sparse
 
-from . import _validation
-from ._kernels import hmm as hmm_kernels
-from ._kernels import pair as kernels
-from ._validation import memory_guard, memory_size, parse_memory
-from .emissions.pair import state_statistics
-from .errors import InvalidDataError, MemoryLimitError
-from .pair_inference import CompiledPair, EncodedPairs, raise_if_impossible
+from .._kernels import hmm as hmm_kernels
+from .._kernels import pair as kernels
+from ..emissions.pair import state_statistics
+from ..errors import InvalidDataError, MemoryLimitError
+from ..io import checks
+from ..io.checks import memory_guard, memory_size, parse_memory
+from .inference import CompiledPair, EncodedPairs, raise_if_impossible
 
 #: The memory limit of posterior work when the call sets none.
 DEFAULT_MEMORY = 2 * 2**30
@@ -82,7 +82,7 @@ def memory_limit(memory: int | str | None) -> int:
     """Bytes posterior work may take: ``memory`` (bytes, or a size such as ``"512M"``),
     by default :data:`DEFAULT_MEMORY`, and never more than is available."""
     limit = DEFAULT_MEMORY if memory is None else parse_memory(memory)
-    return min(limit, _validation.available_memory())
+    return min(limit, checks.available_memory())
 
 
 def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = False,
@@ -119,7 +119,7 @@ def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str
     needed = max(p.working for p in plans) * at_once + sum(p.kept for p in plans)
     if needed <= limit:
         return
-    capped = memory is not None and parse_memory(memory) <= _validation.available_memory()
+    capped = memory is not None and parse_memory(memory) <= checks.available_memory()
     source = "the memory= limit" if capped else "available"
     threads = f" ({at_once} pairs at once, one per thread)" if at_once > 1 else ""
     raise MemoryLimitError(

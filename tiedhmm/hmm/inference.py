@@ -12,19 +12,18 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from . import parallel
-from ._kernels import hmm as kernels
-from ._validation import lengths_to_offsets
-from .emissions import initialize_groups, log_likelihood_table
-from .emissions.base import (
+from .. import parallel
+from .._kernels import hmm as kernels
+from ..emissions import initialize_groups, log_likelihood_table
+from ..emissions.base import (
     EmissionGroup,
-    ParameterGroup,
-    Stats,
     emission_group_statistics,
     emission_probabilities,
 )
-from .errors import InvalidDataError
-from .tying import Topology
+from ..errors import InvalidDataError
+from ..io.checks import lengths_to_offsets
+from ..parameters import ParameterGroup, Stats
+from ..tying import Topology
 
 CHUNKS_PER_THREAD = 4
 

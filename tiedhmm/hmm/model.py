@@ -16,13 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import em, inference
-from ._model import EMModel, stored_dict, stored_list
-from ._records import GroupReader, GroupWriter
-from ._validation import check_random_state
-from .emissions import EmissionGroup
-from .errors import ImpossibleSequenceError, InvalidDataError
-from .tying import Label, SoftTie, Topology
+from .. import em
+from ..em.model import EMModel, stored_dict, stored_list
+from ..emissions import EmissionGroup
+from ..errors import ImpossibleSequenceError, InvalidDataError
+from ..io.checks import check_random_state
+from ..io.records import GroupReader, GroupWriter
+from ..tying import Label, SoftTie, Topology
+from . import inference
 
 DECODE_ALGORITHMS = ("viterbi", "map")
 HMM_FORMAT = "tiedhmm.HMM"

@@ -1,7 +1,7 @@
 """Pair-HMM presets and local flanks, as data for the one pair-HMM model.
 
 Each builder returns a :class:`PairSpec` (states and labelled edges) that
-:class:`tiedhmm.pairhmm.PairHMM` is built from:
+:class:`tiedhmm.pair.model.PairHMM` is built from:
 
 - :func:`durbin`: match M and inserts X, Y (Durbin et al. 1998, ch. 4) with gap open δ,
   extend ε and end τ.
@@ -22,14 +22,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _files
-from ._records import decoding
+from ..emissions.categorical import CategoricalEmission
+from ..emissions.pair import MatchEmission
+from ..errors import InvalidDataError
+from ..io import files as model_files
+from ..io.records import decoding
+from ..tying import Label, TransitionGroup
 from .alphabets import Alphabet
-from .emissions.categorical import CategoricalEmission
-from .emissions.pair import MatchEmission
-from .errors import InvalidDataError
-from .pairstate import PAIR_FORMAT, PairState
-from .tying import Label, TransitionGroup
+from .states import PAIR_FORMAT, PairState
 
 #: Published defaults (see data/README.md): ProbCons (protein) and Pecan (DNA).
 DURBIN_GAPS = {"protein": (0.01993141696, 0.7943345308), "dna": (0.013652682, 0.9744453)}
@@ -50,10 +50,10 @@ class PairSpec(NamedTuple):
 def default_tables(alphabet: str) -> tuple[np.ndarray, np.ndarray]:
     """Match and insert tables of the bundled default model for ``alphabet``, read from
     the file's group records."""
-    if alphabet not in _files.BUNDLED_MODELS:
+    if alphabet not in model_files.BUNDLED_MODELS:
         raise InvalidDataError(f"no bundled tables for alphabet {alphabet!r}: pass match= "
                                f"and insert=")
-    document, _, where = _files.read_document(alphabet, PAIR_FORMAT)
+    document, _, where = model_files.read_document(alphabet, PAIR_FORMAT)
     with decoding(where):
         records = {record["id"]: record for record in document["groups"]}
         emitting = {state["emits"]: records[state["emission"]] for state in document["states"]}

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .errors import InvalidDataError
+from ..errors import InvalidDataError
 
 #: Letters that make a sequence look like nucleotides, and the share that decides it.
 NUCLEOTIDE_LETTERS = frozenset("ACGTUN")

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .emissions import EmissionGroup
-from .errors import TyingError
-from .hmm import HMM, BaseHMM
-from .tying import Label, TransitionGroup
+from ..emissions import EmissionGroup
+from ..errors import TyingError
+from ..tying import Label, TransitionGroup
+from .model import HMM, BaseHMM
 
 TRANSITION_CHOICES = ("tied", "untied")
 

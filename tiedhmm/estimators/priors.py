@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .emissions.priors import DirichletPrior, GammaPrior, NormalPrior
-from .errors import InvalidDataError
+from ..emissions.priors import DirichletPrior, GammaPrior, NormalPrior
+from ..errors import InvalidDataError
 
 
 def broadcast(value, shape: tuple[int, ...], name: str) -> np.ndarray:

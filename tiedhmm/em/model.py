@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _files, em
-from ._records import decoding
-from .errors import InvalidDataError
-from .tying import SoftTie
+from .. import em
+from ..errors import InvalidDataError
+from ..io import files as model_files
+from ..io.records import decoding
+from ..tying import SoftTie
 
 
 def stored_list(value) -> list:
@@ -131,12 +132,12 @@ class EMModel(Parametrized, ABC):
     def save(self, path: str | Path) -> None:
         """Write the model as JSON, atomically (temporary file, then rename); every group
         is written once, so ties and sharing survive a round trip."""
-        _files.write_document(path, self.document_kind, self._document())
+        model_files.write_document(path, self.document_kind, self._document())
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> Any:
         """Read a model written by ``save`` (or a bundled model by name, where there are
         any); a bad file raises :class:`~tiedhmm.errors.ModelFileError`."""
-        document, version, where = _files.read_document(name_or_path, cls.document_kind)
+        document, version, where = model_files.read_document(name_or_path, cls.document_kind)
         with decoding(where):
             return cls._from_document(document, version)

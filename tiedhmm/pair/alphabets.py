@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import InvalidDataError
+from ..errors import InvalidDataError
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .emissions.base import ParameterGroup
-from .errors import InvalidDataError
+from ..errors import InvalidDataError
+from ..parameters import ParameterGroup
 
 MOVES = {"match": (1, 1), "x": (1, 0), "y": (0, 1)}
 PAIR_FORMAT = "tiedhmm.PairHMM"

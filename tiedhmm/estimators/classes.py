@@ -4,8 +4,8 @@
 Parameters live in hmmlearn's array attributes (``startprob_``, ``transmat_``,
 ``emissionprob_`` / ``means_``, ``covars_``); tied states hold equal rows. The
 estimators compile the arrays to tied groups (kept until an argument or an array
-changes), run the machinery of :class:`tiedhmm.hmm.BaseHMM`, and ``fit`` writes the
-fitted groups back. ``to_hmm()`` gives the general :class:`~tiedhmm.hmm.HMM` they
+changes), run the machinery of :class:`tiedhmm.hmm.model.BaseHMM`, and ``fit`` writes the
+fitted groups back. ``to_hmm()`` gives the general :class:`~tiedhmm.hmm.model.HMM` they
 compile to (its own groups), which is what ``concatenate``, ``ModelSet`` files and
 ``save`` use.
 
@@ -24,7 +24,7 @@ compile to (its own groups), which is what ``concatenate``, ``ModelSet`` files a
   ``means_prior`` / ``means_weight``, ``covars_prior`` / ``covars_weight``,
   ``weights_prior``, ``lambdas_prior`` / ``lambdas_weight``) have hmmlearn's meaning
   and defaults and make the M-step MAP; a tied group takes the product of its
-  states' priors (:mod:`tiedhmm.estimator_priors`).
+  states' priors (:mod:`tiedhmm.estimators.priors`).
 - ``min_covar`` is hmmlearn's: added to the data's covariance that starts EM.
   ``covar_floor`` (tiedhmm's, default 0) floors every variance in every M-step.
 - ``_init``, ``_check`` and ``_check_and_set_n_features`` are hmmlearn's hooks of the
@@ -40,9 +40,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import estimator_priors, inference
-from ._validation import check_random_state
-from .emissions import (
+from ..emissions import (
     CategoricalEmission,
     EmissionGroup,
     GaussianEmission,
@@ -50,10 +48,13 @@ from .emissions import (
     MultinomialEmission,
     PoissonEmission,
 )
-from .emissions.gaussian import COVARIANCE_TYPES, SharedCovariance
-from .errors import InvalidDataError, TyingError
-from .hmm import HMM, BaseHMM
-from .tying import Label, SoftTie, Topology, TransitionGroup
+from ..emissions.gaussian import COVARIANCE_TYPES, SharedCovariance
+from ..errors import InvalidDataError, TyingError
+from ..hmm import inference
+from ..hmm.model import HMM, BaseHMM
+from ..io.checks import check_random_state
+from ..tying import Label, SoftTie, Topology, TransitionGroup
+from . import priors
 
 MATCH_TOLERANCE = 1e-10
 #: With no ``covar_floor``, variances are held at this share of the data's mean variance.
@@ -145,8 +146,8 @@ class _ArrayHMM(BaseHMM, ABC):
             raise InvalidDataError(f"n_components must be a positive integer, got {n_states!r}")
         ties: list[SoftTie] = []
         emissions = self._grouped(self._emission_labels(), self._emission_maker(), ties)
-        start_prior = estimator_priors.dirichlet(
-            estimator_priors.broadcast(self.startprob_prior, (1, n_states), "startprob_prior"))
+        start_prior = priors.dirichlet(
+            priors.broadcast(self.startprob_prior, (1, n_states), "startprob_prior"))
         start_group = TransitionGroup([str(j) for j in range(n_states)],
                                       getattr(self, "startprob_", None), name="start",
                                       trainable="s" in self.params, prior=start_prior)
@@ -187,7 +188,7 @@ class _ArrayHMM(BaseHMM, ABC):
 
     def _make_row_group(self, rows: np.ndarray, relative: bool) -> TransitionGroup:
         first, n_states = rows[0], self.n_components
-        alpha = estimator_priors.broadcast(self.transmat_prior, (n_states, n_states),
+        alpha = priors.broadcast(self.transmat_prior, (n_states, n_states),
                                            "transmat_prior")
         if relative:
             outcomes = ["stay", "next"]
@@ -199,7 +200,7 @@ class _ArrayHMM(BaseHMM, ABC):
             alpha = alpha[rows]
         return TransitionGroup(outcomes, probs, name=f"row {first}",
                                trainable="t" in self.params,
-                               prior=estimator_priors.dirichlet(alpha))
+                               prior=priors.dirichlet(alpha))
 
     def _attribute(self, name: str, pick):
         """``pick`` of an array attribute (None if unset); it needs a row per state."""
@@ -373,11 +374,11 @@ class CategoricalHMM(_ArrayHMM):
         if n_features is None:
             raise InvalidDataError("n_features is unknown: pass n_features=, set "
                                    "emissionprob_ or fit the model")
-        alpha = estimator_priors.broadcast(self.emissionprob_prior,
+        alpha = priors.broadcast(self.emissionprob_prior,
                                            (self.n_components, n_features),
                                            "emissionprob_prior")
         return CategoricalEmission(probs, n_features=self.n_features,
-                                   prior=estimator_priors.dirichlet(alpha[states]))
+                                   prior=priors.dirichlet(alpha[states]))
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         return _emissionprob_arrays(topology)
@@ -565,11 +566,11 @@ class GaussianHMM(_GaussianFamily):
             raise InvalidDataError("n_features is unknown: fit the model or set means_")
         if n_features is None:
             n_features = np.shape(covar)[-1]
-        arrays = estimator_priors.gaussian_arrays(self, n_features)
+        arrays = priors.gaussian_arrays(self, n_features)
         kind = "full" if self.covariance_type == "tied" else self.covariance_type
         return GaussianEmission(mean, covar, n_features=n_features,
                                 covariance=self.covariance_type, covar_floor=self._floor(),
-                                prior=estimator_priors.normal(*arrays, states, kind))
+                                prior=priors.normal(*arrays, states, kind))
 
     def _known_n_features(self) -> int | None:
         n_features = getattr(self, "n_features", None)
@@ -594,7 +595,7 @@ class GaussianHMM(_GaussianFamily):
         shared = SharedCovariance(
             covar, n_features=n_features, covar_floor=self._floor(),
             name="tied covariance", trainable=True,
-            prior=estimator_priors.gaussian_tied_covariance(self, n_features))
+            prior=priors.gaussian_tied_covariance(self, n_features))
         return lambda states: self._make_emission(states, shared)
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
@@ -667,13 +668,13 @@ class GMMHMM(_GaussianFamily):
                                if value is not None and np.ndim(value) >= 2), None)
         if n_features is None:
             raise InvalidDataError("n_features is unknown: fit the model or set means_")
-        alpha = estimator_priors.broadcast(self.weights_prior, (self.n_components, self.n_mix),
+        alpha = priors.broadcast(self.weights_prior, (self.n_components, self.n_mix),
                                            "weights_prior")
-        arrays = estimator_priors.gmm_arrays(self, n_features)
+        arrays = priors.gmm_arrays(self, n_features)
         return GMMEmission(weights, means, covars, n_mix=self.n_mix, n_features=n_features,
                            covariance=self.covariance_type, covar_floor=self._floor(),
-                           weights_prior=estimator_priors.dirichlet(alpha[states]),
-                           prior=estimator_priors.normal(*arrays, states,
+                           weights_prior=priors.dirichlet(alpha[states]),
+                           prior=priors.normal(*arrays, states,
                                                          self.covariance_type))
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
@@ -717,9 +718,9 @@ class PoissonHMM(_ArrayHMM):
         if n_features is None:
             raise InvalidDataError("n_features is unknown: fit the model or set lambdas_")
         shape = (self.n_components, n_features)
-        prior = estimator_priors.gamma(
-            estimator_priors.broadcast(self.lambdas_prior, shape, "lambdas_prior"),
-            estimator_priors.broadcast(self.lambdas_weight, shape, "lambdas_weight"), states)
+        prior = priors.gamma(
+            priors.broadcast(self.lambdas_prior, shape, "lambdas_prior"),
+            priors.broadcast(self.lambdas_weight, shape, "lambdas_weight"), states)
         return PoissonEmission(lambdas, n_features=n_features, prior=prior)
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:

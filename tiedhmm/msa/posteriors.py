@@ -17,9 +17,9 @@ import numba
 import numpy as np
 import scipy.sparse
 
-from ._kernels.consistency import consistency_upper, mirrored
-from ._kernels.hmm import sequence_chunks
-from ._kernels.profile import column_pair_scores
+from .._kernels.consistency import consistency_upper, mirrored
+from .._kernels.hmm import sequence_chunks
+from .._kernels.profile import column_pair_scores
 
 #: Row chunks per thread in consistency: enough to balance rows of unequal cost.
 CHUNKS_PER_THREAD = 8

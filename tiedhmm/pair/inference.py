@@ -4,7 +4,7 @@ This is the one place that turns a pair HMM's groups into the kernels' arrays
 (:func:`compile_pair`: one emission table per state over letter codes, dense start,
 transition and end probabilities and their logs), sequences into codes stored end to
 end (:func:`encode_pairs`), and state paths into alignment moves. Posterior work
-(posteriors, MEA, the E-step) is :mod:`tiedhmm.pair_posterior`.
+(posteriors, MEA, the E-step) is :mod:`tiedhmm.pair.posterior`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..emissions.pair import state_table
+from ..errors import ImpossibleSequenceError, InvalidDataError, TiedHMMError
+from ..tying import Topology
 from .alignment import core_steps
 from .alphabets import Alphabet
-from .emissions.pair import state_table
-from .errors import ImpossibleSequenceError, InvalidDataError, TiedHMMError
-from .pairstate import PairState
-from .tying import Topology
+from .states import PairState
 
 
 @dataclass(frozen=True)

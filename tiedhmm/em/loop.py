@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .emissions.base import ParameterGroup, Stats, add_stats
-from .errors import EMDecreaseError, ImpossibleSequenceError, TyingError
-from .tying import SoftTie
+from ..errors import EMDecreaseError, ImpossibleSequenceError, TyingError
+from ..parameters import ParameterGroup, Stats, add_stats
+from ..tying import SoftTie
 
 GroupStats = list[tuple[ParameterGroup, Stats]]
 StatisticsSource = Callable[[], tuple[np.ndarray, GroupStats, str]]

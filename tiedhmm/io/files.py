@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from .errors import InvalidDataError, ModelFileError
+from ..errors import InvalidDataError, ModelFileError
 
 #: The version this tiedhmm writes; it reads every version in ``READABLE_VERSIONS``.
 VERSION = 3

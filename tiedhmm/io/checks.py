@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .errors import InvalidDataError, MemoryLimitError
+from ..errors import InvalidDataError, MemoryLimitError
 
 
 def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -> np.ndarray:

@@ -4,11 +4,11 @@
    accuracy of every pair, from one posterior pass each, on threads (Dask tasks over
    chunks of pairs with a ``client``);
 2. ``consistency`` passes of probabilistic consistency
-   (:meth:`~tiedhmm.family_posteriors.FamilyPosteriors.consistency`);
+   (:meth:`~tiedhmm.msa.posteriors.FamilyPosteriors.consistency`);
 3. a UPGMA guide tree on ``1 - E[accuracy]`` (ProbCons joins by the same averaged
    expected accuracy); beyond ``ALL_PAIRS_LIMIT`` sequences (or with ``neighbours=``)
    the tree comes first, from k-mer distances, and only the pairs of guide-tree
-   neighbourhoods get posteriors (:mod:`tiedhmm.kmer_distance`);
+   neighbourhoods get posteriors (:mod:`tiedhmm.msa.kmers`);
 4. progressive alignment up the tree: each join aligns two profiles so as to maximise
    the summed transformed posteriors of the residue pairs it puts in one column, gaps
    free (maximum expected accuracy);
@@ -38,15 +38,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kmer_distance, pair_posterior, parallel
-from ._kernels.profile import profile_alignment
-from ._validation import check_random_state, memory_size
-from .errors import InvalidDataError, MemoryLimitError
-from .family_posteriors import FamilyPosteriors
-from .fasta import detect_alphabet, read_fasta
+from .. import parallel
+from .._kernels.profile import profile_alignment
+from ..errors import InvalidDataError, MemoryLimitError
+from ..io.checks import check_random_state, memory_size
+from ..io.fasta import detect_alphabet, read_fasta
+from ..pair import posterior as pair_posterior
+from ..pair.inference import encode_pair
+from ..pair.model import PairHMM
+from . import kmers
 from .guide_tree import Tree, upgma
-from .pair_inference import encode_pair
-from .pairhmm import PairHMM
+from .posteriors import FamilyPosteriors
 
 DEFAULT_THRESHOLD = 0.01
 #: Biopython's name of Stockholm's ``#=GC PP_cons`` (posterior probability) line.
@@ -73,7 +75,7 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
     model matching the alphabet by default. See the module text for the steps.
     ``neighbours`` (default: all pairs up to ``ALL_PAIRS_LIMIT`` sequences,
     ``DEFAULT_NEIGHBOURS`` beyond; 0: all pairs whatever the size) takes the
-    large-family route of :mod:`tiedhmm.kmer_distance`. ``progress(stage, done, total)``
+    large-family route of :mod:`tiedhmm.msa.kmers`. ``progress(stage, done, total)``
     hears the pair posteriors (per batch), the progressive joins and the refinement
     rounds."""
     progress = progress or _silent
@@ -88,13 +90,13 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
         return _alignment(records, np.arange(len(codes[0])), 1, len(codes[0]),
                           np.full(len(codes[0]), np.nan), Tree(1, (), ()))
     pair_posterior.check_threshold(threshold)
-    if neighbours is None and len(records) > kmer_distance.ALL_PAIRS_LIMIT:
-        neighbours = kmer_distance.DEFAULT_NEIGHBOURS
+    if neighbours is None and len(records) > kmers.ALL_PAIRS_LIMIT:
+        neighbours = kmers.DEFAULT_NEIGHBOURS
     tree = None
     if neighbours:
-        distances = kmer_distance.kmer_distances(codes, model.alphabet)
+        distances = kmers.kmer_distances(codes, model.alphabet)
         tree = upgma(distances)
-        pairs = kmer_distance.neighbourhood_pairs(distances, tree, neighbours)
+        pairs = kmers.neighbourhood_pairs(distances, tree, neighbours)
     else:
         pairs = list(itertools.combinations(range(len(records)), 2))
     _check_family_memory(codes, pairs, threshold, memory)

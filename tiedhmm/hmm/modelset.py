@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..em.model import EMModel, stored_dict
+from ..errors import InvalidDataError
+from ..io.checks import check_random_state, lengths_to_offsets
 from . import inference
-from ._model import EMModel, stored_dict
-from ._validation import check_random_state, lengths_to_offsets
-from .errors import InvalidDataError
-from .hmm import BaseHMM, named_hmms_document, named_hmms_from_document
+from .model import BaseHMM, named_hmms_document, named_hmms_from_document
 
 
 class ModelSet(EMModel):

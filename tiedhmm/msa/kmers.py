@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels.kmers import shared_kmers
-from .alphabets import Alphabet
+from .._kernels.kmers import shared_kmers
+from ..pair.alphabets import Alphabet
 from .guide_tree import Tree
 
 #: Families up to this size compute every pair's posteriors.

@@ -1,18 +1,18 @@
 """Pair HMMs: a general pair-state model with alignment, scoring and EM.
 
-A pair HMM is a list of :class:`~tiedhmm.pairstate.PairState` (match, insert-x or
+A pair HMM is a list of :class:`~tiedhmm.pair.states.PairState` (match, insert-x or
 insert-y, each holding an emission group) with labelled start, transition and end
 edges, as in :class:`tiedhmm.tying.Topology`. Presets and local flanks are data on
-this one model (:mod:`tiedhmm.pair_presets`): :meth:`PairHMM.durbin`,
+this one model (:mod:`tiedhmm.pair.presets`): :meth:`PairHMM.durbin`,
 :meth:`PairHMM.probcons`, :meth:`PairHMM.local`.
 
 ``symmetric=True`` ties X with Y, so ``loglik(x, y) == loglik(y, x)`` and
 ``posterior(x, y) == posterior(y, x).T``.
 
 Inference turns parameters and sequences into kernel arrays through
-:mod:`tiedhmm.pair_inference`. Empty sequences: one empty sequence aligns to the other
+:mod:`tiedhmm.pair.inference`. Empty sequences: one empty sequence aligns to the other
 as all gaps; two empty sequences are an error. Posterior work (posteriors, MEA, EM)
-goes through :mod:`tiedhmm.pair_posterior`, which plans its memory within a limit
+goes through :mod:`tiedhmm.pair.posterior`, which plans its memory within a limit
 (``memory=``, default 2 GiB), checkpointing the forward of long pairs, and raises
 :class:`~tiedhmm.errors.MemoryLimitError` before it starts when even that would not fit.
 """
@@ -25,17 +25,18 @@ from functools import partial
 import numpy as np
 import scipy.sparse
 
-from . import em, pair_inference, pair_posterior, pair_presets, parallel
-from ._kernels import pair as kernels
-from ._model import EMModel, stored_dict, stored_list
-from ._records import GroupReader, GroupWriter
-from ._validation import check_random_state
+from .. import em, parallel
+from .._kernels import pair as kernels
+from ..em.model import EMModel, stored_dict, stored_list
+from ..emissions.pair import check_state_group
+from ..errors import InvalidDataError
+from ..io.checks import check_random_state
+from ..io.records import GroupReader, GroupWriter
+from ..tying import Label, SoftTie, Topology
+from . import inference, posterior, presets
 from .alignment import to_alignment
 from .alphabets import Alphabet, get_alphabet
-from .emissions.pair import check_state_group
-from .errors import InvalidDataError
-from .pairstate import PAIR_FORMAT, PairState
-from .tying import Label, SoftTie, Topology
+from .states import PAIR_FORMAT, PairState
 
 METHODS = ("viterbi", "mea")
 
@@ -97,10 +98,10 @@ class PairHMM(EMModel):
                match: np.ndarray | None = None, insert: np.ndarray | None = None,
                **options) -> PairHMM:
         """Three states M, X, Y with gap open δ, extend ε and end τ (Durbin et al. ch. 4);
-        see :func:`tiedhmm.pair_presets.durbin`. Match and insert tables default to the
+        see :func:`tiedhmm.pair.presets.durbin`. Match and insert tables default to the
         bundled model of the alphabet; ``options`` go to the constructor."""
         alphabet = get_alphabet(alphabet)
-        spec = pair_presets.durbin(alphabet, symmetric=symmetric, delta=delta,
+        spec = presets.durbin(alphabet, symmetric=symmetric, delta=delta,
                                    epsilon=epsilon, tau=tau, match=match, insert=insert)
         return cls(*spec, alphabet=alphabet, **options)
 
@@ -111,18 +112,18 @@ class PairHMM(EMModel):
                  match: np.ndarray | None = None, insert: np.ndarray | None = None,
                  **options) -> PairHMM:
         """Five states M, X1, Y1, X2, Y2: short and long gaps, free end (ProbCons); see
-        :func:`tiedhmm.pair_presets.probcons`."""
+        :func:`tiedhmm.pair.presets.probcons`."""
         alphabet = get_alphabet(alphabet)
-        spec = pair_presets.probcons(alphabet, symmetric=symmetric, gaps=gaps, start=start,
+        spec = presets.probcons(alphabet, symmetric=symmetric, gaps=gaps, start=start,
                                      match=match, insert=insert)
         return cls(*spec, alphabet=alphabet, **options)
 
     def local(self, mean_flank: float = 100.0) -> PairHMM:
         """This model with unaligned flanks: a local alignment model (Durbin et al. 4.5;
-        see :func:`tiedhmm.pair_presets.local`). The core states keep this model's
+        see :func:`tiedhmm.pair.presets.local`). The core states keep this model's
         groups (tying is identity: fitting either model updates both). Alignments
         report the core only, with coordinates where it starts."""
-        spec = pair_presets.local(self.states, self.start, self.transitions, self.end,
+        spec = presets.local(self.states, self.start, self.transitions, self.end,
                                   mean_flank)
         model = PairHMM(*spec, alphabet=self.alphabet, soft_ties=self.soft_ties,
                         n_iter=self.n_iter, tol=self.tol, verbose=self.verbose)
@@ -167,23 +168,23 @@ class PairHMM(EMModel):
                   for array in group.parameter_arrays()]
         return b"".join(parts)
 
-    def _compiled(self) -> pair_inference.CompiledPair:
+    def _compiled(self) -> inference.CompiledPair:
         """Kernel arrays of the current parameters, rebuilt only when they change."""
         key = self._parameter_key()
         cached = getattr(self, "_compiled_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]
-        compiled = pair_inference.compile_pair(self.states, self.topology, self.alphabet)
+        compiled = inference.compile_pair(self.states, self.topology, self.alphabet)
         self._compiled_cache = (key, compiled)
         return compiled
 
-    def _encode_many(self, pairs, first: int = 0) -> pair_inference.EncodedPairs:
-        return pair_inference.encode_pairs(self.alphabet, pairs, first)
+    def _encode_many(self, pairs, first: int = 0) -> inference.EncodedPairs:
+        return inference.encode_pairs(self.alphabet, pairs, first)
 
     # -- inference -------------------------------------------------------------------
     def loglik(self, x, y) -> float:
         """Forward log P(x, y), summed over all alignments (score-only, linear memory)."""
-        codes = pair_inference.encode_pair(self.alphabet, x, y)
+        codes = inference.encode_pair(self.alphabet, x, y)
         return float(kernels.forward_score(*codes, *self._compiled().probabilities))
 
     def loglik_many(self, pairs: Sequence[tuple], *, client=None) -> np.ndarray:
@@ -201,10 +202,10 @@ class PairHMM(EMModel):
         With ``threshold`` (ProbCons keeps 0.01): a ``scipy.sparse`` CSR matrix of the
         posteriors at least that, in memory proportional to what is kept. Memory is
         planned first within ``memory`` (bytes or e.g. ``"4G"``; default 2 GiB, see
-        :mod:`tiedhmm.pair_posterior`): long pairs checkpoint the forward, and a pair
+        :mod:`tiedhmm.pair.posterior`): long pairs checkpoint the forward, and a pair
         that would not fit even so raises MemoryLimitError naming the size."""
-        codes = pair_inference.encode_pair(self.alphabet, x, y)
-        return pair_posterior.posteriors(self._compiled(), [codes], threshold=threshold,
+        codes = inference.encode_pair(self.alphabet, x, y)
+        return posterior.posteriors(self._compiled(), [codes], threshold=threshold,
                                          memory=memory)[0]
 
     def posterior_many(self, pairs: Sequence[tuple], *, threshold: float | None = None,
@@ -216,14 +217,14 @@ class PairHMM(EMModel):
         if client is not None:
             task = partial(_chunk_posteriors, threshold=threshold, memory=memory)
             return [found for chunk in _on_cluster(client, task, self, pairs) for found in chunk]
-        return pair_posterior.posteriors(self._compiled(), _pair_codes(encoded),
+        return posterior.posteriors(self._compiled(), _pair_codes(encoded),
                                          threshold=threshold, memory=memory)
 
     def expected_accuracy(self, x, y, *, memory: int | str | None = None) -> float:
         """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons):
         its summed match posteriors over the shorter length."""
-        codes_x, codes_y = pair_inference.encode_pair(self.alphabet, x, y)
-        return pair_posterior.expected_accuracy(self._compiled(), codes_x, codes_y, memory)
+        codes_x, codes_y = inference.encode_pair(self.alphabet, x, y)
+        return posterior.expected_accuracy(self._compiled(), codes_x, codes_y, memory)
 
     def expected_accuracy_many(self, pairs: Sequence[tuple], *,
                                memory: int | str | None = None, client=None) -> np.ndarray:
@@ -233,11 +234,11 @@ class PairHMM(EMModel):
         if client is not None:
             task = partial(_chunk_accuracies, memory=memory)
             return np.concatenate(_on_cluster(client, task, self, list(pairs)))
-        accuracy, loglik = pair_posterior.expected_accuracies(self._compiled(), encoded,
+        accuracy, loglik = posterior.expected_accuracies(self._compiled(), encoded,
                                                               memory)
         impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
-            pair_inference.raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")
+            inference.raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")
         return accuracy
 
     def align(self, x, y, method: str = "viterbi", *, memory: int | str | None = None):
@@ -249,14 +250,14 @@ class PairHMM(EMModel):
         """
         if method not in METHODS:
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
-        codes = pair_inference.encode_pair(self.alphabet, x, y)
+        codes = inference.encode_pair(self.alphabet, x, y)
         if method == "mea":
-            [(score, moves)] = pair_posterior.mea_alignments(self._compiled(), [codes], memory)
-            return to_alignment(x, y, pair_inference.mea_steps(moves), (0, 0), score)
+            [(score, moves)] = posterior.mea_alignments(self._compiled(), [codes], memory)
+            return to_alignment(x, y, inference.mea_steps(moves), (0, 0), score)
         model = self._compiled()
         path, score = kernels.viterbi(*codes, *model.logs)
-        pair_inference.raise_if_impossible(score)
-        return to_alignment(x, y, *pair_inference.path_steps(model, path), float(score))
+        inference.raise_if_impossible(score)
+        return to_alignment(x, y, *inference.path_steps(model, path), float(score))
 
     def align_many(self, pairs: Sequence[tuple], method: str = "viterbi", *,
                    memory: int | str | None = None, client=None) -> list:
@@ -273,15 +274,15 @@ class PairHMM(EMModel):
         model = self._compiled()
         encoded = self._encode_many(pairs)
         if method == "mea":
-            found = pair_posterior.mea_alignments(model, _pair_codes(encoded), memory)
-            return [to_alignment(x, y, pair_inference.mea_steps(moves), (0, 0), score)
+            found = posterior.mea_alignments(model, _pair_codes(encoded), memory)
+            return [to_alignment(x, y, inference.mea_steps(moves), (0, 0), score)
                     for (x, y), (score, moves) in zip(pairs, found)]
         paths, lengths, scores = kernels.batch_viterbi(*encoded, *model.logs)
         alignments = []
         for p, (x, y) in enumerate(pairs):
-            pair_inference.raise_if_impossible(scores[p], f"pair {p}")
+            inference.raise_if_impossible(scores[p], f"pair {p}")
             first = encoded.x_offsets[p] + encoded.y_offsets[p]
-            steps, origin = pair_inference.path_steps(model, paths[first:first + lengths[p]])
+            steps, origin = inference.path_steps(model, paths[first:first + lengths[p]])
             alignments.append(to_alignment(x, y, steps, origin, scores[p]))
         return alignments
 
@@ -317,9 +318,9 @@ class PairHMM(EMModel):
         return pairs
 
     # -- EM ---------------------------------------------------------------------------
-    def _statistics_source(self, encoded: pair_inference.EncodedPairs,
+    def _statistics_source(self, encoded: inference.EncodedPairs,
                            memory: int | str | None = None):
-        return pair_posterior.statistics_source(self.states, self.topology, self._compiled,
+        return posterior.statistics_source(self.states, self.topology, self._compiled,
                                                 encoded, memory)
 
     def fit(self, pairs: Sequence[tuple], *, memory: int | str | None = None, client=None,
@@ -342,14 +343,14 @@ class PairHMM(EMModel):
         return self
 
 
-def _pair_codes(encoded: pair_inference.EncodedPairs) -> list[tuple[np.ndarray, np.ndarray]]:
+def _pair_codes(encoded: inference.EncodedPairs) -> list[tuple[np.ndarray, np.ndarray]]:
     """Each pair's codes, as views into the batch."""
     return [(encoded.xs[a:b], encoded.ys[c:e]) for a, b, c, e in
             zip(encoded.x_offsets[:-1], encoded.x_offsets[1:], encoded.y_offsets[:-1],
                 encoded.y_offsets[1:])]
 
 
-def _chunk_source(model: PairHMM, encoded: pair_inference.EncodedPairs, memory):
+def _chunk_source(model: PairHMM, encoded: inference.EncodedPairs, memory):
     return model._statistics_source(encoded, memory)
 
 
