@@ -13,14 +13,14 @@ from Bio.Seq import Seq
 from Bio.SeqRecord import SeqRecord
 
 import tiedhmm as th
-from tiedhmm.msa import progressive as multiple_alignment
-from tiedhmm.pair import posterior as pair_posterior
 from tiedhmm._kernels.profile import profile_alignment
-from tiedhmm.pair.alignment import for_writing
 from tiedhmm.cli import main
-from tiedhmm.msa.posteriors import FamilyPosteriors
+from tiedhmm.msa import progressive as multiple_alignment
 from tiedhmm.msa.guide_tree import upgma
 from tiedhmm.msa.kmers import kmer_distances, neighbourhood_pairs
+from tiedhmm.msa.posteriors import FamilyPosteriors
+from tiedhmm.pair import posterior as pair_posterior
+from tiedhmm.pair.alignment import for_writing
 
 FAMILY = ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "MKTAYIAKQRQLSFVKSHFSRQLEELGLIEVQ",
           "MKVAYIAKQRQISFVKHFSRQAEERLGLIEV", "MRTAYIAKQRQISFVKSHFARQLEERLGLVEVQAP",

@@ -17,7 +17,7 @@ PRESETS = {"durbin": th.PairHMM.durbin, "probcons": th.PairHMM.probcons}
 
 
 def _arrays(model):
-    compiled = model._compiled()
+    compiled = model.compiled()
     return (compiled.dx, compiled.dy, compiled.emission, compiled.start, compiled.transmat,
             compiled.end)
 

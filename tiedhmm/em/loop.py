@@ -40,11 +40,13 @@ class ConvergenceMonitor:
         self.history: list[float] = []
         self.iter = 0
 
-    def _reset(self) -> None:
-        """Forget the history before a new fit (hmmlearn's name for it, so a monitor of
-        either library can be given to a model)."""
+    def reset(self) -> None:
+        """Forget the history before a new fit."""
         self.history = []
         self.iter = 0
+
+    #: hmmlearn's name for :meth:`reset` (hmmlearn's code and tests call it).
+    _reset = reset
 
     def __repr__(self) -> str:
         return (f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, "

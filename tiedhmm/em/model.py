@@ -114,7 +114,7 @@ class EMModel(Parametrized, ABC):
                 or self.n_iter < 0:
             raise InvalidDataError(f"n_iter must be an integer >= 0, got {self.n_iter!r}")
         if getattr(self, "_monitor_given", False):
-            self._monitor._reset()
+            self._monitor._reset()  # hmmlearn's monitors have no public reset
         else:
             self._monitor = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose,
                                                   callback)

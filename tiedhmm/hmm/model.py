@@ -10,9 +10,12 @@ their array attributes to groups, and ``to_hmm()`` turns them into a general HMM
 
 from __future__ import annotations
 
+import functools
 import logging
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +33,16 @@ HMM_FORMAT = "tiedhmm.HMM"
 log = logging.getLogger(__name__)
 #: The settings a model file keeps.
 SETTINGS = ("algorithm", "n_iter", "tol", "init")
+
+
+@dataclass(frozen=True)
+class EMPlan:
+    """EM of one model, prepared: what EM reads, the model's soft ties, and the step
+    that keeps the fitted groups once EM is done (see :meth:`BaseHMM.em_plan`)."""
+
+    source: em.StatisticsSource
+    soft_ties: list[SoftTie]
+    finish: Callable[[], None]
 
 
 class BaseHMM(EMModel):
@@ -72,21 +85,72 @@ class BaseHMM(EMModel):
 
     # -- fitting ------------------------------------------------------------------------
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
-            client=None, callback: Callable[[int, float], None] | None = None) -> BaseHMM:
+            client: Any = None, callback: Callable[[int, float], None] | None = None
+            ) -> BaseHMM:
         """Estimate the trainable groups by EM (Baum-Welch) with pooled tied statistics.
 
-        With a ``dask.distributed`` ``client`` the E-step runs over chunks of sequences
-        on the cluster (see :mod:`tiedhmm.parallel`); ``callback(iteration, loglik)``
-        hears every iteration.
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+        client : dask.distributed.Client, optional
+            Run the E-step over chunks of sequences on this cluster
+            (see :mod:`tiedhmm.parallel`).
+        callback : callable, optional
+            ``callback(iteration, loglik)`` hears every iteration.
+
+        Returns
+        -------
+        self
+            The fitted model; ``monitor_`` holds the EM history.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            Data the model cannot read (wrong shape, NaN, lengths that do not sum).
+        tiedhmm.errors.ImpossibleSequenceError
+            A sequence the model cannot generate.
+        """
+        plan = self.em_plan(X, lengths, check_random_state(self.random_state), client=client)
+        self._run_em([plan.source], soft_ties=plan.soft_ties,
+                     emission_params=self._emission_params(), callback=callback)
+        plan.finish()
+        return self
+
+    def em_plan(self, X: np.ndarray, lengths: Sequence[int] | None,
+                rng: np.random.RandomState, *, client: Any = None) -> EMPlan:
+        """Prepare EM of this model on ``(X, lengths)`` without running it.
+
+        The model is compiled with groups of its own for the fit, unset emission
+        parameters are initialised from the data with ``rng``, and the returned plan
+        holds the statistics source EM reads, the soft ties and ``finish``, which
+        keeps the fitted groups. :class:`~tiedhmm.hmm.modelset.ModelSet` runs one EM
+        over the plans of several models; ``fit`` runs it over one.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int or None
+            The length of each sequence.
+        rng : numpy.random.RandomState
+            The generator that initialises unset parameters.
+        client : dask.distributed.Client, optional
+            Run the E-step on this cluster.
+
+        Returns
+        -------
+        EMPlan
+            ``source``, ``soft_ties`` and ``finish()``.
         """
         self._prepare_fit(X, lengths)
         topology, soft_ties = self._model(fresh=True)
         batch = inference.Batch.from_data(topology, X, lengths)
-        self._initialize(topology, batch, check_random_state(self.random_state))
-        self._run_em([inference.batch_source(topology, batch, client)], soft_ties=soft_ties,
-                     emission_params=self._emission_params(), callback=callback)
-        self._store(topology)
-        return self
+        self._initialize(topology, batch, rng)
+        return EMPlan(inference.batch_source(topology, batch, client), soft_ties,
+                      functools.partial(self._store, topology))
 
     # -- files ---------------------------------------------------------------------------
     def _document(self) -> dict:
@@ -127,8 +191,26 @@ class BaseHMM(EMModel):
 
     def score(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
         """Total log-likelihood; ``-inf`` if the model cannot generate some sequence."""
+        return float(self.sequence_scores(X, lengths).sum())
+
+    def sequence_scores(self, X: np.ndarray, lengths: Sequence[int] | None = None
+                        ) -> np.ndarray:
+        """The log-likelihood of each sequence (the forward runs in parallel over them).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence; None: one sequence.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_sequences,)
+            ``-inf`` where the model cannot generate a sequence.
+        """
         topology, batch = self._ready(X, lengths)
-        return float(inference.sequence_logliks(topology, batch).sum())
+        return inference.sequence_logliks(topology, batch)
 
     def score_samples(self, X: np.ndarray, lengths: Sequence[int] | None = None
                       ) -> tuple[float, np.ndarray]:

@@ -16,7 +16,6 @@ import numpy as np
 from ..em.model import EMModel, stored_dict
 from ..errors import InvalidDataError
 from ..io.checks import check_random_state, lengths_to_offsets
-from . import inference
 from .model import BaseHMM, named_hmms_document, named_hmms_from_document
 
 
@@ -74,19 +73,13 @@ class ModelSet(EMModel):
         ``client`` each model's E-step runs over chunks on the cluster;
         ``callback(iteration, loglik)`` hears every iteration."""
         rng = check_random_state(self.random_state)
-        sources, ties, fitted = [], {}, []
-        for name, (rows, model_lengths) in self._split(X, lengths, labels).items():
-            model = self.models[name]
-            model._prepare_fit(rows, model_lengths)
-            topology, soft_ties = model._model(fresh=True)
-            batch = inference.Batch.from_data(topology, rows, model_lengths)
-            model._initialize(topology, batch, rng)
-            sources.append(inference.batch_source(topology, batch, client))
-            fitted.append((model, topology))
-            ties.update({id(tie): tie for tie in soft_ties})
-        self._run_em(sources, soft_ties=list(ties.values()), callback=callback)
-        for model, topology in fitted:
-            model._store(topology)
+        plans = [self.models[name].em_plan(rows, model_lengths, rng, client=client)
+                 for name, (rows, model_lengths) in self._split(X, lengths, labels).items()]
+        ties = {id(tie): tie for plan in plans for tie in plan.soft_ties}
+        self._run_em([plan.source for plan in plans], soft_ties=list(ties.values()),
+                     callback=callback)
+        for plan in plans:
+            plan.finish()
         return self
 
     def _document(self) -> dict:
@@ -101,11 +94,8 @@ class ModelSet(EMModel):
                      ) -> np.ndarray:
         """``(n_sequences, n_models)`` log-likelihood of every sequence under every model
         (each model's forward runs in parallel over sequences)."""
-        columns = []
-        for model in self.models.values():
-            topology, batch = model._ready(X, lengths)
-            columns.append(inference.sequence_logliks(topology, batch))
-        return np.stack(columns, axis=1)
+        return np.stack([model.sequence_scores(X, lengths) for model in self.models.values()],
+                        axis=1)
 
     def classify(self, X: np.ndarray, lengths: Sequence[int] | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:

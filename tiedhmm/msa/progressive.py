@@ -191,7 +191,7 @@ def _pair_results(model: PairHMM, records, codes, pairs, threshold, memory, clie
         found = parallel.map_chunks(client, _chunk_results, (model, threshold, memory), chunks)
         progress(STAGES[0], len(pairs), len(pairs))
         return [item for chunk in found for item in chunk]
-    compiled, found = model._compiled(), []
+    compiled, found = model.compiled(), []
     for start in range(0, len(pairs), PAIR_BATCH):
         found += pair_posterior.sparse_posteriors_and_accuracies(
             compiled, [(codes[x], codes[y]) for x, y in pairs[start:start + PAIR_BATCH]],
@@ -203,7 +203,7 @@ def _pair_results(model: PairHMM, records, codes, pairs, threshold, memory, clie
 def _chunk_results(settings, pairs) -> list:
     model, threshold, memory = settings
     codes = [encode_pair(model.alphabet, x, y) for x, y in pairs]
-    return pair_posterior.sparse_posteriors_and_accuracies(model._compiled(), codes,
+    return pair_posterior.sparse_posteriors_and_accuracies(model.compiled(), codes,
                                                            threshold=threshold, memory=memory)
 
 

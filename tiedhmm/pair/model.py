@@ -168,8 +168,17 @@ class PairHMM(EMModel):
                   for array in group.parameter_arrays()]
         return b"".join(parts)
 
-    def _compiled(self) -> inference.CompiledPair:
-        """Kernel arrays of the current parameters, rebuilt only when they change."""
+    def compiled(self) -> inference.CompiledPair:
+        """The model as the flat arrays the kernels take, for the current parameters.
+
+        Rebuilt only when a parameter changes, so callers that run kernels on many
+        pairs (multiple alignment, the E-step) ask for it once per batch.
+
+        Returns
+        -------
+        tiedhmm.pair.inference.CompiledPair
+            The state table, transition and emission arrays of the model.
+        """
         key = self._parameter_key()
         cached = getattr(self, "_compiled_cache", None)
         if cached is not None and cached[0] == key:
@@ -185,7 +194,7 @@ class PairHMM(EMModel):
     def loglik(self, x, y) -> float:
         """Forward log P(x, y), summed over all alignments (score-only, linear memory)."""
         codes = inference.encode_pair(self.alphabet, x, y)
-        return float(kernels.forward_score(*codes, *self._compiled().probabilities))
+        return float(kernels.forward_score(*codes, *self.compiled().probabilities))
 
     def loglik_many(self, pairs: Sequence[tuple], *, client=None) -> np.ndarray:
         """Forward log P of every ``(x, y)`` pair, in parallel over pairs (as Dask tasks
@@ -193,7 +202,7 @@ class PairHMM(EMModel):
         encoded = self._encode_many(pairs)
         if client is not None:
             return np.concatenate(_on_cluster(client, _chunk_logliks, self, list(pairs)))
-        return kernels.batch_forward_score(*encoded, *self._compiled().probabilities)
+        return kernels.batch_forward_score(*encoded, *self.compiled().probabilities)
 
     def posterior(self, x, y, *, threshold: float | None = None,
                   memory: int | str | None = None) -> np.ndarray | scipy.sparse.csr_matrix:
@@ -205,7 +214,7 @@ class PairHMM(EMModel):
         :mod:`tiedhmm.pair.posterior`): long pairs checkpoint the forward, and a pair
         that would not fit even so raises MemoryLimitError naming the size."""
         codes = inference.encode_pair(self.alphabet, x, y)
-        return posterior.posteriors(self._compiled(), [codes], threshold=threshold,
+        return posterior.posteriors(self.compiled(), [codes], threshold=threshold,
                                          memory=memory)[0]
 
     def posterior_many(self, pairs: Sequence[tuple], *, threshold: float | None = None,
@@ -217,14 +226,14 @@ class PairHMM(EMModel):
         if client is not None:
             task = partial(_chunk_posteriors, threshold=threshold, memory=memory)
             return [found for chunk in _on_cluster(client, task, self, pairs) for found in chunk]
-        return posterior.posteriors(self._compiled(), _pair_codes(encoded),
+        return posterior.posteriors(self.compiled(), _pair_codes(encoded),
                                          threshold=threshold, memory=memory)
 
     def expected_accuracy(self, x, y, *, memory: int | str | None = None) -> float:
         """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons):
         its summed match posteriors over the shorter length."""
         codes_x, codes_y = inference.encode_pair(self.alphabet, x, y)
-        return posterior.expected_accuracy(self._compiled(), codes_x, codes_y, memory)
+        return posterior.expected_accuracy(self.compiled(), codes_x, codes_y, memory)
 
     def expected_accuracy_many(self, pairs: Sequence[tuple], *,
                                memory: int | str | None = None, client=None) -> np.ndarray:
@@ -234,7 +243,7 @@ class PairHMM(EMModel):
         if client is not None:
             task = partial(_chunk_accuracies, memory=memory)
             return np.concatenate(_on_cluster(client, task, self, list(pairs)))
-        accuracy, loglik = posterior.expected_accuracies(self._compiled(), encoded,
+        accuracy, loglik = posterior.expected_accuracies(self.compiled(), encoded,
                                                               memory)
         impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
@@ -252,9 +261,9 @@ class PairHMM(EMModel):
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
         codes = inference.encode_pair(self.alphabet, x, y)
         if method == "mea":
-            [(score, moves)] = posterior.mea_alignments(self._compiled(), [codes], memory)
+            [(score, moves)] = posterior.mea_alignments(self.compiled(), [codes], memory)
             return to_alignment(x, y, inference.mea_steps(moves), (0, 0), score)
-        model = self._compiled()
+        model = self.compiled()
         path, score = kernels.viterbi(*codes, *model.logs)
         inference.raise_if_impossible(score)
         return to_alignment(x, y, *inference.path_steps(model, path), float(score))
@@ -271,7 +280,7 @@ class PairHMM(EMModel):
                     for alignment in chunk]
         if method not in METHODS:
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
-        model = self._compiled()
+        model = self.compiled()
         encoded = self._encode_many(pairs)
         if method == "mea":
             found = posterior.mea_alignments(model, _pair_codes(encoded), memory)
@@ -293,7 +302,7 @@ class PairHMM(EMModel):
             raise InvalidDataError("sampling needs a model with end transitions (e.g. durbin); "
                                    "a free-end model does not say when a pair ends")
         rng = check_random_state(random_state)
-        model = self._compiled()
+        model = self.compiled()
         letters = self.alphabet.letters
         n_states = len(self.states)
         begin = np.append(model.start, 1.0 - model.start.sum())
@@ -318,10 +327,25 @@ class PairHMM(EMModel):
         return pairs
 
     # -- EM ---------------------------------------------------------------------------
-    def _statistics_source(self, encoded: inference.EncodedPairs,
-                           memory: int | str | None = None):
-        return posterior.statistics_source(self.states, self.topology, self._compiled,
-                                                encoded, memory)
+    def statistics_source(self, encoded: inference.EncodedPairs,
+                          memory: int | str | None = None) -> em.StatisticsSource:
+        """What EM reads from these encoded pairs: one E-step per call.
+
+        Parameters
+        ----------
+        encoded : tiedhmm.pair.inference.EncodedPairs
+            Pairs encoded in this model's alphabet.
+        memory : int or str, optional
+            The E-step's memory limit (bytes or ``"2G"``; default: what is free).
+
+        Returns
+        -------
+        callable
+            A statistics source for :func:`tiedhmm.em.fit`: each call returns the
+            log-likelihood of every pair and the statistics of every group.
+        """
+        return posterior.statistics_source(self.states, self.topology, self.compiled,
+                                           encoded, memory)
 
     def fit(self, pairs: Sequence[tuple], *, memory: int | str | None = None, client=None,
             callback: Callable[[int, float], None] | None = None) -> PairHMM:
@@ -331,7 +355,7 @@ class PairHMM(EMModel):
         the forward). ``callback(iteration, loglik)`` hears every iteration."""
         pairs = list(pairs)
         if client is None or not pairs:  # (no pairs: _encode_many gives the error)
-            source = self._statistics_source(self._encode_many(pairs), memory)
+            source = self.statistics_source(self._encode_many(pairs), memory)
         else:
             chunks, first = [], 0
             for chunk in parallel.split(pairs, parallel.n_chunks(client, len(pairs))):
@@ -351,7 +375,7 @@ def _pair_codes(encoded: inference.EncodedPairs) -> list[tuple[np.ndarray, np.nd
 
 
 def _chunk_source(model: PairHMM, encoded: inference.EncodedPairs, memory):
-    return model._statistics_source(encoded, memory)
+    return model.statistics_source(encoded, memory)
 
 
 def _chunk_logliks(model: PairHMM, pairs: list[tuple]) -> np.ndarray:

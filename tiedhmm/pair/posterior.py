@@ -57,7 +57,7 @@ CSR_ENTRY_BYTES = 12
 TYPICAL_ENTRIES_PER_RESIDUE = 16
 
 _thread_state = threading.local()
-_executor: ThreadPoolExecutor | None = None
+_executor: tuple[ThreadPoolExecutor, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,11 +144,11 @@ def _workspace(size: int, dtype=np.float64, name: str = "workspace") -> np.ndarr
 def _pool(workers: int) -> ThreadPoolExecutor:
     """``workers`` threads kept across calls (and so are their workspaces)."""
     global _executor
-    if _executor is None or _executor._max_workers != workers:
+    if _executor is None or _executor[1] != workers:
         if _executor is not None:
-            _executor.shutdown()
-        _executor = ThreadPoolExecutor(workers, "tiedhmm-posterior")
-    return _executor
+            _executor[0].shutdown()
+        _executor = (ThreadPoolExecutor(workers, "tiedhmm-posterior"), workers)
+    return _executor[0]
 
 
 @dataclass
