@@ -329,3 +329,21 @@ def test_damaged_model_files_exit_1_with_no_output(tmp_path, capsys, cut, replac
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "internal error" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["msa"], ["align"], ["align", "--all-vs-all"]])
+def test_fasta_output_keeps_each_header_as_read(tmp_path, capsys, records, command):
+    headers = ["a first record", "b", "c\tafter a tab", "d  two  spaces"]
+    family = tmp_path / "family.fa"
+    family.write_text("".join(f">{header}\n{record.seq}\n"
+                              for header, record in zip(headers, records)))
+    out = tmp_path / "out.fa"
+    assert main([*command[:1], str(family), *command[1:], "-o", str(out)]) == 0
+    read_in = {r.id: r.description for r in SeqIO.parse(family, "fasta")}
+    written = list(SeqIO.parse(out, "fasta"))
+    assert {r.id for r in written} == set(read_in)  # ("align": the first with each other)
+    for record in written:
+        expected = read_in[record.id]
+        # a tab between id and description is written as one space (Biopython's writers)
+        assert record.description == expected.replace("\t", " ", 1), record.description
+    assert {r.description for r in written} >= {"b", "a first record"}

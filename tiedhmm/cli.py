@@ -33,7 +33,7 @@ from .io import files as model_files
 from .io.fasta import detect_alphabet, read_fasta
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
 from .msa.progressive import msa
-from .pair.alignment import for_writing
+from .pair.alignment import for_writing, with_headers_as_read
 from .pair.alphabets import ALPHABETS
 from .pair.model import PairHMM
 from .parallel import connect
@@ -155,6 +155,7 @@ def _format_alignments(alignments: list, pairs: list[tuple], fmt: str) -> str:
     from Bio import Align
     for alignment in alignments:
         alignment.column_annotations = {}
+        with_headers_as_read(alignment)
     handle = io.StringIO()
     if fmt in ("fasta", "clustal"):  # one alignment per block: Biopython reads one per file
         for number, alignment in enumerate(alignments):

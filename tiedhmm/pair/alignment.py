@@ -88,6 +88,36 @@ def gapped_rows(alignment) -> list[str]:
     return rows
 
 
+def header_description(record) -> str:
+    """What a writer must put after the id for the header to read back as it was.
+
+    Biopython's FASTA reader keeps the whole title line as the description (``>a first``
+    gives id ``a`` and description ``a first``), while its alignment writers print
+    ``>id description``: the id would appear twice. The description without its leading
+    id, and nothing for a title that was the id alone.
+    """
+    description = getattr(record, "description", "") or ""
+    identifier = getattr(record, "id", "") or ""
+    if description == identifier:
+        return ""
+    if identifier and description.startswith(identifier) \
+            and description[len(identifier)].isspace():
+        return description[len(identifier) + 1:]
+    return description
+
+
+def with_headers_as_read(alignment):
+    """``alignment`` with records whose descriptions are :func:`header_description`'s,
+    so that Biopython's writers give back each header as it was read (in place; the
+    records are new, so inputs shared with other alignments are not touched)."""
+    from Bio.SeqRecord import SeqRecord
+    alignment.sequences = [SeqRecord(record.seq, id=record.id,
+                                     description=header_description(record))
+                           if hasattr(record, "id") else record
+                           for record in alignment.sequences]
+    return alignment
+
+
 def for_writing(alignment):
     """An alignment that prints as ``alignment`` does, fast: its records hold the gapped
     rows and one ungapped segment each (what Biopython's writers then read at no cost);
@@ -96,7 +126,7 @@ def for_writing(alignment):
     from Bio.Seq import Seq
     from Bio.SeqRecord import SeqRecord
     rows = gapped_rows(alignment)
-    records = [SeqRecord(Seq(row), id=sequence.id, description=sequence.description)
+    records = [SeqRecord(Seq(row), id=sequence.id, description=header_description(sequence))
                for row, sequence in zip(rows, alignment.sequences)]
     display = Alignment(records, np.array([[0, len(rows[0])]] * len(rows)))
     display.column_annotations = getattr(alignment, "column_annotations", {})
