@@ -2,6 +2,7 @@
 its command and its errors."""
 
 import collections
+import gzip
 import io
 import itertools
 
@@ -149,7 +150,7 @@ def test_refinement_never_lowers_the_objective():
     codes = [model.alphabet.encode(str(r.seq)) for r in records]
     pairs = list(itertools.combinations(range(5), 2))
     found = pair_posterior.sparse_posteriors_and_accuracies(
-        model._compiled(), [(codes[x], codes[y]) for x, y in pairs], threshold=0.01,
+        model.compiled(), [(codes[x], codes[y]) for x, y in pairs], threshold=0.01,
         memory=None)
     family = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
                                          [p for p, _ in found]).consistency(0.01)
@@ -266,3 +267,48 @@ def test_progress_hears_every_stage_to_its_end():
     finals = {stage: (done, total) for stage, done, total in heard}
     assert finals == {"pair posteriors": (10, 10), "progressive joins": (4, 4),
                       "refinement rounds": (3, 3)}
+
+
+def test_several_families_in_one_call_equal_each_alone(tmp_path, capsys):
+    dna = ["GATTACAGATTACA", "GATTTACAGATTACA", "GACTACAGATACA"]
+    families = {"first.fa": FAMILY[:3], "second.fa.gz": FAMILY[2:], "third.fasta": dna}
+    for name, family in families.items():
+        text = "".join(f">{name[:2]}{k} seq {k}\n{s}\n" for k, s in enumerate(family)).encode()
+        (tmp_path / name).write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    out = tmp_path / "aligned"
+    inputs = [str(tmp_path / name) for name in families]
+    assert main(["msa", *inputs, "-o", str(out), "--quiet", "--refinement", "5"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["first.fa", "second.fa", "third.fa"]
+    for name, written in zip(families, ["first.fa", "second.fa", "third.fa"]):
+        single = tmp_path / f"single-{written}"
+        assert main(["msa", str(tmp_path / name), "-o", str(single), "--quiet",
+                     "--refinement", "5"]) == 0
+        assert (out / written).read_text() == single.read_text()
+    heard = []
+    found = list(th.msa_many([FAMILY[:3], FAMILY[2:], dna], refinement=5,
+                             progress=lambda *args: heard.append(args)))
+    assert [a.format("fasta") for a in found] == [
+        th.msa(family, refinement=5).format("fasta") for family in (FAMILY[:3], FAMILY[2:], dna)]
+    assert heard == [("families", k, 3) for k in (1, 2, 3)]
+
+
+def test_several_families_check_every_input_before_writing(tmp_path, capsys):
+    good = tmp_path / "good.fa"
+    good.write_text(">a\nMKTAYIAK\n>b\nMKTAYLAK\n")
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">a\nMKTAY\n>a\nMKVAY\n")
+    out = tmp_path / "out"
+    assert main(["msa", str(good), str(good), "-o", str(out), "--quiet"]) == 1
+    assert "share the output" in capsys.readouterr().err
+    assert main(["msa", str(good), str(tmp_path / "missing.fa"), "-o", str(out), "-q"]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["msa", str(good), str(bad), "-o", str(out), "--quiet"]) == 1
+    assert "bad.fa: sequence names must be unique; repeated: a" in capsys.readouterr().err
+    (tmp_path / "other.fa").write_text(good.read_text())
+    assert main(["msa", str(good), str(tmp_path / "other.fa")]) == 1
+    assert "need -o FOLDER" in capsys.readouterr().err
+    assert not out.exists()
+    with pytest.raises(th.InvalidDataError, match="family 1: sequence names must be unique"):
+        list(th.msa_many([["MKTAYIAK", "MKTAYLAK"], bad]))
+    with pytest.raises(th.InvalidDataError, match="no families"):
+        list(th.msa_many([]))

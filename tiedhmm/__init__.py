@@ -27,7 +27,7 @@ from .errors import (
 )
 from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
 from .hmm import HMM, ModelSet, concatenate, left_right
-from .msa import msa
+from .msa import msa, msa_many
 from .pair import DNA, PROTEIN, Alphabet, PairHMM, PairState, alignment
 from .tying import SoftTie, Topology, TransitionGroup
 
@@ -39,4 +39,4 @@ __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
            "MultinomialHMM", "NormalPrior", "PairHMM", "PairState", "PoissonEmission",
            "PoissonHMM", "SoftTie",
            "TiedHMMError", "Topology", "TransitionGroup", "TyingError", "__version__",
-           "alignment", "concatenate", "errors", "left_right", "msa"]
+           "alignment", "concatenate", "errors", "left_right", "msa", "msa_many"]

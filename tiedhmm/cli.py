@@ -32,7 +32,7 @@ from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
 from .io import files as model_files
 from .io.fasta import detect_alphabet, read_fasta
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
-from .msa.progressive import msa
+from .msa.progressive import family_records, msa
 from .pair.alignment import for_writing, with_headers_as_read
 from .pair.alphabets import ALPHABETS
 from .pair.model import PairHMM
@@ -41,6 +41,9 @@ from .plotting import save_posterior_plot
 
 ALIGNMENT_FORMATS = ("fasta", "clustal", "stockholm", "sam", "tsv")
 MSA_FORMATS = ("fasta", "clustal", "stockholm", "a2m", "phylip")
+#: The file name ending of each format, for families written to a folder.
+MSA_EXTENSIONS = {"fasta": "fa", "clustal": "aln", "stockholm": "sto", "a2m": "a2m",
+                  "phylip": "phy"}
 PRESETS = ("probcons", "durbin")
 PAIRINGS = ("all", "consecutive")
 BATCH = 256
@@ -117,10 +120,22 @@ def _iteration_bar(args):
 
 
 @contextlib.contextmanager
+def _family_bar(args, total: int):
+    """A ``finished()`` callback advancing one bar over ``total`` families on a terminal
+    (nothing for one family, with ``--quiet`` or off a terminal)."""
+    if total < 2 or args.quiet or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from tqdm import tqdm
+    with tqdm(total=total, unit="family", file=sys.stderr) as bar:
+        yield lambda: bar.update(1)
+
+
+@contextlib.contextmanager
 def _stage_bars(args):
     """A ``progress(stage, done, total)`` callback drawing one bar per stage on a
-    terminal, else None."""
-    if args.quiet or not sys.stderr.isatty():
+    terminal, else None (also for ``args`` None: no bars)."""
+    if args is None or args.quiet or not sys.stderr.isatty():
         yield None
         return
     from tqdm import tqdm
@@ -251,27 +266,70 @@ def _train(args) -> None:
 
 def _msa(args) -> None:
     from Bio import Align
-    records = read_fasta(args.family)
-    model = _load_model(args, records)
+    families = [_read_family(name) for name in args.family]  # every input checked first
+    targets = _family_outputs(args) if len(families) > 1 else [args.output]
+    kinds = [detect_alphabet(records) for records in families]
+    models = {}  # each alphabet's model, loaded (and checked against it) before any work
+    for kind, records in zip(kinds, families):
+        if kind not in models:
+            models[kind] = _load_model(args, records)
     threads = numba.get_num_threads()
     numba.set_num_threads(min(args.threads or threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        with _cluster(args) as client:
-            log.info("aligning %d sequences", len(records))
-            with _stage_bars(args) as progress:
-                alignment = msa(records, model, consistency=args.consistency,
-                                refinement=args.refinement, pretrain=args.pretrain,
-                                random_state=args.seed, neighbours=args.neighbours,
-                                memory=args.memory, client=client, progress=progress)
+        with _cluster(args) as client, _family_bar(args, len(families)) as finished:
+            for records, kind, target in zip(families, kinds, targets):
+                log.info("aligning %d sequences", len(records))
+                with _stage_bars(args if len(families) == 1 else None) as progress:
+                    alignment = msa(records, models[kind], consistency=args.consistency,
+                                    refinement=args.refinement, pretrain=args.pretrain,
+                                    random_state=args.seed, neighbours=args.neighbours,
+                                    memory=args.memory, client=client, progress=progress)
+                if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
+                    alignment.column_annotations = {"state": "D" * alignment.length}
+                elif args.format != "stockholm":
+                    alignment.column_annotations = {}
+                handle = io.StringIO()
+                Align.write(for_writing(alignment), handle, args.format)
+                _emit(handle.getvalue(), target)
+                finished()
     finally:
         numba.set_num_threads(threads)
-    if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
-        alignment.column_annotations = {"state": "D" * alignment.length}
-    elif args.format != "stockholm":
-        alignment.column_annotations = {}
-    handle = io.StringIO()
-    Align.write(for_writing(alignment), handle, args.format)
-    _emit(handle.getvalue(), args.output)
+
+
+def _read_family(name: str) -> list:
+    """A FASTA file's records, checked as ``msa`` checks a family (errors name the file)."""
+    records = read_fasta(name)
+    try:
+        return family_records(records)
+    except InvalidDataError as error:
+        raise InvalidDataError(f"{name}: {error}") from None
+
+
+def _family_outputs(args) -> list[str]:
+    """One output file per input family, in the ``-o`` folder (made if missing), named
+    by the input's stem and the format; two inputs of one stem are an error."""
+    if args.output in (None, "-"):
+        raise InvalidDataError("several families need -o FOLDER: each is written to a "
+                               "file of its own there")
+    if "-" in args.family:
+        raise InvalidDataError("stdin ('-') can be one family only")
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidDataError(f"{args.output}: not a folder (several families are written "
+                               f"to a folder, one file each)")
+    names = [_stem(name) + "." + MSA_EXTENSIONS[args.format] for name in args.family]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidDataError(f"inputs would share the output file(s) {repeated}; give "
+                               f"families distinct file names")
+    folder.mkdir(exist_ok=True)
+    return [str(folder / name) for name in names]
+
+
+def _stem(name: str) -> str:
+    """A FASTA file's name without its folder and its ``.gz`` and FASTA suffixes."""
+    stem = Path(name).name.removesuffix(".gz")
+    return Path(stem).stem if Path(stem).suffix else stem
 
 
 def _posterior(args) -> None:
@@ -366,8 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Multiple alignment from pair-HMM posteriors "
                                              "(ProbCons' method): consistency, a guide "
                                              "tree, progressive MEA, refinement.")
-    family.add_argument("family", metavar="IN.fa", help="FASTA file (gzip or '-' for stdin)")
-    family.add_argument("-o", "--output", help="output file (default: stdout)")
+    family.add_argument("family", metavar="IN.fa", nargs="+",
+                        help="FASTA file(s), one family each (gzip, or '-' for stdin)")
+    family.add_argument("-o", "--output",
+                        help="output file (default: stdout); with several families a "
+                             "folder, each family written there as its input's name with "
+                             "the format's ending (IN.fa -> OUT/IN.fa, IN.aln, IN.sto)")
     family.add_argument("--format", choices=MSA_FORMATS, default="fasta",
                         help="output format (stockholm adds the column confidence as "
                              "#=GC PP_cons)")

@@ -7,6 +7,6 @@ with consistency and column scores (:mod:`~tiedhmm.msa.posteriors`), guide trees
 It may import :mod:`tiedhmm.pair` and everything below it; only the CLI imports it.
 """
 
-from .progressive import msa
+from .progressive import msa, msa_many
 
-__all__ = ["msa"]
+__all__ = ["msa", "msa_many"]

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +61,8 @@ ENTRY_BYTES = 24
 PAIR_BATCH = 512
 #: What ``progress`` hears, in order.
 STAGES = ("pair posteriors", "progressive joins", "refinement rounds")
+#: What :func:`msa_many`'s ``progress`` hears.
+FAMILY_STAGE = "families"
 #: Kept posterior entries a residue of a pair's shorter sequence is assumed to take in
 #: the family estimate (1-10 measured on BAliBASE pairs at threshold 0.01, 1.5 on the
 #: simulated family of ``scripts/bench_msa_scale.py``).
@@ -79,7 +82,7 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
     hears the pair posteriors (per batch), the progressive joins and the refinement
     rounds."""
     progress = progress or _silent
-    records = _records(sequences)
+    records = family_records(sequences)
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
     for name, value in (("consistency", consistency), ("refinement", refinement),
                         ("pretrain", pretrain), ("neighbours", neighbours or 0)):
@@ -123,7 +126,85 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
                       original.column_confidence(columns, width), tree)
 
 
-def _records(sequences) -> list:
+def msa_many(families: Iterable, model: PairHMM | None = None, *,
+             progress: Callable[[str, int, int], None] | None = None,
+             **settings: Any) -> Iterator[Any]:
+    """Align several families in one process, one after another.
+
+    The kernels are loaded once and each alphabet's bundled model is read once, so
+    many small families cost one start-up instead of one each.
+
+    Parameters
+    ----------
+    families : iterable
+        Each a family as :func:`msa` takes it (a FASTA path, or str / ``Seq`` /
+        ``SeqRecord`` items). Every family is read and checked before the first is
+        aligned, so a bad family fails the call before any work.
+    model : PairHMM, optional
+        The pair HMM of every family; by default the bundled model of each family's
+        alphabet.
+    progress : callable, optional
+        ``progress("families", done, total)`` hears each finished family.
+    **settings
+        :func:`msa`'s keyword arguments (``consistency``, ``refinement``, ...), the
+        same for every family.
+
+    Yields
+    ------
+    Bio.Align.Alignment
+        Each family's alignment, in the order given, as soon as it is done.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        A family :func:`msa` would refuse (named by its position), or no families.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> families = [["MKVLAAGIV", "MKVLSAGIV"], ["GATTACA", "GATTTACA", "GACTACA"]]
+    >>> [len(alignment.sequences) for alignment in th.msa_many(families)]
+    [2, 3]
+    """
+    progress = progress or _silent
+    checked = []
+    for index, family in enumerate(families):
+        try:
+            checked.append(family_records(family))
+        except InvalidDataError as error:
+            raise InvalidDataError(f"family {index}: {error}") from None
+    if not checked:
+        raise InvalidDataError("no families to align")
+    bundled: dict[str, PairHMM] = {}
+    for done, records in enumerate(checked, start=1):
+        chosen = model
+        if chosen is None:
+            kind = detect_alphabet(records)
+            if kind not in bundled:
+                bundled[kind] = PairHMM.load(kind)
+            chosen = bundled[kind]
+        yield msa(records, chosen, **settings)
+        progress(FAMILY_STAGE, done, len(checked))
+
+
+def family_records(sequences: Any) -> list:
+    """A family as the ``SeqRecord`` list :func:`msa` aligns, checked.
+
+    Parameters
+    ----------
+    sequences : str, path or iterable
+        A FASTA path, or str / ``Seq`` / ``SeqRecord`` items (plain sequences are
+        named ``seq1``, ``seq2``, ...).
+
+    Returns
+    -------
+    list of Bio.SeqRecord.SeqRecord
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        No sequences, an empty sequence, repeated names or mixed alphabets.
+    """
     from Bio.Seq import Seq
     from Bio.SeqRecord import SeqRecord
     if isinstance(sequences, str | Path):
