@@ -90,7 +90,7 @@ def test_checkpointed_em_equals_the_one_block_fit(monkeypatch):
 
     one_block = fitted()
     monkeypatch.setattr(pair_posterior, "WHOLE_FORWARD_BYTES", 0)
-    assert pair_posterior.plan(one_block._compiled(), 150, 135, 2**30, counts=True).block < 50
+    assert pair_posterior.plan(one_block.compiled(), 150, 135, 2**30, counts=True).block < 50
     checkpointed = fitted()
     np.testing.assert_allclose(checkpointed.monitor_.history, one_block.monitor_.history,
                                rtol=1e-12)
@@ -104,7 +104,7 @@ def test_a_tight_memory_limit_checkpoints_and_gives_the_same_numbers():
     rng = np.random.RandomState(2)
     x = "".join(rng.choice(list("ACGT"), 700))
     y = "".join(c for c in x if rng.rand() > 0.1)
-    compiled = model._compiled()
+    compiled = model.compiled()
     roomy = pair_posterior.plan(compiled, len(x), len(y), 2**30, moves=True)
     tight = pair_posterior.plan(compiled, len(x), len(y), 3 * 2**20, moves=True)
     assert roomy.block == 0 and tight.block > 0 and tight.working < 3 * 2**20
