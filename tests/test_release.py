@@ -3,6 +3,7 @@ bundled models, installs into a fresh virtual environment, imports every module
 without the optional extras, and runs ``tiedhmm msa``; versions agree everywhere."""
 
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -40,7 +41,14 @@ print(tiedhmm.__file__, len(names))
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+    # Built from a copy of what is tracked, so that no earlier build's leftovers (an old
+    # build/ folder, __pycache__) can reach the wheel.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "tiedhmm", source / "tiedhmm",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
                     "--no-build-isolation", "-q", "-w", str(folder)],
                    check=True, capture_output=True, timeout=300)
     [built] = folder.glob("tiedhmm-*.whl")

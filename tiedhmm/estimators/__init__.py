@@ -6,6 +6,8 @@ machinery, so this package may import :mod:`tiedhmm.hmm` and everything below it
 nothing in tiedhmm but the top-level namespace imports it.
 """
 
-from .classes import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
+from .categorical import CategoricalHMM, MultinomialHMM
+from .gaussian import GMMHMM, GaussianHMM
+from .poisson import PoissonHMM
 
 __all__ = ["GMMHMM", "CategoricalHMM", "GaussianHMM", "MultinomialHMM", "PoissonHMM"]

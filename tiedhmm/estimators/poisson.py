@@ -1,0 +1,62 @@
+"""The estimator of counts: ``PoissonHMM``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..emissions import (
+    PoissonEmission,
+)
+from ..errors import InvalidDataError
+from ..tying import Topology
+from . import priors
+from .base import ArrayHMM
+
+
+class PoissonHMM(ArrayHMM):
+    """Tied HMM with independent Poisson emissions over count vectors (hmmlearn's
+    ``PoissonHMM``): ``lambdas_`` is ``(N, n_features)``, its params letter ``l``.
+    Rates start from hmmlearn's method-of-moments gamma draws. ``lambdas_prior`` and
+    ``lambdas_weight`` are a Gamma prior's pseudo-counts and pseudo-observations per
+    state (hmmlearn divides by every state's occupancy together; here each state's
+    own)."""
+
+    _emission_attributes = (("l", "lambdas_"),)
+
+    def __init__(self, n_components: int = 1, startprob_prior=1.0, transmat_prior=1.0,
+                 lambdas_prior=0.0, lambdas_weight=0.0, algorithm: str = "viterbi",
+                 random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
+                 tol: float = 1e-2, verbose: bool = False, params: str = "stl",
+                 init_params: str = "stl", implementation: str = "log", *,
+                 emission_groups: Sequence[int] | None = None,
+                 transition_groups: Sequence[int] | str | None = None,
+                 tie_strength: float = np.inf) -> None:
+        super().__init__(n_components, startprob_prior, transmat_prior,
+                         emission_groups=emission_groups,
+                         transition_groups=transition_groups, tie_strength=tie_strength,
+                         algorithm=algorithm, random_state=random_state, n_iter=n_iter,
+                         tol=tol, verbose=verbose, params=params, init_params=init_params,
+                         implementation=implementation)
+        self.lambdas_prior = lambdas_prior
+        self.lambdas_weight = lambdas_weight
+
+    def _make_emission(self, states: np.ndarray) -> PoissonEmission:
+        lambdas = self._attribute("lambdas_", lambda m: np.atleast_2d(m)[states[0]])
+        n_features = getattr(self, "n_features", None) if lambdas is None else len(lambdas)
+        if n_features is None:
+            raise InvalidDataError("n_features is unknown: fit the model or set lambdas_")
+        shape = (self.n_components, n_features)
+        prior = priors.gamma(
+            priors.broadcast(self.lambdas_prior, shape, "lambdas_prior"),
+            priors.broadcast(self.lambdas_weight, shape, "lambdas_weight"), states)
+        return PoissonEmission(lambdas, n_features=n_features, prior=prior)
+
+    def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
+        groups = [topology.emission_groups[g] for g in topology.state_group]
+        if any(group.lambdas is None for group in groups):
+            return {}
+        return {"lambdas_": np.stack([group.lambdas for group in groups])}
+
+
