@@ -44,11 +44,37 @@ ROW_SUM_TOLERANCE = 1e-8
 class TransitionGroup(ParameterGroup):
     """Probabilities over named outcomes, shared by every row that uses the group.
 
-    ``probs=None`` starts every outcome at ``1 / sum_o k_o`` once a model fixes the
-    multiplicities. ``trainable=False`` freezes the group: EM leaves it bit-identical.
-    The group is updated whole (hmmlearn's ``params`` letters do not apply to it).
-    ``prior`` (a :class:`DirichletPrior` over the outcomes) makes the update MAP; an
-    outcome at probability 0 then stays 0, as in hmmlearn.
+    An edge is labelled ``(group, outcome)``; rows that use one group share its
+    parameters although their destinations differ. A row may use an outcome ``k_o``
+    times; each row then sums to ``sum_o k_o theta_o = 1`` and the tied update is
+    ``theta_o = N_o / (k_o sum_o' N_o')``. The group is updated whole (hmmlearn's
+    ``params`` letters do not apply to it).
+
+    Parameters
+    ----------
+    outcomes : sequence of str
+        The outcome names (``"stay"``, ``"next"``; ``"open"``, ``"extend"``, ...).
+    probs : sequence of float, optional
+        Their probabilities; by default every outcome starts at ``1 / sum_o k_o`` once
+        a model fixes the multiplicities.
+    name : str, optional
+        A name for messages and files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+    prior : DirichletPrior, optional
+        Makes the update MAP; an outcome at probability 0 then stays 0, as in hmmlearn.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        Repeated or missing outcomes, or probabilities that are not a distribution.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> loop = th.TransitionGroup(["stay", "next"], [0.9, 0.1], name="loop")
+    >>> loop.prob("next")
+    0.1
     """
 
     def __init__(self, outcomes: Sequence[str], probs: Sequence[float] | None = None, *,
@@ -125,6 +151,28 @@ class SoftTie:
     pseudo-observations distributed as the pooled statistics of all members, e.g. for
     categorical emissions ``theta_s = (n_s + λ theta_pooled) / (N_s + λ)``. λ = 0 is
     untied; λ → ∞ is hard tying.
+
+    Parameters
+    ----------
+    groups : sequence of ParameterGroup
+        At least two distinct groups of one family and shape.
+    strength : float
+        λ >= 0.
+
+    Raises
+    ------
+    tiedhmm.errors.TyingError
+        Fewer than two distinct groups, groups of different families, or λ < 0.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> a = th.CategoricalEmission([0.5, 0.5])
+    >>> b = th.CategoricalEmission([0.5, 0.5])
+    >>> tie = th.SoftTie([a, b], strength=20.0)
+    >>> model = th.HMM([a, b], {0: 0.5, 1: 0.5}, {(0, 0): 0.9, (0, 1): 0.1,
+    ...                                           (1, 1): 0.9, (1, 0): 0.1},
+    ...                soft_ties=[tie])
     """
 
     def __init__(self, groups: Sequence[ParameterGroup], strength: float) -> None:
@@ -147,15 +195,42 @@ class SoftTie:
 
 
 class Topology:
-    """A validated model: states with emission groups and labelled start/transition/end edges.
+    """A validated model: states with emission groups and labelled edges, compiled.
 
     Compiles to the arrays the kernels read: ``state_group`` (state → emission group
     index), and edge lists from which ``start_and_transmat`` and ``end_probabilities``
     assemble dense probabilities and ``transition_statistics`` pools expected counts
     per outcome. Rows sum to 1 over their transitions and end edge; a model with no
-    end edges ends freely after any state (as hmmlearn's HMMs do). ``start["end"]``
-    labels the begin → end edge (the empty path), which lets a begin row share the
-    group of a state row that can end.
+    end edges ends freely after any state (as hmmlearn's HMMs do).
+
+    Parameters
+    ----------
+    emissions : sequence of ParameterGroup
+        State ``i``'s emission group.
+    start : mapping of int or "end" to label
+        Start edges; ``start["end"]`` labels the begin → end edge (the empty path),
+        which lets a begin row share the group of a state row that can end.
+    transitions : mapping of (int, int) to label
+        Transition edges; a label is ``(TransitionGroup, outcome)`` or a number.
+    end : mapping of int to label, optional
+        End edges.
+
+    Raises
+    ------
+    tiedhmm.errors.TyingError
+        A row that does not sum to 1, or a group whose rows use its outcomes with
+        different multiplicities (naming the state, group and numbers).
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> loop = th.TransitionGroup(["stay", "next"], [0.8, 0.2])
+    >>> emission = th.CategoricalEmission([0.5, 0.5])
+    >>> topology = th.Topology([emission, emission], {0: 1.0},
+    ...                        {(0, 0): (loop, "stay"), (0, 1): (loop, "next"),
+    ...                         (1, 1): (loop, "stay"), (1, 0): (loop, "next")})
+    >>> topology.state_group.tolist()
+    [0, 0]
     """
 
     def __init__(self, emissions: Sequence[ParameterGroup], start: Mapping[int | str, Label],

@@ -26,9 +26,33 @@ DECREASE_TOLERANCE = 1e-9
 
 
 class ConvergenceMonitor:
-    """hmmlearn-style monitor: stops after ``n_iter`` or when the gain is below ``tol``.
+    """hmmlearn's convergence monitor: stops after ``n_iter`` or when the gain is below ``tol``.
 
-    ``callback(iteration, loglik)``, if given, hears every iteration (progress bars).
+    Parameters
+    ----------
+    tol : float
+        The smallest log-likelihood gain that keeps EM going.
+    n_iter : int
+        The most iterations.
+    verbose : bool
+        Print each iteration's log-likelihood to stderr.
+    callback : callable, optional
+        ``callback(iteration, loglik)`` hears every iteration (progress bars).
+
+    Attributes
+    ----------
+    history : list of float
+        The log-likelihood (plus log prior) of every iteration.
+    iter : int
+        Iterations run.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> monitor = th.ConvergenceMonitor(tol=0.1, n_iter=10, verbose=False)
+    >>> monitor.report(-10.0); monitor.report(-9.95)
+    >>> monitor.converged
+    True
     """
 
     def __init__(self, tol: float, n_iter: int, verbose: bool,

@@ -130,14 +130,50 @@ class EMModel(Parametrized, ABC):
         """The model a document describes (errors are turned into ModelFileError)."""
 
     def save(self, path: str | Path) -> None:
-        """Write the model as JSON, atomically (temporary file, then rename); every group
-        is written once, so ties and sharing survive a round trip."""
+        """Write the model as versioned JSON, atomically (a temporary file, then a rename).
+
+        Every group is written once, so ties survive a round trip; a model saved alone
+        keeps its own copy of groups it shares with other models (save a
+        :class:`~tiedhmm.ModelSet` to keep that sharing).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to write.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            The file's folder does not exist.
+        """
         model_files.write_document(path, self.document_kind, self._document())
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> Any:
-        """Read a model written by ``save`` (or a bundled model by name, where there are
-        any); a bad file raises :class:`~tiedhmm.errors.ModelFileError`."""
+        """Read a model written by ``save``, or a bundled model by name.
+
+        Parameters
+        ----------
+        name_or_path : str or pathlib.Path
+            A file, or the name of a bundled model (``"protein"``, ``"dna"`` for pair HMMs).
+
+        Returns
+        -------
+        EMModel
+            A model of the calling class.
+
+        Raises
+        ------
+        tiedhmm.errors.ModelFileError
+            A missing, malformed, truncated or foreign file, naming what is wrong.
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> model = th.PairHMM.load("dna")
+        >>> model.alphabet.name
+        'dna'
+        """
         document, version, where = model_files.read_document(name_or_path, cls.document_kind)
         with decoding(where):
             return cls._from_document(document, version)

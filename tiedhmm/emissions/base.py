@@ -30,7 +30,26 @@ def n_blocks(n_steps: int) -> int:
 
 
 class EmissionGroup(ParameterGroup):
-    """One emission distribution of an HMM, shared by every state that references it."""
+    """One emission distribution of an HMM, shared by every state that references it.
+
+    The base of every emission family. A family computes the ``(T, k)``
+    log-likelihood table of ``k`` groups at once, accumulates their pooled statistics
+    from a ``(T, k)`` occupancy table and fits each group from them; subclasses
+    implement those class methods and ``sample``.
+
+    Parameters
+    ----------
+    name : str, optional
+        A name for messages and model files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> isinstance(th.CategoricalEmission([0.5, 0.5]), th.EmissionGroup)
+    True
+    """
 
     #: Whether ``probability_table`` gives probabilities without a log/exp round trip.
     direct_probabilities: bool = False

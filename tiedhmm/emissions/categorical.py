@@ -18,9 +18,34 @@ from .priors import DirichletPrior, dirichlet_update, log_prior_of, prior_record
 class CategoricalEmission(EmissionGroup):
     """A discrete distribution ``probs[m] = P(symbol m)``, shared by its states.
 
-    ``probs=None`` leaves it unset until ``fit`` draws random rows (seeded by
-    ``random_state``). M-step: ``probs = counts / sum(counts)`` from pooled counts, or
-    the MAP update under ``prior`` (a :class:`DirichletPrior` over the symbols).
+    M-step: ``probs = counts / sum(counts)`` from the counts pooled over every state
+    that holds the group, or the MAP update under ``prior``.
+
+    Parameters
+    ----------
+    probs : array of shape (n_features,), optional
+        Symbol probabilities; None leaves them unset until ``fit`` draws them (seeded
+        by the model's ``random_state``).
+    n_features : int, optional
+        The number of symbols (needed when ``probs`` is None).
+    name : str, optional
+        A name for messages and model files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+    prior : DirichletPrior, optional
+        A Dirichlet prior over the symbols, for MAP updates.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        ``probs`` that is not a distribution, or neither ``probs`` nor ``n_features``.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> die = th.CategoricalEmission([0.5, 0.25, 0.25], name="die")
+    >>> die.probs.tolist()
+    [0.5, 0.25, 0.25]
     """
 
     param_letters = "e"

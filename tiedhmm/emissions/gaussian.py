@@ -186,16 +186,45 @@ class SharedCovariance(ParameterGroup):
 class GaussianEmission(ContinuousEmission):
     """A multivariate normal ``N(mean, covar)``, shared by its states.
 
-    ``covariance="spherical"`` stores ``covar`` as one variance (a 0-d array),
-    ``"diag"`` as ``(D,)`` variances, ``"full"`` as a ``(D, D)`` matrix; ``"tied"``
-    reads it from a :class:`SharedCovariance` (pass one as ``covar`` to share it with
-    other groups; an array or None makes a new one). Unset parameters (None) are
-    initialised in ``fit``: means by k-means over the data (one centre per unset group),
-    covariances from the data's covariance plus ``covar_floor``.
-    The M-step floors variances (diag) or eigenvalues (full) at ``covar_floor``, which is
-    the constrained maximum-likelihood update; the spherical variance is the mean of the
-    diagonal ones (hmmlearn's update). A ``prior`` (:class:`NormalPrior`) makes the
-    update MAP; with a tied covariance its mean terms go to the shared matrix.
+    The M-step floors variances (diag) or eigenvalues (full) at ``covar_floor``, which
+    is the constrained maximum-likelihood update; the spherical variance is the mean of
+    the diagonal ones (hmmlearn's update). With a tied covariance a prior's mean terms
+    go to the shared matrix.
+
+    Parameters
+    ----------
+    mean : array of shape (n_features,), optional
+        None: set in ``fit`` by k-means over the data (one centre per unset group).
+    covar : array or SharedCovariance, optional
+        One variance (spherical, a 0-d array), ``(D,)`` variances (diag) or a ``(D, D)``
+        matrix (full); for ``"tied"`` a :class:`~tiedhmm.emissions.gaussian.SharedCovariance`
+        to share with other groups (an array or None makes a new one). None: the data's
+        covariance plus ``covar_floor``.
+    n_features : int, optional
+        The dimension (needed when ``mean`` is None).
+    covariance : {"spherical", "diag", "full", "tied"}, default "diag"
+        The covariance's form.
+    covar_floor : float, default 1e-3
+        The floor of every variance (or eigenvalue) in every M-step.
+    name : str, optional
+        A name for messages and model files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+    prior : NormalPrior, optional
+        Pseudo-observations of the mean and covariance, for MAP updates.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        Shapes that do not agree, or a covariance that is not positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> silence = th.GaussianEmission(np.zeros(2), np.ones(2), name="silence")
+    >>> silence.mean.tolist(), silence.covariance
+    ([0.0, 0.0], 'diag')
     """
 
     param_letters = "mc"

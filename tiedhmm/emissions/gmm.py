@@ -27,19 +27,50 @@ from .priors import DirichletPrior, NormalPrior, dirichlet_update, prior_record,
 
 @group_kind("gmm")
 class GMMEmission(ContinuousEmission):
-    """A mixture ``sum_k w_k N(mean_k, covar_k)`` shared by its states.
+    """A mixture ``sum_k w_k N(mean_k, covar_k)``, shared by its states.
 
-    ``weights`` is ``(n_mix,)``, ``means`` ``(n_mix, D)``, ``covars`` ``(n_mix,)``
-    (spherical), ``(n_mix, D)`` (diag), ``(n_mix, D, D)`` (full) or one ``(D, D)``
-    matrix shared by the components (tied, as hmmlearn's). Unset parameters (None) are
-    initialised in ``fit``: the data are split by k-means into one cluster per unset
-    group and each cluster by k-means into ``n_mix`` centres; covariances start at the
-    data's covariance plus ``covar_floor``; weights uniform. The M-step is maximum
-    likelihood with variances (diag, spherical: their mean) or eigenvalues (full, tied:
-    of the scatter pooled over the components) floored at ``covar_floor``, covariances
-    centred at the new means. ``weights_prior`` (:class:`DirichletPrior`) and ``prior``
-    (:class:`NormalPrior` with one row per component; for tied, ``scale`` and ``dof``
-    are the shared matrix's) make it MAP.
+    Unset parameters (None) are initialised in ``fit``: the data are split by k-means
+    into one cluster per unset group and each cluster by k-means into ``n_mix`` centres;
+    covariances start at the data's covariance plus ``covar_floor``; weights uniform.
+    The M-step is maximum likelihood with variances (diag, spherical: their mean) or
+    eigenvalues (full, tied: of the scatter pooled over the components) floored at
+    ``covar_floor``, covariances centred at the new means.
+
+    Parameters
+    ----------
+    weights : array of shape (n_mix,), optional
+        Mixture weights.
+    means : array of shape (n_mix, n_features), optional
+        Component means.
+    covars : array, optional
+        ``(n_mix,)`` (spherical), ``(n_mix, D)`` (diag), ``(n_mix, D, D)`` (full) or one
+        ``(D, D)`` matrix shared by the components (tied, as hmmlearn's).
+    n_mix, n_features : int, optional
+        Sizes, needed when the arrays are None.
+    covariance : {"spherical", "diag", "full", "tied"}, default "diag"
+        The covariances' form.
+    covar_floor : float, default 1e-3
+        The floor of every variance (or eigenvalue) in every M-step.
+    name : str, optional
+        A name for messages and model files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+    weights_prior : DirichletPrior, optional
+        A prior on the weights.
+    prior : NormalPrior, optional
+        One row per component (for tied, ``scale`` and ``dof`` are the shared matrix's).
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        Shapes that do not agree, or weights that are not a distribution.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> mixture = th.GMMEmission(n_mix=2, n_features=13, name="vowel")
+    >>> mixture.is_initialized()
+    False
     """
 
     param_letters = "wmc"

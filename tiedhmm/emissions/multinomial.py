@@ -23,10 +23,31 @@ from .priors import DirichletPrior, read_prior
 
 @group_kind("multinomial")
 class MultinomialEmission(CategoricalEmission):
-    """Symbol probabilities ``probs`` of a multinomial, shared by its states.
+    """Symbol probabilities ``probs`` of a multinomial over rows of counts, shared by its
+    states.
 
-    ``n_trials`` (one total for every draw) is needed to sample only; likelihoods use
-    each row's own total.
+    Parameters
+    ----------
+    probs : array of shape (n_features,), optional
+        Symbol probabilities; None: drawn in ``fit``.
+    n_features : int, optional
+        The number of symbols (needed when ``probs`` is None).
+    n_trials : int, optional
+        One total for every draw: needed to sample only (likelihoods use each row's own
+        total).
+    name : str, optional
+        A name for messages and model files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+    prior : DirichletPrior, optional
+        A prior over the symbols, for MAP updates.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> bag = th.MultinomialEmission([0.2, 0.8], n_trials=10)
+    >>> bag.n_trials
+    10
     """
 
     direct_probabilities = False

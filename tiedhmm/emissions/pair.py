@@ -25,8 +25,30 @@ SYMMETRY_TOLERANCE = 1e-12
 class MatchEmission(ParameterGroup):
     """Joint probabilities ``table[a, b]`` of aligned letter pairs, shared by match states.
 
-    ``symmetric=True`` keeps ``p(a, b) = p(b, a)``; its M-step fits
-    ``p = (n + n^T) / (2 sum n)`` from the pooled counts.
+    Parameters
+    ----------
+    table : array of shape (n_letters, n_letters)
+        Sums to one.
+    symmetric : bool, default False
+        Keep ``p(a, b) = p(b, a)``: the M-step fits ``p = (n + n^T) / (2 sum n)`` from the
+        pooled counts.
+    name : str, optional
+        A name for messages and model files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        A table that is not square, not a distribution, or not symmetric when asked to be.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> match = th.MatchEmission(np.full((4, 4), 1 / 16), symmetric=True)
+    >>> match.table.shape
+    (4, 4)
     """
 
     param_letters = "e"

@@ -18,10 +18,28 @@ from .priors import GammaPrior, log_prior_of, prior_record, read_prior
 class PoissonEmission(EmissionGroup):
     """Independent Poisson rates ``lambdas`` (one per feature), shared by its states.
 
-    Unset rates (None) are drawn in ``fit`` from a gamma distribution with the data's
-    mean and variance (hmmlearn's method-of-moments start, seeded). M-step: the rates
-    are the pooled weighted means of the counts, or under ``prior`` (a
-    :class:`GammaPrior`) ``(alpha + sum) / (beta + occupancy)``.
+    M-step: the rates are the pooled weighted means of the counts, or under ``prior``
+    ``(alpha + sum) / (beta + occupancy)``.
+
+    Parameters
+    ----------
+    lambdas : array of shape (n_features,), optional
+        Rates; None: drawn in ``fit`` from a gamma distribution with the data's mean and
+        variance (hmmlearn's method-of-moments start, seeded).
+    n_features : int, optional
+        The number of features (needed when ``lambdas`` is None).
+    name : str, optional
+        A name for messages and model files.
+    trainable : bool, default True
+        False freezes the group: EM leaves it bit-identical.
+    prior : GammaPrior, optional
+        A Gamma prior on the rates.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> th.PoissonEmission([2.0, 5.0]).lambdas.tolist()
+    [2.0, 5.0]
     """
 
     param_letters = "l"

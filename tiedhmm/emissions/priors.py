@@ -40,7 +40,23 @@ def _finite(value, what: str, shape: tuple[int, ...] | None = None) -> np.ndarra
 
 @dataclass
 class DirichletPrior:
-    """Dirichlet concentrations ``alpha`` over a probability vector (1: no prior)."""
+    """Dirichlet concentrations over a probability vector (1: no prior).
+
+    Parameters
+    ----------
+    alpha : array
+        One concentration per outcome (or symbol), each > 0.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        A concentration that is not positive.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> die = th.CategoricalEmission([0.5, 0.5], prior=th.DirichletPrior([2.0, 2.0]))
+    """
 
     alpha: np.ndarray
 
@@ -94,12 +110,28 @@ def dirichlet_update(counts: np.ndarray, prior: DirichletPrior | None,
 class NormalPrior:
     """Pseudo-observations for a Gaussian's mean and (co)variance.
 
-    ``mean`` ``(D,)`` with ``mean_weight`` (``w``, pseudo-observations of the mean);
-    ``scale`` (added to the scatter: ``(D,)`` per feature for diagonal and spherical
-    variances, ``(D, D)`` for full ones) and ``dof`` (added to the occupancy: per
-    feature for diagonal variances; for a spherical variance, the total over features).
-    Leading axes (one prior per mixture component) are allowed; :meth:`component`
-    takes one.
+    Leading axes (one prior per mixture component) are allowed; :meth:`component` takes
+    one.
+
+    Parameters
+    ----------
+    mean : array of shape (D,)
+        The prior mean.
+    mean_weight : array
+        ``w``, pseudo-observations of the mean.
+    scale : array
+        Added to the scatter: ``(D,)`` per feature for diagonal and spherical variances,
+        ``(D, D)`` for full ones.
+    dof : array
+        Added to the occupancy: per feature for diagonal variances; for a spherical
+        variance, the total over features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> prior = th.NormalPrior(np.zeros(2), np.ones(2), np.full(2, 0.1), np.full(2, 2.0))
+    >>> state = th.GaussianEmission(n_features=2, prior=prior)
     """
 
     mean: np.ndarray
@@ -187,8 +219,20 @@ def _weighted_square(weight: np.ndarray, difference: np.ndarray, covariance: str
 
 @dataclass
 class GammaPrior:
-    """A Gamma prior on Poisson rates: ``alpha`` pseudo-counts over ``beta``
-    pseudo-observations per feature (hmmlearn's ``lambdas_prior``, ``lambdas_weight``)."""
+    """A Gamma prior on Poisson rates (hmmlearn's ``lambdas_prior``, ``lambdas_weight``).
+
+    Parameters
+    ----------
+    alpha : array
+        Pseudo-counts per feature.
+    beta : array
+        Pseudo-observations per feature.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> rates = th.PoissonEmission([2.0], prior=th.GammaPrior([1.0], [0.5]))
+    """
 
     alpha: np.ndarray
     beta: np.ndarray

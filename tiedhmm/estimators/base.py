@@ -34,6 +34,7 @@ compile to (its own groups), which is what ``concatenate``, ``ModelSet`` files a
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
@@ -54,6 +55,64 @@ log = logging.getLogger(__name__)
 #: hmmlearn's forward-backward variants; tiedhmm's per-step normalisers are exact, so
 #: both give the same numbers here.
 IMPLEMENTATIONS = ("log", "scaling")
+
+
+#: The constructor arguments every estimator shares, in numpydoc form: each estimator's
+#: docstring names ``{shared_parameters}`` where they belong (see :func:`documented`).
+SHARED_PARAMETERS = """\
+startprob_prior, transmat_prior : float or array, default 1.0
+    Dirichlet concentrations of the start probabilities and of each transition row
+    (1 is no prior; otherwise the M-step is MAP), as in hmmlearn.
+algorithm : {"viterbi", "map"}, default "viterbi"
+    What ``decode`` and ``predict`` use.
+random_state : int, numpy.random.RandomState or None
+    Seeds the initialisation; resolved in ``fit``.
+n_iter : int, default 10
+    The most EM iterations.
+tol : float, default 1e-2
+    EM stops when the log-likelihood gains less than this.
+verbose : bool, default False
+    Print each iteration's log-likelihood to stderr.
+params, init_params : str
+    hmmlearn's letters: the parameters EM updates, and those ``fit`` initialises
+    (``s`` start, ``t`` transitions, then the family's emission letters). A letter left
+    out of ``init_params`` keeps an attribute set before ``fit``.
+implementation : {"log", "scaling"}, default "log"
+    Accepted for hmmlearn; both run tiedhmm's exact per-step normalisers.
+emission_groups : sequence of int, optional
+    One label per state, ``0 .. G-1`` without gaps: states with one label share one
+    emission distribution. Default: one distribution per state.
+transition_groups : sequence of int or "left-right", optional
+    One label per state: rows with one label share one transition row;
+    ``"left-right"``: every state but the last shares one ``{stay, next}`` row (the
+    last stays). Default: one row per state.
+tie_strength : float, default inf
+    ``inf`` ties hard; a finite λ >= 0 ties softly: tied states keep their own
+    parameters, pulled toward the group's pooled estimate (0 is untied)."""
+
+#: What every estimator has after ``fit``, in numpydoc form (``{shared_attributes}``).
+SHARED_ATTRIBUTES = """\
+startprob_ : ndarray of shape (n_components,)
+    Start probabilities.
+transmat_ : ndarray of shape (n_components, n_components)
+    Transition probabilities; tied rows hold equal values.
+monitor_ : ConvergenceMonitor
+    The last fit's EM history (``history``, ``iter``, ``converged``)."""
+
+
+def documented(cls: type) -> type:
+    """Fill ``{shared_parameters}`` and ``{shared_attributes}`` in a class docstring with
+    the texts above, indented as the docstring is."""
+    doc = cls.__doc__ or ""
+    for name, text in (("shared_parameters", SHARED_PARAMETERS),
+                       ("shared_attributes", SHARED_ATTRIBUTES)):
+        found = re.search(r"^( *)\{" + name + r"\}", doc, re.MULTILINE)
+        if found:
+            indent = found.group(1)
+            filled = "\n".join(indent + line if line else line for line in text.splitlines())
+            doc = doc.replace(found.group(0), filled)
+    cls.__doc__ = doc
+    return cls
 
 
 class ArrayHMM(BaseHMM, ABC):

@@ -14,11 +14,42 @@ from ..emissions import (
 from ..errors import InvalidDataError
 from ..tying import Topology
 from . import priors
-from .base import ArrayHMM, emissionprob_arrays
+from .base import ArrayHMM, documented, emissionprob_arrays
 
 
+@documented
 class CategoricalHMM(ArrayHMM):
-    """Tied HMM with categorical emissions over ``n_features`` symbols (hmmlearn API)."""
+    """hmmlearn's ``CategoricalHMM`` with tying: one symbol of ``n_features`` per step.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of states.
+    emissionprob_prior : float or array, default 1.0
+        Dirichlet concentration of each state's symbol probabilities (a tied group
+        takes the product of its states' priors).
+    n_features : int, optional
+        Number of symbols; by default the largest symbol in the data plus one.
+    {shared_parameters}
+
+    Attributes
+    ----------
+    emissionprob_ : ndarray of shape (n_components, n_features)
+        Symbol probabilities per state; tied states hold equal rows.
+    {shared_attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> X = np.random.RandomState(0).randint(3, size=(200, 1))
+    >>> model = th.CategoricalHMM(3, n_features=3, emission_groups=[0, 1, 1],
+    ...                           random_state=0).fit(X, [120, 80])
+    >>> bool(np.array_equal(model.emissionprob_[1], model.emissionprob_[2]))
+    True
+    >>> model.n_free_parameters()   # 2 start + 6 transition + 2 x 2 emission
+    12
+    """
 
     _emission_attributes = (("e", "emissionprob_"),)
 
@@ -76,11 +107,34 @@ class CategoricalHMM(ArrayHMM):
         return emissionprob_arrays(topology)
 
 
+@documented
 class MultinomialHMM(ArrayHMM):
-    """Tied HMM with multinomial emissions over rows of symbol counts (hmmlearn's
-    ``MultinomialHMM``): ``emissionprob_`` is ``(N, n_features)``. ``n_trials`` is every
-    row's total; unset, ``fit`` takes it from the data (rows may differ), and sampling
-    needs one value."""
+    """hmmlearn's ``MultinomialHMM`` with tying: a row of symbol counts per step.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of states.
+    n_trials : int or array, optional
+        Every row's total count; unset, ``fit`` takes it from the data (rows may
+        differ), and sampling needs one value.
+    {shared_parameters}
+
+    Attributes
+    ----------
+    emissionprob_ : ndarray of shape (n_components, n_features)
+        Symbol probabilities per state; tied states hold equal rows.
+    {shared_attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> X = np.random.RandomState(0).multinomial(5, [0.2, 0.3, 0.5], size=100)
+    >>> model = th.MultinomialHMM(2, n_trials=5, random_state=0).fit(X)
+    >>> model.emissionprob_.shape
+    (2, 3)
+    """
 
     _emission_attributes = (("e", "emissionprob_"),)
 

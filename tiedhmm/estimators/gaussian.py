@@ -16,7 +16,7 @@ from ..emissions.gaussian import COVARIANCE_TYPES, SharedCovariance
 from ..errors import InvalidDataError
 from ..tying import Topology
 from . import priors
-from .base import ArrayHMM, non_negative
+from .base import ArrayHMM, documented, non_negative
 
 #: With no ``covar_floor``, variances are held at this share of the data's mean variance.
 COLLAPSE_GUARD = 1e-10
@@ -61,13 +61,50 @@ class GaussianFamily(ArrayHMM, ABC):
         super()._check()
 
 
+@documented
 class GaussianHMM(GaussianFamily):
-    """Tied HMM with Gaussian emissions, ``covariance_type`` ``"spherical"``, ``"diag"``,
-    ``"full"`` or ``"tied"`` (one covariance shared by every state).
+    """hmmlearn's ``GaussianHMM`` with tying: a real vector per step.
 
     As in hmmlearn, ``covars_`` reads as full matrices ``(N, D, D)`` and is set in the
     native shape (``(N,)`` for spherical, ``(N, D)`` for diag, ``(D, D)`` for tied).
     Means are initialised by k-means over the data (one centre per emission group).
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of states.
+    covariance_type : {"spherical", "diag", "full", "tied"}, default "diag"
+        The covariance of each state ("tied": one matrix shared by every state).
+    min_covar : float, default 1e-3
+        Added to the data's covariance that starts EM (hmmlearn's meaning).
+    means_prior, means_weight : float or array, default 0
+        A normal prior's mean and strength for the means.
+    covars_prior, covars_weight : float or array
+        An inverse-Wishart (or inverse-gamma) prior's scale and strength.
+    covar_floor : float, default 0.0
+        A floor on every variance in every M-step (tiedhmm's; hmmlearn has none).
+    {shared_parameters}
+
+    Attributes
+    ----------
+    means_ : ndarray of shape (n_components, n_features)
+        The mean of each state; tied states hold equal rows.
+    covars_ : ndarray of shape (n_components, n_features, n_features)
+        The covariance of each state, as full matrices.
+    {shared_attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.concatenate([rng.normal(0, 1, (100, 2)), rng.normal(5, 1, (100, 2))])
+    >>> model = th.GaussianHMM(2, random_state=0).fit(X)
+    >>> sorted(round(float(mean)) for mean in model.means_[:, 0])
+    [0, 5]
+    >>> logprob, states = model.decode(X)
+    >>> states.shape
+    (200,)
     """
 
     _emission_attributes = (("m", "means_"), ("c", "_covars_"))
@@ -178,14 +215,52 @@ class GaussianHMM(GaussianFamily):
         return arrays
 
 
+@documented
 class GMMHMM(GaussianFamily):
-    """Tied HMM with Gaussian-mixture emissions (hmmlearn's ``GMMHMM`` arrays).
+    """hmmlearn's ``GMMHMM`` with tying: a Gaussian mixture per state.
 
     ``weights_`` is ``(N, n_mix)``, ``means_`` ``(N, n_mix, D)`` and ``covars_``
     ``(N, n_mix)`` (spherical), ``(N, n_mix, D)`` (diag), ``(N, n_mix, D, D)`` (full) or
     ``(N, D, D)`` (tied: one matrix per state, shared by its components). Priors and
     their defaults are hmmlearn's; covariances are centred at the new means (hmmlearn
     centres them at the previous ones), which is the exact M-step.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of states.
+    n_mix : int, default 1
+        Components per mixture.
+    min_covar : float, default 1e-3
+        Added to the data's covariance that starts EM.
+    weights_prior : float or array, default 1.0
+        Dirichlet concentration of the mixture weights.
+    means_prior, means_weight, covars_prior, covars_weight : float or array
+        Normal and inverse-Wishart priors, as in hmmlearn.
+    covariance_type : {"spherical", "diag", "full", "tied"}, default "diag"
+        The covariance of each component.
+    covar_floor : float, default 0.0
+        A floor on every variance in every M-step.
+    {shared_parameters}
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components, n_mix)
+        Mixture weights per state.
+    means_ : ndarray of shape (n_components, n_mix, n_features)
+        Component means per state.
+    covars_ : ndarray
+        Component covariances, in the shape ``covariance_type`` gives.
+    {shared_attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> X = np.random.RandomState(0).normal(size=(300, 2))
+    >>> model = th.GMMHMM(2, n_mix=2, emission_groups=[0, 0], random_state=0).fit(X)
+    >>> bool(np.array_equal(model.means_[0], model.means_[1]))
+    True
     """
 
     _emission_attributes = (("w", "weights_"), ("m", "means_"), ("c", "covars_"))

@@ -12,16 +12,40 @@ from ..emissions import (
 from ..errors import InvalidDataError
 from ..tying import Topology
 from . import priors
-from .base import ArrayHMM
+from .base import ArrayHMM, documented
 
 
+@documented
 class PoissonHMM(ArrayHMM):
-    """Tied HMM with independent Poisson emissions over count vectors (hmmlearn's
-    ``PoissonHMM``): ``lambdas_`` is ``(N, n_features)``, its params letter ``l``.
-    Rates start from hmmlearn's method-of-moments gamma draws. ``lambdas_prior`` and
-    ``lambdas_weight`` are a Gamma prior's pseudo-counts and pseudo-observations per
-    state (hmmlearn divides by every state's occupancy together; here each state's
-    own)."""
+    """hmmlearn's ``PoissonHMM`` with tying: a vector of independent counts per step.
+
+    Rates start from hmmlearn's method-of-moments gamma draws; the params letter of the
+    rates is ``l``.
+
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of states.
+    lambdas_prior, lambdas_weight : float or array, default 0.0
+        A Gamma prior's pseudo-counts and pseudo-observations per state (hmmlearn
+        divides by every state's occupancy together; here each state's own).
+    {shared_parameters}
+
+    Attributes
+    ----------
+    lambdas_ : ndarray of shape (n_components, n_features)
+        Poisson rates per state; tied states hold equal rows.
+    {shared_attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> X = np.random.RandomState(0).poisson([2.0, 8.0], size=(200, 2))
+    >>> model = th.PoissonHMM(2, random_state=0).fit(X)
+    >>> model.lambdas_.shape
+    (2, 2)
+    """
 
     _emission_attributes = (("l", "lambdas_"),)
 

@@ -165,18 +165,50 @@ class BaseHMM(EMModel):
     def n_free_parameters(self) -> int:
         """The free scalars EM fits: every trainable group once, however many states
         share it (tying is what makes a model smaller), restricted to the ``params``
-        letters of the estimators."""
+        letters of the estimators.
+
+        Returns
+        -------
+        int
+            The count AIC and BIC use.
+        """
         topology, _ = self._model()
         letters = self._emission_params()
         return sum(group.free_parameters(group.param_letters if letters is None else letters)
                    for group in topology.parameter_groups if group.trainable)
 
     def aic(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
-        """Akaike's criterion ``-2 log L + 2 k`` (k: :meth:`n_free_parameters`)."""
+        """Akaike's criterion ``-2 log L + 2 k`` (k: :meth:`n_free_parameters`).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+
+        Returns
+        -------
+        float
+            Lower is better; tying lowers ``k``.
+        """
         return -2 * self.score(X, lengths) + 2 * self.n_free_parameters()
 
     def bic(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
-        """The Bayesian criterion ``-2 log L + k log(n_samples)``."""
+        """The Bayesian criterion ``-2 log L + k log(n_samples)``.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+
+        Returns
+        -------
+        float
+            Lower is better; tying lowers ``k``.
+        """
         return (-2 * self.score(X, lengths)
                 + self.n_free_parameters() * np.log(np.shape(X)[0]))
 
@@ -190,7 +222,25 @@ class BaseHMM(EMModel):
         return topology, inference.Batch.from_data(topology, X, lengths)
 
     def score(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
-        """Total log-likelihood; ``-inf`` if the model cannot generate some sequence."""
+        """The total log-likelihood of the sequences (the forward algorithm).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+
+        Returns
+        -------
+        float
+            ``-inf`` if the model cannot generate some sequence.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            Data the model cannot read, or a model with unset parameters.
+        """
         return float(self.sequence_scores(X, lengths).sum())
 
     def sequence_scores(self, X: np.ndarray, lengths: Sequence[int] | None = None
@@ -214,7 +264,27 @@ class BaseHMM(EMModel):
 
     def score_samples(self, X: np.ndarray, lengths: Sequence[int] | None = None
                       ) -> tuple[float, np.ndarray]:
-        """Total log-likelihood and state posteriors ``(n_samples, n_states)``."""
+        """The total log-likelihood and the state posteriors (forward-backward).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+
+        Returns
+        -------
+        loglik : float
+            The total log-likelihood.
+        posteriors : ndarray of shape (n_samples, n_states)
+            ``P(state at t | sequence)``.
+
+        Raises
+        ------
+        tiedhmm.errors.ImpossibleSequenceError
+            A sequence the model cannot generate.
+        """
         topology, batch = self._ready(X, lengths)
         found = inference.expectations(topology, batch)
         _raise_if_impossible(found.loglik)
@@ -222,15 +292,52 @@ class BaseHMM(EMModel):
 
     def predict_proba(self, X: np.ndarray, lengths: Sequence[int] | None = None
                       ) -> np.ndarray:
-        """State posteriors ``P(state at t | sequence)``, shape ``(n_samples, n_states)``."""
+        """The state posteriors ``P(state at t | sequence)`` (forward-backward).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_states)
+            Each row sums to one.
+
+        Raises
+        ------
+        tiedhmm.errors.ImpossibleSequenceError
+            A sequence the model cannot generate.
+        """
         return self.score_samples(X, lengths)[1]
 
     def decode(self, X: np.ndarray, lengths: Sequence[int] | None = None,
                algorithm: str | None = None) -> tuple[float, np.ndarray]:
-        """Best state sequence: ``"viterbi"`` (joint path) or ``"map"`` (per-step argmax).
+        """The best state sequence: ``"viterbi"`` (joint path) or ``"map"`` (per step).
 
-        Returns hmmlearn's pair: the Viterbi path's log-probability (for ``"map"``,
-        the sum of the per-step maximum posteriors, as hmmlearn does) and the states.
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+        algorithm : {"viterbi", "map"}, optional
+            Default: the model's ``algorithm``.
+
+        Returns
+        -------
+        logprob : float
+            The Viterbi path's log-probability (for ``"map"``, the sum of the per-step
+            maximum posteriors, as hmmlearn does).
+        states : ndarray of shape (n_samples,)
+            The state of every step.
+
+        Raises
+        ------
+        tiedhmm.errors.ImpossibleSequenceError
+            A sequence the model cannot generate.
         """
         algorithm = self.algorithm if algorithm is None else algorithm
         if algorithm not in DECODE_ALGORITHMS:
@@ -245,16 +352,45 @@ class BaseHMM(EMModel):
         return float(logprob.sum()), path
 
     def predict(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> np.ndarray:
-        """Most likely state per step, by ``self.algorithm``."""
+        """The most likely state of every step, by the model's ``algorithm``.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence (hmmlearn's convention); None: one sequence.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            States, as :meth:`decode` gives them.
+        """
         return self.decode(X, lengths)[1]
 
     def sample(self, n_samples: int = 1,
                random_state: int | np.random.RandomState | None = None,
                currstate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``(X, states)`` of length ``n_samples``, from ``currstate`` if given.
+        """Draw one sequence of ``n_samples`` steps.
 
         The length is fixed, so end edges are not taken (each row is renormalised over
         its transitions).
+
+        Parameters
+        ----------
+        n_samples : int, default 1
+            Steps to draw.
+        random_state : int, numpy.random.RandomState or None
+            Default: the model's ``random_state``.
+        currstate : int, optional
+            Start from this state instead of drawing the first.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The observations.
+        states : ndarray of shape (n_samples,)
+            The states that emitted them.
         """
         topology, _ = self._model()
         rng = check_random_state(self.random_state if random_state is None else random_state)
@@ -276,17 +412,65 @@ class BaseHMM(EMModel):
 class HMM(BaseHMM):
     """A hidden Markov model whose states share emission and transition groups.
 
-    ``emissions[i]`` is state ``i``'s emission group; ``start[j]``,
-    ``transitions[(i, j)]`` and ``end[i]`` label the start, transition and end edges
-    with ``(TransitionGroup, outcome)`` or a fixed probability (absent edges are 0).
-    Without ``end`` a sequence may end after any state (as in hmmlearn); with it, a
-    sequence must end through an end edge (a non-emitting exit, as in speech models).
     The structure is validated here: every row must sum to 1 and every group must be
     used with the same outcome multiplicities in all its rows. ``fit`` updates the
-    groups in place, so any other model holding one of them sees the change.
-    ``init`` sets unset emission parameters in ``fit``: ``"kmeans"`` over all frames
-    (hmmlearn's way) or ``"segments"`` (a flat start for left-to-right models).
-    ``save`` writes the model's own copy of its groups.
+    groups in place, so any other model holding one of them sees the change; ``save``
+    writes the model's own copy of its groups.
+
+    Parameters
+    ----------
+    emissions : sequence of EmissionGroup
+        ``emissions[i]`` is state ``i``'s emission group; states holding one object are
+        tied.
+    start : mapping of int to label
+        ``start[j]`` labels the edge into state ``j``. A label is ``(TransitionGroup,
+        outcome)`` or a fixed probability; absent edges are 0.
+    transitions : mapping of (int, int) to label
+        ``transitions[(i, j)]`` labels the edge ``i -> j``.
+    end : mapping of int to label, optional
+        ``end[i]`` labels the exit after state ``i``. Without it a sequence may end after
+        any state (as in hmmlearn); with it, only through an end edge (a non-emitting
+        exit, as in speech models).
+    soft_ties : sequence of SoftTie, default ()
+        Groups pulled toward their pooled estimate.
+    algorithm : {"viterbi", "map"}, default "viterbi"
+        What ``decode`` and ``predict`` use.
+    random_state : int, numpy.random.RandomState or None
+        Seeds the initialisation of unset emission parameters.
+    n_iter : int, default 10
+        The most EM iterations.
+    tol : float, default 1e-2
+        EM stops when the log-likelihood gains less than this.
+    verbose : bool, default False
+        Print each iteration's log-likelihood to stderr.
+    init : {"kmeans", "segments"}, default "kmeans"
+        How ``fit`` sets unset emission parameters: k-means over all frames
+        (hmmlearn's way) or equal segments of each sequence (left-to-right models).
+
+    Raises
+    ------
+    tiedhmm.errors.TyingError
+        A row that does not sum to 1, or a group used with different multiplicities,
+        named with the state, group and numbers.
+
+    Examples
+    --------
+    Two states share one emission group and one transition group:
+
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> shared = th.CategoricalEmission([0.5, 0.3, 0.2])
+    >>> other = th.CategoricalEmission([0.1, 0.1, 0.8])
+    >>> loop = th.TransitionGroup(["stay", "next"], [0.9, 0.1])
+    >>> model = th.HMM([shared, shared, other], {0: 1.0},
+    ...                {(0, 0): (loop, "stay"), (0, 1): (loop, "next"),
+    ...                 (1, 1): (loop, "stay"), (1, 2): (loop, "next"), (2, 2): 1.0})
+    >>> X = np.random.RandomState(0).randint(3, size=(50, 1))
+    >>> model = model.fit(X)
+    >>> model.emissions[0] is model.emissions[1]
+    True
+    >>> model.n_free_parameters()   # two emission groups of 2 + one transition group of 1
+    5
     """
 
     def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],

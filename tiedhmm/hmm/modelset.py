@@ -22,8 +22,47 @@ from .model import BaseHMM, named_hmms_document, named_hmms_from_document
 class ModelSet(EMModel):
     """Named HMMs, fitted jointly on labelled sequences and classifying by best score.
 
-    The models may be general HMMs or hmmlearn-style estimators; ``save`` writes each
-    group shared by several models once, and ``load`` restores the sharing.
+    The models may be general HMMs or hmmlearn-style estimators, and may hold the same
+    group objects (a silence model shared by every word): joint EM pools the statistics
+    of every shared group across models. ``save`` writes each shared group once, and
+    ``load`` restores the sharing.
+
+    Parameters
+    ----------
+    models : mapping of str to BaseHMM
+        The models by name (a word, a class label).
+    n_iter : int, default 10
+        The most EM iterations.
+    tol : float, default 1e-2
+        EM stops when the log-likelihood gains less than this.
+    verbose : bool, default False
+        Print each iteration's log-likelihood to stderr.
+    random_state : int, numpy.random.RandomState or None
+        Seeds the initialisation of unset parameters.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        No models.
+    TypeError
+        A model that is not a tiedhmm HMM.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> silence = th.GaussianEmission(n_features=1, name="silence")
+    >>> words = {w: th.left_right([silence, th.GaussianEmission(n_features=1), silence])
+    ...          for w in ("yes", "no")}
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.concatenate([rng.normal(m, 0.3, (30, 1)) for m in (0, 3, 0, 0, -3, 0)])
+    >>> models = th.ModelSet(words, n_iter=5, random_state=0)
+    >>> models = models.fit(X, [90, 90], ["yes", "no"])
+    >>> names, scores = models.classify(X, [90, 90])
+    >>> names.tolist()
+    ['yes', 'no']
+    >>> models.models["yes"].emissions[0] is models.models["no"].emissions[0]
+    True
     """
 
     document_kind = "tiedhmm.ModelSet"
@@ -68,10 +107,34 @@ class ModelSet(EMModel):
 
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence, *,
             client=None, callback: Callable[[int, float], None] | None = None) -> ModelSet:
-        """Joint EM: every model on the sequences labelled with its name, shared groups
-        pooled across models. Models without data keep their parameters. With a Dask
-        ``client`` each model's E-step runs over chunks on the cluster;
-        ``callback(iteration, loglik)`` hears every iteration."""
+        """Joint EM: every model on the sequences labelled with its name.
+
+        Shared groups are pooled across models; models without data keep their
+        parameters.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of all sequences, end to end.
+        lengths : sequence of int or None
+            The length of each sequence.
+        labels : sequence
+            One model name per sequence.
+        client : dask.distributed.Client, optional
+            Run each model's E-step over chunks on this cluster.
+        callback : callable, optional
+            ``callback(iteration, loglik)`` hears every iteration.
+
+        Returns
+        -------
+        ModelSet
+            ``self``, fitted.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            Labels that name no model, or not one label per sequence.
+        """
         rng = check_random_state(self.random_state)
         plans = [self.models[name].em_plan(rows, model_lengths, rng, client=client)
                  for name, (rows, model_lengths) in self._split(X, lengths, labels).items()]

@@ -26,17 +26,48 @@ TRANSITION_CHOICES = ("tied", "untied")
 def left_right(emissions: Sequence[EmissionGroup], *, skip: bool = False,
                transitions: str | TransitionGroup = "tied", exit: bool = True,
                skippable: bool = False, name: str | None = None, **settings) -> HMM:
-    """A left-to-right HMM over ``emissions`` (one state per entry, groups may repeat).
+    """A left-to-right HMM: one state per emission group, each staying or moving on.
 
-    ``transitions``: ``"tied"`` (one relative group for every state whose outcomes all
-    have a destination), ``"untied"`` (one group per state), or a ``TransitionGroup``
-    with outcomes ``("stay", "next")`` (or with ``"skip"``) to share across models.
     States near the end that lack a destination for some outcome get their own group
     over the outcomes they have (the last state without an exit stays for ever).
-    ``skippable=True`` lets the begin row go straight to the exit with a learned
-    probability (its own ``("enter", "skip")`` group): HTK's tee model, such as an
-    optional short pause between words. ``settings`` go to :class:`HMM` (``n_iter``,
-    ``tol``, ...).
+
+    Parameters
+    ----------
+    emissions : sequence of EmissionGroup
+        One per state, in order; a group may repeat (those states are tied).
+    skip : bool, default False
+        Add a ``skip`` outcome that jumps over the next state.
+    transitions : "tied", "untied" or TransitionGroup, default "tied"
+        ``"tied"``: one group of relative outcomes for every state that has a
+        destination for each; ``"untied"``: one group per state; a
+        :class:`TransitionGroup` over ``("stay", "next")`` (or with ``"skip"``): that
+        group, to share across models.
+    exit : bool, default True
+        Leave through a non-emitting exit after the last state(s), so that the model
+        can be concatenated or used as a speech unit.
+    skippable : bool, default False
+        Let the begin row go straight to the exit with a learned probability (HTK's
+        tee model, such as an optional short pause between words).
+    name : str, optional
+        The model's name.
+    **settings
+        :class:`HMM`'s settings (``n_iter``, ``tol``, ``init``, ...).
+
+    Returns
+    -------
+    HMM
+        The chain.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> steps = th.TransitionGroup(["stay", "next"])
+    >>> one = th.left_right([th.GaussianEmission(n_features=2) for _ in range(3)],
+    ...                     transitions=steps)
+    >>> two = th.left_right([th.GaussianEmission(n_features=2) for _ in range(4)],
+    ...                     transitions=steps)
+    >>> one.transitions[(0, 0)][0] is two.transitions[(2, 2)][0]   # shared across models
+    True
     """
     n_states = len(emissions)
     if n_states == 0:
@@ -83,10 +114,37 @@ def _shared_group(transitions: str | TransitionGroup, outcomes: tuple[str, ...],
 def concatenate(models: Sequence[BaseHMM], **settings) -> HMM:
     """One HMM that runs through ``models`` in order, sharing all their groups.
 
-    Each model but the last must have exit (end) edges; the link ``i -> j`` from an
-    exit of one model to an entry of the next has the product of both labels, so at
-    least one of them must be a fixed probability (it becomes the label's factor).
-    The hmmlearn-style estimators take part as the general HMM they compile to.
+    The link ``i -> j`` from an exit of one model to an entry of the next has the
+    product of both labels, so at least one of them must be a fixed probability (it
+    becomes the label's factor). The hmmlearn-style estimators take part as the
+    general HMM they compile to.
+
+    Parameters
+    ----------
+    models : sequence of BaseHMM
+        Each model but the last must have exit (end) edges. A model may appear twice;
+        its states then share their groups by identity.
+    **settings
+        :class:`HMM`'s settings for the result.
+
+    Returns
+    -------
+    HMM
+        The concatenation.
+
+    Raises
+    ------
+    tiedhmm.errors.TyingError
+        A model without exits before the last, or a link of two group labels.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> silence = th.left_right([th.GaussianEmission(n_features=1)])
+    >>> word = th.left_right([th.GaussianEmission(n_features=1) for _ in range(3)])
+    >>> phrase = th.concatenate([silence, word, silence])
+    >>> len(phrase.emissions), phrase.emissions[0] is phrase.emissions[4]
+    (5, True)
     """
     if not models:
         raise TyingError("concatenate needs at least one model")

@@ -44,9 +44,51 @@ METHODS = ("viterbi", "mea")
 class PairHMM(EMModel):
     """A pair HMM over an alphabet, with tied groups as in :class:`tiedhmm.HMM`.
 
-    ``save`` writes every group once (ties survive); ``load`` reads a saved model or a
-    bundled default by name (``"protein"``, ``"dna"``). ``source`` is a free-text note
-    kept in the file (where the parameters come from).
+    Most users start from a preset or the bundled models (:meth:`load`, :meth:`durbin`,
+    :meth:`probcons`); the constructor builds any topology from states and labelled
+    edges. ``save`` writes every group once (ties survive); ``source`` is a free-text
+    note kept in the file (where the parameters come from).
+
+    Parameters
+    ----------
+    states : sequence of PairState
+        The emitting states (match, insert-x, insert-y), each with its emission group.
+    start : mapping of int or "end" to label
+        Start edges, labelled ``(TransitionGroup, outcome)`` or with a number.
+    transitions : mapping of (int, int) to label
+        Transition edges.
+    end : mapping of int to label, optional
+        End edges; without them the model ends freely after any state (ProbCons' way).
+    alphabet : str or Alphabet, default "protein"
+        ``"protein"``, ``"dna"`` or an :class:`Alphabet`.
+    soft_ties : sequence of SoftTie, default ()
+        Groups pulled toward their pooled estimate.
+    n_iter : int, default 10
+        The most EM iterations of :meth:`fit`.
+    tol : float, default 1e-2
+        EM stops when the log-likelihood gains less than this.
+    verbose : bool, default False
+        Print each iteration's log-likelihood to stderr.
+
+    Raises
+    ------
+    tiedhmm.errors.TyingError
+        Rows that do not sum to 1 or inconsistent ties.
+    tiedhmm.errors.InvalidDataError
+        An emission group whose shape does not fit its state and the alphabet.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> model = th.PairHMM.load("protein")
+    >>> alignment = model.align("MKTAYIAKQRQ", "MKTAYKQRQ")
+    >>> print(alignment)
+    x                 0 MKTAYIAKQRQ 11
+                      0 |||||--|||| 11
+    y                 0 MKTAY--KQRQ  9
+    <BLANKLINE>
+    >>> model.loglik("MKTAYIAKQRQ", "MKTAYKQRQ") == model.loglik("MKTAYKQRQ", "MKTAYIAKQRQ")
+    True
     """
 
     document_kind = PAIR_FORMAT
@@ -97,9 +139,36 @@ class PairHMM(EMModel):
                delta: float | None = None, epsilon: float | None = None, tau: float = 1e-3,
                match: np.ndarray | None = None, insert: np.ndarray | None = None,
                **options) -> PairHMM:
-        """Three states M, X, Y with gap open δ, extend ε and end τ (Durbin et al. ch. 4);
-        see :func:`tiedhmm.pair.presets.durbin`. Match and insert tables default to the
-        bundled model of the alphabet; ``options`` go to the constructor."""
+        """Three states M, X, Y with gap open δ, extend ε and end τ (Durbin et al., ch. 4).
+
+        Parameters
+        ----------
+        alphabet : str or Alphabet, default "protein"
+            The alphabet; match and insert tables default to its bundled model's.
+        symmetric : bool, default True
+            Tie X with Y (one emission and one transition group), so that the model reads
+            the same either way round.
+        delta, epsilon : float, optional
+            Gap open and extend probabilities (default: the bundled model's).
+        tau : float, default 1e-3
+            The end probability.
+        match, insert : array, optional
+            The match table ``(K, K)`` and insert distribution ``(K,)``.
+        **options
+            The constructor's settings (``n_iter``, ``tol``, ...).
+
+        Returns
+        -------
+        PairHMM
+            A model with begin and end, which can :meth:`sample`.
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> model = th.PairHMM.durbin("dna", n_iter=5)
+        >>> [state.emits for state in model.states]
+        ['match', 'x', 'y']
+        """
         alphabet = get_alphabet(alphabet)
         spec = presets.durbin(alphabet, symmetric=symmetric, delta=delta,
                                    epsilon=epsilon, tau=tau, match=match, insert=insert)
@@ -111,18 +180,63 @@ class PairHMM(EMModel):
                  start: tuple[float, float, float] | None = None,
                  match: np.ndarray | None = None, insert: np.ndarray | None = None,
                  **options) -> PairHMM:
-        """Five states M, X1, Y1, X2, Y2: short and long gaps, free end (ProbCons); see
-        :func:`tiedhmm.pair.presets.probcons`."""
+        """Five states M, X1, Y1, X2, Y2: short and long gaps and a free end (ProbCons).
+
+        Parameters
+        ----------
+        alphabet : str or Alphabet, default "protein"
+            The alphabet; tables default to its bundled model's.
+        symmetric : bool, default True
+            Tie each X state with its Y state.
+        gaps : (float, float, float, float), optional
+            Short open, short extend, long open, long extend.
+        start : (float, float, float), optional
+            Start probabilities of M, a short gap and a long gap.
+        match, insert : array, optional
+            The match table and insert distribution.
+        **options
+            The constructor's settings.
+
+        Returns
+        -------
+        PairHMM
+            The five-state model.
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> len(th.PairHMM.probcons("protein").states)
+        5
+        """
         alphabet = get_alphabet(alphabet)
         spec = presets.probcons(alphabet, symmetric=symmetric, gaps=gaps, start=start,
                                      match=match, insert=insert)
         return cls(*spec, alphabet=alphabet, **options)
 
     def local(self, mean_flank: float = 100.0) -> PairHMM:
-        """This model with unaligned flanks: a local alignment model (Durbin et al. 4.5;
-        see :func:`tiedhmm.pair.presets.local`). The core states keep this model's
-        groups (tying is identity: fitting either model updates both). Alignments
-        report the core only, with coordinates where it starts."""
+        """This model with unaligned flanks: a local alignment model (Durbin et al. 4.5).
+
+        The core states keep this model's groups (tying is identity: fitting either model
+        updates both). Alignments report the core only, with coordinates where it starts.
+
+        Parameters
+        ----------
+        mean_flank : float, default 100.0
+            The expected length of each unaligned flank.
+
+        Returns
+        -------
+        PairHMM
+            The local model.
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> glocal = th.PairHMM.load("protein")
+        >>> local = glocal.local()
+        >>> local.states[0].emission is glocal.states[0].emission
+        True
+        """
         spec = presets.local(self.states, self.start, self.transitions, self.end,
                                   mean_flank)
         model = PairHMM(*spec, alphabet=self.alphabet, soft_ties=self.soft_ties,
@@ -192,13 +306,44 @@ class PairHMM(EMModel):
 
     # -- inference -------------------------------------------------------------------
     def loglik(self, x, y) -> float:
-        """Forward log P(x, y), summed over all alignments (score-only, linear memory)."""
+        """The forward log-likelihood ``log P(x, y)``, summed over all alignments.
+
+        Runs in linear memory (score only).
+
+        Parameters
+        ----------
+        x, y : str, Bio.Seq.Seq or Bio.SeqRecord.SeqRecord
+            The two sequences (letters of the model's alphabet; ambiguity codes are
+            marginalised, lowercase is fine).
+
+        Returns
+        -------
+        float
+            ``-inf`` when the model cannot generate the pair.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            A letter outside the alphabet (named with its position), or two empty sequences.
+        """
         codes = inference.encode_pair(self.alphabet, x, y)
         return float(kernels.forward_score(*codes, *self.compiled().probabilities))
 
     def loglik_many(self, pairs: Sequence[tuple], *, client=None) -> np.ndarray:
-        """Forward log P of every ``(x, y)`` pair, in parallel over pairs (as Dask tasks
-        over chunks of pairs with a ``dask.distributed`` ``client``)."""
+        """The forward log-likelihood of every pair, in parallel over pairs.
+
+        Parameters
+        ----------
+        pairs : sequence of (x, y)
+            The pairs, each as ``x, y`` of :meth:`loglik`.
+        client : dask.distributed.Client, optional
+            Run over chunks of pairs on this cluster.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_pairs,)
+            One log-likelihood per pair.
+        """
         encoded = self._encode_many(pairs)
         if client is not None:
             return np.concatenate(_on_cluster(client, _chunk_logliks, self, list(pairs)))
@@ -206,21 +351,66 @@ class PairHMM(EMModel):
 
     def posterior(self, x, y, *, threshold: float | None = None,
                   memory: int | str | None = None) -> np.ndarray | scipy.sparse.csr_matrix:
-        """``(len(x), len(y))`` posterior probability that ``x[i]`` is aligned to ``y[j]``.
+        """The posterior probability that ``x[i]`` is aligned to ``y[j]``, for every ``i, j``.
 
-        With ``threshold`` (ProbCons keeps 0.01): a ``scipy.sparse`` CSR matrix of the
-        posteriors at least that, in memory proportional to what is kept. Memory is
-        planned first within ``memory`` (bytes or e.g. ``"4G"``; default 2 GiB, see
-        :mod:`tiedhmm.pair.posterior`): long pairs checkpoint the forward, and a pair
-        that would not fit even so raises MemoryLimitError naming the size."""
+        Parameters
+        ----------
+        x, y : str, Bio.Seq.Seq or Bio.SeqRecord.SeqRecord
+            The two sequences (letters of the model's alphabet; ambiguity codes are
+            marginalised, lowercase is fine).
+        threshold : float, optional
+            Keep only posteriors at least this (ProbCons keeps 0.01), as a sparse matrix in
+            memory proportional to what is kept.
+        memory : int or str, optional
+            The most bytes the call may take (``"4G"``; default what the machine has free,
+            at most 2 GiB): long pairs checkpoint the forward.
+
+        Returns
+        -------
+        ndarray or scipy.sparse.csr_matrix of shape (len(x), len(y))
+            Dense without ``threshold``, sparse with it.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            A letter outside the alphabet (named with its position), or two empty sequences.
+        tiedhmm.errors.ImpossibleSequenceError
+            A pair the model cannot generate.
+        tiedhmm.errors.MemoryLimitError
+            A pair that would not fit in ``memory`` even with checkpointing.
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> model = th.PairHMM.load("protein")
+        >>> P = model.posterior("MKTAYIAK", "MKTAYAK")
+        >>> P.shape, bool(P.max() <= 1.0)
+        ((8, 7), True)
+        """
         codes = inference.encode_pair(self.alphabet, x, y)
         return posterior.posteriors(self.compiled(), [codes], threshold=threshold,
                                          memory=memory)[0]
 
     def posterior_many(self, pairs: Sequence[tuple], *, threshold: float | None = None,
                        memory: int | str | None = None, client=None) -> list:
-        """``posterior`` of every pair, in parallel over pairs on threads (as Dask tasks
-        over chunks of pairs with a ``client``); ``memory`` bounds the whole call."""
+        """:meth:`posterior` of every pair, in parallel over pairs.
+
+        Parameters
+        ----------
+        pairs : sequence of (x, y)
+            The pairs, each as ``x, y`` of :meth:`loglik`.
+        threshold : float, optional
+            As for :meth:`posterior`.
+        memory : int or str, optional
+            The most bytes the whole call may take.
+        client : dask.distributed.Client, optional
+            Run over chunks of pairs on this cluster.
+
+        Returns
+        -------
+        list
+            One matrix per pair.
+        """
         pairs = list(pairs)
         encoded = self._encode_many(pairs)
         if client is not None:
@@ -230,15 +420,57 @@ class PairHMM(EMModel):
                                          threshold=threshold, memory=memory)
 
     def expected_accuracy(self, x, y, *, memory: int | str | None = None) -> float:
-        """Expected fraction of correctly aligned pairs of the MEA alignment (ProbCons):
-        its summed match posteriors over the shorter length."""
+        """The expected share of correctly aligned pairs of the MEA alignment (ProbCons).
+
+        Its summed match posteriors over the shorter length.
+
+        Parameters
+        ----------
+        x, y : str, Bio.Seq.Seq or Bio.SeqRecord.SeqRecord
+            The two sequences (letters of the model's alphabet; ambiguity codes are
+            marginalised, lowercase is fine).
+        memory : int or str, optional
+            The most bytes the call may take (``"4G"``; default what the machine has free,
+            at most 2 GiB): long pairs checkpoint the forward.
+
+        Returns
+        -------
+        float
+            Between 0 and 1.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            A letter outside the alphabet (named with its position), or two empty sequences.
+        tiedhmm.errors.ImpossibleSequenceError
+            A pair the model cannot generate.
+        """
         codes_x, codes_y = inference.encode_pair(self.alphabet, x, y)
         return posterior.expected_accuracy(self.compiled(), codes_x, codes_y, memory)
 
     def expected_accuracy_many(self, pairs: Sequence[tuple], *,
                                memory: int | str | None = None, client=None) -> np.ndarray:
-        """``expected_accuracy`` of every pair, in parallel over pairs (Dask tasks over
-        chunks of pairs with a ``client``)."""
+        """:meth:`expected_accuracy` of every pair, in parallel over pairs.
+
+        Parameters
+        ----------
+        pairs : sequence of (x, y)
+            The pairs, each as ``x, y`` of :meth:`loglik`.
+        memory : int or str, optional
+            The most bytes the whole call may take.
+        client : dask.distributed.Client, optional
+            Run over chunks of pairs on this cluster.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_pairs,)
+            One expected accuracy per pair.
+
+        Raises
+        ------
+        tiedhmm.errors.ImpossibleSequenceError
+            A pair the model cannot generate (named by its index).
+        """
         encoded = self._encode_many(pairs)
         if client is not None:
             task = partial(_chunk_accuracies, memory=memory)
@@ -251,11 +483,41 @@ class PairHMM(EMModel):
         return accuracy
 
     def align(self, x, y, method: str = "viterbi", *, memory: int | str | None = None):
-        """The best alignment as a ``Bio.Align.Alignment``.
+        """The best alignment of ``x`` and ``y``.
 
-        ``"viterbi"``: the most probable path, ``.score`` its log-probability.
-        ``"mea"``: maximum expected accuracy, ``.score`` the sum of its match posteriors
-        (its memory planned within ``memory``, as for :meth:`posterior`).
+        Parameters
+        ----------
+        x, y : str, Bio.Seq.Seq or Bio.SeqRecord.SeqRecord
+            The two sequences (letters of the model's alphabet; ambiguity codes are
+            marginalised, lowercase is fine).
+        method : {"viterbi", "mea"}, default "viterbi"
+            ``"viterbi"``: the most probable path, ``.score`` its log-probability;
+            ``"mea"``: maximum expected accuracy, ``.score`` the sum of its match
+            posteriors.
+        memory : int or str, optional
+            The most bytes the call may take (``"4G"``; default what the machine has free,
+            at most 2 GiB): long pairs checkpoint the forward.
+
+        Returns
+        -------
+        Bio.Align.Alignment
+            With ``.score``; a local model's alignment holds the aligned core, with
+            coordinates where it starts in each sequence.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            A letter outside the alphabet (named with its position), or two empty sequences.
+        tiedhmm.errors.ImpossibleSequenceError
+            A pair the model cannot generate.
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> model = th.PairHMM.load("protein")
+        >>> alignment = model.align("MKTAYIAKQRQ", "MKTAYKQRQ", method="mea")
+        >>> alignment.coordinates.tolist()
+        [[0, 5, 7, 11], [0, 5, 5, 9]]
         """
         if method not in METHODS:
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
@@ -270,8 +532,24 @@ class PairHMM(EMModel):
 
     def align_many(self, pairs: Sequence[tuple], method: str = "viterbi", *,
                    memory: int | str | None = None, client=None) -> list:
-        """Alignments of many pairs, in parallel over pairs (Dask tasks over chunks of
-        pairs with a ``client``); MEA memory is planned within ``memory`` for the call."""
+        """The best alignment of every pair, in parallel over pairs.
+
+        Parameters
+        ----------
+        pairs : sequence of (x, y)
+            The pairs, each as ``x, y`` of :meth:`loglik`.
+        method : {"viterbi", "mea"}, default "viterbi"
+            As for :meth:`align`.
+        memory : int or str, optional
+            The most bytes MEA may take for the whole call.
+        client : dask.distributed.Client, optional
+            Run over chunks of pairs on this cluster.
+
+        Returns
+        -------
+        list of Bio.Align.Alignment
+            One per pair, in order.
+        """
         pairs = list(pairs)
         if client is not None:
             self._encode_many(pairs)  # errors name the pair's index in the whole batch
@@ -297,7 +575,32 @@ class PairHMM(EMModel):
 
     def sample(self, n_pairs: int, random_state: int | np.random.RandomState | None = None
                ) -> list[tuple[str, str]]:
-        """Draw ``n_pairs`` unaligned pairs (empty pairs are redrawn); needs end edges."""
+        """Draw unaligned pairs from the model (empty pairs are redrawn).
+
+        Parameters
+        ----------
+        n_pairs : int
+            How many pairs.
+        random_state : int, numpy.random.RandomState or None
+            The generator's seed.
+
+        Returns
+        -------
+        list of (str, str)
+            The pairs.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            A model without end edges (it does not say when a pair ends).
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> pairs = th.PairHMM.durbin("dna").sample(3, random_state=0)
+        >>> len(pairs)
+        3
+        """
         if self.topology.free_end:
             raise InvalidDataError("sampling needs a model with end transitions (e.g. durbin); "
                                    "a free-end model does not say when a pair ends")
@@ -349,10 +652,41 @@ class PairHMM(EMModel):
 
     def fit(self, pairs: Sequence[tuple], *, memory: int | str | None = None, client=None,
             callback: Callable[[int, float], None] | None = None) -> PairHMM:
-        """EM (Baum-Welch) on unaligned pairs: pooled tied statistics, parallel over pairs
-        (over chunks of pairs on a Dask cluster with a ``client``). The E-step's memory
-        is planned within ``memory`` (as for :meth:`posterior`; long pairs checkpoint
-        the forward). ``callback(iteration, loglik)`` hears every iteration."""
+        """EM (Baum-Welch) on unaligned pairs, with pooled tied statistics.
+
+        Runs in parallel over pairs (over chunks of pairs on a Dask cluster with a
+        ``client``); with a symmetric model, fitting the pairs or the pairs swapped gives
+        the same parameters.
+
+        Parameters
+        ----------
+        pairs : sequence of (x, y)
+            The pairs, each as ``x, y`` of :meth:`loglik`.
+        memory : int or str, optional
+            The E-step's memory limit (long pairs checkpoint the forward).
+        client : dask.distributed.Client, optional
+            Run over chunks of pairs on this cluster.
+        callback : callable, optional
+            ``callback(iteration, loglik)`` hears every iteration.
+
+        Returns
+        -------
+        PairHMM
+            ``self``, fitted; ``monitor_`` holds the EM history.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            No pairs, or a letter outside the alphabet.
+
+        Examples
+        --------
+        >>> import tiedhmm as th
+        >>> pairs = th.PairHMM.durbin("dna").sample(20, random_state=0)
+        >>> model = th.PairHMM.durbin("dna", n_iter=3).fit(pairs)
+        >>> model.monitor_.iter
+        3
+        """
         pairs = list(pairs)
         if client is None or not pairs:  # (no pairs: _encode_many gives the error)
             source = self.statistics_source(self._encode_many(pairs), memory)
