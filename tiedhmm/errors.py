@@ -13,7 +13,17 @@ BUG_REPORT = ("this is a bug in tiedhmm: please report it with the command and a
 
 
 class TiedHMMError(ValueError):
-    """A problem with the caller's data, model or settings (not a bug in tiedhmm)."""
+    """A problem with the caller's data, model or settings (not a bug in tiedhmm).
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> try:
+    ...     th.PairHMM.load("protein").loglik("MKT*AY", "MKTAY")
+    ... except th.TiedHMMError as error:
+    ...     print(type(error).__name__, isinstance(error, ValueError))
+    InvalidDataError True
+    """
 
 
 class InvalidDataError(TiedHMMError):

@@ -74,13 +74,69 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
         neighbours: int | None = None, client=None,
         progress: Callable[[str, int, int], None] | None = None):
-    """Align a family (str, ``Seq`` or ``SeqRecord`` items, or a FASTA path); the bundled
-    model matching the alphabet by default. See the module text for the steps.
-    ``neighbours`` (default: all pairs up to ``ALL_PAIRS_LIMIT`` sequences,
-    ``DEFAULT_NEIGHBOURS`` beyond; 0: all pairs whatever the size) takes the
-    large-family route of :mod:`tiedhmm.msa.kmers`. ``progress(stage, done, total)``
-    hears the pair posteriors (per batch), the progressive joins and the refinement
-    rounds."""
+    """Align a family of sequences from pair-HMM posteriors (ProbCons' method).
+
+    See :mod:`tiedhmm.msa.progressive` for the steps: sparse pair posteriors,
+    consistency, a guide tree, progressive maximum expected accuracy, refinement.
+
+    Parameters
+    ----------
+    sequences : str, path or iterable
+        A FASTA path, or str / ``Seq`` / ``SeqRecord`` items (plain sequences are named
+        ``seq1``, ``seq2``, ...).
+    model : PairHMM, optional
+        Default: the bundled model of the family's alphabet.
+    consistency : int, default 2
+        Passes of probabilistic consistency.
+    refinement : int, default 100
+        Rounds of iterative refinement.
+    pretrain : int, default 0
+        Iterations of pooled, symmetric EM on all pairs of the family first.
+    random_state : int, default 0
+        Seeds refinement.
+    threshold : float, default 0.01
+        Posteriors below this are dropped.
+    memory : int or str, optional
+        The most bytes the posteriors may take (``"8G"``); a family beyond it is an
+        error raised before any work.
+    neighbours : int, optional
+        Posteriors only for each sequence's K nearest by k-mer distance and across
+        guide-tree joins (default: all pairs up to 200 sequences, 20 beyond; 0: all
+        pairs whatever the size).
+    client : dask.distributed.Client, optional
+        Compute the pair posteriors on this cluster.
+    progress : callable, optional
+        ``progress(stage, done, total)`` hears the pair posteriors (per batch), the
+        progressive joins and the refinement rounds.
+
+    Returns
+    -------
+    Bio.Align.Alignment
+        With ``.tree`` (the guide tree, Newick), ``.confidence`` (per column, the mean
+        posterior of the residue pairs it aligns) and that confidence as digits in
+        ``column_annotations`` (Stockholm's ``#=GC PP_cons``).
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        No sequences, an empty sequence, repeated names, mixed alphabets, or a letter
+        outside the alphabet.
+    tiedhmm.errors.MemoryLimitError
+        A family whose posteriors would exceed ``memory``.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> alignment = th.msa(["MKTAYIAKQRQISFVK", "MKTAYIAKQRISFVK", "MKTAYAKQRQISFVK"])
+    >>> print(alignment.format("fasta"))
+    >seq1
+    MKTAYIAKQRQISFVK
+    >seq2
+    MKTAYIAKQ-RISFVK
+    >seq3
+    MKTAYA-KQRQISFVK
+    <BLANKLINE>
+    """
     progress = progress or _silent
     records = family_records(sequences)
     model = model if model is not None else PairHMM.load(detect_alphabet(records))

@@ -19,7 +19,24 @@ from ..errors import InvalidDataError
 
 @dataclass(frozen=True)
 class Alphabet:
-    """Named letters plus ambiguity codes, each standing for a set of letters."""
+    """Named letters plus ambiguity codes, each standing for a set of letters.
+
+    Parameters
+    ----------
+    name : str
+        ``"protein"``, ``"dna"`` or a name of your own.
+    letters : str
+        The letters, in the order of the model's tables.
+    ambiguity : dict of str to str, optional
+        Codes and the letters each stands for (``"N": "ACGT"``); a code's likelihood
+        is marginalised over its letters.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> th.DNA.letters, th.DNA.ambiguity["R"]
+    ('ACGT', 'AG')
+    """
 
     name: str
     letters: str

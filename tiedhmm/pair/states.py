@@ -14,7 +14,36 @@ PAIR_FORMAT = "tiedhmm.PairHMM"
 
 @dataclass(frozen=True)
 class PairState:
-    """A pair-HMM state: ``emits`` is ``"match"``, ``"x"`` or ``"y"``."""
+    """A pair-HMM state and the emission group it holds.
+
+    Parameters
+    ----------
+    name : str
+        The state's name (``"M"``, ``"X"``, ``"Y1"``, ...).
+    emits : {"match", "x", "y"}
+        A letter of each sequence, or of one.
+    emission : ParameterGroup
+        A :class:`~tiedhmm.MatchEmission` for a match state, a
+        :class:`~tiedhmm.CategoricalEmission` for an insert state; states holding one
+        object are tied.
+    flank : bool, default False
+        An unaligned flank of a local model (its letters are outside the reported
+        alignment).
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        An unknown ``emits``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> gap = th.CategoricalEmission(np.full(4, 0.25))
+    >>> insert_x, insert_y = th.PairState("X", "x", gap), th.PairState("Y", "y", gap)
+    >>> insert_x.emission is insert_y.emission     # symmetric tying
+    True
+    """
 
     name: str
     emits: str

@@ -51,8 +51,25 @@ class _Cluster:
 
 def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEmission], *,
                    threshold: float = np.inf, n_groups: int = 1) -> list[list[GaussianEmission]]:
-    """Clusters of ``candidates`` (see the module docstring) from pooled E-step
-    ``statistics`` (``em.pooled_statistics``' dict); a group without data joins nothing."""
+    """Clusters of Gaussian groups that one Gaussian explains (see
+    :mod:`tiedhmm.speech.clustering`).
+
+    Parameters
+    ----------
+    statistics : dict
+        Pooled E-step statistics by group id (:func:`tiedhmm.em.pooled_statistics`).
+    candidates : sequence of GaussianEmission
+        Diagonal Gaussian groups that may be merged; one without data joins nothing.
+    threshold : float, default inf
+        The most log-likelihood a merge may lose.
+    n_groups : int, default 1
+        Stop merging at this many clusters.
+
+    Returns
+    -------
+    list of list of GaussianEmission
+        The clusters.
+    """
     clusters = []
     for group in {id(g): g for g in candidates}.values():
         if not isinstance(group, GaussianEmission) or group.covariance != "diag":
@@ -81,9 +98,33 @@ def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEm
 def tie_states(recognizer, X: np.ndarray, lengths: Sequence[int] | None,
                transcripts: Sequence, candidates: Sequence[GaussianEmission] | None = None,
                *, threshold: float = np.inf, n_groups: int = 1) -> list[GaussianEmission]:
-    """Cluster ``candidates`` (default: every diagonal Gaussian group of the units) on
-    one E-step of the data and tie each cluster into one new group, in place: the
-    recogniser's units are rebuilt to reference the new groups. Returns the new groups."""
+    """Tie states that one Gaussian explains, in place (HHEd ``TC``/``TB``-style).
+
+    Clusters ``candidates`` on one E-step of the data and ties each cluster into one new
+    group: the recogniser's units are rebuilt to reference the new groups.
+
+    Parameters
+    ----------
+    recognizer : Recognizer
+        The recogniser whose units are tied.
+    X : array of shape (n_frames, n_features)
+        Frames of all utterances, end to end.
+    lengths : sequence of int or None
+        Frames per utterance.
+    transcripts : sequence
+        One transcription per utterance.
+    candidates : sequence of GaussianEmission, optional
+        Default: every diagonal Gaussian group of the units.
+    threshold : float, default inf
+        The most log-likelihood a merge may lose.
+    n_groups : int, default 1
+        Stop merging at this many groups.
+
+    Returns
+    -------
+    list of GaussianEmission
+        The new groups.
+    """
     inventory = recognizer.inventory
     if candidates is None:
         candidates = [g for g in inventory.emission_groups if isinstance(g, GaussianEmission)]

@@ -18,8 +18,29 @@ from ..errors import InvalidDataError
 
 
 def deltas(features: np.ndarray, width: int = 2) -> np.ndarray:
-    """Regression deltas ``sum_k k (c[t+k] - c[t-k]) / (2 sum_k k^2)`` of ``(T, D)``
-    features, with edge frames repeated (the HTK formula)."""
+    """Regression deltas of features, with edge frames repeated (the HTK formula).
+
+    ``d[t] = sum_k k (c[t+k] - c[t-k]) / (2 sum_k k^2)`` for ``k = 1 .. width``.
+
+    Parameters
+    ----------
+    features : array of shape (T, D)
+        One utterance's features.
+    width : int, default 2
+        Frames on each side.
+
+    Returns
+    -------
+    ndarray of shape (T, D)
+        The deltas.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tiedhmm.speech import deltas
+    >>> deltas(np.arange(6.0)[:, None]).ravel().tolist()
+    [0.5, 0.8, 1.0, 1.0, 0.8, 0.5]
+    """
     features = np.asarray(features, dtype=float)
     if features.ndim != 2 or features.shape[0] == 0:
         raise InvalidDataError(f"features must be a non-empty (T, D) array, got {features.shape}")
@@ -31,14 +52,54 @@ def deltas(features: np.ndarray, width: int = 2) -> np.ndarray:
 
 
 def with_deltas(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Append per-utterance deltas to features stored end to end (``lengths`` as hmmlearn)."""
+    """Append per-utterance deltas to features stored end to end.
+
+    Parameters
+    ----------
+    X : array of shape (n_frames, D)
+        Frames of all utterances, end to end.
+    lengths : array of int
+        Frames per utterance (hmmlearn's convention).
+
+    Returns
+    -------
+    ndarray of shape (n_frames, 2 D)
+        Each frame's features, then their deltas within its utterance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tiedhmm.speech import with_deltas
+    >>> with_deltas(np.zeros((10, 3)), np.array([4, 6])).shape
+    (10, 6)
+    """
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     return np.concatenate([np.hstack([X[a:b], deltas(X[a:b])])
                            for a, b in pairwise(offsets)])
 
 
 def mfcc_from_wav(path: str | Path) -> np.ndarray:
-    """``(T, 13)`` mean-normalised MFCCs of a mono WAV file (see the module docstring)."""
+    """Mean-normalised MFCCs of a mono WAV file (see :mod:`tiedhmm.speech.features`).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The WAV file.
+
+    Returns
+    -------
+    ndarray of shape (T, 13)
+        One row per 10 ms frame.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        A recording that is empty or not mono.
+    FileNotFoundError
+        No such file.
+    ImportError
+        python_speech_features is not installed (``pip install "tiedhmm[speech]"``).
+    """
     try:
         from python_speech_features import mfcc
     except ImportError:

@@ -20,7 +20,30 @@ Arc = tuple[int, int, float]
 
 
 class Grammar:
-    """Word nodes and weighted arcs (see the module docstring)."""
+    """Word nodes and weighted arcs: what a recogniser may hear.
+
+    Most grammars come from the constructors :meth:`loop`, :meth:`strings`,
+    :meth:`bigram` and :meth:`sequence`.
+
+    Parameters
+    ----------
+    words : sequence of str or None
+        The word of each node (None: a null node that emits nothing).
+    arcs : iterable of (int, int, float)
+        ``(from, to, log_prob)``, from a node or ``BEGIN`` to a node or ``END``.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        An arc to a node that does not exist, or a log-probability above 0.
+
+    Examples
+    --------
+    >>> from tiedhmm.speech import Grammar
+    >>> loop = Grammar.loop(["yes", "no"])
+    >>> loop.words            # a null node joins every word to the next
+    ['yes', 'no', None]
+    """
 
     def __init__(self, words: Sequence[str | None], arcs: Iterable[Arc]) -> None:
         self.words = [None if word is None else str(word) for word in words]

@@ -19,7 +19,28 @@ PERTURBATION = 0.2
 
 
 def split_heaviest(group: GMMEmission, perturbation: float = PERTURBATION) -> None:
-    """Split ``group``'s heaviest component in place (its ``n_mix`` grows by one)."""
+    """Split a mixture's heaviest component in two, in place (HHEd ``MU``).
+
+    The two halves move apart by ``perturbation`` standard deviations and share its
+    weight; ``n_mix`` grows by one.
+
+    Parameters
+    ----------
+    group : GMMEmission
+        The mixture.
+    perturbation : float, default 0.2
+        How far apart the halves' means start, in standard deviations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> from tiedhmm.speech import split_heaviest
+    >>> mixture = th.GMMEmission([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    >>> split_heaviest(mixture)
+    >>> mixture.n_mix
+    2
+    """
     if not group.is_initialized():
         raise InvalidDataError(f"{group!r} has unset parameters; fit it before splitting")
     if group.covariance not in ("diag", "spherical"):
@@ -37,8 +58,33 @@ def split_heaviest(group: GMMEmission, perturbation: float = PERTURBATION) -> No
 
 
 def split_mixtures(groups: Iterable, n_mix: int, perturbation: float = PERTURBATION) -> int:
-    """Split the heaviest component of every mixture in ``groups`` until each has
-    ``n_mix`` components (non-mixture groups are left alone); returns the splits made."""
+    """Split the heaviest component of every mixture until each has ``n_mix`` components.
+
+    Non-mixture groups are left alone; re-train after splitting.
+
+    Parameters
+    ----------
+    groups : iterable of EmissionGroup
+        Usually ``recognizer.inventory.emission_groups``.
+    n_mix : int
+        The components each mixture should have.
+    perturbation : float, default 0.2
+        As for :func:`split_heaviest`.
+
+    Returns
+    -------
+    int
+        The splits made.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> from tiedhmm.speech import split_mixtures
+    >>> mixture = th.GMMEmission([1.0], np.zeros((1, 2)), np.ones((1, 2)))
+    >>> split_mixtures([mixture, th.GaussianEmission(np.zeros(2), np.ones(2))], 3)
+    2
+    """
     if int(n_mix) < 1:
         raise InvalidDataError(f"n_mix must be a positive integer, got {n_mix!r}")
     splits = 0

@@ -42,8 +42,23 @@ INITIALIZATIONS = ("segments", "none")
 
 @dataclass(frozen=True)
 class Segment:
-    """A word (or a unit state) from frame ``start`` to ``end`` (exclusive), with the log
-    score of its frames (acoustic plus transition and language scores)."""
+    """A word (or a unit state) from frame ``start`` to ``end`` (exclusive).
+
+    Parameters
+    ----------
+    label : str
+        The word, or ``"unit[state]"``.
+    start, end : int
+        Its frames, ``end`` exclusive.
+    score : float
+        The log score of its frames (acoustic plus transition and language scores).
+
+    Examples
+    --------
+    >>> from tiedhmm.speech import Segment
+    >>> Segment("no", 4, 16, -28.3).end
+    16
+    """
 
     label: str
     start: int
@@ -53,8 +68,24 @@ class Segment:
 
 @dataclass(frozen=True)
 class Recognition:
-    """The best path of one utterance: its words, the state segments of every unit
-    passed (``label`` is ``"unit[state]"``), and the path's log score."""
+    """The best path of one utterance.
+
+    Parameters
+    ----------
+    words : list of Segment
+        The words heard, with their frames.
+    states : list of Segment
+        The state segments of every unit passed (``label`` is ``"unit[state]"``).
+    score : float
+        The path's log score.
+
+    Examples
+    --------
+    >>> from tiedhmm.speech import Recognition, Segment
+    >>> found = Recognition([Segment("yes", 0, 12, -30.5)], [], -30.5)
+    >>> found.transcript
+    ['yes']
+    """
 
     words: list[Segment]
     states: list[Segment]
@@ -75,7 +106,60 @@ class _Part:
 
 
 class Recognizer(EMModel):
-    """Shared units, a lexicon and the speech options (see the module docstring)."""
+    """A connected-speech recogniser: shared units, a lexicon and the speech options.
+
+    See :mod:`tiedhmm.speech.recognizer` for how composites are built. ``save`` writes
+    every unit with its groups once (a pause unit that shares silence's state keeps
+    sharing it after ``load``).
+
+    Parameters
+    ----------
+    units : mapping of str to HMM
+        Units with exits (``left_right(..., exit=True)``), by name; they may share
+        groups.
+    lexicon : mapping of str to sequence of str, optional
+        Each word spelled as unit names; by default every unit is a word of its name.
+    silence : str, optional
+        The unit put at both ends of every utterance.
+    pause : str, optional
+        The unit put (optionally, when skippable) after every word.
+    n_iter : int, default 10
+        The most EM iterations of :meth:`fit`.
+    tol : float, default 1e-2
+        EM stops when the log-likelihood gains less than this.
+    verbose : bool, default False
+        Print each iteration's log-likelihood to stderr.
+    init : {"segments", "none"}, default "segments"
+        How :meth:`fit` sets unset emission parameters: a uniform segmentation of each
+        utterance over its composite's states, or not at all.
+    random_state : int, numpy.random.RandomState or None
+        Seeds the initialisation.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        A lexicon naming an unknown unit, or silence or pause not among the units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tiedhmm as th
+    >>> from tiedhmm.speech import Grammar, Recognizer
+    >>> def chain(n):
+    ...     return th.left_right([th.GaussianEmission(n_features=1) for _ in range(n)])
+    >>> units = {"yes": chain(2), "no": chain(2), "sil": chain(1)}
+    >>> rng = np.random.RandomState(0)
+    >>> levels = {"yes": (3, 5), "no": (-3, -5), "sil": (0,)}
+    >>> said = [["yes"], ["no"], ["yes", "no"], ["no", "yes"]] * 3
+    >>> frames = [np.concatenate([np.repeat(levels[u], 5) for u in ["sil", *s, "sil"]])
+    ...           for s in said]
+    >>> X = np.concatenate(frames)[:, None] + 0.3 * rng.randn(sum(map(len, frames)), 1)
+    >>> recognizer = Recognizer(units, silence="sil", n_iter=5, random_state=0)
+    >>> recognizer = recognizer.fit(X, [len(f) for f in frames], said)
+    >>> heard = recognizer.decode(X, [len(f) for f in frames], Grammar.loop(["yes", "no"]))
+    >>> [h.transcript for h in heard[:4]]
+    [['yes'], ['no'], ['yes', 'no'], ['no', 'yes']]
+    """
 
     document_kind = "tiedhmm.Recognizer"
 
@@ -239,10 +323,36 @@ class Recognizer(EMModel):
     # -- training ------------------------------------------------------------------------
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None, transcripts: Sequence, *,
             client=None, callback: Callable[[int, float], None] | None = None) -> Recognizer:
-        """Embedded re-estimation: EM over every utterance's composite of shared units,
-        from its transcription alone. Unset emission parameters start from a uniform
-        segmentation of each utterance over its composite's states (``init="segments"``).
-        With a Dask ``client`` the E-step runs over parts of the data on the cluster."""
+        """Embedded re-estimation: EM over every utterance's composite of shared units.
+
+        Each utterance is known by its transcription alone; every statistic is pooled
+        into the units, exactly as EM of the explicit composite HMMs would.
+
+        Parameters
+        ----------
+        X : array of shape (n_frames, n_features)
+            Frames of all utterances, end to end.
+        lengths : sequence of int or None
+            Frames per utterance (hmmlearn's convention); None: one utterance.
+        transcripts : sequence
+            One transcription per utterance: a list of words or a string split on spaces.
+        client : dask.distributed.Client, optional
+            Run the E-step over parts of the data on this cluster.
+        callback : callable, optional
+            ``callback(iteration, loglik)`` hears every iteration.
+
+        Returns
+        -------
+        Recognizer
+            ``self``, fitted; ``monitor_`` holds the EM history.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            Words missing from the lexicon, or not one transcription per utterance.
+        tiedhmm.errors.ImpossibleSequenceError
+            An utterance too short for its transcription.
+        """
         frames, offsets, networks = self._composites(X, lengths, transcripts)
         if self.init == "segments":
             self._initialize(frames, offsets, networks)
@@ -296,15 +406,52 @@ class Recognizer(EMModel):
     # -- Viterbi -------------------------------------------------------------------------
     def align(self, X: np.ndarray, lengths: Sequence[int] | None,
               transcripts: Sequence) -> list[Recognition]:
-        """Forced alignment: the best path through each utterance's known words, with
-        word and state boundaries (HVite ``-a``)."""
+        """Forced alignment: the best path through each utterance's known words (HVite ``-a``).
+
+        Parameters
+        ----------
+        X : array of shape (n_frames, n_features)
+            Frames of all utterances, end to end.
+        lengths : sequence of int or None
+            Frames per utterance (hmmlearn's convention); None: one utterance.
+        transcripts : sequence
+            One transcription per utterance.
+
+        Returns
+        -------
+        list of Recognition
+            Word and state boundaries of each utterance.
+
+        Raises
+        ------
+        tiedhmm.errors.ImpossibleSequenceError
+            An utterance the transcription cannot explain.
+        """
         return self._viterbi(*self._composites(X, lengths, transcripts))
 
     def decode(self, X: np.ndarray, lengths: Sequence[int] | None = None,
                grammar: Grammar | None = None, *, lm_scale: float = 1.0,
                word_penalty: float = 0.0) -> list[Recognition]:
-        """The best word sequence of each utterance under ``grammar`` (default: a loop of
-        every word), by exact Viterbi over the expanded network."""
+        """The best word sequence of each utterance, by exact Viterbi over a grammar.
+
+        Parameters
+        ----------
+        X : array of shape (n_frames, n_features)
+            Frames of all utterances, end to end.
+        lengths : sequence of int or None
+            Frames per utterance (hmmlearn's convention); None: one utterance.
+        grammar : Grammar, optional
+            What may be heard; default a loop of every word.
+        lm_scale : float, default 1.0
+            Scales the grammar's log-probabilities.
+        word_penalty : float, default 0.0
+            Added to the log score of every word (negative: fewer insertions).
+
+        Returns
+        -------
+        list of Recognition
+            One per utterance: ``transcript``, word and state segments, score.
+        """
         grammar = Grammar.loop(list(self.words)) if grammar is None else grammar
         network = self.network(grammar, lm_scale=lm_scale, word_penalty=word_penalty)
         frames, offsets = self._frames(X, lengths)

@@ -20,7 +20,24 @@ SUBSTITUTION, DELETION, INSERTION = 10, 7, 7
 
 @dataclass(frozen=True)
 class WordScores:
-    """HResults' totals over a test set."""
+    """HResults' totals over a test set.
+
+    Parameters
+    ----------
+    sentences, correct_sentences : int
+        Utterances, and those heard exactly.
+    words : int
+        Reference words.
+    substitutions, deletions, insertions : int
+        Errors of the cheapest alignments.
+
+    Examples
+    --------
+    >>> from tiedhmm.speech import score_transcripts
+    >>> scores = score_transcripts([["one", "two"]], [["one", "three"]])
+    >>> scores.substitutions, round(scores.accuracy, 2)
+    (1, 0.5)
+    """
 
     sentences: int
     correct_sentences: int
@@ -56,8 +73,27 @@ class WordScores:
 
 
 def align_words(reference: Sequence[str], hypothesis: Sequence[str]) -> tuple[int, int, int]:
-    """Substitutions, deletions and insertions of the cheapest alignment (HTK costs;
-    among equal costs, the one HResults prefers: substitution, then deletion)."""
+    """Substitutions, deletions and insertions of the cheapest word alignment.
+
+    HTK's costs; among equal costs, the one HResults prefers (substitution, then
+    deletion).
+
+    Parameters
+    ----------
+    reference, hypothesis : sequence of str
+        The words.
+
+    Returns
+    -------
+    (int, int, int)
+        Substitutions, deletions, insertions.
+
+    Examples
+    --------
+    >>> from tiedhmm.speech import align_words
+    >>> align_words(["a", "b", "c"], ["a", "x", "c", "d"])
+    (1, 0, 1)
+    """
     n, m = len(reference), len(hypothesis)
     cost = np.zeros((n + 1, m + 1), dtype=np.int64)
     counts = np.zeros((n + 1, m + 1, 3), dtype=np.int64)
@@ -80,8 +116,29 @@ def align_words(reference: Sequence[str], hypothesis: Sequence[str]) -> tuple[in
 
 def score_transcripts(references: Sequence[Sequence[str]],
                       hypotheses: Sequence[Sequence[str]]) -> WordScores:
-    """HResults totals of ``hypotheses`` against ``references`` (one word list each;
-    a string is split on whitespace)."""
+    """HResults' totals of hypotheses against references.
+
+    Parameters
+    ----------
+    references, hypotheses : sequence of sequence of str
+        One word list per utterance (a string is split on whitespace).
+
+    Returns
+    -------
+    WordScores
+        Counts, %Corr, accuracy and sentence accuracy.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        Not one hypothesis per reference.
+
+    Examples
+    --------
+    >>> from tiedhmm.speech import score_transcripts
+    >>> print(score_transcripts(["one two", "three"], ["one two", "three three"]))
+    SENT: %Correct=50.00 [H=1, S=1, N=2]  WORD: %Corr=100.00, Acc=66.67 [H=3, D=0, S=0, I=1, N=3]
+    """
     if len(references) != len(hypotheses):
         raise InvalidDataError(f"got {len(hypotheses)} hypotheses for {len(references)} "
                                f"references")
