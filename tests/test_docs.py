@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.walk_packages(tiedhmm.__path__, "tiedhmm.")
-                  if m.name != "tiedhmm.__main__") + ["tiedhmm"]
+    return ["tiedhmm", *sorted(m.name for m in pkgutil.walk_packages(tiedhmm.__path__, "tiedhmm.")
+                               if m.name != "tiedhmm.__main__")]
 
 
 @pytest.mark.parametrize("name", _modules())

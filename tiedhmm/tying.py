@@ -415,7 +415,7 @@ def parameter_groups(emission_groups: Sequence[ParameterGroup],
 
 
 def _index_emissions(emissions: Sequence[ParameterGroup]) -> tuple[list[ParameterGroup],
-                                                                    np.ndarray]:
+                                                                   np.ndarray]:
     groups: list[ParameterGroup] = []
     index: dict[int, int] = {}
     state_group = np.empty(len(emissions), dtype=np.int64)

@@ -157,7 +157,7 @@ class ArrayHMM(BaseHMM, ABC):
             labels[-1] = -1
             return labels, True
         return check_labels(self.transition_groups, self.n_components,
-                             "transition_groups"), False
+                            "transition_groups"), False
 
     @property
     def _hard(self) -> bool:
@@ -239,7 +239,7 @@ class ArrayHMM(BaseHMM, ABC):
     def _make_row_group(self, rows: np.ndarray, relative: bool) -> TransitionGroup:
         first, n_states = rows[0], self.n_components
         alpha = priors.broadcast(self.transmat_prior, (n_states, n_states),
-                                           "transmat_prior")
+                                 "transmat_prior")
         if relative:
             outcomes = ["stay", "next"]
             probs = self._attribute("transmat_", lambda m: m[first, [first, first + 1]])

@@ -98,8 +98,8 @@ class CategoricalHMM(ArrayHMM):
             raise InvalidDataError("n_features is unknown: pass n_features=, set "
                                    "emissionprob_ or fit the model")
         alpha = priors.broadcast(self.emissionprob_prior,
-                                           (self.n_components, n_features),
-                                           "emissionprob_prior")
+                                 (self.n_components, n_features),
+                                 "emissionprob_prior")
         return CategoricalEmission(probs, n_features=self.n_features,
                                    prior=priors.dirichlet(alpha[states]))
 

@@ -313,13 +313,13 @@ class GMMHMM(GaussianFamily):
         if n_features is None:
             raise InvalidDataError("n_features is unknown: fit the model or set means_")
         alpha = priors.broadcast(self.weights_prior, (self.n_components, self.n_mix),
-                                           "weights_prior")
+                                 "weights_prior")
         arrays = priors.gmm_arrays(self, n_features)
         return GMMEmission(weights, means, covars, n_mix=self.n_mix, n_features=n_features,
                            covariance=self.covariance_type, covar_floor=self._floor(),
                            weights_prior=priors.dirichlet(alpha[states]),
                            prior=priors.normal(*arrays, states,
-                                                         self.covariance_type))
+                                               self.covariance_type))
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         groups = [topology.emission_groups[g] for g in topology.state_group]

@@ -171,7 +171,7 @@ class PairHMM(EMModel):
         """
         alphabet = get_alphabet(alphabet)
         spec = presets.durbin(alphabet, symmetric=symmetric, delta=delta,
-                                   epsilon=epsilon, tau=tau, match=match, insert=insert)
+                              epsilon=epsilon, tau=tau, match=match, insert=insert)
         return cls(*spec, alphabet=alphabet, **options)
 
     @classmethod
@@ -210,7 +210,7 @@ class PairHMM(EMModel):
         """
         alphabet = get_alphabet(alphabet)
         spec = presets.probcons(alphabet, symmetric=symmetric, gaps=gaps, start=start,
-                                     match=match, insert=insert)
+                                match=match, insert=insert)
         return cls(*spec, alphabet=alphabet, **options)
 
     def local(self, mean_flank: float = 100.0) -> PairHMM:
@@ -238,7 +238,7 @@ class PairHMM(EMModel):
         True
         """
         spec = presets.local(self.states, self.start, self.transitions, self.end,
-                                  mean_flank)
+                             mean_flank)
         model = PairHMM(*spec, alphabet=self.alphabet, soft_ties=self.soft_ties,
                         n_iter=self.n_iter, tol=self.tol, verbose=self.verbose)
         model.source = self.source
@@ -389,7 +389,7 @@ class PairHMM(EMModel):
         """
         codes = inference.encode_pair(self.alphabet, x, y)
         return posterior.posteriors(self.compiled(), [codes], threshold=threshold,
-                                         memory=memory)[0]
+                                    memory=memory)[0]
 
     def posterior_many(self, pairs: Sequence[tuple], *, threshold: float | None = None,
                        memory: int | str | None = None, client=None) -> list:
@@ -417,7 +417,7 @@ class PairHMM(EMModel):
             task = partial(_chunk_posteriors, threshold=threshold, memory=memory)
             return [found for chunk in _on_cluster(client, task, self, pairs) for found in chunk]
         return posterior.posteriors(self.compiled(), _pair_codes(encoded),
-                                         threshold=threshold, memory=memory)
+                                    threshold=threshold, memory=memory)
 
     def expected_accuracy(self, x, y, *, memory: int | str | None = None) -> float:
         """The expected share of correctly aligned pairs of the MEA alignment (ProbCons).
@@ -476,7 +476,7 @@ class PairHMM(EMModel):
             task = partial(_chunk_accuracies, memory=memory)
             return np.concatenate(_on_cluster(client, task, self, list(pairs)))
         accuracy, loglik = posterior.expected_accuracies(self.compiled(), encoded,
-                                                              memory)
+                                                         memory)
         impossible = np.flatnonzero(~np.isfinite(loglik))
         if impossible.size:
             inference.raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")

@@ -224,7 +224,7 @@ def posteriors(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
 def sparse_posteriors_and_accuracies(
         model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]], *,
         threshold: float, memory: int | str | None) -> list[tuple[scipy.sparse.csr_matrix,
-                                                                   float]]:
+                                                                  float]]:
     """Each encoded pair's CSR match posteriors at least ``threshold`` and its expected
     accuracy (MEA score over the shorter length), from one pass: what multiple
     alignment needs of every pair."""

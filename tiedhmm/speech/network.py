@@ -89,8 +89,8 @@ class Inventory:
         internal, entries, exits, skip = [], [], [], None
         n = topology.n_states
         for src, dst, g, outcome, fixed in zip(topology.edge_src, topology.edge_dst,
-                                              topology.edge_group, topology.edge_outcome,
-                                              topology.edge_fixed):
+                                               topology.edge_group, topology.edge_outcome,
+                                               topology.edge_fixed):
             factor = ((int(first_slot[g] + outcome),) if g >= 0 else (), float(fixed))
             if src == n and dst == n:
                 skip = factor
