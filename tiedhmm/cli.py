@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -53,7 +54,7 @@ log = logging.getLogger("tiedhmm")
 
 
 # -- input --------------------------------------------------------------------------
-def _pairs(args) -> list[tuple]:
+def _pairs(args: argparse.Namespace) -> list[tuple[Any, ...]]:
     first = read_fasta(args.a)
     if args.b is not None:
         if args.all_vs_all:
@@ -67,7 +68,7 @@ def _pairs(args) -> list[tuple]:
     return [(first[0], record) for record in first[1:]]
 
 
-def _load_model(args, records: Sequence) -> PairHMM:
+def _load_model(args: argparse.Namespace, records: Sequence[Any]) -> PairHMM:
     """The ``--model`` pair HMM (by default the bundled model of the input's alphabet,
     said once on stderr), made local (unaligned flanks) with ``--local``. A model whose
     alphabet does not fit the input is an error naming both."""
@@ -85,14 +86,14 @@ def _load_model(args, records: Sequence) -> PairHMM:
     return model.local() if getattr(args, "local", False) else model
 
 
-def _check_output(args) -> None:
+def _check_output(args: argparse.Namespace) -> None:
     """Fail before any work when an output file's folder does not exist."""
     for output in (getattr(args, "output", None), getattr(args, "plot", None)):
         if output not in (None, "-"):
             model_files.check_folder(output)
 
 
-def _batches(items: Sequence, args, what: str) -> Iterator[Sequence]:
+def _batches(items: Sequence[Any], args: argparse.Namespace, what: str) -> Iterator[Sequence[Any]]:
     """``items`` in batches, with a progress bar on a terminal unless ``--quiet``."""
     chunks = [items[k:k + BATCH] for k in range(0, len(items), BATCH)]
     if args.quiet or not sys.stderr.isatty() or len(chunks) < 2:
@@ -106,7 +107,7 @@ def _batches(items: Sequence, args, what: str) -> Iterator[Sequence]:
 
 
 @contextlib.contextmanager
-def _iteration_bar(args):
+def _iteration_bar(args: argparse.Namespace):
     """A per-iteration EM callback drawing a progress bar on a terminal, else None."""
     if args.quiet or not sys.stderr.isatty():
         yield None
@@ -120,7 +121,7 @@ def _iteration_bar(args):
 
 
 @contextlib.contextmanager
-def _family_bar(args, total: int):
+def _family_bar(args: argparse.Namespace, total: int):
     """A ``finished()`` callback advancing one bar over ``total`` families on a terminal
     (nothing for one family, with ``--quiet`` or off a terminal)."""
     if total < 2 or args.quiet or not sys.stderr.isatty():
@@ -132,7 +133,7 @@ def _family_bar(args, total: int):
 
 
 @contextlib.contextmanager
-def _stage_bars(args):
+def _stage_bars(args: argparse.Namespace):
     """A ``progress(stage, done, total)`` callback drawing one bar per stage on a
     terminal, else None (also for ``args`` None: no bars)."""
     if args is None or args.quiet or not sys.stderr.isatty():
@@ -162,7 +163,7 @@ def _emit(text: str, output: str | None) -> None:
     model_files.write_text(output, text)
 
 
-def _format_alignments(alignments: list, pairs: list[tuple], fmt: str) -> str:
+def _format_alignments(alignments: list[Any], pairs: list[tuple[Any, ...]], fmt: str) -> str:
     if fmt == "tsv":
         rows = ["x\ty\tscore"] + [f"{x.id}\t{y.id}\t{a.score:.6f}"
                                   for a, (x, y) in zip(alignments, pairs)]
@@ -182,7 +183,7 @@ def _format_alignments(alignments: list, pairs: list[tuple], fmt: str) -> str:
 
 
 # -- commands -----------------------------------------------------------------------
-def _cluster(args):
+def _cluster(args: argparse.Namespace):
     """A context giving a Dask client for ``--scheduler`` (closed after the command), or
     None to work in this process."""
     if not args.scheduler:
@@ -190,7 +191,7 @@ def _cluster(args):
     return connect(args.scheduler)
 
 
-def _align(args) -> None:
+def _align(args: argparse.Namespace) -> None:
     pairs = _pairs(args)
     model = _load_model(args, _records_of(pairs))
     alignments = []
@@ -201,11 +202,11 @@ def _align(args) -> None:
     _emit(_format_alignments(alignments, pairs, args.format), args.output)
 
 
-def _records_of(pairs: Sequence[tuple]) -> list:
+def _records_of(pairs: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [record for pair in pairs for record in pair]
 
 
-def _score(args) -> None:
+def _score(args: argparse.Namespace) -> None:
     pairs = _pairs(args)
     model = _load_model(args, _records_of(pairs))
     rows = ["x\ty\tloglik\texpected_accuracy"]
@@ -218,7 +219,7 @@ def _score(args) -> None:
     _emit("\n".join(rows) + "\n", args.output)
 
 
-def _training_pairs(records: list, args) -> list[tuple]:
+def _training_pairs(records: list[Any], args: argparse.Namespace) -> list[tuple[Any, ...]]:
     """Every pair within the family (``--pairs all``) or consecutive records as pairs,
     at most ``--max-pairs`` of them drawn without replacement (seeded)."""
     rng = np.random.RandomState(args.seed)
@@ -245,7 +246,7 @@ def _training_pairs(records: list, args) -> list[tuple]:
     return [(records[i], records[j]) for i, j in sorted(chosen)]
 
 
-def _train(args) -> None:
+def _train(args: argparse.Namespace) -> None:
     records = read_fasta(args.family)
     pairs = _training_pairs(records, args)
     alphabet = args.alphabet or detect_alphabet(records)
@@ -264,7 +265,7 @@ def _train(args) -> None:
     model.save(args.output)
 
 
-def _msa(args) -> None:
+def _msa(args: argparse.Namespace) -> None:
     from Bio import Align
     families = [_read_family(name) for name in args.family]  # every input checked first
     targets = _family_outputs(args) if len(families) > 1 else [args.output]
@@ -296,7 +297,7 @@ def _msa(args) -> None:
         numba.set_num_threads(threads)
 
 
-def _read_family(name: str) -> list:
+def _read_family(name: str) -> list[Any]:
     """A FASTA file's records, checked as ``msa`` checks a family (errors name the file)."""
     records = read_fasta(name)
     try:
@@ -305,7 +306,7 @@ def _read_family(name: str) -> list:
         raise InvalidDataError(f"{name}: {error}") from None
 
 
-def _family_outputs(args) -> list[str]:
+def _family_outputs(args: argparse.Namespace) -> list[str]:
     """One output file per input family, in the ``-o`` folder (made if missing), named
     by the input's stem and the format; two inputs of one stem are an error."""
     if args.output in (None, "-"):
@@ -332,7 +333,7 @@ def _stem(name: str) -> str:
     return Path(stem).stem if Path(stem).suffix else stem
 
 
-def _posterior(args) -> None:
+def _posterior(args: argparse.Namespace) -> None:
     x, y = read_fasta(args.a)[0], read_fasta(args.b)[0]
     model = _load_model(args, [x, y])
     posterior = model.posterior(x, y)
@@ -481,7 +482,7 @@ def _positive(text: str) -> int:
 
 
 @contextlib.contextmanager
-def _logging(args) -> Iterator[None]:
+def _logging(args: argparse.Namespace) -> Iterator[None]:
     """The ``tiedhmm`` logger writes one-line messages to stderr for this command only."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tiedhmm: %(message)s"))

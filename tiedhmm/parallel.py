@@ -40,23 +40,24 @@ def connect(address: str):
         raise InvalidDataError(f"cannot reach the Dask scheduler at {address!r}: {error}") from None
 
 
-def n_chunks(client, n_items: int) -> int:
+def n_chunks(client: Any, n_items: int) -> int:
     """How many chunks to cut ``n_items`` into for the client's workers."""
     workers = max(1, len(client.scheduler_info()["workers"]))
     return max(1, min(n_items, CHUNKS_PER_WORKER * workers))
 
 
-def split(items: Sequence, count: int) -> list[Sequence]:
+def split(items: Sequence[Any], count: int) -> list[Sequence[Any]]:
     """``items`` cut into ``count`` contiguous, nearly equal chunks."""
     bounds = np.linspace(0, len(items), count + 1).round().astype(int)
     return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _groups_of(owner) -> list[ParameterGroup]:
+def _groups_of(owner: Any) -> list[ParameterGroup]:
     return getattr(owner, "topology", owner).parameter_groups
 
 
-def _chunk_statistics(make_source: Callable, owner, payload) -> tuple[np.ndarray, dict, str]:
+def _chunk_statistics(make_source: Callable[..., Any], owner: Any,
+                      payload: Any) -> tuple[np.ndarray, dict[str, Any], str]:
     """On a worker: one E-step of a chunk, statistics keyed by group position."""
     loglik, group_stats, unit = make_source(owner, payload)()
     position = {id(group): k for k, group in enumerate(_groups_of(owner))}
@@ -66,7 +67,8 @@ def _chunk_statistics(make_source: Callable, owner, payload) -> tuple[np.ndarray
     return loglik, keyed, unit
 
 
-def statistics_source(client, make_source: Callable, owner, payloads: Sequence[Any]):
+def statistics_source(client: Any, make_source: Callable[..., Any], owner: Any,
+                      payloads: Sequence[Any]):
     """An EM statistics source whose E-step runs ``make_source(owner, payload)()`` for
     every payload on the cluster and reduces the results into ``owner``'s groups."""
     scattered = client.scatter(list(payloads), hash=False)
@@ -87,7 +89,8 @@ def statistics_source(client, make_source: Callable, owner, payloads: Sequence[A
     return source
 
 
-def map_chunks(client, function: Callable, owner, chunks: Sequence[Sequence]) -> list:
+def map_chunks(client: Any, function: Callable[..., Any], owner: Any,
+               chunks: Sequence[Sequence[Any]]) -> list[Any]:
     """``function(owner, chunk)`` for every chunk as Dask tasks, results in order."""
     shipped = client.scatter(owner, broadcast=True, hash=False)
     futures = [client.submit(function, shipped, chunk, pure=False) for chunk in chunks]

@@ -15,8 +15,11 @@ pooled statistics into ``strength`` pseudo-observations.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
+
+from .errors import InvalidDataError
 
 Stats = dict[str, np.ndarray]
 
@@ -43,7 +46,7 @@ class ParameterGroup(ABC):
         label = f" {self.name!r}" if self.name else ""
         return f"<{type(self).__name__}{label} at {id(self):#x}>"
 
-    def batch_key(self) -> tuple:
+    def batch_key(self) -> tuple[Any, ...]:
         """Groups with equal keys are of one family and shape (soft ties need that)."""
         return (type(self),)
 
@@ -67,12 +70,12 @@ class ParameterGroup(ABC):
         compiled model depends on."""
 
     @abstractmethod
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         """This group's own fields for a model file (JSON types only)."""
 
     @classmethod
     @abstractmethod
-    def from_record(cls, record: dict, *, name: str | None,
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> ParameterGroup:
         """A group from the fields ``to_record`` wrote."""
 
@@ -93,12 +96,20 @@ class ParameterGroup(ABC):
                                       trainable=self.trainable, **parts)
 
 
-def listed(value: np.ndarray | None) -> list | None:
+def listed(value: np.ndarray | None) -> list[Any] | None:
     """An optional array as nested lists, for a record."""
     return None if value is None else np.asarray(value).tolist()
 
 
-def array(value) -> np.ndarray | None:
+def required(value: np.ndarray | None, what: str) -> np.ndarray:
+    """A parameter array that must be set by now: a group's unset parameters are set
+    when a model is fitted, and using them before is an error naming the group."""
+    if value is None:
+        raise InvalidDataError(f"{what} is unset: fit a model that holds it, or give it")
+    return value
+
+
+def array(value: Any) -> np.ndarray | None:
     """An optional record field as a float array."""
     return None if value is None else np.array(value, dtype=float)
 

@@ -23,6 +23,7 @@ Tying is identity: rows share parameters when they name the *same* group object.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -88,12 +89,12 @@ class TransitionGroup(ParameterGroup):
         self.multiplicity: np.ndarray | None = None
         self.probs: np.ndarray | None = None
         if probs is not None:
-            probs = np.array(probs, dtype=float)
-            if probs.shape != (len(self.outcomes),) or not np.all(np.isfinite(probs)) \
-                    or np.any(probs < 0):
+            given = np.array(probs, dtype=float)
+            if given.shape != (len(self.outcomes),) or not np.all(np.isfinite(given)) \
+                    or np.any(given < 0):
                 raise InvalidDataError(f"{self!r}: probs must be {len(self.outcomes)} non-negative "
-                                       f"numbers (one per outcome {self.outcomes}), got {probs}")
-            self.probs = probs
+                                       f"numbers (one per outcome {self.outcomes}), got {given}")
+            self.probs = given
         self.prior = DirichletPrior.sized(prior, len(self.outcomes))
 
     def index(self, outcome: str) -> int:
@@ -105,16 +106,27 @@ class TransitionGroup(ParameterGroup):
                              f"{self.outcomes}") from None
 
     def prob(self, outcome: str) -> float:
-        return float(self.probs[self.index(outcome)])
+        """The probability of ``outcome`` (an error before a model sets the group's
+        starting values)."""
+        return float(self.current()[self.index(outcome)])
 
-    def batch_key(self) -> tuple:
+    def current(self) -> np.ndarray:
+        """The outcome probabilities; an error while they are unset (a group without
+        ``probs`` gets them from the first model that uses it)."""
+        if self.probs is None:
+            raise TyingError(f"{self!r} has no probabilities yet: give probs or build a "
+                             f"model with it")
+        return self.probs
+
+    def batch_key(self) -> tuple[Any, ...]:
         return (type(self), self.outcomes)
 
     def m_step(self, stats: Stats, params: str = "") -> None:
         """Tied update ``theta_o = N_o / (k_o * sum N)`` (MAP with a prior); an unused
         group keeps its values."""
         support = None if self.prior is None or self.probs is None else self.probs > 0
-        probs = dirichlet_update(stats["counts"], self.prior, self.multiplicity, support)
+        multiplicity = 1.0 if self.multiplicity is None else self.multiplicity
+        probs = dirichlet_update(stats["counts"], self.prior, multiplicity, support)
         if probs is not None:
             self.probs = probs
 
@@ -127,12 +139,12 @@ class TransitionGroup(ParameterGroup):
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.probs,)
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"outcomes": list(self.outcomes), "probs": listed(self.probs),
                 "prior": prior_record(self.prior)}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None,
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> TransitionGroup:
         if not isinstance(record["outcomes"], list):
             raise TypeError(f"outcomes must be a list, got {record['outcomes']!r}")
@@ -240,22 +252,26 @@ class Topology:
         if self.n_states == 0:
             raise TyingError("a model needs at least one state")
         self.emission_groups, self.state_group = _index_emissions(emissions)
-        edges = [(self.n_states, self.n_states if j == "end" else j, label)
-                 for j, label in start.items()]
+        edges: list[tuple[int, int | str, Label]] = [
+            (self.n_states, self.n_states if j == "end" else j, label)
+            for j, label in start.items()]
         edges += [(i, j, label) for (i, j), label in transitions.items()]
         edges += [(i, self.n_states, label) for i, label in (end or {}).items()]
         self.free_end = not end
         self.transition_groups: list[TransitionGroup] = []
         group_index: dict[int, int] = {}
-        self.edge_src, self.edge_dst = [], []
-        self.edge_group, self.edge_outcome, self.edge_fixed = [], [], []
+        sources: list[int] = []
+        destinations: list[int] = []
+        edge_groups: list[int] = []
+        outcomes: list[int] = []
+        fixed: list[float] = []
         for src, dst, label in edges:
             if dst != self.n_states:
                 self._check_state(dst, f"edge {self._row_name(src)} -> {dst}")
             if src != self.n_states:
                 self._check_state(src, f"edge {src} -> {self._column_name(dst)}")
-            self.edge_src.append(src)
-            self.edge_dst.append(dst)
+            sources.append(src)
+            destinations.append(int(dst))  # (checked above)
             if isinstance(label, tuple):
                 group, outcome, factor = (*label, 1.0) if len(label) == 2 else label
                 if not isinstance(group, TransitionGroup):
@@ -267,36 +283,36 @@ class Topology:
                 if id(group) not in group_index:
                     group_index[id(group)] = len(self.transition_groups)
                     self.transition_groups.append(group)
-                self.edge_group.append(group_index[id(group)])
-                self.edge_outcome.append(group.index(outcome))
-                self.edge_fixed.append(float(factor))
+                edge_groups.append(group_index[id(group)])
+                outcomes.append(group.index(outcome))
+                fixed.append(float(factor))
             else:
                 value = float(label)
                 if not 0.0 <= value <= 1.0:
                     raise TyingError(f"edge {self._row_name(src)} -> {dst}: fixed probability "
                                      f"{value} is not in [0, 1]")
-                self.edge_group.append(-1)
-                self.edge_outcome.append(-1)
-                self.edge_fixed.append(value)
-        self.edge_src = np.array(self.edge_src, dtype=np.int64)
-        self.edge_dst = np.array(self.edge_dst, dtype=np.int64)
-        self.edge_group = np.array(self.edge_group, dtype=np.int64)
-        self.edge_outcome = np.array(self.edge_outcome, dtype=np.int64)
-        self.edge_fixed = np.array(self.edge_fixed, dtype=float)
+                edge_groups.append(-1)
+                outcomes.append(-1)
+                fixed.append(value)
+        self.edge_src: np.ndarray = np.array(sources, dtype=np.int64)
+        self.edge_dst: np.ndarray = np.array(destinations, dtype=np.int64)
+        self.edge_group: np.ndarray = np.array(edge_groups, dtype=np.int64)
+        self.edge_outcome: np.ndarray = np.array(outcomes, dtype=np.int64)
+        self.edge_fixed: np.ndarray = np.array(fixed, dtype=float)
         pairs = set(zip(self.edge_src.tolist(), self.edge_dst.tolist()))
         if len(pairs) != len(self.edge_src):
             raise TyingError("an edge is given twice (start and transition keys must be unique)")
         self._set_multiplicities()
         self.check_rows()
 
-    def _check_state(self, state: int, where: str) -> None:
+    def _check_state(self, state: object, where: str) -> None:
         if not (isinstance(state, (int, np.integer)) and 0 <= state < self.n_states):
             raise TyingError(f"{where}: state {state!r} is not in 0..{self.n_states - 1}")
 
     def _row_name(self, row: int) -> str:
         return "begin" if row == self.n_states else f"state {row}"
 
-    def _column_name(self, column: int) -> str:
+    def _column_name(self, column: int | str) -> str:
         return "end" if column == self.n_states else str(column)
 
     def _set_multiplicities(self) -> None:
@@ -307,14 +323,15 @@ class Topology:
         the row that is not fixed (rows sum to 1), so a scaled row counts like a full one.
         """
         for g, group in enumerate(self.transition_groups):
-            factors, shares = {}, {}
-            for row in np.unique(self.edge_src[self.edge_group == g]):
+            factors: dict[int, np.ndarray] = {}
+            shares: dict[int, float] = {}
+            for row in np.unique(self.edge_src[self.edge_group == g]).tolist():
                 in_row = self.edge_src == row
                 other = np.unique(self.edge_group[in_row & (self.edge_group >= 0)])
                 if other.size > 1:
                     raise TyingError(f"{self._row_name(row)} uses {group!r} and another "
                                      f"group; a row uses at most one group")
-                shares[row] = 1.0 - self.edge_fixed[in_row & (self.edge_group < 0)].sum()
+                shares[row] = 1.0 - float(self.edge_fixed[in_row & (self.edge_group < 0)].sum())
                 if shares[row] <= 0:
                     raise TyingError(f"{self._row_name(row)}: fixed edges sum to "
                                      f"{1 - shares[row]:.10g}, leaving nothing for {group!r}")
@@ -324,7 +341,7 @@ class Topology:
                                            minlength=len(group.outcomes))
             # The row with the largest share defines the multiplicities most accurately;
             # the others must match it on the probability scale of their own mass.
-            first_row = max(shares, key=shares.get)
+            first_row = max(shares, key=lambda row: shares[row])
             first = factors[first_row] / shares[first_row]
             for row, counts in factors.items():
                 if not np.allclose(counts, first * shares[row], rtol=MULTIPLICITY_TOLERANCE,
@@ -349,19 +366,19 @@ class Topology:
     def check_rows(self) -> None:
         """Every row (begin and each state) must sum to 1; the error names the numbers."""
         sums = self._dense().sum(axis=1)
-        for row in np.flatnonzero(np.abs(sums - 1.0) > ROW_SUM_TOLERANCE):
-            groups = {self.transition_groups[g] for g in self.edge_group[self.edge_src == row]
-                      if g >= 0}
+        for row in np.flatnonzero(np.abs(sums - 1.0) > ROW_SUM_TOLERANCE).tolist():
+            groups = {self.transition_groups[g]
+                      for g in self.edge_group[self.edge_src == row].tolist() if g >= 0}
             used = f" (using {', '.join(map(repr, groups))})" if groups else ""
             raise TyingError(f"{self._row_name(row)}: outgoing probabilities sum to "
                              f"{sums[row]:.10g}, not 1{used}")
 
     def edge_probabilities(self) -> np.ndarray:
         """Current probability of every edge: factor times its group's outcome, or fixed."""
-        probs = self.edge_fixed.copy()
+        probs: np.ndarray = self.edge_fixed.copy()
         for g, group in enumerate(self.transition_groups):
             mask = self.edge_group == g
-            probs[mask] *= group.probs[self.edge_outcome[mask]]
+            probs[mask] *= group.current()[self.edge_outcome[mask]]
         return probs
 
     def _dense(self) -> np.ndarray:
@@ -380,7 +397,8 @@ class Topology:
         """``(N,)`` probability of ending after each state (all ones for a free end)."""
         if self.free_end:
             return np.ones(self.n_states)
-        return self._dense()[:-1, -1].copy()
+        ends: np.ndarray = self._dense()[:-1, -1].copy()
+        return ends
 
     @property
     def parameter_groups(self) -> list[ParameterGroup]:

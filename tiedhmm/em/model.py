@@ -27,13 +27,13 @@ from ..io.records import decoding
 from ..tying import SoftTie
 
 
-def stored_list(value) -> list:
+def stored_list(value: Any) -> list[Any]:
     """A constructor argument kept as given when it is already a list, so that
     ``get_params`` returns the very object passed (scikit-learn's rule)."""
     return value if isinstance(value, list) else list(value)
 
 
-def stored_dict(value) -> dict:
+def stored_dict(value: Any) -> dict[str, Any]:
     """A mapping argument kept as given when it is already a dict."""
     return value if isinstance(value, dict) else dict(value)
 
@@ -121,12 +121,12 @@ class EMModel(Parametrized, ABC):
         em.fit(sources, self._monitor, soft_ties=soft_ties, emission_params=emission_params)
 
     @abstractmethod
-    def _document(self) -> dict:
+    def _document(self) -> dict[str, Any]:
         """The body of this model's file (everything but format and version)."""
 
     @classmethod
     @abstractmethod
-    def _from_document(cls, document: dict, version: int) -> Any:
+    def _from_document(cls, document: dict[str, Any], version: int) -> Any:
         """The model a document describes (errors are turned into ModelFileError)."""
 
     def save(self, path: str | Path) -> None:

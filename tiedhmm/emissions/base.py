@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 
 from .._kernels.hmm import scaled_emissions
 from ..parameters import ParameterGroup, Stats
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 BLOCKS_PER_THREAD = 4
 
@@ -55,30 +59,30 @@ class EmissionGroup(ParameterGroup):
     direct_probabilities: bool = False
 
     @abstractmethod
-    def observation_kind(self) -> tuple:
+    def observation_kind(self) -> tuple[Any, ...]:
         """What observations look like; all groups of one model must agree."""
 
     @abstractmethod
     def prepare(self, X: np.ndarray) -> np.ndarray:
         """Validate observations and convert them to the array the family reads."""
 
-    def batch_key(self) -> tuple:
+    def batch_key(self) -> tuple[Any, ...]:
         """Groups with equal keys are computed together by one family call."""
         return (type(self), self.observation_kind())
 
     @classmethod
     @abstractmethod
-    def log_likelihood_table(cls, groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
+    def log_likelihood_table(cls, groups: Sequence[Self], X: np.ndarray) -> np.ndarray:
         """``(T, len(groups))`` log-likelihood of every observation under every group."""
 
     @classmethod
-    def probability_table(cls, groups: Sequence[EmissionGroup], X: np.ndarray) -> np.ndarray:
+    def probability_table(cls, groups: Sequence[Self], X: np.ndarray) -> np.ndarray:
         """``(T, len(groups))`` probabilities; only for ``direct_probabilities`` families."""
         raise TypeError(f"{cls.__name__} gives log-likelihoods only")
 
     @classmethod
     @abstractmethod
-    def statistics(cls, groups: Sequence[EmissionGroup], X: np.ndarray,
+    def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
         """Sufficient statistics of each group given ``(T, len(groups))`` occupancies."""
 
@@ -88,7 +92,7 @@ class EmissionGroup(ParameterGroup):
 
     @classmethod
     @abstractmethod
-    def initialize(cls, groups: Sequence[EmissionGroup], X: np.ndarray,
+    def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
         """Set the unset parameters of ``groups`` from data and a seeded generator."""
 
@@ -97,8 +101,8 @@ class EmissionGroup(ParameterGroup):
         """Draw ``n`` observations, shaped as ``prepare`` returns them."""
 
 
-def _by_batch(groups: Sequence[EmissionGroup]) -> dict[tuple, list[int]]:
-    batches: dict[tuple, list[int]] = {}
+def _by_batch(groups: Sequence[EmissionGroup]) -> dict[tuple[Any, ...], list[int]]:
+    batches: dict[tuple[Any, ...], list[int]] = {}
     for index, group in enumerate(groups):
         batches.setdefault(group.batch_key(), []).append(index)
     return batches
@@ -107,7 +111,8 @@ def _by_batch(groups: Sequence[EmissionGroup]) -> dict[tuple, list[int]]:
 def _table(groups: Sequence[EmissionGroup], X: np.ndarray, method: str) -> np.ndarray:
     batches = list(_by_batch(groups).values())
     if len(batches) == 1:
-        return getattr(type(groups[0]), method)(groups, X)
+        whole: np.ndarray = getattr(type(groups[0]), method)(groups, X)
+        return whole
     table = np.empty((X.shape[0], len(groups)))
     for indices in batches:
         family = type(groups[indices[0]])
@@ -128,7 +133,8 @@ def emission_probabilities(groups: Sequence[EmissionGroup],
     """
     if all(group.direct_probabilities for group in groups):
         return _table(groups, X, "probability_table"), np.zeros(X.shape[0])
-    return scaled_emissions(log_likelihood_table(groups, X))
+    scaled: tuple[np.ndarray, np.ndarray] = scaled_emissions(log_likelihood_table(groups, X))
+    return scaled
 
 
 def initialize_groups(groups: Sequence[EmissionGroup], X: np.ndarray,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class CategoricalEmission(EmissionGroup):
         self.probs = probs
         self.prior = DirichletPrior.sized(prior, self.n_features)
 
-    def observation_kind(self) -> tuple:
+    def observation_kind(self) -> tuple[Any, ...]:
         return ("categorical", self.n_features)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
@@ -141,12 +142,12 @@ class CategoricalEmission(EmissionGroup):
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.probs,)
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"n_features": self.n_features, "probs": listed(self.probs),
                 "prior": prior_record(self.prior)}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None,
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> CategoricalEmission:
         return cls(array(record["probs"]), n_features=record.get("n_features"), name=name,
                    trainable=trainable, prior=read_prior(DirichletPrior, record))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -43,10 +44,10 @@ class ContinuousEmission(EmissionGroup):
         self.covariance = covariance
         self.covar_floor = float(covar_floor)
 
-    def observation_kind(self) -> tuple:
+    def observation_kind(self) -> tuple[Any, ...]:
         return ("continuous", self.n_features)
 
-    def batch_key(self) -> tuple:
+    def batch_key(self) -> tuple[Any, ...]:
         return (*super().batch_key(), self.covariance)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
@@ -150,7 +151,7 @@ class SharedCovariance(ParameterGroup):
         priors it pooled) joins the scatter."""
         self._shift += term
 
-    def batch_key(self) -> tuple:
+    def batch_key(self) -> tuple[Any, ...]:
         return (type(self), self.n_features)
 
     def m_step(self, stats: Stats, params: str) -> None:
@@ -170,12 +171,12 @@ class SharedCovariance(ParameterGroup):
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.covar,)
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"n_features": self.n_features, "covar_floor": self.covar_floor,
                 "covar": listed(self.covar), "prior": prior_record(self.prior)}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None,
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> SharedCovariance:
         return cls(array(record["covar"]), n_features=record["n_features"],
                    covar_floor=record_floor(record), name=name, trainable=trainable,
@@ -353,14 +354,14 @@ class GaussianEmission(ContinuousEmission):
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return self.mean, self.covar
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"covariance": self.covariance, "covar_floor": self.covar_floor,
                 "n_features": self.n_features, "mean": listed(self.mean),
                 "covar": None if self.covariance == "tied" else listed(self.covar),
                 "prior": prior_record(self.prior)}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None, trainable: bool,
+    def from_record(cls, record: dict[str, Any], *, name: str | None, trainable: bool,
                     parts: Sequence[ParameterGroup] = ()) -> GaussianEmission:
         covar = parts[0] if record["covariance"] == "tied" and parts else \
             array(record["covar"])
@@ -369,7 +370,7 @@ class GaussianEmission(ContinuousEmission):
                    name=name, trainable=trainable, prior=read_prior(NormalPrior, record))
 
 
-def record_floor(record: dict) -> float:
+def record_floor(record: dict[str, Any]) -> float:
     """A record's variance floor (files written before tiedhmm 0.3 call it min_covar)."""
     return record["covar_floor"] if "covar_floor" in record else record["min_covar"]
 

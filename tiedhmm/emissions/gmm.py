@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ class GMMEmission(ContinuousEmission):
             return self.covars
         return np.broadcast_to(self.covars, (self.n_mix, *self.covars.shape))
 
-    def batch_key(self) -> tuple:
+    def batch_key(self) -> tuple[Any, ...]:
         return (*super().batch_key(), self.n_mix)
 
     def is_initialized(self) -> bool:
@@ -254,7 +255,7 @@ class GMMEmission(ContinuousEmission):
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return self.weights, self.means, self.covars
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"covariance": self.covariance, "covar_floor": self.covar_floor,
                 "n_mix": self.n_mix, "n_features": self.n_features,
                 "weights": listed(self.weights), "means": listed(self.means),
@@ -262,7 +263,8 @@ class GMMEmission(ContinuousEmission):
                 "weights_prior": prior_record(self.weights_prior)}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None, trainable: bool) -> GMMEmission:
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
+                    trainable: bool) -> GMMEmission:
         return cls(array(record["weights"]), array(record["means"]), array(record["covars"]),
                    n_mix=record["n_mix"], n_features=record["n_features"],
                    covariance=record["covariance"], covar_floor=record_floor(record), name=name,

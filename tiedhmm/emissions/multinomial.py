@@ -9,6 +9,7 @@ totals). The M-step is the categorical one on expected counts, so this family is
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import gammaln, xlogy
@@ -63,7 +64,7 @@ class MultinomialEmission(CategoricalEmission):
                                    f"{n_trials!r}")
         self.n_trials = None if n_trials is None else int(n_trials)
 
-    def observation_kind(self) -> tuple:
+    def observation_kind(self) -> tuple[Any, ...]:
         return ("symbol counts", self.n_features)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
@@ -88,11 +89,11 @@ class MultinomialEmission(CategoricalEmission):
             raise InvalidDataError(f"{self!r}: sampling needs one n_trials for every draw")
         return rng.multinomial(self.n_trials, self.probs, size=n)
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {**super().to_record(), "n_trials": self.n_trials}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None,
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> MultinomialEmission:
         return cls(array(record["probs"]), n_features=record["n_features"],
                    n_trials=record["n_trials"], name=name, trainable=trainable,

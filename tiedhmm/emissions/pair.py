@@ -11,6 +11,8 @@ the letters' share of each code's probability (the E-step for an ambiguous lette
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import InvalidDataError
@@ -72,7 +74,7 @@ class MatchEmission(ParameterGroup):
     def size(self) -> int:
         return self.table.shape[0]
 
-    def batch_key(self) -> tuple:
+    def batch_key(self) -> tuple[Any, ...]:
         return (type(self), self.size, self.symmetric)
 
     def m_step(self, stats: Stats, params: str) -> None:
@@ -90,11 +92,12 @@ class MatchEmission(ParameterGroup):
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.table,)
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"symmetric": self.symmetric, "table": self.table.tolist()}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None, trainable: bool) -> MatchEmission:
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
+                    trainable: bool) -> MatchEmission:
         return cls(array(record["table"]), symmetric=bool(record["symmetric"]), name=name,
                    trainable=trainable)
 

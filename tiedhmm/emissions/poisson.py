@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import gammaln, xlogy
@@ -63,7 +64,7 @@ class PoissonEmission(EmissionGroup):
         self.lambdas = lambdas
         self.prior = prior
 
-    def observation_kind(self) -> tuple:
+    def observation_kind(self) -> tuple[Any, ...]:
         return ("counts", self.n_features)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
@@ -114,12 +115,12 @@ class PoissonEmission(EmissionGroup):
     def parameter_arrays(self) -> tuple[np.ndarray | None, ...]:
         return (self.lambdas,)
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"n_features": self.n_features, "lambdas": listed(self.lambdas),
                 "prior": prior_record(self.prior)}
 
     @classmethod
-    def from_record(cls, record: dict, *, name: str | None,
+    def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> PoissonEmission:
         return cls(array(record["lambdas"]), n_features=record["n_features"], name=name,
                    trainable=trainable, prior=read_prior(GammaPrior, record))

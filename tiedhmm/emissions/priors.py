@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import InvalidDataError
 
 
-def _finite(value, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+def _finite(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
     array = np.array(value, dtype=float)
     if shape is not None:
         try:
@@ -81,11 +82,11 @@ class DirichletPrior:
         active = (self.alpha != 1.0) & (probs > 0)
         return float(np.sum((self.alpha[active] - 1.0) * np.log(probs[active])))
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"alpha": self.alpha.tolist()}
 
     @classmethod
-    def from_record(cls, record: dict) -> DirichletPrior:
+    def from_record(cls, record: dict[str, Any]) -> DirichletPrior:
         return cls(record["alpha"])
 
 
@@ -200,12 +201,12 @@ class NormalPrior:
             return float(-0.5 * (numerator.sum() / covar + self.dof * np.log(covar)))
         return float(-0.5 * np.sum(numerator / variances + self.dof * np.log(variances)))
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {name: np.asarray(getattr(self, name)).tolist()
                 for name in ("mean", "mean_weight", "scale", "dof")}
 
     @classmethod
-    def from_record(cls, record: dict) -> NormalPrior:
+    def from_record(cls, record: dict[str, Any]) -> NormalPrior:
         return cls(record["mean"], record["mean_weight"], record["scale"], record["dof"])
 
 
@@ -256,27 +257,27 @@ class GammaPrior:
             terms = np.where(self.alpha > 0, self.alpha * np.log(rates), 0.0)
         return float(np.sum(terms - self.beta * rates))
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"alpha": self.alpha.tolist(), "beta": self.beta.tolist()}
 
     @classmethod
-    def from_record(cls, record: dict) -> GammaPrior:
+    def from_record(cls, record: dict[str, Any]) -> GammaPrior:
         return cls(record["alpha"], record["beta"])
 
 
-def log_prior_of(prior, *parameters) -> float:
+def log_prior_of(prior: Any, *parameters: Any) -> float:
     """A group's log prior at its parameters: 0 without a prior or while unset."""
     if prior is None or any(value is None for value in parameters):
         return 0.0
     return prior.log_density(*parameters)
 
 
-def prior_record(prior) -> dict | None:
+def prior_record(prior: Any) -> dict[str, Any] | None:
     """A group's optional prior for its record."""
     return None if prior is None else prior.to_record()
 
 
-def read_prior(kind: type, record: dict, field: str = "prior"):
+def read_prior(kind: type, record: dict[str, Any], field: str = "prior"):
     """The optional prior of a group record (files before priors have none)."""
     found = record.get(field)
     return None if found is None else kind.from_record(found)

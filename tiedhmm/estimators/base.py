@@ -37,6 +37,7 @@ import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -121,7 +122,8 @@ class ArrayHMM(BaseHMM, ABC):
     #: (letter, attribute) pairs of the family's emission parameters.
     _emission_attributes: tuple[tuple[str, str], ...] = ()
 
-    def __init__(self, n_components: int = 1, startprob_prior=1.0, transmat_prior=1.0, *,
+    def __init__(self, n_components: int = 1, startprob_prior: Any = 1.0,
+                 transmat_prior: Any = 1.0, *,
                  emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
@@ -167,7 +169,7 @@ class ArrayHMM(BaseHMM, ABC):
         return self.tie_strength == np.inf
 
     # -- arrays -> groups ------------------------------------------------------------
-    def _fingerprint(self) -> tuple:
+    def _fingerprint(self) -> tuple[Any, ...]:
         """What the compiled groups depend on: the arguments and the array attributes."""
         names = ("startprob_", "transmat_", *(name for _, name in self._emission_attributes))
         arrays = tuple((name, np.shape(value), np.asarray(value, dtype=float).tobytes())
@@ -220,9 +222,9 @@ class ArrayHMM(BaseHMM, ABC):
         self._check_attributes_match(model.topology)
         return model
 
-    def _grouped(self, labels: np.ndarray, make, ties: list[SoftTie]) -> list:
+    def _grouped(self, labels: np.ndarray, make: Any, ties: list[SoftTie]) -> list[Any]:
         """One object per label (hard tying) or per state, soft-tied by label."""
-        per_state: list = [None] * len(labels)
+        per_state: list[Any] = [None] * len(labels)
         for label in np.unique(labels[labels >= 0]):
             rows = np.flatnonzero(labels == label)
             if self._hard:
@@ -252,7 +254,7 @@ class ArrayHMM(BaseHMM, ABC):
                                trainable="t" in self.params,
                                prior=priors.dirichlet(alpha))
 
-    def _attribute(self, name: str, pick):
+    def _attribute(self, name: str, pick: Any):
         """``pick`` of an array attribute (None if unset); it needs a row per state."""
         value = getattr(self, name, None)
         if value is None:
@@ -383,14 +385,14 @@ def emissionprob_arrays(topology: Topology) -> dict[str, np.ndarray]:
     return {"emissionprob_": np.stack([group.probs for group in groups])}
 
 
-def non_negative(value, name: str) -> float:
+def non_negative(value: Any, name: str) -> float:
     """A setting that must be a number >= 0, as a float; a clear error otherwise."""
     if isinstance(value, (bool, str)) or not np.isscalar(value) or not float(value) >= 0:
         raise InvalidDataError(f"{name} must be a number >= 0, got {value!r}")
     return float(value)
 
 
-def check_labels(labels, n_states: int, what: str) -> np.ndarray:
+def check_labels(labels: Any, n_states: int, what: str) -> np.ndarray:
     """Labels ``0 .. G-1`` without gaps, one per state; None means one label per state."""
     if labels is None:
         return np.arange(n_states)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -110,8 +111,9 @@ class GaussianHMM(GaussianFamily):
     _emission_attributes = (("m", "means_"), ("c", "_covars_"))
 
     def __init__(self, n_components: int = 1, covariance_type: str = "diag",
-                 min_covar: float = 1e-3, startprob_prior=1.0, transmat_prior=1.0,
-                 means_prior=0, means_weight=0, covars_prior=1e-2, covars_weight=1,
+                 min_covar: float = 1e-3, startprob_prior: Any = 1.0, transmat_prior: Any = 1.0,
+                 means_prior: Any = 0, means_weight: Any = 0, covars_prior: Any = 1e-2,
+                 covars_weight: Any = 1,
                  algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmc",
@@ -266,8 +268,9 @@ class GMMHMM(GaussianFamily):
     _emission_attributes = (("w", "weights_"), ("m", "means_"), ("c", "covars_"))
 
     def __init__(self, n_components: int = 1, n_mix: int = 1, min_covar: float = 1e-3,
-                 startprob_prior=1.0, transmat_prior=1.0, weights_prior=1.0,
-                 means_prior=0.0, means_weight=0.0, covars_prior=None, covars_weight=None,
+                 startprob_prior: Any = 1.0, transmat_prior: Any = 1.0, weights_prior: Any = 1.0,
+                 means_prior: Any = 0.0, means_weight: Any = 0.0, covars_prior: Any = None,
+                 covars_weight: Any = None,
                  algorithm: str = "viterbi", covariance_type: str = "diag",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmcw",
@@ -302,7 +305,7 @@ class GMMHMM(GaussianFamily):
         self.covars_ = shapes[self.covariance_type]
 
     def _make_emission(self, states: np.ndarray) -> GMMEmission:
-        def pick(m):
+        def pick(m: Any):
             return m[states[0]]
         weights, means, covars = (self._attribute(name, pick)
                                   for name in ("weights_", "means_", "covars_"))

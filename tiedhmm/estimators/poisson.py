@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +50,8 @@ class PoissonHMM(ArrayHMM):
 
     _emission_attributes = (("l", "lambdas_"),)
 
-    def __init__(self, n_components: int = 1, startprob_prior=1.0, transmat_prior=1.0,
-                 lambdas_prior=0.0, lambdas_weight=0.0, algorithm: str = "viterbi",
+    def __init__(self, n_components: int = 1, startprob_prior: Any = 1.0, transmat_prior: Any = 1.0,
+                 lambdas_prior: Any = 0.0, lambdas_weight: Any = 0.0, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stl",
                  init_params: str = "stl", implementation: str = "log", *,

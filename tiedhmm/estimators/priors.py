@@ -10,13 +10,15 @@ None, which keeps the M-step maximum likelihood.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..emissions.priors import DirichletPrior, GammaPrior, NormalPrior
 from ..errors import InvalidDataError
 
 
-def broadcast(value, shape: tuple[int, ...], name: str) -> np.ndarray:
+def broadcast(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     """An argument as a float array of ``shape``; a clear error when it cannot be."""
     try:
         array = np.array(np.broadcast_to(np.asarray(value, dtype=float), shape))
@@ -49,7 +51,7 @@ def normal(means: np.ndarray, weights: np.ndarray, scales: np.ndarray, dofs: np.
     return None if trivial else prior
 
 
-def gaussian_arrays(model, n_features: int) -> tuple[np.ndarray, ...]:
+def gaussian_arrays(model: Any, n_features: int) -> tuple[np.ndarray, ...]:
     """``GaussianHMM``'s per-state means, weights, scales and dofs (hmmlearn's update:
     ``(covars_prior + ...) / (max(covars_weight - 1, 0) + n)`` for diag and spherical,
     ``max(covars_weight - D, 0)`` for full; a tied matrix's own are
@@ -68,7 +70,7 @@ def gaussian_arrays(model, n_features: int) -> tuple[np.ndarray, ...]:
     return means, weights, scales, dofs
 
 
-def gaussian_tied_covariance(model, n_features: int) -> NormalPrior | None:
+def gaussian_tied_covariance(model: Any, n_features: int) -> NormalPrior | None:
     """The prior of ``GaussianHMM``'s one tied covariance."""
     D = n_features
     scale = broadcast(model.covars_prior, (D, D), "covars_prior")
@@ -78,7 +80,7 @@ def gaussian_tied_covariance(model, n_features: int) -> NormalPrior | None:
     return NormalPrior(np.zeros(D), 0.0, scale, dof)
 
 
-def gmm_arrays(model, n_features: int) -> tuple[np.ndarray, ...]:
+def gmm_arrays(model: Any, n_features: int) -> tuple[np.ndarray, ...]:
     """``GMMHMM``'s per-state arrays (one row per component), with hmmlearn's defaults
     and updates: diag ``c_d = n + 1 + 2 (alpha + 1)``, ``c_n = ... + 2 beta``;
     spherical ``c_d = D (n + 1) + 2 (alpha + 1)``; full ``c_d = n + 1 + nu + D + 1``;

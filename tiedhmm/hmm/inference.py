@@ -8,6 +8,7 @@ transition probabilities, and chunks of sequences for the parallel loops.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -36,7 +37,7 @@ class Batch:
     offsets: np.ndarray
 
     @classmethod
-    def from_data(cls, topology: Topology, X, lengths) -> Batch:
+    def from_data(cls, topology: Topology, X: Any, lengths: Any) -> Batch:
         groups = topology.emission_groups
         if not all(isinstance(group, EmissionGroup) for group in groups):
             raise TypeError(f"an HMM needs HMM emission groups, got {groups}")
@@ -137,7 +138,7 @@ def statistics_source(topology: Topology, batch: Batch):
     return source
 
 
-def batch_source(topology: Topology, batch: Batch, client=None):
+def batch_source(topology: Topology, batch: Batch, client: Any = None):
     """The statistics source of ``batch``: in-process, or over a Dask ``client``."""
     if client is None:
         return statistics_source(topology, batch)

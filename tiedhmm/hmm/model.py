@@ -153,12 +153,12 @@ class BaseHMM(EMModel):
                       functools.partial(self._store, topology))
 
     # -- files ---------------------------------------------------------------------------
-    def _document(self) -> dict:
+    def _document(self) -> dict[str, Any]:
         writer = GroupWriter()
         return {"model": hmm_record(self.to_hmm(), writer), "groups": writer.records}
 
     @classmethod
-    def _from_document(cls, document: dict, version: int) -> HMM:
+    def _from_document(cls, document: dict[str, Any], version: int) -> HMM:
         return hmm_from_record(document["model"], GroupReader(document["groups"]))
 
     # -- model selection ----------------------------------------------------------------
@@ -213,7 +213,7 @@ class BaseHMM(EMModel):
                 + self.n_free_parameters() * np.log(np.shape(X)[0]))
 
     # -- inference ----------------------------------------------------------------------
-    def _ready(self, X, lengths) -> tuple[Topology, inference.Batch]:
+    def _ready(self, X: Any, lengths: Any) -> tuple[Topology, inference.Batch]:
         topology, _ = self._model()
         uninitialized = [g for g in topology.emission_groups if not g.is_initialized()]
         if uninitialized:
@@ -513,7 +513,7 @@ def _raise_if_impossible(logprob: np.ndarray) -> None:
                                       f"or best path")
 
 
-def hmm_record(model: HMM, writer: GroupWriter) -> dict:
+def hmm_record(model: HMM, writer: GroupWriter) -> dict[str, Any]:
     """One HMM in a model file: emission group ids per state, edges, ties, settings."""
     return {"states": [writer.id(group) for group in model.emissions],
             "edges": writer.edges(model.start, model.transitions, model.end),
@@ -522,7 +522,7 @@ def hmm_record(model: HMM, writer: GroupWriter) -> dict:
             "settings": {name: getattr(model, name) for name in SETTINGS}}
 
 
-def hmm_from_record(record: dict, reader: GroupReader) -> HMM:
+def hmm_from_record(record: dict[str, Any], reader: GroupReader) -> HMM:
     """The HMM of a record written by :func:`hmm_record` (any file version)."""
     start, transitions, end = reader.edges(record["edges"], bool(record["free_end"]))
     settings = record["settings"]
@@ -533,7 +533,7 @@ def hmm_from_record(record: dict, reader: GroupReader) -> HMM:
                **settings)
 
 
-def named_hmms_document(models: Mapping[str, BaseHMM]) -> dict:
+def named_hmms_document(models: Mapping[str, BaseHMM]) -> dict[str, Any]:
     """Several named HMMs in one file body: ``{"models": ..., "groups": ...}``, with each
     group shared by several models written once."""
     writer = GroupWriter()
@@ -541,7 +541,7 @@ def named_hmms_document(models: Mapping[str, BaseHMM]) -> dict:
     return {"models": records, "groups": writer.records}
 
 
-def named_hmms_from_document(document: dict) -> dict[str, HMM]:
+def named_hmms_from_document(document: dict[str, Any]) -> dict[str, HMM]:
     """The HMMs of :func:`named_hmms_document`, sharing restored."""
     reader = GroupReader(document["groups"])
     return {str(name): hmm_from_record(record, reader)

@@ -10,6 +10,7 @@ every other model holding them sees the change: that is what sharing means.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class ModelSet(EMModel):
         return list(self.models)
 
     def _split(self, X: np.ndarray, lengths: Sequence[int] | None,
-               labels: Sequence) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+               labels: Sequence[Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Each model's rows of ``X`` and lengths, from one label per sequence."""
         X = np.asarray(X)
         offsets = lengths_to_offsets(X.shape[0], lengths)
@@ -105,8 +106,8 @@ class ModelSet(EMModel):
                 parts[name] = (X[rows], np.diff(offsets)[chosen])
         return parts
 
-    def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence, *,
-            client=None, callback: Callable[[int, float], None] | None = None) -> ModelSet:
+    def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence[Any], *,
+            client: Any = None, callback: Callable[[int, float], None] | None = None) -> ModelSet:
         """Joint EM: every model on the sequences labelled with its name.
 
         Shared groups are pooled across models; models without data keep their
@@ -145,12 +146,12 @@ class ModelSet(EMModel):
             plan.finish()
         return self
 
-    def _document(self) -> dict:
+    def _document(self) -> dict[str, Any]:
         return {**named_hmms_document(self.models),
                 "settings": {"n_iter": self.n_iter, "tol": self.tol}}
 
     @classmethod
-    def _from_document(cls, document: dict, version: int) -> ModelSet:
+    def _from_document(cls, document: dict[str, Any], version: int) -> ModelSet:
         return cls(named_hmms_from_document(document), **document["settings"])
 
     def score_matrix(self, X: np.ndarray, lengths: Sequence[int] | None = None

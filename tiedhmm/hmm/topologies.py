@@ -14,6 +14,7 @@ their groups, so a model used twice shares its groups by identity.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ..emissions import EmissionGroup
 from ..errors import TyingError
@@ -25,7 +26,7 @@ TRANSITION_CHOICES = ("tied", "untied")
 
 def left_right(emissions: Sequence[EmissionGroup], *, skip: bool = False,
                transitions: str | TransitionGroup = "tied", exit: bool = True,
-               skippable: bool = False, name: str | None = None, **settings) -> HMM:
+               skippable: bool = False, name: str | None = None, **settings: Any) -> HMM:
     """A left-to-right HMM: one state per emission group, each staying or moving on.
 
     States near the end that lack a destination for some outcome get their own group
@@ -111,7 +112,7 @@ def _shared_group(transitions: str | TransitionGroup, outcomes: tuple[str, ...],
     return TransitionGroup(outcomes, name=name) if transitions == "tied" else None
 
 
-def concatenate(models: Sequence[BaseHMM], **settings) -> HMM:
+def concatenate(models: Sequence[BaseHMM], **settings: Any) -> HMM:
     """One HMM that runs through ``models`` in order, sharing all their groups.
 
     The link ``i -> j`` from an exit of one model to an entry of the next has the

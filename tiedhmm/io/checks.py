@@ -53,7 +53,8 @@ def available_memory() -> int:
     limits = [_machine_memory()]
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft != resource.RLIM_INFINITY:
-        limits.append(soft - _read_int("/proc/self/statm", 0) * os.sysconf("SC_PAGE_SIZE"))
+        pages = _read_int("/proc/self/statm", 0) or 0
+        limits.append(soft - pages * os.sysconf("SC_PAGE_SIZE"))
     cgroup_max = _read_int("/sys/fs/cgroup/memory.max", None)
     if cgroup_max is not None:
         limits.append(cgroup_max - (_read_int("/sys/fs/cgroup/memory.current", 0) or 0))

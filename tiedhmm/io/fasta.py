@@ -16,6 +16,7 @@ import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import InvalidDataError
 
@@ -26,7 +27,7 @@ NUCLEOTIDE_SHARE = 0.9
 WHITESPACE = str.maketrans("", "", " \t\r\n")
 
 
-def read_fasta(name: str | Path) -> list:
+def read_fasta(name: str | Path) -> list[Any]:
     """All records of a FASTA file (gzip or plain; ``"-"`` reads stdin), at least one,
     none empty, as ``SeqRecord`` objects with terminal stops dropped."""
     from Bio.Seq import Seq
@@ -75,7 +76,7 @@ def _text(name: str) -> str:
     return text
 
 
-def _without_stop(record, name: str | Path):
+def _without_stop(record: Any, name: str | Path):
     """The record with a terminal ``*`` dropped; an internal one is an error."""
     sequence = str(record.seq)
     core = sequence.rstrip("*")
@@ -88,7 +89,7 @@ def _without_stop(record, name: str | Path):
     return record if core == sequence else record[:len(core)]
 
 
-def detect_alphabet(records: Sequence) -> str:
+def detect_alphabet(records: Sequence[Any]) -> str:
     """``"dna"`` when at least 90 % of the letters are A, C, G, T, U or N (either case),
     else ``"protein"``."""
     letters = "".join(str(record.seq) for record in records).upper()

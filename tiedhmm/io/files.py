@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..errors import InvalidDataError, ModelFileError
 
@@ -62,14 +63,16 @@ def write_text(path: str | Path, text: str) -> None:
         temporary.write_text(text)
 
 
-def write_document(path: str | Path, kind: str, body: dict) -> None:
+def write_document(path: str | Path, kind: str, body: dict[str, Any]) -> None:
     """Write a ``kind`` document of the current version atomically."""
     write_text(path, json.dumps({"format": kind, "version": VERSION, **body}, indent=1))
 
 
-def check_document(document, kind: str, where: str) -> int:
+def check_document(document: object, kind: str, where: str) -> int:
     """The version of ``document`` if it is a readable ``kind`` document, else an error."""
-    found = document.get("format") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise ModelFileError(f"{where}: not a {kind} file (no tiedhmm format found)")
+    found = document.get("format")
     if found != kind:
         holds = f"it holds {found!r}" if isinstance(found, str) else "no tiedhmm format found"
         raise ModelFileError(f"{where}: not a {kind} file ({holds})")
@@ -77,10 +80,10 @@ def check_document(document, kind: str, where: str) -> int:
     if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise ModelFileError(f"{where}: file version {version!r} is not supported (this "
                              f"tiedhmm reads versions {', '.join(map(str, READABLE_VERSIONS))})")
-    return version
+    return int(version)
 
 
-def parse_document(text: str | bytes, kind: str, where: str) -> tuple[dict, int]:
+def parse_document(text: str | bytes, kind: str, where: str) -> tuple[dict[str, Any], int]:
     """The document in ``text`` and its version; errors name ``where``."""
     try:
         document = json.loads(text)
@@ -98,7 +101,7 @@ def bundled_model_text(name: str) -> str:
     return (resources.files("tiedhmm") / "data" / f"{name}.json").read_text()
 
 
-def read_document(name_or_path: str | Path, kind: str) -> tuple[dict, int, str]:
+def read_document(name_or_path: str | Path, kind: str) -> tuple[dict[str, Any], int, str]:
     """A ``kind`` document from a bundled model name or a file: document, version and
     where it came from (for error messages)."""
     if str(name_or_path).lower() in BUNDLED_MODELS:

@@ -15,13 +15,14 @@ carries a constant factor other than 1.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from ..errors import ModelFileError
 
 #: Record kind -> group class, filled by the group classes as they are defined.
-GROUP_KINDS: dict[str, type] = {}
+GROUP_KINDS: dict[str, Any] = {}
+GroupClass = TypeVar("GroupClass", bound=type)
 
 #: What a malformed document raises while it is decoded (wrong types, missing keys,
 #: values the constructors reject).
@@ -29,10 +30,10 @@ DECODE_ERRORS = (KeyError, TypeError, IndexError, ValueError, AttributeError,
                  OverflowError)
 
 
-def group_kind(kind: str):
+def group_kind(kind: str) -> Callable[[GroupClass], GroupClass]:
     """Class decorator: register a group class under record kind ``kind``."""
-    def register(cls: type) -> type:
-        cls.record_kind = kind
+    def register(cls: GroupClass) -> GroupClass:
+        setattr(cls, "record_kind", kind)  # noqa: B010 (set on the class being registered)
         GROUP_KINDS[kind] = cls
         return cls
     return register
@@ -58,9 +59,9 @@ class GroupWriter:
 
     def __init__(self) -> None:
         self._seen: dict[int, tuple[int, Any]] = {}
-        self.records: list[dict] = []
+        self.records: list[dict[str, Any]] = []
 
-    def id(self, group) -> int:
+    def id(self, group: Any) -> int:
         if id(group) not in self._seen:
             parts = [self.id(part) for part in group.parts()]  # written before their holder
             self._seen[id(group)] = (len(self.records), group)
@@ -70,7 +71,7 @@ class GroupWriter:
                                  **group.to_record()})
         return self._seen[id(group)][0]
 
-    def label(self, value) -> Any:
+    def label(self, value: Any) -> Any:
         if isinstance(value, tuple):
             record = {"group": self.id(value[0]), "outcome": value[1]}
             if len(value) == 3 and float(value[2]) != 1.0:
@@ -78,14 +79,15 @@ class GroupWriter:
             return record
         return float(value)
 
-    def edges(self, start: Mapping, transitions: Mapping, end: Mapping | None) -> list:
+    def edges(self, start: Mapping[Any, Any], transitions: Mapping[tuple[int, int], Any],
+              end: Mapping[int, Any] | None) -> list[list[Any]]:
         """A model's start, transition and end edges in the one edge schema."""
         rows = [["begin", dst, self.label(label)] for dst, label in start.items()]
         rows += [[int(i), int(j), self.label(label)] for (i, j), label in transitions.items()]
         rows += [[int(i), "end", self.label(label)] for i, label in (end or {}).items()]
         return rows
 
-    def soft_ties(self, ties) -> list[dict]:
+    def soft_ties(self, ties: Sequence[Any]) -> list[dict[str, Any]]:
         return [{"groups": [self.id(g) for g in tie.groups], "strength": tie.strength}
                 for tie in ties]
 
@@ -93,7 +95,7 @@ class GroupWriter:
 class GroupReader:
     """One group object per id of a document's ``groups``."""
 
-    def __init__(self, records: list[dict]) -> None:
+    def __init__(self, records: list[dict[str, Any]]) -> None:
         self.groups: dict[int, Any] = {}
         for record in records:
             kind = record["kind"]
@@ -105,7 +107,7 @@ class GroupReader:
             self.groups[record["id"]] = GROUP_KINDS[kind].from_record(
                 record, name=record["name"], trainable=bool(record["trainable"]), **parts)
 
-    def label(self, value) -> Any:
+    def label(self, value: Any) -> Any:
         if isinstance(value, dict):
             return (self.groups[value["group"]], str(value["outcome"]),
                     float(value.get("factor", 1.0)))
@@ -113,9 +115,12 @@ class GroupReader:
             raise TypeError(f"an edge label must be a number or a group label, got {value!r}")
         return float(value)
 
-    def edges(self, rows: list, free_end: bool) -> tuple[dict, dict, dict | None]:
+    def edges(self, rows: list[Any], free_end: bool
+              ) -> tuple[dict[int | str, Any], dict[tuple[int, int], Any], dict[int, Any] | None]:
         """Start, transition and end edges from the one edge schema."""
-        start, transitions, end = {}, {}, {}
+        start: dict[int | str, Any] = {}
+        transitions: dict[tuple[int, int], Any] = {}
+        end: dict[int, Any] = {}
         for src, dst, value in rows:
             label = self.label(value)
             if src == "begin":
@@ -126,13 +131,13 @@ class GroupReader:
                 transitions[(_state(src), _state(dst))] = label
         return start, transitions, None if free_end else end
 
-    def soft_ties(self, records: list[dict]) -> list[tuple[list, float]]:
+    def soft_ties(self, records: list[dict[str, Any]]) -> list[tuple[list[Any], float]]:
         """``(groups, strength)`` of every soft tie."""
         return [([self.groups[g] for g in tie["groups"]], float(tie["strength"]))
                 for tie in records]
 
 
-def _state(value) -> int:
+def _state(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"a state index must be an integer, got {value!r}")
     return value

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +69,10 @@ FAMILY_STAGE = "families"
 FAMILY_ENTRIES_PER_RESIDUE = 8
 
 
-def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
+def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
-        neighbours: int | None = None, client=None,
+        neighbours: int | None = None, client: Any = None,
         progress: Callable[[str, int, int], None] | None = None):
     """Align a family of sequences from pair-HMM posteriors (ProbCons' method).
 
@@ -182,7 +182,7 @@ def msa(sequences, model: PairHMM | None = None, *, consistency: int = 2,
                       original.column_confidence(columns, width), tree)
 
 
-def msa_many(families: Iterable, model: PairHMM | None = None, *,
+def msa_many(families: Iterable[Any], model: PairHMM | None = None, *,
              progress: Callable[[str, int, int], None] | None = None,
              **settings: Any) -> Iterator[Any]:
     """Align several families in one process, one after another.
@@ -243,7 +243,7 @@ def msa_many(families: Iterable, model: PairHMM | None = None, *,
         progress(FAMILY_STAGE, done, len(checked))
 
 
-def family_records(sequences: Any) -> list:
+def family_records(sequences: Any) -> list[Any]:
     """A family as the ``SeqRecord`` list :func:`msa` aligns, checked.
 
     Parameters
@@ -300,7 +300,8 @@ def family_records(sequences: Any) -> list:
     return records
 
 
-def _check_family_memory(codes, pairs, threshold: float, memory) -> None:
+def _check_family_memory(codes: Any, pairs: Sequence[tuple[Any, Any]], threshold: float,
+                         memory: int | str | None) -> None:
     lengths = [len(c) for c in codes]
     typical = FAMILY_ENTRIES_PER_RESIDUE
     entries = sum(min(pair_posterior.sparse_entries(lengths[x], lengths[y], threshold),
@@ -318,8 +319,9 @@ def _silent(stage: str, done: int, total: int) -> None:
     """The default progress callback: nothing."""
 
 
-def _pair_results(model: PairHMM, records, codes, pairs, threshold, memory, client,
-                  progress):
+def _pair_results(model: PairHMM, records: Sequence[Any], codes: Any, pairs: Sequence[tuple[Any,
+                  Any]], threshold: float, memory: int | str | None, client: Any,
+                  progress: Callable[[str, int, int], None]):
     """Sparse posteriors and expected accuracy of every pair (in batches on threads, so
     that ``progress`` hears each)."""
     if client is not None:
@@ -337,7 +339,7 @@ def _pair_results(model: PairHMM, records, codes, pairs, threshold, memory, clie
     return found
 
 
-def _chunk_results(settings, pairs) -> list:
+def _chunk_results(settings: Any, pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
     model, threshold, memory = settings
     codes = [encode_pair(model.alphabet, x, y) for x, y in pairs]
     return pair_posterior.sparse_posteriors_and_accuracies(model.compiled(), codes,
@@ -360,7 +362,7 @@ def _join(posteriors: FamilyPosteriors, columns: np.ndarray, first: list[int],
     return int(moves.size)
 
 
-def _progressive(posteriors: FamilyPosteriors, tree: Tree, progress
+def _progressive(posteriors: FamilyPosteriors, tree: Tree, progress: Callable[[str, int, int], None]
                  ) -> tuple[np.ndarray, int]:
     """Columns of every residue after joining up the guide tree."""
     offsets = posteriors.offsets
@@ -375,7 +377,8 @@ def _progressive(posteriors: FamilyPosteriors, tree: Tree, progress
 
 
 def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, rounds: int,
-            rng: np.random.RandomState, progress) -> tuple[np.ndarray, int]:
+            rng: np.random.RandomState, progress: Callable[[str, int, int],
+            None]) -> tuple[np.ndarray, int]:
     """Random two-way splits, each half realigned to the other (see the module text)."""
     n_sequences = posteriors.offsets.size - 1
     owner = posteriors.sequence_of
@@ -396,7 +399,7 @@ def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, round
     return columns, width
 
 
-def _alignment(records, columns: np.ndarray, n_sequences: int, width: int,
+def _alignment(records: Sequence[Any], columns: np.ndarray, n_sequences: int, width: int,
                confidence: np.ndarray, tree: Tree):
     """A ``Bio.Align.Alignment`` of the records with ``.tree`` and ``.confidence``."""
     from Bio.Align import Alignment

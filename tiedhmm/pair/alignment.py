@@ -6,11 +6,13 @@ Biopython is imported when an alignment is made, not with this module, so that
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 
-def as_record(sequence, default_id: str):
+def as_record(sequence: Any, default_id: str):
     """A SeqRecord for a ``str``, ``Seq`` or ``SeqRecord`` (kept as given)."""
     from Bio.Seq import Seq
     from Bio.SeqRecord import SeqRecord
@@ -27,7 +29,7 @@ def steps_to_coordinates(steps: np.ndarray, origin: tuple[int, int] = (0, 0)) ->
 
 
 @njit(cache=True)
-def _coordinates(steps, i, j):
+def _coordinates(steps: Any, i: Any, j: Any):
     """Positions after each run of equal moves, from ``(i, j)``."""
     n_steps = steps.shape[0]
     coordinates = np.empty((2, n_steps + 1), dtype=np.int64)
@@ -43,7 +45,7 @@ def _coordinates(steps, i, j):
 
 
 @njit(cache=True)
-def core_steps(path, moves, flank):
+def core_steps(path: Any, moves: Any, flank: Any):
     """Moves of a state path's aligned (non-``flank``) states, and the letters of x
     and y the flanks before them consumed (where the aligned part starts)."""
     steps = np.empty((path.shape[0], 2), dtype=np.int64)
@@ -59,7 +61,7 @@ def core_steps(path, moves, flank):
     return steps[:count].copy(), start_x, start_y
 
 
-def to_alignment(x, y, steps: np.ndarray, origin: tuple[int, int], score: float):
+def to_alignment(x: Any, y: Any, steps: np.ndarray, origin: tuple[int, int], score: float):
     """The ``Bio.Align.Alignment`` of ``x`` and ``y`` that the moves describe from
     ``origin``, with ``.score`` set."""
     from Bio.Align import Alignment
@@ -69,7 +71,7 @@ def to_alignment(x, y, steps: np.ndarray, origin: tuple[int, int], score: float)
     return alignment
 
 
-def gapped_rows(alignment) -> list[str]:
+def gapped_rows(alignment: Any) -> list[str]:
     """Each row of a ``Bio.Align.Alignment`` as text with ``-`` for gaps, in one pass
     over its coordinates (Biopython's own rows cost a Python loop over every column, per
     row: minutes for a family of a thousand sequences)."""
@@ -88,7 +90,7 @@ def gapped_rows(alignment) -> list[str]:
     return rows
 
 
-def header_description(record) -> str:
+def header_description(record: Any) -> str:
     """What a writer must put after the id for the header to read back as it was.
 
     Biopython's FASTA reader keeps the whole title line as the description (``>a first``
@@ -106,7 +108,7 @@ def header_description(record) -> str:
     return description
 
 
-def with_headers_as_read(alignment):
+def with_headers_as_read(alignment: Any):
     """``alignment`` with records whose descriptions are :func:`header_description`'s,
     so that Biopython's writers give back each header as it was read (in place; the
     records are new, so inputs shared with other alignments are not touched)."""
@@ -118,7 +120,7 @@ def with_headers_as_read(alignment):
     return alignment
 
 
-def for_writing(alignment):
+def for_writing(alignment: Any):
     """An alignment that prints as ``alignment`` does, fast: its records hold the gapped
     rows and one ungapped segment each (what Biopython's writers then read at no cost);
     column annotations are kept."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ class Alphabet:
         lookup.flags.writeable = False
         return lookup
 
-    def encode(self, sequence, what: str = "sequence") -> np.ndarray:
+    def encode(self, sequence: Any, what: str = "sequence") -> np.ndarray:
         """Integer codes of a ``str``, ``Bio.Seq.Seq`` or ``SeqRecord``; errors name the letter."""
         text = str(getattr(sequence, "seq", sequence))
         raw = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class EncodedPairs(NamedTuple):
         return list(zip(np.diff(self.x_offsets).tolist(), np.diff(self.y_offsets).tolist()))
 
 
-def encode_pair(alphabet: Alphabet, x, y) -> tuple[np.ndarray, np.ndarray]:
+def encode_pair(alphabet: Alphabet, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Codes of one pair; two empty sequences are an error."""
     codes_x = alphabet.encode(x, "x")
     codes_y = alphabet.encode(y, "y")
@@ -84,7 +84,8 @@ def encode_pair(alphabet: Alphabet, x, y) -> tuple[np.ndarray, np.ndarray]:
     return codes_x, codes_y
 
 
-def encode_pairs(alphabet: Alphabet, pairs, first: int = 0) -> EncodedPairs:
+def encode_pairs(alphabet: Alphabet, pairs: Sequence[tuple[Any, Any]],
+                 first: int = 0) -> EncodedPairs:
     """Codes of all pairs end to end; errors name the pair's index, counted from
     ``first`` (a chunk's place in the whole batch)."""
     pairs = list(pairs)

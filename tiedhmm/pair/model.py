@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import Any
 
 import numpy as np
 import scipy.sparse
@@ -119,17 +120,17 @@ class PairHMM(EMModel):
         self.verbose = verbose
 
     @property
-    def start_edges(self) -> dict:
+    def start_edges(self) -> dict[str, Any]:
         """The start edges under their tiedhmm 0.1 name (now ``start``, as on ``HMM``)."""
         return self.start
 
     @property
-    def transition_edges(self) -> dict:
+    def transition_edges(self) -> dict[str, Any]:
         """The transition edges under their tiedhmm 0.1 name (now ``transitions``)."""
         return self.transitions
 
     @property
-    def end_edges(self) -> dict | None:
+    def end_edges(self) -> dict[str, Any] | None:
         """The end edges under their tiedhmm 0.1 name (now ``end``)."""
         return self.end
 
@@ -138,7 +139,7 @@ class PairHMM(EMModel):
     def durbin(cls, alphabet: str | Alphabet = "protein", *, symmetric: bool = True,
                delta: float | None = None, epsilon: float | None = None, tau: float = 1e-3,
                match: np.ndarray | None = None, insert: np.ndarray | None = None,
-               **options) -> PairHMM:
+               **options: Any) -> PairHMM:
         """Three states M, X, Y with gap open δ, extend ε and end τ (Durbin et al., ch. 4).
 
         Parameters
@@ -179,7 +180,7 @@ class PairHMM(EMModel):
                  gaps: tuple[float, float, float, float] | None = None,
                  start: tuple[float, float, float] | None = None,
                  match: np.ndarray | None = None, insert: np.ndarray | None = None,
-                 **options) -> PairHMM:
+                 **options: Any) -> PairHMM:
         """Five states M, X1, Y1, X2, Y2: short and long gaps and a free end (ProbCons).
 
         Parameters
@@ -245,7 +246,7 @@ class PairHMM(EMModel):
         return model
 
     # -- files ---------------------------------------------------------------------------
-    def _document(self) -> dict:
+    def _document(self) -> dict[str, Any]:
         writer = GroupWriter()
         states = [{"name": s.name, "emits": s.emits, "emission": writer.id(s.emission),
                    "flank": s.flank} for s in self.states]
@@ -255,7 +256,7 @@ class PairHMM(EMModel):
                 "soft_ties": writer.soft_ties(self.soft_ties), "groups": writer.records}
 
     @classmethod
-    def _from_document(cls, document: dict, version: int) -> PairHMM:
+    def _from_document(cls, document: dict[str, Any], version: int) -> PairHMM:
         reader = GroupReader(document["groups"])
         states = [PairState(str(s["name"]), s["emits"], reader.groups[s["emission"]],
                             bool(s.get("flank", False))) for s in document["states"]]
@@ -301,11 +302,12 @@ class PairHMM(EMModel):
         self._compiled_cache = (key, compiled)
         return compiled
 
-    def _encode_many(self, pairs, first: int = 0) -> inference.EncodedPairs:
+    def _encode_many(self, pairs: Sequence[tuple[Any, Any]],
+                     first: int = 0) -> inference.EncodedPairs:
         return inference.encode_pairs(self.alphabet, pairs, first)
 
     # -- inference -------------------------------------------------------------------
-    def loglik(self, x, y) -> float:
+    def loglik(self, x: Any, y: Any) -> float:
         """The forward log-likelihood ``log P(x, y)``, summed over all alignments.
 
         Runs in linear memory (score only).
@@ -329,7 +331,7 @@ class PairHMM(EMModel):
         codes = inference.encode_pair(self.alphabet, x, y)
         return float(kernels.forward_score(*codes, *self.compiled().probabilities))
 
-    def loglik_many(self, pairs: Sequence[tuple], *, client=None) -> np.ndarray:
+    def loglik_many(self, pairs: Sequence[tuple[Any, ...]], *, client: Any = None) -> np.ndarray:
         """The forward log-likelihood of every pair, in parallel over pairs.
 
         Parameters
@@ -349,7 +351,7 @@ class PairHMM(EMModel):
             return np.concatenate(_on_cluster(client, _chunk_logliks, self, list(pairs)))
         return kernels.batch_forward_score(*encoded, *self.compiled().probabilities)
 
-    def posterior(self, x, y, *, threshold: float | None = None,
+    def posterior(self, x: Any, y: Any, *, threshold: float | None = None,
                   memory: int | str | None = None) -> np.ndarray | scipy.sparse.csr_matrix:
         """The posterior probability that ``x[i]`` is aligned to ``y[j]``, for every ``i, j``.
 
@@ -391,8 +393,8 @@ class PairHMM(EMModel):
         return posterior.posteriors(self.compiled(), [codes], threshold=threshold,
                                     memory=memory)[0]
 
-    def posterior_many(self, pairs: Sequence[tuple], *, threshold: float | None = None,
-                       memory: int | str | None = None, client=None) -> list:
+    def posterior_many(self, pairs: Sequence[tuple[Any, ...]], *, threshold: float | None = None,
+                       memory: int | str | None = None, client: Any = None) -> list[Any]:
         """:meth:`posterior` of every pair, in parallel over pairs.
 
         Parameters
@@ -419,7 +421,7 @@ class PairHMM(EMModel):
         return posterior.posteriors(self.compiled(), _pair_codes(encoded),
                                     threshold=threshold, memory=memory)
 
-    def expected_accuracy(self, x, y, *, memory: int | str | None = None) -> float:
+    def expected_accuracy(self, x: Any, y: Any, *, memory: int | str | None = None) -> float:
         """The expected share of correctly aligned pairs of the MEA alignment (ProbCons).
 
         Its summed match posteriors over the shorter length.
@@ -448,8 +450,8 @@ class PairHMM(EMModel):
         codes_x, codes_y = inference.encode_pair(self.alphabet, x, y)
         return posterior.expected_accuracy(self.compiled(), codes_x, codes_y, memory)
 
-    def expected_accuracy_many(self, pairs: Sequence[tuple], *,
-                               memory: int | str | None = None, client=None) -> np.ndarray:
+    def expected_accuracy_many(self, pairs: Sequence[tuple[Any, ...]], *,
+                               memory: int | str | None = None, client: Any = None) -> np.ndarray:
         """:meth:`expected_accuracy` of every pair, in parallel over pairs.
 
         Parameters
@@ -482,7 +484,7 @@ class PairHMM(EMModel):
             inference.raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")
         return accuracy
 
-    def align(self, x, y, method: str = "viterbi", *, memory: int | str | None = None):
+    def align(self, x: Any, y: Any, method: str = "viterbi", *, memory: int | str | None = None):
         """The best alignment of ``x`` and ``y``.
 
         Parameters
@@ -530,8 +532,8 @@ class PairHMM(EMModel):
         inference.raise_if_impossible(score)
         return to_alignment(x, y, *inference.path_steps(model, path), float(score))
 
-    def align_many(self, pairs: Sequence[tuple], method: str = "viterbi", *,
-                   memory: int | str | None = None, client=None) -> list:
+    def align_many(self, pairs: Sequence[tuple[Any, ...]], method: str = "viterbi", *,
+                   memory: int | str | None = None, client: Any = None) -> list[Any]:
         """The best alignment of every pair, in parallel over pairs.
 
         Parameters
@@ -650,7 +652,8 @@ class PairHMM(EMModel):
         return posterior.statistics_source(self.states, self.topology, self.compiled,
                                            encoded, memory)
 
-    def fit(self, pairs: Sequence[tuple], *, memory: int | str | None = None, client=None,
+    def fit(self, pairs: Sequence[tuple[Any, ...]], *, memory: int | str | None = None,
+            client: Any = None,
             callback: Callable[[int, float], None] | None = None) -> PairHMM:
         """EM (Baum-Welch) on unaligned pairs, with pooled tied statistics.
 
@@ -708,26 +711,30 @@ def _pair_codes(encoded: inference.EncodedPairs) -> list[tuple[np.ndarray, np.nd
                 encoded.y_offsets[1:])]
 
 
-def _chunk_source(model: PairHMM, encoded: inference.EncodedPairs, memory):
+def _chunk_source(model: PairHMM, encoded: inference.EncodedPairs, memory: int | str | None):
     return model.statistics_source(encoded, memory)
 
 
-def _chunk_logliks(model: PairHMM, pairs: list[tuple]) -> np.ndarray:
+def _chunk_logliks(model: PairHMM, pairs: list[tuple[Any, ...]]) -> np.ndarray:
     return model.loglik_many(pairs)
 
 
-def _chunk_posteriors(model: PairHMM, pairs: list[tuple], threshold, memory) -> list:
+def _chunk_posteriors(model: PairHMM, pairs: list[tuple[Any, ...]], threshold: float,
+                      memory: int | str | None) -> list[Any]:
     return model.posterior_many(pairs, threshold=threshold, memory=memory)
 
 
-def _chunk_accuracies(model: PairHMM, pairs: list[tuple], memory) -> np.ndarray:
+def _chunk_accuracies(model: PairHMM, pairs: list[tuple[Any, ...]],
+                      memory: int | str | None) -> np.ndarray:
     return model.expected_accuracy_many(pairs, memory=memory)
 
 
-def _chunk_alignments(model: PairHMM, pairs: list[tuple], method: str, memory) -> list:
+def _chunk_alignments(model: PairHMM, pairs: list[tuple[Any, ...]], method: str,
+                      memory: int | str | None) -> list[Any]:
     return model.align_many(pairs, method, memory=memory)
 
 
-def _on_cluster(client, function, model: PairHMM, pairs: list[tuple]) -> list:
+def _on_cluster(client: Any, function: Any, model: PairHMM,
+                pairs: list[tuple[Any, ...]]) -> list[Any]:
     chunks = parallel.split(pairs, parallel.n_chunks(client, len(pairs)))
     return parallel.map_chunks(client, function, model, chunks)

@@ -129,7 +129,7 @@ def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str
         f"method='viterbi' (one byte a cell)")
 
 
-def _workspace(size: int, dtype=np.float64, name: str = "workspace") -> np.ndarray:
+def _workspace(size: int, dtype: Any = np.float64, name: str = "workspace") -> np.ndarray:
     """A buffer of at least ``size`` items, reused across calls in this thread (a fresh
     allocation above the allocator's mmap threshold costs page faults every call)."""
     buffer = getattr(_thread_state, name, None)
@@ -192,7 +192,7 @@ def check_threshold(threshold: float | None) -> None:
 
 def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]],
                memory: int | str | None, what: str, result: Callable[[PassResult], Any],
-               **options) -> list:
+               **options: Any) -> list[Any]:
     """``result`` of every encoded pair's posterior pass, planned together within
     ``memory`` and run in parallel over pairs on threads (the pass releases the GIL)."""
     limit = memory_limit(memory)
@@ -214,7 +214,7 @@ def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
 
 
 def posteriors(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]], *,
-               threshold: float | None, memory: int | str | None) -> list:
+               threshold: float | None, memory: int | str | None) -> list[Any]:
     """Match posteriors of encoded pairs, dense or (with ``threshold``) CSR."""
     check_threshold(threshold)
     return _each_pair(model, pairs, memory, "posteriors", lambda found: found.posterior,
@@ -273,7 +273,7 @@ def expected_accuracies(model: CompiledPair, encoded: EncodedPairs,
         return kernels.batch_expected_accuracy(*encoded, chunks, blocks, *model.probabilities)
 
 
-def statistics_source(states, topology, compiled, encoded: EncodedPairs,
+def statistics_source(states: Any, topology: Any, compiled: Any, encoded: EncodedPairs,
                       memory: int | str | None = None):
     """An EM statistics source: one E-step of the pairs under the current parameters
     (``compiled()`` is asked each iteration), each state's group with its statistics.

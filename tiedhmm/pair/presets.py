@@ -18,7 +18,7 @@ model files' records, without building a model.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,9 +42,9 @@ class PairSpec(NamedTuple):
     """What a pair HMM is built from: states and start, transition and end edges."""
 
     states: list[PairState]
-    start: dict
-    transitions: dict
-    end: dict | None
+    start: dict[str, Any]
+    transitions: dict[str, Any]
+    end: dict[str, Any] | None
 
 
 def default_tables(alphabet: str) -> tuple[np.ndarray, np.ndarray]:
@@ -160,8 +160,8 @@ def probcons(alphabet: Alphabet, *, symmetric: bool = True,
     return PairSpec(states, begin, transitions, None)
 
 
-def local(states: Sequence[PairState], start: Mapping, transitions: Mapping,
-          end: Mapping | None, mean_flank: float) -> PairSpec:
+def local(states: Sequence[PairState], start: Mapping[str, Any], transitions: Mapping[str, Any],
+          end: Mapping[str, Any] | None, mean_flank: float) -> PairSpec:
     """A model's states and edges with unaligned flanks (Durbin et al. 4.5).
 
     Four flank states emit the x prefix, then the y prefix, before the core, and the x
@@ -187,7 +187,7 @@ def local(states: Sequence[PairState], start: Mapping, transitions: Mapping,
                                               ("flank x2", "x"), ("flank y2", "y")))]
     core_start = {j: label for j, label in start.items() if j != "end"}
     skip_core = start.get("end")
-    new_start: dict = {fx1: stay, fy1: leave * stay,
+    new_start: dict[str, Any] = {fx1: stay, fy1: leave * stay,
                        **{j: _scaled(label, leave * leave) for j, label in core_start.items()}}
     edges = dict(transitions)
     edges[(fx1, fx1)] = stay
@@ -225,7 +225,8 @@ def _scaled(label: Label, factor: float) -> Label:
     return float(label) * factor
 
 
-def _emission_groups(alphabet: Alphabet, symmetric: bool, match, insert, n_gap_kinds: int):
+def _emission_groups(alphabet: Alphabet, symmetric: bool, match: Any, insert: Any,
+                     n_gap_kinds: int):
     """Match group and per-gap-kind insert groups for x and y (one shared if symmetric)."""
     if match is None or insert is None:
         default_match, default_insert = default_tables(alphabet.name)

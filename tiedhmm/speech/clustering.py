@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,8 @@ class _Cluster:
                         max(self.covar_floor, other.covar_floor))
 
 
-def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEmission], *,
+def cluster_groups(statistics: dict[int, tuple[Any, ...]], candidates: Sequence[GaussianEmission],
+                   *,
                    threshold: float = np.inf, n_groups: int = 1) -> list[list[GaussianEmission]]:
     """Clusters of Gaussian groups that one Gaussian explains (see
     :mod:`tiedhmm.speech.clustering`).
@@ -95,8 +97,8 @@ def cluster_groups(statistics: dict[int, tuple], candidates: Sequence[GaussianEm
     return [cluster.members for cluster in clusters]
 
 
-def tie_states(recognizer, X: np.ndarray, lengths: Sequence[int] | None,
-               transcripts: Sequence, candidates: Sequence[GaussianEmission] | None = None,
+def tie_states(recognizer: Any, X: np.ndarray, lengths: Sequence[int] | None,
+               transcripts: Sequence[Any], candidates: Sequence[GaussianEmission] | None = None,
                *, threshold: float = np.inf, n_groups: int = 1) -> list[GaussianEmission]:
     """Tie states that one Gaussian explains, in place (HHEd ``TC``/``TB``-style).
 

@@ -10,6 +10,7 @@ lengths and a word bigram.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,7 @@ class Grammar:
         return cls(list(words), arcs)
 
 
-def _log_unigram(words: Sequence[str], probabilities: Mapping[str, float] | None) -> list:
+def _log_unigram(words: Sequence[str], probabilities: Mapping[str, float] | None) -> list[Any]:
     if not words or len(set(words)) != len(words):
         raise InvalidDataError(f"a grammar needs distinct words, got {list(words)}")
     if probabilities is None:

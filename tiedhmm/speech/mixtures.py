@@ -9,6 +9,7 @@ object however many states share it, so a tied mixture is split once and stays t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def split_heaviest(group: GMMEmission, perturbation: float = PERTURBATION) -> No
     group.n_mix += 1
 
 
-def split_mixtures(groups: Iterable, n_mix: int, perturbation: float = PERTURBATION) -> int:
+def split_mixtures(groups: Iterable[Any], n_mix: int, perturbation: float = PERTURBATION) -> int:
     """Split the heaviest component of every mixture until each has ``n_mix`` components.
 
     Non-mixture groups are left alone; re-train after splitting.

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse
@@ -102,7 +103,7 @@ class Inventory:
                 internal.append((int(src), int(dst), factor))
         return UnitArrays(groups, internal, entries, exits, skip)
 
-    def _emission(self, group) -> int:
+    def _emission(self, group: Any) -> int:
         if not isinstance(group, EmissionGroup):
             raise TypeError(f"a unit state needs an HMM emission group, got {group!r}")
         if id(group) not in self._emission_index:
@@ -119,7 +120,7 @@ class Inventory:
         return self._slot_index[id(group)]
 
     @property
-    def parameter_groups(self) -> list:
+    def parameter_groups(self) -> list[Any]:
         """Every group the units fit, each once (what Dask keys statistics by)."""
         return parameter_groups(self.emission_groups, self.transition_groups)
 
@@ -211,7 +212,7 @@ class Network:
         self._out: dict[int, list[tuple[int, float]]] = {}
         for a, b, score in links:
             self._out.setdefault(a, []).append((b, float(score)))
-        self._rows: dict[str, list] = {"start": [], "internal": [], "end": []}
+        self._rows: dict[str, list[Any]] = {"start": [], "internal": [], "end": []}
         for node, arrays in enumerate(self._arrays):
             offset = self._offset[node]
             self._rows["internal"] += [(offset + i, offset + j, factor, 0.0, -1)
@@ -286,7 +287,8 @@ class NetworkBatch:
                 np.bincount(self.end_state, end, self.n_states),
                 np.exp(self.internal.log_probabilities(log_parameters)))
 
-    def log_weights(self, log_parameters: np.ndarray) -> tuple[tuple, tuple, np.ndarray]:
+    def log_weights(self, log_parameters: np.ndarray) -> tuple[tuple[Any, ...], tuple[Any, ...],
+                    np.ndarray]:
         """Viterbi weights: the best start and end edge per state and its log-probability,
         and the log-probability of every internal edge."""
         best = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -212,7 +213,7 @@ class Recognizer(EMModel):
         """The index of the units' groups (rebuilt when the units change)."""
         return self._compiled()[0]
 
-    def _compiled(self) -> tuple[Inventory, dict[tuple, Network]]:
+    def _compiled(self) -> tuple[Inventory, dict[tuple[Any, ...], Network]]:
         """The inventory and the composites built on it, rebuilt when the units change."""
         key = tuple((name, id(unit)) for name, unit in self.units.items())
         if self._inventory_key != key:
@@ -234,7 +235,7 @@ class Recognizer(EMModel):
         links: list[tuple[int, int, float]] = []
         entry, leave = {}, {}
 
-        def add(unit, word=-1, first=False) -> int:
+        def add(unit: Any, word: Any = -1, first: Any = False) -> int:
             nodes.append((unit, word, first))
             return len(nodes) - 1
 
@@ -266,7 +267,7 @@ class Recognizer(EMModel):
         return networks[words]
 
     # -- data ----------------------------------------------------------------------------
-    def _frames(self, X, lengths) -> tuple[np.ndarray, np.ndarray]:
+    def _frames(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
         groups = self.inventory.emission_groups
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:
@@ -275,7 +276,7 @@ class Recognizer(EMModel):
         prepared = groups[0].prepare(X)
         return prepared, lengths_to_offsets(prepared.shape[0], lengths)
 
-    def _transcripts(self, transcripts: Sequence, n_utterances: int) -> list[tuple[str, ...]]:
+    def _transcripts(self, transcripts: Sequence[Any], n_utterances: int) -> list[tuple[str, ...]]:
         if len(transcripts) != n_utterances:
             raise InvalidDataError(f"got {len(transcripts)} transcripts for {n_utterances} "
                                    f"utterances")
@@ -294,7 +295,7 @@ class Recognizer(EMModel):
             out.append(spoken)
         return out
 
-    def _composites(self, X, lengths, transcripts
+    def _composites(self, X: Any, lengths: Any, transcripts: Any
                     ) -> tuple[np.ndarray, np.ndarray, list[Network]]:
         """Prepared frames, utterance offsets and each utterance's composite network."""
         frames, offsets = self._frames(X, lengths)
@@ -321,8 +322,8 @@ class Recognizer(EMModel):
         return parts
 
     # -- training ------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, lengths: Sequence[int] | None, transcripts: Sequence, *,
-            client=None, callback: Callable[[int, float], None] | None = None) -> Recognizer:
+    def fit(self, X: np.ndarray, lengths: Sequence[int] | None, transcripts: Sequence[Any], *,
+            client: Any = None, callback: Callable[[int, float], None] | None = None) -> Recognizer:
         """Embedded re-estimation: EM over every utterance's composite of shared units.
 
         Each utterance is known by its transcription alone; every statistic is pooled
@@ -360,13 +361,13 @@ class Recognizer(EMModel):
         return self
 
     def statistics_source(self, X: np.ndarray, lengths: Sequence[int] | None,
-                          transcripts: Sequence, client=None) -> em.StatisticsSource:
+                          transcripts: Sequence[Any], client: Any = None) -> em.StatisticsSource:
         """An EM statistics source over the utterances' composites (what ``fit`` pools;
         state clustering reads one E-step of it)."""
         return self._source(*self._composites(X, lengths, transcripts), client)
 
     def _source(self, frames: np.ndarray, offsets: np.ndarray, networks: Sequence[Network],
-                client) -> em.StatisticsSource:
+                client: Any) -> em.StatisticsSource:
         parts = self._parts(frames, offsets, networks)
         if client is None:
             return _source(self.inventory, parts)
@@ -395,7 +396,7 @@ class Recognizer(EMModel):
                               frames[chosen] if chosen.size else frames, rng)
 
     def score(self, X: np.ndarray, lengths: Sequence[int] | None,
-              transcripts: Sequence) -> np.ndarray:
+              transcripts: Sequence[Any]) -> np.ndarray:
         """Log-likelihood of every utterance under its composite (the E-step kernel, without
         the emission statistics)."""
         frames, offsets, networks = self._composites(X, lengths, transcripts)
@@ -405,7 +406,7 @@ class Recognizer(EMModel):
 
     # -- Viterbi -------------------------------------------------------------------------
     def align(self, X: np.ndarray, lengths: Sequence[int] | None,
-              transcripts: Sequence) -> list[Recognition]:
+              transcripts: Sequence[Any]) -> list[Recognition]:
         """Forced alignment: the best path through each utterance's known words (HVite ``-a``).
 
         Parameters
@@ -516,14 +517,14 @@ class Recognizer(EMModel):
         return Recognition(words, states, score)
 
     # -- files ---------------------------------------------------------------------------
-    def _document(self) -> dict:
+    def _document(self) -> dict[str, Any]:
         lexicon = None if self.lexicon is None else self.words
         return {**named_hmms_document(self.units), "lexicon": lexicon,
                 "silence": self.silence, "pause": self.pause,
                 "settings": {"n_iter": self.n_iter, "tol": self.tol, "init": self.init}}
 
     @classmethod
-    def _from_document(cls, document: dict, version: int) -> Recognizer:
+    def _from_document(cls, document: dict[str, Any], version: int) -> Recognizer:
         return cls(named_hmms_from_document(document), document["lexicon"],
                    silence=document["silence"], pause=document["pause"],
                    **document["settings"])
