@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._kernels.emissions import weighted_symbol_counts
 from ..errors import InvalidDataError
 from ..io.records import group_kind
-from ..parameters import Stats, array, listed
+from ..parameters import Stats, array, listed, required
 from .base import EmissionGroup, n_blocks
 from .priors import DirichletPrior, dirichlet_update, log_prior_of, prior_record, read_prior
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @group_kind("categorical")
@@ -99,26 +102,34 @@ class CategoricalEmission(EmissionGroup):
         return self.probs is not None
 
     @classmethod
-    def initialize(cls, groups: Sequence[CategoricalEmission], X: np.ndarray,
+    def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
         for group in groups:
             row = rng.rand(group.n_features)
             group.probs = row / row.sum()
 
     @classmethod
-    def log_likelihood_table(cls, groups: Sequence[CategoricalEmission],
+    def log_likelihood_table(cls, groups: Sequence[Self],
                              X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            log_probs = np.log(np.stack([group.probs for group in groups], axis=1))
-        return log_probs[X]
+            log_probs = np.log(cls.probability_columns(groups))
+        table: np.ndarray = log_probs[X]
+        return table
 
     @classmethod
-    def probability_table(cls, groups: Sequence[CategoricalEmission],
+    def probability_table(cls, groups: Sequence[Self],
                           X: np.ndarray) -> np.ndarray:
-        return np.stack([group.probs for group in groups], axis=1)[X]
+        table: np.ndarray = cls.probability_columns(groups)[X]
+        return table
+
+    @staticmethod
+    def probability_columns(groups: Sequence[CategoricalEmission]) -> np.ndarray:
+        """``(n_features, len(groups))``: each group's symbol probabilities as a column."""
+        return np.stack([required(group.probs, f"{group!r} probs") for group in groups],
+                        axis=1)
 
     @classmethod
-    def statistics(cls, groups: Sequence[CategoricalEmission], X: np.ndarray,
+    def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
         counts = weighted_symbol_counts(X, np.ascontiguousarray(weights),
                                         groups[0].n_features, n_blocks(X.shape[0]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -16,9 +16,12 @@ from scipy.linalg import solve_triangular
 from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
 from ..errors import InvalidDataError
 from ..io.records import group_kind
-from ..parameters import ParameterGroup, Stats, array, listed
+from ..parameters import ParameterGroup, Stats, array, listed, required
 from .base import EmissionGroup, n_blocks
 from .priors import NormalPrior, log_prior_of, prior_record, read_prior
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
 _LOG_2PI = np.log(2 * np.pi)
@@ -31,14 +34,17 @@ class ContinuousEmission(EmissionGroup):
     """What the Gaussian families share: feature vectors of ``n_features`` (set by the
     subclass), a covariance type and the ``covar_floor`` floor."""
 
+    n_features: int
+
     def __init__(self, *, covariance: str, covar_floor: float, name: str | None,
                  trainable: bool) -> None:
         super().__init__(name=name, trainable=trainable)
         if covariance not in COVARIANCE_TYPES:
             raise InvalidDataError(f"{self!r}: covariance must be one of "
                                    f"{COVARIANCE_TYPES}, got {covariance!r}")
-        if isinstance(covar_floor, (bool, str)) or not np.isscalar(covar_floor) \
-                or not float(covar_floor) >= 0:
+        number = isinstance(covar_floor, (int, float, np.integer, np.floating)) \
+            and not isinstance(covar_floor, bool)
+        if not number or not float(covar_floor) >= 0:
             raise InvalidDataError(f"{self!r}: covar_floor must be a number >= 0, got "
                                    f"{covar_floor!r}")
         self.covariance = covariance
@@ -61,14 +67,16 @@ class ContinuousEmission(EmissionGroup):
     def covariance_size(self) -> int:
         """Free scalars of one covariance of this family's type."""
         d = self.n_features
-        return {"spherical": 1, "diag": d}.get(self.covariance, d * (d + 1) // 2)  # full, tied
+        sizes = {"spherical": 1, "diag": d}
+        return sizes.get(self.covariance, d * (d + 1) // 2)  # full, tied
 
     def starting_covar(self, data_covariance: np.ndarray) -> np.ndarray:
         """The data's covariance plus ``covar_floor``, in this family's covariance shape."""
         full = data_covariance + self.covar_floor * np.eye(self.n_features)
         if self.covariance == "spherical":
             return np.array(np.diag(full).mean())
-        return np.diag(full).copy() if self.covariance == "diag" else full  # full, tied
+        start: np.ndarray = np.diag(full).copy() if self.covariance == "diag" else full
+        return start  # (full and tied: the matrix)
 
 
 def kmeans(X: np.ndarray, k: int, rng: np.random.RandomState,
@@ -79,7 +87,7 @@ def kmeans(X: np.ndarray, k: int, rng: np.random.RandomState,
     data."""
     from scipy.cluster.vq import kmeans2  # here, not at import: it takes 0.15 s
     X = np.asarray(X, dtype=float)
-    best = None
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
     for _ in range(n_init):
         with warnings.catch_warnings():  # duplicate points may leave a seed unused
             warnings.simplefilter("ignore")
@@ -88,6 +96,8 @@ def kmeans(X: np.ndarray, k: int, rng: np.random.RandomState,
         inertia = float(((X - centres[labels]) ** 2).sum())
         if best is None or inertia < best[0]:
             best = (inertia, centres, labels)
+    if best is None:
+        raise InvalidDataError(f"k-means needs at least one run, got n_init={n_init}")
     return best[1], best[2]
 
 
@@ -239,6 +249,7 @@ class GaussianEmission(ContinuousEmission):
                          trainable=trainable)
         self.prior = prior
         shared = covar if isinstance(covar, SharedCovariance) else None
+        matrix = None if shared is not None or covar is None else np.array(covar, dtype=float)
         if shared is not None and covariance != "tied":
             raise InvalidDataError(f"{self!r}: a SharedCovariance needs covariance='tied'")
         if mean is not None:
@@ -246,19 +257,17 @@ class GaussianEmission(ContinuousEmission):
             n_features = _consistent(self, n_features, mean.shape[-1], "mean")
         if shared is not None:
             n_features = _consistent(self, n_features, shared.n_features, "covar")
-        elif covar is not None:
-            covar = np.array(covar, dtype=float)
-            if covariance != "spherical" and covar.ndim:
-                n_features = _consistent(self, n_features, covar.shape[-1], "covar")
+        elif matrix is not None and covariance != "spherical" and matrix.ndim:
+            n_features = _consistent(self, n_features, matrix.shape[-1], "covar")
         if n_features is None or int(n_features) < 1:
             raise InvalidDataError(f"{self!r}: give mean, covar or a positive n_features")
         self.n_features = int(n_features)
         self.mean = mean
         if covariance == "tied":
-            self.shared = shared or SharedCovariance(covar, n_features=self.n_features,
+            self.shared = shared or SharedCovariance(matrix, n_features=self.n_features,
                                                      covar_floor=self.covar_floor)
         else:
-            self._covar = covar
+            self._covar = matrix
         self._check_parameters()
 
     @property
@@ -281,17 +290,25 @@ class GaussianEmission(ContinuousEmission):
         current mean (both add up across chunks and groups)."""
         if self.covariance != "tied" or not stats["weight"] > 0:
             return []
-        scatter = float(stats["weight"]) * covariance_about(stats, self.mean, "full")
+        scatter = float(stats["weight"]) * covariance_about(stats, self.current_mean(), "full")
         return [(self.shared, {"weight": stats["weight"], "scatter": scatter})]
 
     def _check_parameters(self) -> None:
         check_gaussian(self, self.mean, self.covar, self.density_covariance, self.n_features)
 
+    def current_mean(self) -> np.ndarray:
+        """The mean; an error while it is unset."""
+        return required(self.mean, f"{self!r} mean")
+
+    def current_covar(self) -> np.ndarray:
+        """The covariance in its type's shape; an error while it is unset."""
+        return required(self.covar, f"{self!r} covar")
+
     def is_initialized(self) -> bool:
         return self.mean is not None and self.covar is not None
 
     @classmethod
-    def initialize(cls, groups: Sequence[GaussianEmission], X: np.ndarray,
+    def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
         need_mean = [group for group in groups if group.mean is None]
         if need_mean:
@@ -307,14 +324,14 @@ class GaussianEmission(ContinuousEmission):
                 group.covar = group.starting_covar(covariance)
 
     @classmethod
-    def log_likelihood_table(cls, groups: Sequence[GaussianEmission],
+    def log_likelihood_table(cls, groups: Sequence[Self],
                              X: np.ndarray) -> np.ndarray:
-        return component_log_table(X, np.stack([group.mean for group in groups]),
-                                   np.stack([group.covar for group in groups]),
+        return component_log_table(X, np.stack([group.current_mean() for group in groups]),
+                                   np.stack([group.current_covar() for group in groups]),
                                    groups[0].density_covariance)
 
     @classmethod
-    def statistics(cls, groups: Sequence[GaussianEmission], X: np.ndarray,
+    def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
         totals, sums, squares = component_moments(X, weights, groups[0].density_covariance)
         return [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
@@ -326,26 +343,27 @@ class GaussianEmission(ContinuousEmission):
             return
         prior = self.prior
         if "m" in params:
-            old = self.mean
+            old = self.current_mean()
             self.mean = stats["sum"] / weight if prior is None else \
                 prior.mean_update(weight, stats["sum"])
             if self.covariance == "tied" and self.shared.trainable:  # fitted after holders
-                self.shared.add_shift(stats, old, self.mean)
+                self.shared.add_shift(stats, old, self.current_mean())
+        mean = self.current_mean()
         if self.covariance == "tied":
             if prior is not None and self.shared.trainable:
-                self.shared.add_prior_term(prior.mean_term(self.mean, "full") + prior.scale)
+                self.shared.add_prior_term(prior.mean_term(mean, "full") + prior.scale)
         elif "c" in params:
-            covar = covariance_about(stats, self.mean, self.covariance)
+            covar = covariance_about(stats, mean, self.covariance)
             if prior is not None:
-                covar = prior.covariance_update(weight * covar, weight, self.mean,
-                                                self.covariance)
+                covar = prior.covariance_update(weight * covar, weight, mean, self.covariance)
             self.covar = floored(covar, self.covariance, self.covar_floor)
 
     def log_prior(self) -> float:
         return log_prior_of(self.prior, self.mean, self.covar, self.density_covariance)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
-        return sample_gaussian(rng, self.mean, self.covar, self.density_covariance, n)
+        return sample_gaussian(rng, self.current_mean(), self.current_covar(),
+                               self.density_covariance, n)
 
     def free_parameters(self, params: str) -> int:
         own_covariance = "c" in params and self.covariance != "tied"  # a part counts itself
@@ -365,6 +383,8 @@ class GaussianEmission(ContinuousEmission):
                     parts: Sequence[ParameterGroup] = ()) -> GaussianEmission:
         covar = parts[0] if record["covariance"] == "tied" and parts else \
             array(record["covar"])
+        if not (covar is None or isinstance(covar, (np.ndarray, SharedCovariance))):
+            raise TypeError(f"a tied Gaussian's part must be a covariance, got {covar!r}")
         return cls(array(record["mean"]), covar, n_features=record["n_features"],
                    covariance=record["covariance"], covar_floor=record_floor(record),
                    name=name, trainable=trainable, prior=read_prior(NormalPrior, record))
@@ -372,7 +392,7 @@ class GaussianEmission(ContinuousEmission):
 
 def record_floor(record: dict[str, Any]) -> float:
     """A record's variance floor (files written before tiedhmm 0.3 call it min_covar)."""
-    return record["covar_floor"] if "covar_floor" in record else record["min_covar"]
+    return float(record["covar_floor"] if "covar_floor" in record else record["min_covar"])
 
 
 def _consistent(group: GaussianEmission, n_features: int | None, found: int,
@@ -397,7 +417,7 @@ def prepare_features(X: np.ndarray, n_features: int) -> np.ndarray:
     return X
 
 
-def check_gaussian(owner: EmissionGroup, mean: np.ndarray | None, covar: np.ndarray | None,
+def check_gaussian(owner: ParameterGroup, mean: np.ndarray | None, covar: np.ndarray | None,
                    covariance: str, n_features: int) -> None:
     """Raise ValueError, naming ``owner``, unless the set parameters are a valid Gaussian."""
     D = n_features
@@ -410,9 +430,10 @@ def check_gaussian(owner: EmissionGroup, mean: np.ndarray | None, covar: np.ndar
         raise InvalidDataError(f"{owner!r}: {covariance} covar must have shape {shape}, "
                                f"got {covar.shape}")
     if covariance != "full":
-        positive = np.all(covar > 0)
+        positive = bool(np.all(covar > 0))
     else:
-        positive = np.allclose(covar, covar.T) and np.all(np.linalg.eigvalsh(covar) > 0)
+        positive = bool(np.allclose(covar, covar.T)
+                        and np.all(np.linalg.eigvalsh(covar) > 0))
     if not positive or not np.all(np.isfinite(covar)):
         raise InvalidDataError(f"{owner!r}: covar must be positive definite, got {covar}")
 
@@ -423,7 +444,8 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
     if covariance == "spherical":
         covars = np.repeat(np.reshape(covars, (-1, 1)), X.shape[1], axis=1)
     if covariance != "full":
-        return gaussian_diag_log_table(X, means, np.ascontiguousarray(covars))
+        diagonal: np.ndarray = gaussian_diag_log_table(X, means, np.ascontiguousarray(covars))
+        return diagonal
     D = X.shape[1]
     table = np.empty((X.shape[0], means.shape[0]))
     for k in range(means.shape[0]):
@@ -448,10 +470,13 @@ def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str
 def covariance_about(stats: Stats, mean: np.ndarray, covariance: str) -> np.ndarray:
     """The weighted covariance about ``mean`` (variances for spherical and diag)."""
     weight, total, squares = stats["weight"], stats["sum"], stats["squares"]
+    covar: np.ndarray
     if covariance != "full":
-        return (squares - 2 * mean * total + mean ** 2 * weight) / weight
-    cross = np.outer(total, mean)
-    return (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight
+        covar = (squares - 2 * mean * total + mean ** 2 * weight) / weight
+    else:
+        cross = np.outer(total, mean)
+        covar = (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight
+    return covar
 
 
 def floored(covar: np.ndarray, covariance: str, covar_floor: float) -> np.ndarray:
@@ -460,7 +485,8 @@ def floored(covar: np.ndarray, covariance: str, covar_floor: float) -> np.ndarra
         return np.asarray(np.maximum(covar.mean() if covariance == "spherical" else covar,
                                      covar_floor))
     values, vectors = np.linalg.eigh(0.5 * (covar + covar.T))
-    return (vectors * np.maximum(values, covar_floor)) @ vectors.T
+    matrix: np.ndarray = (vectors * np.maximum(values, covar_floor)) @ vectors.T
+    return matrix
 
 
 def sample_gaussian(rng: np.random.RandomState, mean: np.ndarray, covar: np.ndarray,
@@ -468,4 +494,5 @@ def sample_gaussian(rng: np.random.RandomState, mean: np.ndarray, covar: np.ndar
     """``n`` draws from ``N(mean, covar)`` with ``covar`` in its covariance type's shape."""
     if covariance == "full":
         return rng.multivariate_normal(mean, covar, size=n)
-    return mean + np.sqrt(covar) * rng.standard_normal((n, mean.shape[0]))
+    draws: np.ndarray = mean + np.sqrt(covar) * rng.standard_normal((n, mean.shape[0]))
+    return draws

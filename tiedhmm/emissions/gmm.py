@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._kernels.emissions import logsumexp_components
 from ..errors import InvalidDataError
 from ..io.records import group_kind
-from ..parameters import Stats, array, listed
+from ..parameters import Stats, array, listed, required
 from .gaussian import (
     ContinuousEmission,
     check_gaussian,
@@ -24,6 +24,9 @@ from .gaussian import (
     sample_gaussian,
 )
 from .priors import DirichletPrior, NormalPrior, dirichlet_update, prior_record, read_prior
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @group_kind("gmm")
@@ -120,6 +123,12 @@ class GMMEmission(ContinuousEmission):
                            None if covars is None else covars[k],
                            self.density_covariance, self.n_features)
 
+    def current(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weights, means and covariances; an error while any is unset."""
+        return (required(self.weights, f"{self!r} weights"),
+                required(self.means, f"{self!r} means"),
+                required(self.covars, f"{self!r} covars"))
+
     def component_covars(self) -> np.ndarray | None:
         """Each component's covariance, ``(n_mix, ...)`` (the tied matrix repeated)."""
         if self.covars is None or self.covariance != "tied":
@@ -133,7 +142,7 @@ class GMMEmission(ContinuousEmission):
         return not any(value is None for value in (self.weights, self.means, self.covars))
 
     @classmethod
-    def initialize(cls, groups: Sequence[GMMEmission], X: np.ndarray,
+    def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
         need_means = [group for group in groups if group.means is None]
         if need_means:
@@ -157,21 +166,25 @@ class GMMEmission(ContinuousEmission):
                     np.stack([start] * group.n_mix)
 
     @classmethod
-    def _weighted_components(cls, groups: Sequence[GMMEmission], X: np.ndarray) -> np.ndarray:
+    def _weighted_components(cls, groups: Sequence[Self], X: np.ndarray) -> np.ndarray:
         """``(T, G, n_mix)`` log of ``w_k N(x_t; mean_k, covar_k)`` for every group."""
-        means = np.concatenate([group.means for group in groups])
-        covars = np.concatenate([group.component_covars() for group in groups])
+        means = np.concatenate([group.current()[1] for group in groups])
+        covars = np.concatenate([required(group.component_covars(), f"{group!r} covars")
+                                 for group in groups])
         table = component_log_table(X, means, covars, groups[0].density_covariance)
         with np.errstate(divide="ignore"):
-            log_weights = np.log(np.concatenate([group.weights for group in groups]))
-        return (table + log_weights).reshape(X.shape[0], len(groups), groups[0].n_mix)
+            log_weights = np.log(np.concatenate([group.current()[0] for group in groups]))
+        weighted: np.ndarray = (table + log_weights).reshape(X.shape[0], len(groups),
+                                                             groups[0].n_mix)
+        return weighted
 
     @classmethod
-    def log_likelihood_table(cls, groups: Sequence[GMMEmission], X: np.ndarray) -> np.ndarray:
-        return logsumexp_components(cls._weighted_components(groups, X))
+    def log_likelihood_table(cls, groups: Sequence[Self], X: np.ndarray) -> np.ndarray:
+        table: np.ndarray = logsumexp_components(cls._weighted_components(groups, X))
+        return table
 
     @classmethod
-    def statistics(cls, groups: Sequence[GMMEmission], X: np.ndarray,
+    def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
         """Moments of each component, weighted by group occupancy times the component's
         posterior given the group."""
@@ -195,56 +208,65 @@ class GMMEmission(ContinuousEmission):
         if "w" in params:
             weights = dirichlet_update(mix, self.weights_prior)
             self.weights = self.weights if weights is None else weights
-        used = np.flatnonzero(mix > 0)
+        used = np.flatnonzero(mix > 0).tolist()
         if "m" in params:
-            self.means = self.means.copy()
+            fitted = self.current()[1].copy()
             with np.errstate(invalid="ignore", divide="ignore"):  # unused components stay
                 means = stats["sum"] / mix[:, None] if prior is None else \
                     prior.mean_update(mix, stats["sum"])
-            self.means[used] = means[used]
+            fitted[used] = means[used]
+            self.means = fitted
+        component_means = self.current()[1]
         if "c" in params:
             scatters = {k: mix[k] * covariance_about(
                 {"weight": mix[k], "sum": stats["sum"][k], "squares": stats["squares"][k]},
-                self.means[k], self.density_covariance) for k in used}
+                component_means[k], self.density_covariance) for k in used}
             if self.covariance == "tied":  # the scatter pooled over the components
                 scatter, total = sum(scatters.values()), mix[used].sum()
                 covar = scatter / total if prior is None else self._tied_prior(
                 ).covariance_update(scatter, total, np.zeros(self.n_features), "full")
                 self.covars = floored(covar, "full", self.covar_floor)
             else:
-                covars = self.covars.copy()
+                covars = self.current()[2].copy()
                 for k, scatter in scatters.items():
                     covar = scatter / mix[k] if prior is None else prior.component(
-                        k).covariance_update(scatter, mix[k], self.means[k], self.covariance)
+                        k).covariance_update(scatter, mix[k], component_means[k], self.covariance)
                     covars[k] = floored(covar, self.covariance, self.covar_floor)
                 self.covars = covars
 
     def _tied_prior(self) -> NormalPrior:
         """The shared matrix's prior with every component's mean term in its scale."""
-        terms = self.prior.mean_term(self.means, "full").sum(axis=0)
-        return NormalPrior(np.zeros(self.n_features), 0.0, self.prior.scale + terms,
-                           self.prior.dof)
+        prior = self.prior
+        if prior is None:
+            raise InvalidDataError(f"{self!r} has no prior")
+        terms = prior.mean_term(self.current()[1], "full").sum(axis=0)
+        return NormalPrior(np.zeros(self.n_features), np.asarray(0.0), prior.scale + terms,
+                           prior.dof)
 
     def log_prior(self) -> float:
         if not self.is_initialized():
             return 0.0
+        weights, means, covars = self.current()
         total = 0.0 if self.weights_prior is None else \
-            self.weights_prior.log_density(self.weights)
-        if self.prior is None:
+            self.weights_prior.log_density(weights)
+        prior = self.prior
+        if prior is None:
             return total
         if self.covariance == "tied":
             return total + self._tied_prior().log_density(np.zeros(self.n_features),
-                                                          self.covars, "full")
-        return total + sum(self.prior.component(k).log_density(
-            self.means[k], self.covars[k], self.covariance) for k in range(self.n_mix))
+                                                          covars, "full")
+        return total + float(sum(prior.component(k).log_density(
+            means[k], covars[k], self.covariance) for k in range(self.n_mix)))
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
-        chosen = rng.choice(self.n_mix, size=n, p=self.weights)
+        weights, means, _ = self.current()
+        covars = required(self.component_covars(), f"{self!r} covars")
+        chosen = rng.choice(self.n_mix, size=n, p=weights)
         out = np.empty((n, self.n_features))
         for k in range(self.n_mix):
             rows = chosen == k
-            out[rows] = sample_gaussian(rng, self.means[k], self.component_covars()[k],
-                                        self.density_covariance, int(rows.sum()))
+            out[rows] = sample_gaussian(rng, means[k], covars[k], self.density_covariance,
+                                        int(rows.sum()))
         return out
 
     def free_parameters(self, params: str) -> int:

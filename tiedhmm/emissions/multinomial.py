@@ -9,17 +9,20 @@ totals). The M-step is the categorical one on expected counts, so this family is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import gammaln, xlogy
 
 from ..errors import InvalidDataError
 from ..io.records import group_kind
-from ..parameters import Stats, array
+from ..parameters import Stats, array, required
 from .categorical import CategoricalEmission
 from .poisson import prepare_counts
 from .priors import DirichletPrior, read_prior
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @group_kind("multinomial")
@@ -71,14 +74,16 @@ class MultinomialEmission(CategoricalEmission):
         return prepare_counts(X, self.n_features, "symbol-count")
 
     @classmethod
-    def log_likelihood_table(cls, groups: Sequence[MultinomialEmission],
+    def log_likelihood_table(cls, groups: Sequence[Self],
                              X: np.ndarray) -> np.ndarray:
         constant = gammaln(X.sum(axis=1) + 1) - gammaln(X + 1).sum(axis=1)
-        return np.stack([xlogy(X, group.probs).sum(axis=1) for group in groups],
-                        axis=1) + constant[:, None]
+        table: np.ndarray = np.stack(
+            [xlogy(X, required(group.probs, f"{group!r} probs")).sum(axis=1)
+             for group in groups], axis=1) + constant[:, None]
+        return table
 
     @classmethod
-    def statistics(cls, groups: Sequence[MultinomialEmission], X: np.ndarray,
+    def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
         counts = weights.T @ X
         return [{"weight": np.array(weights[:, k].sum()), "counts": counts[k]}
@@ -87,7 +92,7 @@ class MultinomialEmission(CategoricalEmission):
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         if self.n_trials is None:
             raise InvalidDataError(f"{self!r}: sampling needs one n_trials for every draw")
-        return rng.multinomial(self.n_trials, self.probs, size=n)
+        return rng.multinomial(self.n_trials, required(self.probs, f"{self!r} probs"), size=n)
 
     def to_record(self) -> dict[str, Any]:
         return {**super().to_record(), "n_trials": self.n_trials}

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InvalidDataError
 from ..io.records import group_kind
-from ..parameters import ParameterGroup, Stats, array
+from ..parameters import ParameterGroup, Stats
 from .categorical import CategoricalEmission
 
 SYMMETRY_TOLERANCE = 1e-12
@@ -72,7 +72,7 @@ class MatchEmission(ParameterGroup):
 
     @property
     def size(self) -> int:
-        return self.table.shape[0]
+        return int(self.table.shape[0])
 
     def batch_key(self) -> tuple[Any, ...]:
         return (type(self), self.size, self.symmetric)
@@ -98,11 +98,11 @@ class MatchEmission(ParameterGroup):
     @classmethod
     def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> MatchEmission:
-        return cls(array(record["table"]), symmetric=bool(record["symmetric"]), name=name,
-                   trainable=trainable)
+        return cls(np.array(record["table"], dtype=float), symmetric=bool(record["symmetric"]),
+                   name=name, trainable=trainable)
 
 
-def state_table(group: ParameterGroup, dx: int, dy: int, membership: np.ndarray) -> np.ndarray:
+def state_table(group: Any, dx: int, dy: int, membership: np.ndarray) -> np.ndarray:
     """``(C + 1, C + 1)`` emission table over codes (index ``C`` = no letter) for one state."""
     n_codes = membership.shape[0]
     table = np.zeros((n_codes + 1, n_codes + 1))
@@ -115,7 +115,7 @@ def state_table(group: ParameterGroup, dx: int, dy: int, membership: np.ndarray)
     return table
 
 
-def state_statistics(group: ParameterGroup, dx: int, dy: int, membership: np.ndarray,
+def state_statistics(group: Any, dx: int, dy: int, membership: np.ndarray,
                      table: np.ndarray, counts: np.ndarray) -> Stats:
     """Letter statistics of one state from its expected counts over codes."""
     n_codes = membership.shape[0]

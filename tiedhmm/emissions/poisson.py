@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import gammaln, xlogy
 
 from ..errors import InvalidDataError
 from ..io.records import group_kind
-from ..parameters import Stats, array, listed
+from ..parameters import Stats, array, listed, required
 from .base import EmissionGroup
 from .priors import GammaPrior, log_prior_of, prior_record, read_prior
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @group_kind("poisson")
@@ -74,7 +77,7 @@ class PoissonEmission(EmissionGroup):
         return self.lambdas is not None
 
     @classmethod
-    def initialize(cls, groups: Sequence[PoissonEmission], X: np.ndarray,
+    def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
         mean, var = X.mean(), X.var()
         if not (mean > 0 and var > 0):
@@ -85,14 +88,15 @@ class PoissonEmission(EmissionGroup):
                                           size=group.n_features)
 
     @classmethod
-    def log_likelihood_table(cls, groups: Sequence[PoissonEmission],
+    def log_likelihood_table(cls, groups: Sequence[Self],
                              X: np.ndarray) -> np.ndarray:
         constant = gammaln(X + 1).sum(axis=1)
-        return np.stack([xlogy(X, group.lambdas).sum(axis=1) - group.lambdas.sum() - constant
-                         for group in groups], axis=1)
+        rates = [required(group.lambdas, f"{group!r} lambdas") for group in groups]
+        return np.stack([xlogy(X, lambdas).sum(axis=1) - lambdas.sum() - constant
+                         for lambdas in rates], axis=1)
 
     @classmethod
-    def statistics(cls, groups: Sequence[PoissonEmission], X: np.ndarray,
+    def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
         sums = weights.T @ X
         return [{"weight": np.array(weights[:, k].sum()), "sum": sums[k]}
@@ -107,7 +111,8 @@ class PoissonEmission(EmissionGroup):
         return log_prior_of(self.prior, self.lambdas)
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
-        return rng.poisson(self.lambdas, size=(n, self.n_features))
+        return rng.poisson(required(self.lambdas, f"{self!r} lambdas"),
+                           size=(n, self.n_features))
 
     def free_parameters(self, params: str) -> int:
         return self.n_features if "l" in params else 0

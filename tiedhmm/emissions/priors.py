@@ -17,7 +17,8 @@ objective as the untied one with the tied parameters set equal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ class DirichletPrior:
     @classmethod
     def pooled(cls, priors: Sequence[DirichletPrior]) -> DirichletPrior:
         """The product of several rows' priors on one shared vector."""
-        return cls(1.0 + sum(prior.alpha - 1.0 for prior in priors))
+        return cls(1.0 + _total(prior.alpha - 1.0 for prior in priors))
 
     def log_density(self, probs: np.ndarray) -> float:
         """``sum (alpha - 1) log theta`` up to a constant, over the outcomes in use (an
@@ -104,7 +105,8 @@ def dirichlet_update(counts: np.ndarray, prior: DirichletPrior | None,
     total = counts.sum()
     if not total > 0:
         return None
-    return counts / (multiplicity * total)
+    probs: np.ndarray = counts / (multiplicity * total)
+    return probs
 
 
 @dataclass
@@ -155,16 +157,16 @@ class NormalPrior:
         joins the scale (``sum w_i (x - m_i)^2 = w (x - m)^2 + sum w_i (m_i - m)^2``).
         With ``"tied"`` (mixture components sharing one matrix) the scale is that
         matrix's and collects the spread of every component."""
-        weight = sum(prior.mean_weight for prior in priors)
-        weighted = sum(prior.mean_weight[..., None] * prior.mean for prior in priors)
+        weight = _total(prior.mean_weight for prior in priors)
+        weighted = _total(prior.mean_weight[..., None] * prior.mean for prior in priors)
         safe = np.where(weight > 0, weight, 1.0)[..., None]
         mean = np.where(weight[..., None] > 0, weighted / safe, priors[0].mean)
-        scale = sum(prior.scale for prior in priors)
+        scale = _total(prior.scale for prior in priors)
         kind = "full" if covariance == "tied" else covariance
         for prior in priors:
             spread = _weighted_square(prior.mean_weight, prior.mean - mean, kind)
             scale = scale + (spread.sum(axis=0) if spread.ndim > np.ndim(scale) else spread)
-        return cls(mean, weight, scale, sum(prior.dof for prior in priors))
+        return cls(mean, weight, scale, _total(prior.dof for prior in priors))
 
     def component(self, k: int) -> NormalPrior:
         """The prior of mixture component ``k`` (leading axis)."""
@@ -172,8 +174,9 @@ class NormalPrior:
 
     def mean_update(self, weight: np.ndarray | float, total: np.ndarray) -> np.ndarray:
         """The MAP mean from an occupancy and a weighted sum (over leading axes too)."""
-        return ((total + self.mean_weight[..., None] * self.mean)
-                / (weight + self.mean_weight)[..., None])
+        mean: np.ndarray = ((total + self.mean_weight[..., None] * self.mean)
+                            / (weight + self.mean_weight)[..., None])
+        return mean
 
     def mean_term(self, mean: np.ndarray, covariance: str) -> np.ndarray:
         """``w (mean - m)(mean - m)^T`` in the covariance type's shape."""
@@ -186,7 +189,8 @@ class NormalPrior:
         numerator = scatter + self.mean_term(mean, covariance) + self.scale
         if covariance == "spherical":
             return np.asarray(numerator.sum() / (numerator.shape[-1] * weight + self.dof))
-        return numerator / (weight + self.dof)
+        covar: np.ndarray = numerator / (weight + self.dof)
+        return covar
 
     def log_density(self, mean: np.ndarray, covar: np.ndarray, covariance: str) -> float:
         """The log prior of ``(mean, covar)`` up to a constant: the update above is its
@@ -213,9 +217,18 @@ class NormalPrior:
 def _weighted_square(weight: np.ndarray, difference: np.ndarray, covariance: str
                      ) -> np.ndarray:
     """``weight * d d^T`` (full) or ``weight * d^2`` per feature, over leading axes."""
+    square: np.ndarray
     if covariance == "full":
-        return weight[..., None, None] * difference[..., :, None] * difference[..., None, :]
-    return weight[..., None] * difference ** 2
+        square = weight[..., None, None] * difference[..., :, None] * difference[..., None, :]
+    else:
+        square = weight[..., None] * difference ** 2
+    return square
+
+
+def _total(arrays: Iterable[np.ndarray]) -> np.ndarray:
+    """The sum of several arrays (broadcast together), added in order as ``sum`` adds."""
+    total: np.ndarray = functools.reduce(np.add, arrays)
+    return total
 
 
 @dataclass
@@ -247,10 +260,12 @@ class GammaPrior:
 
     @classmethod
     def pooled(cls, priors: Sequence[GammaPrior]) -> GammaPrior:
-        return cls(sum(prior.alpha for prior in priors), sum(prior.beta for prior in priors))
+        return cls(_total(prior.alpha for prior in priors),
+                   _total(prior.beta for prior in priors))
 
     def update(self, weight: float, total: np.ndarray) -> np.ndarray:
-        return (self.alpha + total) / (self.beta + weight)
+        rates: np.ndarray = (self.alpha + total) / (self.beta + weight)
+        return rates
 
     def log_density(self, rates: np.ndarray) -> float:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -269,7 +284,7 @@ def log_prior_of(prior: Any, *parameters: Any) -> float:
     """A group's log prior at its parameters: 0 without a prior or while unset."""
     if prior is None or any(value is None for value in parameters):
         return 0.0
-    return prior.log_density(*parameters)
+    return float(prior.log_density(*parameters))
 
 
 def prior_record(prior: Any) -> dict[str, Any] | None:
@@ -277,7 +292,7 @@ def prior_record(prior: Any) -> dict[str, Any] | None:
     return None if prior is None else prior.to_record()
 
 
-def read_prior(kind: type, record: dict[str, Any], field: str = "prior"):
+def read_prior(kind: Any, record: dict[str, Any], field: str = "prior") -> Any:
     """The optional prior of a group record (files before priors have none)."""
     found = record.get(field)
     return None if found is None else kind.from_record(found)

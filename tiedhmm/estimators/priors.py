@@ -77,7 +77,7 @@ def gaussian_tied_covariance(model: Any, n_features: int) -> NormalPrior | None:
     dof = max(float(broadcast(model.covars_weight, (), "covars_weight")) - D, 0.0)
     if not (scale.any() or dof):
         return None
-    return NormalPrior(np.zeros(D), 0.0, scale, dof)
+    return NormalPrior(np.zeros(D), np.asarray(0.0), scale, np.asarray(dof))
 
 
 def gmm_arrays(model: Any, n_features: int) -> tuple[np.ndarray, ...]:
