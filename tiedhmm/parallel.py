@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .em.loop import GroupStats, StatisticsSource
 from .errors import InvalidDataError
 from .parameters import ParameterGroup, Stats, add_stats
 
@@ -27,7 +28,7 @@ CHUNKS_PER_WORKER = 2
 # the second one's tasks still need ("lost dependencies").
 
 
-def connect(address: str):
+def connect(address: str) -> Any:
     """A ``distributed.Client`` for a scheduler address (e.g. ``tcp://host:8786``)."""
     try:
         from distributed import Client
@@ -35,7 +36,7 @@ def connect(address: str):
         raise ImportError("Dask support needs the distributed extra: "
                           "pip install 'tiedhmm[distributed]'") from None
     try:
-        return Client(address, timeout="10s")
+        return Client(address, timeout="10s")  # type: ignore[no-untyped-call]
     except OSError as error:
         raise InvalidDataError(f"cannot reach the Dask scheduler at {address!r}: {error}") from None
 
@@ -53,11 +54,12 @@ def split(items: Sequence[Any], count: int) -> list[Sequence[Any]]:
 
 
 def _groups_of(owner: Any) -> list[ParameterGroup]:
-    return getattr(owner, "topology", owner).parameter_groups
+    groups: list[ParameterGroup] = getattr(owner, "topology", owner).parameter_groups
+    return groups
 
 
 def _chunk_statistics(make_source: Callable[..., Any], owner: Any,
-                      payload: Any) -> tuple[np.ndarray, dict[str, Any], str]:
+                      payload: Any) -> tuple[np.ndarray, dict[int, Stats], str]:
     """On a worker: one E-step of a chunk, statistics keyed by group position."""
     loglik, group_stats, unit = make_source(owner, payload)()
     position = {id(group): k for k, group in enumerate(_groups_of(owner))}
@@ -68,16 +70,16 @@ def _chunk_statistics(make_source: Callable[..., Any], owner: Any,
 
 
 def statistics_source(client: Any, make_source: Callable[..., Any], owner: Any,
-                      payloads: Sequence[Any]):
+                      payloads: Sequence[Any]) -> StatisticsSource:
     """An EM statistics source whose E-step runs ``make_source(owner, payload)()`` for
     every payload on the cluster and reduces the results into ``owner``'s groups."""
     scattered = client.scatter(list(payloads), hash=False)
 
-    def source():
+    def source() -> tuple[np.ndarray, GroupStats, str]:
         shipped = client.scatter(owner, broadcast=True, hash=False)
         futures = [client.submit(_chunk_statistics, make_source, shipped, chunk, pure=False)
                    for chunk in scattered]
-        results = client.gather(futures)
+        results: list[tuple[np.ndarray, dict[int, Stats], str]] = client.gather(futures)
         groups = _groups_of(owner)
         pooled: dict[int, Stats] = {}
         for _, keyed, _ in results:
@@ -94,4 +96,5 @@ def map_chunks(client: Any, function: Callable[..., Any], owner: Any,
     """``function(owner, chunk)`` for every chunk as Dask tasks, results in order."""
     shipped = client.scatter(owner, broadcast=True, hash=False)
     futures = [client.submit(function, shipped, chunk, pure=False) for chunk in chunks]
-    return client.gather(futures)
+    results: list[Any] = client.gather(futures)
+    return results

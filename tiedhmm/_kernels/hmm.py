@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 
-def sequence_chunks(offsets, n_chunks):
+def sequence_chunks(offsets: np.ndarray, n_chunks: int) -> np.ndarray:
     """Split sequences into at most ``n_chunks`` contiguous runs of similar total length."""
     n_sequences = offsets.shape[0] - 1
     n_chunks = max(1, min(n_chunks, n_sequences))
@@ -206,7 +206,9 @@ def expected_counts(emission, state_group, transmat, alpha, beta, scale, final, 
             end_counts.sum(axis=0))
 
 
-def e_step(emission, log_shift, state_group, startprob, transmat, endprob, offsets, chunks):
+def e_step(emission: np.ndarray, log_shift: np.ndarray, state_group: np.ndarray,
+           startprob: np.ndarray, transmat: np.ndarray, endprob: np.ndarray,
+           offsets: np.ndarray, chunks: np.ndarray) -> tuple[np.ndarray, ...]:
     """Forward, backward and expected counts: the whole E-step of one batch.
 
     Returns log P per sequence, posteriors ``(T, N)`` (written over the backward

@@ -122,9 +122,11 @@ def m_step(pooled: dict[int, tuple[ParameterGroup, Stats]], soft_ties: Sequence[
         members = [id(group) for group in tie.groups if id(group) in pooled]
         if not members:
             continue
-        together = None
+        together: Stats | None = None
         for key in members:
             together = add_stats(together, pooled[key][1])
+        if together is None:
+            continue
         for key in members:
             blended[key] = tie.blend(pooled[key][1], together)
     parts = {id(part) for group, _ in pooled.values() for part in group.parts()}

@@ -11,7 +11,6 @@ and load one versioned JSON document through :meth:`EMModel.save` and
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -33,19 +32,24 @@ def stored_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else list(value)
 
 
-def stored_dict(value: Any) -> dict[str, Any]:
+def stored_dict(value: Any) -> dict[Any, Any]:
     """A mapping argument kept as given when it is already a dict."""
     return value if isinstance(value, dict) else dict(value)
 
 
-@functools.cache
+#: Each class's constructor argument names, read once per class (the estimators' compiled
+#: groups are keyed by them on every call).
+_ARGUMENT_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _constructor_arguments(cls: type) -> tuple[str, ...]:
-    """The names of a class's constructor arguments (read once per class: the
-    estimators' compiled groups are keyed by them on every call)."""
-    signature = inspect.signature(cls.__init__)
-    return tuple(name for name, parameter in signature.parameters.items()
-                 if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL,
-                                                              parameter.VAR_KEYWORD))
+    """The names of a class's constructor arguments (not ``*args`` or ``**kwargs``)."""
+    if cls not in _ARGUMENT_NAMES:
+        signature = inspect.signature(cls)  # (its __init__, without self)
+        _ARGUMENT_NAMES[cls] = tuple(
+            name for name, parameter in signature.parameters.items()
+            if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD))
+    return _ARGUMENT_NAMES[cls]
 
 
 class Parametrized:
@@ -69,7 +73,7 @@ class Parametrized:
             setattr(self, name, value)
         return self
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags (asked for by its model selection, with scikit-learn
         installed): an unsupervised estimator fitted on ``(X, lengths)``."""
         from sklearn.utils import InputTags, Tags, TargetTags

@@ -8,13 +8,14 @@ transition probabilities, and chunks of sequences for the parallel loops.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numba
 import numpy as np
 
 from .. import parallel
 from .._kernels import hmm as kernels
+from ..em.loop import GroupStats, StatisticsSource
 from ..emissions import initialize_groups, log_likelihood_table
 from ..emissions.base import (
     EmissionGroup,
@@ -38,9 +39,7 @@ class Batch:
 
     @classmethod
     def from_data(cls, topology: Topology, X: Any, lengths: Any) -> Batch:
-        groups = topology.emission_groups
-        if not all(isinstance(group, EmissionGroup) for group in groups):
-            raise TypeError(f"an HMM needs HMM emission groups, got {groups}")
+        groups = emission_groups(topology)
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:
             raise InvalidDataError(f"all emission groups of a model must read the same "
@@ -50,21 +49,33 @@ class Batch:
 
     @property
     def n_sequences(self) -> int:
-        return self.offsets.shape[0] - 1
+        return int(self.offsets.shape[0]) - 1
 
     def split(self, count: int) -> list[Batch]:
         """Up to ``count`` batches of contiguous sequences (for distributed E-steps)."""
-        return [Batch(self.X[self.offsets[part.start]:self.offsets[part.stop]],
-                      self.offsets[part.start:part.stop + 1] - self.offsets[part.start])
-                for part in parallel.split(range(self.n_sequences), count)]
+        parts = parallel.split(range(self.n_sequences), count)
+        bounds = [(part[0], part[-1] + 1) for part in parts]
+        return [Batch(self.X[self.offsets[start]:self.offsets[stop]],
+                      self.offsets[start:stop + 1] - self.offsets[start])
+                for start, stop in bounds]
 
     @property
     def chunks(self) -> np.ndarray:
-        return kernels.sequence_chunks(self.offsets,
-                                       CHUNKS_PER_THREAD * numba.get_num_threads())
+        chunks: np.ndarray = kernels.sequence_chunks(
+            self.offsets, CHUNKS_PER_THREAD * numba.get_num_threads())
+        return chunks
 
 
 INITIALIZATIONS = ("kmeans", "segments")
+
+
+def emission_groups(topology: Topology) -> list[EmissionGroup]:
+    """An HMM topology's emission groups (a pair model's topology holds others: an
+    error names them)."""
+    groups = topology.emission_groups
+    if not all(isinstance(group, EmissionGroup) for group in groups):
+        raise TypeError(f"an HMM needs HMM emission groups, got {groups}")
+    return cast(list[EmissionGroup], groups)
 
 
 def initialize(topology: Topology, batch: Batch, rng: np.random.RandomState,
@@ -78,22 +89,22 @@ def initialize(topology: Topology, batch: Batch, rng: np.random.RandomState,
     if method not in INITIALIZATIONS:
         raise InvalidDataError(f"init must be one of {INITIALIZATIONS}, got {method!r}")
     if method == "kmeans":
-        initialize_groups(topology.emission_groups, batch.X, rng)
+        initialize_groups(emission_groups(topology), batch.X, rng)
         return
     rows: list[list[np.ndarray]] = [[] for _ in topology.emission_groups]
     for start, stop in zip(batch.offsets[:-1], batch.offsets[1:]):
         cuts = np.linspace(start, stop, topology.n_states + 1).round().astype(np.int64)
         for state in range(topology.n_states):
             rows[topology.state_group[state]].append(np.arange(cuts[state], cuts[state + 1]))
-    for group, parts in zip(topology.emission_groups, rows):
+    for group, parts in zip(emission_groups(topology), rows):
         if group.is_initialized():
             continue
         frames = batch.X[np.concatenate(parts)]
         initialize_groups([group], frames if frames.shape[0] else batch.X, rng)
 
 
-def _probabilities(topology: Topology, batch: Batch):
-    emission, log_shift = emission_probabilities(topology.emission_groups, batch.X)
+def _probabilities(topology: Topology, batch: Batch) -> tuple[np.ndarray, ...]:
+    emission, log_shift = emission_probabilities(emission_groups(topology), batch.X)
     startprob, transmat = topology.start_and_transmat()
     return (emission, log_shift, topology.state_group, startprob, transmat,
             topology.end_probabilities(), batch.offsets, batch.chunks)
@@ -101,7 +112,8 @@ def _probabilities(topology: Topology, batch: Batch):
 
 def sequence_logliks(topology: Topology, batch: Batch) -> np.ndarray:
     """Forward log P of every sequence (``-inf`` where the model cannot generate it)."""
-    return kernels.forward(*_probabilities(topology, batch))[-1]
+    logliks: np.ndarray = kernels.forward(*_probabilities(topology, batch))[-1]
+    return logliks
 
 
 @dataclass
@@ -126,19 +138,19 @@ def group_statistics(topology: Topology, batch: Batch,
     occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
                                         len(topology.emission_groups))
     transition = topology.transition_statistics(found.transitions, found.starts, found.ends)
-    return (emission_group_statistics(topology.emission_groups, batch.X, occupancy)
+    return (emission_group_statistics(emission_groups(topology), batch.X, occupancy)
             + list(zip(topology.transition_groups, transition)))
 
 
-def statistics_source(topology: Topology, batch: Batch):
+def statistics_source(topology: Topology, batch: Batch) -> StatisticsSource:
     """An EM statistics source: one E-step of ``batch`` under the current groups."""
-    def source():
+    def source() -> tuple[np.ndarray, GroupStats, str]:
         found = expectations(topology, batch)
         return found.loglik, group_statistics(topology, batch, found), "sequence"
     return source
 
 
-def batch_source(topology: Topology, batch: Batch, client: Any = None):
+def batch_source(topology: Topology, batch: Batch, client: Any = None) -> StatisticsSource:
     """The statistics source of ``batch``: in-process, or over a Dask ``client``."""
     if client is None:
         return statistics_source(topology, batch)
@@ -148,8 +160,11 @@ def batch_source(topology: Topology, batch: Batch, client: Any = None):
 
 def viterbi(topology: Topology, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Most probable state path ``(T,)`` and its log-probability per sequence."""
-    table = log_likelihood_table(topology.emission_groups, batch.X)
+    table = log_likelihood_table(emission_groups(topology), batch.X)
     startprob, transmat = topology.start_and_transmat()
     with np.errstate(divide="ignore"):
-        logs = [np.log(p) for p in (startprob, transmat, topology.end_probabilities())]
-    return kernels.viterbi(table, topology.state_group, *logs, batch.offsets, batch.chunks)
+        log_start, log_transmat, log_end = (np.log(p) for p in (
+            startprob, transmat, topology.end_probabilities()))
+    path, logprob = kernels.viterbi(table, topology.state_group, log_start, log_transmat,
+                                    log_end, batch.offsets, batch.chunks)
+    return path, logprob

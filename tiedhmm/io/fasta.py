@@ -76,7 +76,7 @@ def _text(name: str) -> str:
     return text
 
 
-def _without_stop(record: Any, name: str | Path):
+def _without_stop(record: Any, name: str | Path) -> Any:
     """The record with a terminal ``*`` dropped; an internal one is an error."""
     sequence = str(record.seq)
     core = sequence.rstrip("*")

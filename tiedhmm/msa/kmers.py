@@ -49,7 +49,8 @@ def kmer_distances(codes: list[np.ndarray], alphabet: Alphabet) -> np.ndarray:
     shared = shared_kmers(counts)
     distances = 1.0 - shared / np.minimum.outer(lengths, lengths)
     np.fill_diagonal(distances, 0.0)
-    return np.clip(distances, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(distances, 0.0, 1.0)
+    return clipped
 
 
 def neighbourhood_pairs(distances: np.ndarray, tree: Tree, neighbours: int,

@@ -118,7 +118,8 @@ def path_steps(model: CompiledPair, path: np.ndarray) -> tuple[np.ndarray, tuple
 
 def mea_steps(moves: np.ndarray) -> np.ndarray:
     """Alignment moves ``(dx, dy)`` of an MEA path (0 match, 1 x gap, 2 y gap)."""
-    return np.array([(1, 1), (1, 0), (0, 1)])[moves].reshape(-1, 2)
+    steps: np.ndarray = np.array([(1, 1), (1, 0), (0, 1)])[moves].reshape(-1, 2)
+    return steps
 
 
 def raise_if_impossible(logprob: float, what: str = "the pair") -> None:

@@ -48,7 +48,8 @@ def deltas(features: np.ndarray, width: int = 2) -> np.ndarray:
     n = features.shape[0]
     total = sum(k * (padded[width + k:width + k + n] - padded[width - k:width - k + n])
                 for k in range(1, width + 1))
-    return total / (2 * sum(k * k for k in range(1, width + 1)))
+    found: np.ndarray = total / (2 * sum(k * k for k in range(1, width + 1)))
+    return found
 
 
 def with_deltas(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -114,4 +115,5 @@ def mfcc_from_wav(path: str | Path) -> np.ndarray:
     features = mfcc(signal.astype(float), samplerate=rate, winlen=0.025, winstep=0.01,
                     numcep=13, nfilt=26, nfft=512, preemph=0.97, ceplifter=22,
                     appendEnergy=True)
-    return features - features.mean(axis=0)
+    normalised: np.ndarray = features - features.mean(axis=0)
+    return normalised

@@ -111,7 +111,8 @@ def align_words(reference: Sequence[str], hypothesis: Sequence[str]) -> tuple[in
             best, a, b, step = min(options, key=lambda option: option[0])
             cost[i, j] = best
             counts[i, j] = counts[a, b] + step
-    return tuple(int(c) for c in counts[n, m])
+    substitutions, deletions, insertions = (int(c) for c in counts[n, m])
+    return substitutions, deletions, insertions
 
 
 def score_transcripts(references: Sequence[Sequence[str]],
