@@ -15,11 +15,14 @@ pooled statistics into ``strength`` pseudo-observations.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import InvalidDataError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 Stats = dict[str, np.ndarray]
 
@@ -76,7 +79,7 @@ class ParameterGroup(ABC):
     @classmethod
     @abstractmethod
     def from_record(cls, record: dict[str, Any], *, name: str | None,
-                    trainable: bool) -> ParameterGroup:
+                    trainable: bool) -> Self:
         """A group from the fields ``to_record`` wrote."""
 
     def parts(self) -> tuple[ParameterGroup, ...]:
@@ -88,7 +91,7 @@ class ParameterGroup(ABC):
         """Each part's share of this group's statistics (EM pools them by identity)."""
         return []
 
-    def copy(self) -> ParameterGroup:
+    def copy(self) -> Self:
         """An independent group with the same parameters (not tied to this one; its
         parts are copied too)."""
         parts = {"parts": [part.copy() for part in self.parts()]} if self.parts() else {}

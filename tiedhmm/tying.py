@@ -78,7 +78,8 @@ class TransitionGroup(ParameterGroup):
     0.1
     """
 
-    def __init__(self, outcomes: Sequence[str], probs: Sequence[float] | None = None, *,
+    def __init__(self, outcomes: Sequence[str], probs: Sequence[float] | np.ndarray | None = None,
+                 *,
                  name: str | None = None, trainable: bool = True,
                  prior: DirichletPrior | None = None) -> None:
         self.outcomes = tuple(str(outcome) for outcome in outcomes)

@@ -51,7 +51,8 @@ def normal(means: np.ndarray, weights: np.ndarray, scales: np.ndarray, dofs: np.
     return None if trivial else prior
 
 
-def gaussian_arrays(model: Any, n_features: int) -> tuple[np.ndarray, ...]:
+def gaussian_arrays(model: Any, n_features: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``GaussianHMM``'s per-state means, weights, scales and dofs (hmmlearn's update:
     ``(covars_prior + ...) / (max(covars_weight - 1, 0) + n)`` for diag and spherical,
     ``max(covars_weight - D, 0)`` for full; a tied matrix's own are
@@ -80,7 +81,8 @@ def gaussian_tied_covariance(model: Any, n_features: int) -> NormalPrior | None:
     return NormalPrior(np.zeros(D), np.asarray(0.0), scale, np.asarray(dof))
 
 
-def gmm_arrays(model: Any, n_features: int) -> tuple[np.ndarray, ...]:
+def gmm_arrays(model: Any, n_features: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``GMMHMM``'s per-state arrays (one row per component), with hmmlearn's defaults
     and updates: diag ``c_d = n + 1 + 2 (alpha + 1)``, ``c_n = ... + 2 beta``;
     spherical ``c_d = D (n + 1) + 2 (alpha + 1)``; full ``c_d = n + 1 + nu + D + 1``;

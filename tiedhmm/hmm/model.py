@@ -209,13 +209,14 @@ class BaseHMM(EMModel):
         float
             Lower is better; tying lowers ``k``.
         """
-        return (-2 * self.score(X, lengths)
-                + self.n_free_parameters() * np.log(np.shape(X)[0]))
+        return float(-2 * self.score(X, lengths)
+                     + self.n_free_parameters() * np.log(np.shape(X)[0]))
 
     # -- inference ----------------------------------------------------------------------
     def _ready(self, X: Any, lengths: Any) -> tuple[Topology, inference.Batch]:
         topology, _ = self._model()
-        uninitialized = [g for g in topology.emission_groups if not g.is_initialized()]
+        uninitialized = [g for g in inference.emission_groups(topology)
+                         if not g.is_initialized()]
         if uninitialized:
             raise InvalidDataError(f"emission group(s) {uninitialized} have unset "
                                    f"parameters; fit the model or give their parameters")
@@ -473,7 +474,7 @@ class HMM(BaseHMM):
     5
     """
 
-    def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int, Label],
+    def __init__(self, emissions: Sequence[EmissionGroup], start: Mapping[int | str, Label],
                  transitions: Mapping[tuple[int, int], Label],
                  end: Mapping[int, Label] | None = None, *,
                  soft_ties: Sequence[SoftTie] = (), algorithm: str = "viterbi",

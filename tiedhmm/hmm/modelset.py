@@ -91,16 +91,16 @@ class ModelSet(EMModel):
         """Each model's rows of ``X`` and lengths, from one label per sequence."""
         X = np.asarray(X)
         offsets = lengths_to_offsets(X.shape[0], lengths)
-        labels = np.asarray(labels)
-        if labels.shape != (offsets.shape[0] - 1,):
+        names = np.asarray(labels)
+        if names.shape != (offsets.shape[0] - 1,):
             raise InvalidDataError(f"labels must have one entry per sequence "
-                                   f"({offsets.shape[0] - 1}), got shape {labels.shape}")
-        unknown = sorted(set(labels.tolist()) - set(self.models))
+                                   f"({offsets.shape[0] - 1}), got shape {names.shape}")
+        unknown = sorted(set(names.tolist()) - set(self.models))
         if unknown:
             raise InvalidDataError(f"labels {unknown} name no model; models: {self.names}")
         parts = {}
         for name in self.models:
-            chosen = np.flatnonzero(labels == name)
+            chosen = np.flatnonzero(names == name)
             if chosen.size:
                 rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in chosen])
                 parts[name] = (X[rows], np.diff(offsets)[chosen])

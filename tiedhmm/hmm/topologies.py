@@ -149,13 +149,13 @@ def concatenate(models: Sequence[BaseHMM], **settings: Any) -> HMM:
     """
     if not models:
         raise TyingError("concatenate needs at least one model")
-    models = [model.to_hmm() for model in models]
+    general = [model.to_hmm() for model in models]
     emissions: list[EmissionGroup] = []
     start: dict[int | str, Label] = {}
     edges: dict[tuple[int, int], Label] = {}
     end: dict[int, Label] | None = None
     exits: dict[int, Label] = {}
-    for position, model in enumerate(models):
+    for position, model in enumerate(general):
         offset = len(emissions)
         emissions.extend(model.emissions)
         if "end" in model.start:
@@ -175,7 +175,7 @@ def concatenate(models: Sequence[BaseHMM], **settings: Any) -> HMM:
                              f"follow it; build it with exit=True")
         exits = {offset + i: label for i, label in (model.end or {}).items()}
         end = exits if model.end is not None else None
-    ties = list({id(tie): tie for model in models for tie in model.soft_ties}.values())
+    ties = list({id(tie): tie for model in general for tie in model.soft_ties}.values())
     return HMM(emissions, start, edges, end, soft_ties=ties, **settings)
 
 
@@ -189,5 +189,8 @@ def _product(first: Label, second: Label, position: int) -> Label:
     if not isinstance(first, tuple) and not isinstance(second, tuple):
         return float(first) * float(second)
     label, value = (first, second) if isinstance(first, tuple) else (second, first)
-    group, outcome, factor = (*label, 1.0) if len(label) == 2 else label
+    if isinstance(value, tuple) or not isinstance(label, tuple):  # (excluded above)
+        raise TyingError(f"cannot link model {position - 1} to model {position}")
+    group, outcome = label[0], label[1]
+    factor = label[2] if len(label) == 3 else 1.0
     return (group, outcome, factor * float(value))

@@ -7,14 +7,15 @@ import numbers
 import os
 import re
 import resource
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from ..errors import InvalidDataError, MemoryLimitError
 
 
-def lengths_to_offsets(n_samples: int, lengths: np.ndarray | list[int] | None) -> np.ndarray:
+def lengths_to_offsets(n_samples: int, lengths: Sequence[int] | np.ndarray | None
+                       ) -> np.ndarray:
     """``(S + 1,)`` start offsets of sequences stored end to end, hmmlearn-style ``lengths``."""
     if lengths is None:
         lengths = [n_samples]

@@ -130,7 +130,9 @@ class FamilyPosteriors:
         hit = position[present[position] == wanted]
         lengths = stops[hit] - starts[hit]
         before = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        return order[np.repeat(starts[hit] - before, lengths) + np.arange(lengths.sum())]
+        entries: np.ndarray = order[np.repeat(starts[hit] - before, lengths)
+                                    + np.arange(lengths.sum())]
+        return entries
 
     def column_scores(self, columns: np.ndarray, side: np.ndarray, widths: tuple[int, int]
                       ) -> np.ndarray:
@@ -140,8 +142,10 @@ class FamilyPosteriors:
         its profile."""
         first, second, value = self.upper
         chosen = self._entries_between(np.flatnonzero(side == 0), np.flatnonzero(side == 1))
-        return column_pair_scores(first, second, value, chosen, self.sequence_of, side,
-                                  columns, (int(widths[0]), int(widths[1])))
+        scores: np.ndarray = column_pair_scores(first, second, value, chosen,
+                                                self.sequence_of, side, columns,
+                                                (int(widths[0]), int(widths[1])))
+        return scores
 
     def objective(self, columns: np.ndarray) -> float:
         """Summed posteriors of the residue pairs an alignment (``columns[r]``: the column

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from .._kernels.paths import run_coordinates
 
 
-def as_record(sequence: Any, default_id: str):
+def as_record(sequence: Any, default_id: str) -> Any:
     """A SeqRecord for a ``str``, ``Seq`` or ``SeqRecord`` (kept as given)."""
     from Bio.Seq import Seq
     from Bio.SeqRecord import SeqRecord
@@ -25,43 +26,12 @@ def steps_to_coordinates(steps: np.ndarray, origin: tuple[int, int] = (0, 0)) ->
     """``(2, k)`` Biopython coordinates from per-column moves ``(dx, dy)`` (runs merged),
     starting at ``origin`` (where a local alignment begins)."""
     steps = np.ascontiguousarray(steps, dtype=np.int64).reshape(-1, 2)
-    return _coordinates(steps, int(origin[0]), int(origin[1]))
+    coordinates: np.ndarray = run_coordinates(steps, int(origin[0]), int(origin[1]))
+    return coordinates
 
 
-@njit(cache=True)
-def _coordinates(steps: Any, i: Any, j: Any):
-    """Positions after each run of equal moves, from ``(i, j)``."""
-    n_steps = steps.shape[0]
-    coordinates = np.empty((2, n_steps + 1), dtype=np.int64)
-    coordinates[0, 0], coordinates[1, 0] = i, j
-    count = 1
-    for s in range(n_steps):
-        i += steps[s, 0]
-        j += steps[s, 1]
-        if s + 1 == n_steps or steps[s + 1, 0] != steps[s, 0] or steps[s + 1, 1] != steps[s, 1]:
-            coordinates[0, count], coordinates[1, count] = i, j
-            count += 1
-    return coordinates[:, :count].copy()
-
-
-@njit(cache=True)
-def core_steps(path: Any, moves: Any, flank: Any):
-    """Moves of a state path's aligned (non-``flank``) states, and the letters of x
-    and y the flanks before them consumed (where the aligned part starts)."""
-    steps = np.empty((path.shape[0], 2), dtype=np.int64)
-    count, start_x, start_y = 0, 0, 0
-    for state in path:
-        if flank[state]:
-            if count == 0:
-                start_x += moves[state, 0]
-                start_y += moves[state, 1]
-        else:
-            steps[count] = moves[state]
-            count += 1
-    return steps[:count].copy(), start_x, start_y
-
-
-def to_alignment(x: Any, y: Any, steps: np.ndarray, origin: tuple[int, int], score: float):
+def to_alignment(x: Any, y: Any, steps: np.ndarray, origin: tuple[int, int],
+                 score: float) -> Any:
     """The ``Bio.Align.Alignment`` of ``x`` and ``y`` that the moves describe from
     ``origin``, with ``.score`` set."""
     from Bio.Align import Alignment
@@ -108,7 +78,7 @@ def header_description(record: Any) -> str:
     return description
 
 
-def with_headers_as_read(alignment: Any):
+def with_headers_as_read(alignment: Any) -> Any:
     """``alignment`` with records whose descriptions are :func:`header_description`'s,
     so that Biopython's writers give back each header as it was read (in place; the
     records are new, so inputs shared with other alignments are not touched)."""
@@ -120,7 +90,7 @@ def with_headers_as_read(alignment: Any):
     return alignment
 
 
-def for_writing(alignment: Any):
+def for_writing(alignment: Any) -> Any:
     """An alignment that prints as ``alignment`` does, fast: its records hold the gapped
     rows and one ungapped segment each (what Biopython's writers then read at no cost);
     column annotations are kept."""

@@ -15,10 +15,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._kernels.paths import core_steps
 from ..emissions.pair import state_table
 from ..errors import ImpossibleSequenceError, InvalidDataError, TiedHMMError
 from ..tying import Topology
-from .alignment import core_steps
 from .alphabets import Alphabet
 from .states import PairState
 

@@ -280,7 +280,7 @@ class PairHMM(EMModel):
         """The bytes of every parameter the compiled arrays depend on."""
         parts = [self.topology.edge_probabilities().tobytes()]
         parts += [array.tobytes() for group in self.topology.emission_groups
-                  for array in group.parameter_arrays()]
+                  for array in group.parameter_arrays() if array is not None]
         return b"".join(parts)
 
     def compiled(self) -> inference.CompiledPair:
@@ -295,7 +295,8 @@ class PairHMM(EMModel):
             The state table, transition and emission arrays of the model.
         """
         key = self._parameter_key()
-        cached = getattr(self, "_compiled_cache", None)
+        cached: tuple[bytes, inference.CompiledPair] | None = getattr(
+            self, "_compiled_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]
         compiled = inference.compile_pair(self.states, self.topology, self.alphabet)
@@ -349,7 +350,9 @@ class PairHMM(EMModel):
         encoded = self._encode_many(pairs)
         if client is not None:
             return np.concatenate(_on_cluster(client, _chunk_logliks, self, list(pairs)))
-        return kernels.batch_forward_score(*encoded, *self.compiled().probabilities)
+        logliks: np.ndarray = kernels.batch_forward_score(*encoded,
+                                                          *self.compiled().probabilities)
+        return logliks
 
     def posterior(self, x: Any, y: Any, *, threshold: float | None = None,
                   memory: int | str | None = None) -> np.ndarray | scipy.sparse.csr_matrix:
@@ -484,7 +487,8 @@ class PairHMM(EMModel):
             inference.raise_if_impossible(-np.inf, f"pair {int(impossible[0])}")
         return accuracy
 
-    def align(self, x: Any, y: Any, method: str = "viterbi", *, memory: int | str | None = None):
+    def align(self, x: Any, y: Any, method: str = "viterbi", *,
+              memory: int | str | None = None) -> Any:
         """The best alignment of ``x`` and ``y``.
 
         Parameters
@@ -711,7 +715,8 @@ def _pair_codes(encoded: inference.EncodedPairs) -> list[tuple[np.ndarray, np.nd
                 encoded.y_offsets[1:])]
 
 
-def _chunk_source(model: PairHMM, encoded: inference.EncodedPairs, memory: int | str | None):
+def _chunk_source(model: PairHMM, encoded: inference.EncodedPairs,
+                  memory: int | str | None) -> em.StatisticsSource:
     return model.statistics_source(encoded, memory)
 
 
@@ -719,7 +724,7 @@ def _chunk_logliks(model: PairHMM, pairs: list[tuple[Any, ...]]) -> np.ndarray:
     return model.loglik_many(pairs)
 
 
-def _chunk_posteriors(model: PairHMM, pairs: list[tuple[Any, ...]], threshold: float,
+def _chunk_posteriors(model: PairHMM, pairs: list[tuple[Any, ...]], threshold: float | None,
                       memory: int | str | None) -> list[Any]:
     return model.posterior_many(pairs, threshold=threshold, memory=memory)
 

@@ -34,11 +34,14 @@ import scipy.sparse
 
 from .._kernels import hmm as hmm_kernels
 from .._kernels import pair as kernels
+from ..em.loop import GroupStats, StatisticsSource
 from ..emissions.pair import state_statistics
 from ..errors import InvalidDataError, MemoryLimitError
 from ..io import checks
 from ..io.checks import memory_guard, memory_size, parse_memory
+from ..tying import Topology
 from .inference import CompiledPair, EncodedPairs, raise_if_impossible
+from .states import PairState
 
 #: The memory limit of posterior work when the call sets none.
 DEFAULT_MEMORY = 2 * 2**30
@@ -132,9 +135,9 @@ def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str
 def _workspace(size: int, dtype: Any = np.float64, name: str = "workspace") -> np.ndarray:
     """A buffer of at least ``size`` items, reused across calls in this thread (a fresh
     allocation above the allocator's mmap threshold costs page faults every call)."""
-    buffer = getattr(_thread_state, name, None)
-    if buffer is not None and buffer.size >= size:
-        return buffer
+    kept: np.ndarray | None = getattr(_thread_state, name, None)
+    if kept is not None and kept.size >= size:
+        return kept
     buffer = np.empty(size, dtype=dtype)
     if buffer.nbytes <= KEPT_WORKSPACE_BYTES:
         setattr(_thread_state, name, buffer)
@@ -159,6 +162,8 @@ class PassResult:
     mea_score: float
     posterior: np.ndarray | scipy.sparse.csr_matrix | None
     moves: np.ndarray | None
+    #: ``(len(x), len(y))``.
+    shape: tuple[int, int]
 
 
 def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan: Plan, *,
@@ -181,7 +186,8 @@ def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan
         posterior = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))
     return PassResult(float(loglik), float(score),
                       posterior if dense or threshold is not None else None,
-                      kernels.mea_moves(table, n, m) if moves and np.isfinite(loglik) else None)
+                      kernels.mea_moves(table, n, m) if moves and np.isfinite(loglik) else None,
+                      (n, m))
 
 
 def check_threshold(threshold: float | None) -> None:
@@ -201,7 +207,7 @@ def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
     plans = [plan(model, x.size, y.size, limit // at_once, **sizes) for x, y in pairs]
     check(plans, limit, memory, what)
 
-    def one(index: int):
+    def one(index: int) -> Any:
         found = run(model, *pairs[index], plans[index], **options)
         raise_if_impossible(found.loglik, f"pair {index}" if len(pairs) > 1 else "the pair")
         return result(found)
@@ -231,7 +237,7 @@ def sparse_posteriors_and_accuracies(
     check_threshold(threshold)
     return _each_pair(model, pairs, memory, "posteriors",
                       lambda found: (found.posterior, found.mea_score
-                                     / max(1, min(found.posterior.shape))),
+                                     / max(1, min(found.shape))),
                       threshold=threshold, accuracy=True)
 
 
@@ -241,7 +247,7 @@ def expected_accuracy(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndar
     the MEA table alone (no moves kept, no traceback)."""
     [score] = _each_pair(model, [(codes_x, codes_y)], memory, "expected accuracy",
                          lambda found: found.mea_score, accuracy=True)
-    return score / max(1, min(codes_x.size, codes_y.size))
+    return float(score) / max(1, min(codes_x.size, codes_y.size))
 
 
 def mea_alignments(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -270,17 +276,20 @@ def expected_accuracies(model: CompiledPair, encoded: EncodedPairs,
     """Expected accuracy (MEA score over the shorter length) and log P of every pair."""
     chunks, blocks = _batch_plans(model, encoded, memory, "expected accuracy", False)
     with memory_guard("expected accuracy", "raise memory="):
-        return kernels.batch_expected_accuracy(*encoded, chunks, blocks, *model.probabilities)
+        accuracy, loglik = kernels.batch_expected_accuracy(*encoded, chunks, blocks,
+                                                           *model.probabilities)
+    return accuracy, loglik
 
 
-def statistics_source(states: Any, topology: Any, compiled: Any, encoded: EncodedPairs,
-                      memory: int | str | None = None):
+def statistics_source(states: Sequence[PairState], topology: Topology,
+                      compiled: Callable[[], CompiledPair], encoded: EncodedPairs,
+                      memory: int | str | None = None) -> StatisticsSource:
     """An EM statistics source: one E-step of the pairs under the current parameters
     (``compiled()`` is asked each iteration), each state's group with its statistics.
     Memory is planned, and checked, before the first iteration."""
     chunks, blocks = _batch_plans(compiled(), encoded, memory, "EM", True)
 
-    def source():
+    def source() -> tuple[np.ndarray, GroupStats, str]:
         model = compiled()
         with memory_guard("EM", "raise memory="):
             loglik, transitions, starts, ends, emissions = kernels.batch_expectations(

@@ -27,6 +27,7 @@ from ..emissions.pair import MatchEmission
 from ..errors import InvalidDataError
 from ..io import files as model_files
 from ..io.records import decoding
+from ..parameters import required
 from ..tying import Label, TransitionGroup
 from .alphabets import Alphabet
 from .states import PAIR_FORMAT, PairState
@@ -42,9 +43,9 @@ class PairSpec(NamedTuple):
     """What a pair HMM is built from: states and start, transition and end edges."""
 
     states: list[PairState]
-    start: dict[str, Any]
-    transitions: dict[str, Any]
-    end: dict[str, Any] | None
+    start: dict[int | str, Label]
+    transitions: dict[tuple[int, int], Label]
+    end: dict[int, Label] | None
 
 
 def default_tables(alphabet: str) -> tuple[np.ndarray, np.ndarray]:
@@ -93,9 +94,11 @@ def durbin(alphabet: Alphabet, *, symmetric: bool = True, delta: float | None = 
                                 name=f"gap {side}") for side in "xy"]
     states = [PairState("M", "match", match_group), PairState("X", "x", insert_x[0]),
               PairState("Y", "y", insert_y[0])]
-    start = {0: (row, "stay"), 1: opens[0], 2: opens[1], "end": (row, "end")}
-    transitions = {(0, 0): (row, "stay"), (0, 1): opens[0], (0, 2): opens[1]}
-    end = {0: (row, "end")}
+    start: dict[int | str, Label] = {0: (row, "stay"), 1: opens[0], 2: opens[1],
+                                     "end": (row, "end")}
+    transitions: dict[tuple[int, int], Label] = {(0, 0): (row, "stay"), (0, 1): opens[0],
+                                                 (0, 2): opens[1]}
+    end: dict[int, Label] = {0: (row, "end")}
     for state, gap in zip((1, 2), gaps):
         transitions[(state, state)] = (gap, "extend")
         transitions[(state, 0)] = (gap, "close")
@@ -141,12 +144,13 @@ def probcons(alphabet: Alphabet, *, symmetric: bool = True,
     states = [PairState("M", "match", match_group),
               PairState("X1", "x", insert_x[0]), PairState("Y1", "y", insert_y[0]),
               PairState("X2", "x", insert_x[1]), PairState("Y2", "y", insert_y[1])]
-    transitions = {(0, 0): (row, "stay")}
+    transitions: dict[tuple[int, int], Label] = {(0, 0): (row, "stay")}
     for state, (opening, gap) in enumerate(zip(opens, (short_x, short_y, long_x, long_y)),
                                            start=1):
         transitions[(0, state)] = opening
         transitions[(state, state)] = (gap, "extend")
         transitions[(state, 0)] = (gap, "close")
+    begin: dict[int | str, Label]
     if start is None:
         begin = {0: (row, "stay"), **{state: opens[state - 1] for state in range(1, 5)}}
     else:
@@ -160,8 +164,9 @@ def probcons(alphabet: Alphabet, *, symmetric: bool = True,
     return PairSpec(states, begin, transitions, None)
 
 
-def local(states: Sequence[PairState], start: Mapping[str, Any], transitions: Mapping[str, Any],
-          end: Mapping[str, Any] | None, mean_flank: float) -> PairSpec:
+def local(states: Sequence[PairState], start: Mapping[int | str, Label],
+          transitions: Mapping[tuple[int, int], Label], end: Mapping[int, Label] | None,
+          mean_flank: float) -> PairSpec:
     """A model's states and edges with unaligned flanks (Durbin et al. 4.5).
 
     Four flank states emit the x prefix, then the y prefix, before the core, and the x
@@ -179,16 +184,20 @@ def local(states: Sequence[PairState], start: Mapping[str, Any], transitions: Ma
     stay = mean_flank / (mean_flank + 1.0)
     leave = 1.0 - stay
     insert = next(s.emission for s in states if s.emits != "match")
-    background = CategoricalEmission(insert.probs.copy(), name="flank", trainable=False)
+    if not isinstance(insert, CategoricalEmission):
+        raise InvalidDataError(f"an insert state's emission must be categorical, got {insert!r}")
+    background = CategoricalEmission(required(insert.probs, f"{insert!r} probs").copy(),
+                                     name="flank", trainable=False)
     K = len(states)
     fx1, fy1, fx2, fy2 = range(K, K + 4)
     flanked = [*states, *(PairState(name, emits, background, flank=True)
                           for name, emits in (("flank x1", "x"), ("flank y1", "y"),
                                               ("flank x2", "x"), ("flank y2", "y")))]
-    core_start = {j: label for j, label in start.items() if j != "end"}
+    core_start = {int(j): label for j, label in start.items() if j != "end"}
     skip_core = start.get("end")
-    new_start: dict[str, Any] = {fx1: stay, fy1: leave * stay,
-                       **{j: _scaled(label, leave * leave) for j, label in core_start.items()}}
+    new_start: dict[int | str, Label] = {
+        fx1: stay, fy1: leave * stay,
+        **{j: _scaled(label, leave * leave) for j, label in core_start.items()}}
     edges = dict(transitions)
     edges[(fx1, fx1)] = stay
     edges[(fx1, fy1)] = leave * stay
@@ -220,13 +229,15 @@ def local(states: Sequence[PairState], start: Mapping[str, Any], transitions: Ma
 def _scaled(label: Label, factor: float) -> Label:
     """``label`` times a constant: a fixed value, or a group label with a factor."""
     if isinstance(label, tuple):
-        group, outcome, own = (*label, 1.0) if len(label) == 2 else label
-        return (group, outcome, own * factor)
+        own = label[2] if len(label) == 3 else 1.0
+        return (label[0], label[1], own * factor)
     return float(label) * factor
 
 
 def _emission_groups(alphabet: Alphabet, symmetric: bool, match: Any, insert: Any,
-                     n_gap_kinds: int):
+                     n_gap_kinds: int
+                     ) -> tuple[MatchEmission, list[CategoricalEmission],
+                                list[CategoricalEmission]]:
     """Match group and per-gap-kind insert groups for x and y (one shared if symmetric)."""
     if match is None or insert is None:
         default_match, default_insert = default_tables(alphabet.name)
