@@ -20,7 +20,7 @@ import io
 import logging
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,8 @@ def _load_model(args: argparse.Namespace, records: Sequence[Any]) -> PairHMM:
             raise InvalidDataError(f"the input looks like {found} but model {args.model!r} "
                                    f"is a {model.alphabet.name} model; pass a {found} "
                                    f"model or leave --model out")
-    return model.local() if getattr(args, "local", False) else model
+    chosen: PairHMM = model.local() if getattr(args, "local", False) else model
+    return chosen
 
 
 def _check_output(args: argparse.Namespace) -> None:
@@ -107,7 +108,8 @@ def _batches(items: Sequence[Any], args: argparse.Namespace, what: str) -> Itera
 
 
 @contextlib.contextmanager
-def _iteration_bar(args: argparse.Namespace):
+def _iteration_bar(args: argparse.Namespace
+                   ) -> Iterator[Callable[[int, float], None] | None]:
     """A per-iteration EM callback drawing a progress bar on a terminal, else None."""
     if args.quiet or not sys.stderr.isatty():
         yield None
@@ -121,7 +123,7 @@ def _iteration_bar(args: argparse.Namespace):
 
 
 @contextlib.contextmanager
-def _family_bar(args: argparse.Namespace, total: int):
+def _family_bar(args: argparse.Namespace, total: int) -> Iterator[Callable[[], None]]:
     """A ``finished()`` callback advancing one bar over ``total`` families on a terminal
     (nothing for one family, with ``--quiet`` or off a terminal)."""
     if total < 2 or args.quiet or not sys.stderr.isatty():
@@ -129,11 +131,14 @@ def _family_bar(args: argparse.Namespace, total: int):
         return
     from tqdm import tqdm
     with tqdm(total=total, unit="family", file=sys.stderr) as bar:
-        yield lambda: bar.update(1)
+        def finished() -> None:
+            bar.update(1)
+        yield finished
 
 
 @contextlib.contextmanager
-def _stage_bars(args: argparse.Namespace):
+def _stage_bars(args: argparse.Namespace | None
+                ) -> Iterator[Callable[[str, int, int], None] | None]:
     """A ``progress(stage, done, total)`` callback drawing one bar per stage on a
     terminal, else None (also for ``args`` None: no bars)."""
     if args is None or args.quiet or not sys.stderr.isatty():
@@ -183,12 +188,13 @@ def _format_alignments(alignments: list[Any], pairs: list[tuple[Any, ...]], fmt:
 
 
 # -- commands -----------------------------------------------------------------------
-def _cluster(args: argparse.Namespace):
+def _cluster(args: argparse.Namespace) -> contextlib.AbstractContextManager[Any]:
     """A context giving a Dask client for ``--scheduler`` (closed after the command), or
     None to work in this process."""
     if not args.scheduler:
         return contextlib.nullcontext()
-    return connect(args.scheduler)
+    client: contextlib.AbstractContextManager[Any] = connect(args.scheduler)
+    return client
 
 
 def _align(args: argparse.Namespace) -> None:

@@ -30,7 +30,7 @@ BLOCKS_PER_THREAD = 4
 
 def n_blocks(n_steps: int) -> int:
     """How many row blocks the parallel emission kernels split ``n_steps`` rows into."""
-    return max(1, min(n_steps, BLOCKS_PER_THREAD * numba.get_num_threads()))
+    return max(1, min(n_steps, BLOCKS_PER_THREAD * int(numba.get_num_threads())))
 
 
 class EmissionGroup(ParameterGroup):

@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -203,7 +203,7 @@ class ArrayHMM(BaseHMM, ABC):
         start_group = TransitionGroup([str(j) for j in range(n_states)],
                                       getattr(self, "startprob_", None), name="start",
                                       trainable="s" in self.params, prior=start_prior)
-        start = {j: (start_group, str(j)) for j in range(n_states)}
+        start: dict[int | str, Label] = {j: (start_group, str(j)) for j in range(n_states)}
         labels, relative = self._transition_layout()
         row_groups = self._grouped(labels, lambda rows: self._make_row_group(rows, relative),
                                    ties)
@@ -254,7 +254,8 @@ class ArrayHMM(BaseHMM, ABC):
                                trainable="t" in self.params,
                                prior=priors.dirichlet(alpha))
 
-    def _attribute(self, name: str, pick: Any):
+    def _attribute(self, name: str, pick: Callable[[np.ndarray], np.ndarray]
+                   ) -> np.ndarray | None:
         """``pick`` of an array attribute (None if unset); it needs a row per state."""
         value = getattr(self, name, None)
         if value is None:
@@ -269,7 +270,7 @@ class ArrayHMM(BaseHMM, ABC):
     def _make_emission(self, states: np.ndarray) -> EmissionGroup:
         """The family's emission group for ``states``, from the attributes if set."""
 
-    def _emission_maker(self):
+    def _emission_maker(self) -> Callable[[np.ndarray], EmissionGroup]:
         """What makes the emission groups of one compiled model (a family whose groups
         share a part makes it here, once per model)."""
         return self._make_emission
@@ -387,7 +388,9 @@ def emissionprob_arrays(topology: Topology) -> dict[str, np.ndarray]:
 
 def non_negative(value: Any, name: str) -> float:
     """A setting that must be a number >= 0, as a float; a clear error otherwise."""
-    if isinstance(value, (bool, str)) or not np.isscalar(value) or not float(value) >= 0:
+    number = isinstance(value, (int, float, np.integer, np.floating)) \
+        and not isinstance(value, bool)
+    if not number or not float(value) >= 0:
         raise InvalidDataError(f"{name} must be a number >= 0, got {value!r}")
     return float(value)
 

@@ -4,7 +4,7 @@ covariance type, ``min_covar`` and ``covar_floor``)."""
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -168,12 +168,13 @@ class GaussianHMM(GaussianFamily):
                        shared: SharedCovariance | None = None) -> GaussianEmission:
         self._check_covariance_type()
         mean = self._attribute("means_", lambda m: m[states[0]])
-        covar = shared or self._attribute("_covars_", lambda m: m[states[0]])
+        own = None if shared is not None else self._attribute("_covars_", lambda m: m[states[0]])
         n_features = self._known_n_features()
-        if mean is None and covar is None and n_features is None:
-            raise InvalidDataError("n_features is unknown: fit the model or set means_")
+        if n_features is None and own is not None:
+            n_features = int(np.shape(own)[-1])
         if n_features is None:
-            n_features = np.shape(covar)[-1]
+            raise InvalidDataError("n_features is unknown: fit the model or set means_")
+        covar = shared if shared is not None else own
         arrays = priors.gaussian_arrays(self, n_features)
         kind = "full" if self.covariance_type == "tied" else self.covariance_type
         return GaussianEmission(mean, covar, n_features=n_features,
@@ -181,12 +182,13 @@ class GaussianHMM(GaussianFamily):
                                 prior=priors.normal(*arrays, states, kind))
 
     def _known_n_features(self) -> int | None:
-        n_features = getattr(self, "n_features", None)
-        if n_features is None and getattr(self, "means_", None) is not None:
-            n_features = np.shape(self.means_)[-1]
+        n_features: int | None = getattr(self, "n_features", None)
+        means = getattr(self, "means_", None)
+        if n_features is None and means is not None:
+            n_features = int(np.shape(means)[-1])
         return n_features
 
-    def _emission_maker(self):
+    def _emission_maker(self) -> Callable[[np.ndarray], GaussianEmission]:
         """With ``covariance_type="tied"`` every state's group reads one
         :class:`SharedCovariance` (hmmlearn's ``covars_`` of shape ``(D, D)``)."""
         if self.covariance_type != "tied":
@@ -305,8 +307,9 @@ class GMMHMM(GaussianFamily):
         self.covars_ = shapes[self.covariance_type]
 
     def _make_emission(self, states: np.ndarray) -> GMMEmission:
-        def pick(m: Any):
-            return m[states[0]]
+        def pick(m: np.ndarray) -> np.ndarray:
+            row: np.ndarray = m[states[0]]
+            return row
         weights, means, covars = (self._attribute(name, pick)
                                   for name in ("weights_", "means_", "covars_"))
         n_features = getattr(self, "n_features", None)

@@ -73,7 +73,7 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
         neighbours: int | None = None, client: Any = None,
-        progress: Callable[[str, int, int], None] | None = None):
+        progress: Callable[[str, int, int], None] | None = None) -> Any:
     """Align a family of sequences from pair-HMM posteriors (ProbCons' method).
 
     See :mod:`tiedhmm.msa.progressive` for the steps: sparse pair posteriors,
@@ -319,9 +319,10 @@ def _silent(stage: str, done: int, total: int) -> None:
     """The default progress callback: nothing."""
 
 
-def _pair_results(model: PairHMM, records: Sequence[Any], codes: Any, pairs: Sequence[tuple[Any,
-                  Any]], threshold: float, memory: int | str | None, client: Any,
-                  progress: Callable[[str, int, int], None]):
+def _pair_results(model: PairHMM, records: Sequence[Any], codes: Any,
+                  pairs: Sequence[tuple[int, int]], threshold: float,
+                  memory: int | str | None, client: Any,
+                  progress: Callable[[str, int, int], None]) -> list[tuple[Any, float]]:
     """Sparse posteriors and expected accuracy of every pair (in batches on threads, so
     that ``progress`` hears each)."""
     if client is not None:
@@ -400,7 +401,7 @@ def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, round
 
 
 def _alignment(records: Sequence[Any], columns: np.ndarray, n_sequences: int, width: int,
-               confidence: np.ndarray, tree: Tree):
+               confidence: np.ndarray, tree: Tree) -> Any:
     """A ``Bio.Align.Alignment`` of the records with ``.tree`` and ``.confidence``."""
     from Bio.Align import Alignment
     occupied = np.zeros((n_sequences, width), dtype=np.int64)

@@ -23,7 +23,7 @@ from .. import em
 from ..emissions import GaussianEmission
 from ..errors import InvalidDataError
 from ..hmm.model import HMM, SETTINGS
-from ..parameters import add_stats
+from ..parameters import Stats, add_stats
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -88,7 +88,7 @@ def cluster_groups(statistics: dict[int, tuple[Any, ...]], candidates: Sequence[
             loss = own[a] + own[b] - clusters[a].merged(clusters[b]).loglik()
             if loss < best:
                 best, pair = loss, (a, b)
-        if best > threshold:
+        if pair is None or best > threshold:
             break
         i, j = pair
         clusters[i] = clusters[i].merged(clusters.pop(j))
@@ -141,10 +141,11 @@ def tie_states(recognizer: Any, X: np.ndarray, lengths: Sequence[int] | None,
         tied = GaussianEmission(first.mean, first.covar, covariance="diag",
                                 covar_floor=first.covar_floor,
                                 name=" + ".join(str(m.name or "?") for m in members))
-        pooled = None
+        pooled: Stats | None = None
         for member in members:
             pooled = add_stats(pooled, statistics[id(member)][1])
-        tied.m_step(pooled, tied.param_letters)
+        if pooled is not None:
+            tied.m_step(pooled, tied.param_letters)
         created.append(tied)
         replacement.update({id(member): tied for member in members})
     recognizer.units = {name: _retied(unit, replacement)

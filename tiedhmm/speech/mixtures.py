@@ -47,14 +47,16 @@ def split_heaviest(group: GMMEmission, perturbation: float = PERTURBATION) -> No
     if group.covariance not in ("diag", "spherical"):
         raise InvalidDataError(f"{group!r}: splitting needs diag or spherical covariances, "
                                f"got {group.covariance!r}")
-    k = int(np.argmax(group.weights))
-    spread = perturbation * np.sqrt(np.broadcast_to(group.covars[k], (group.n_features,)))
-    weights = group.weights.copy()
+    weights, means, covars = group.current()
+    k = int(np.argmax(weights))
+    spread = perturbation * np.sqrt(np.broadcast_to(covars[k], (group.n_features,)))
+    weights = weights.copy()
     weights[k] /= 2
     group.weights = np.append(weights, weights[k])
-    group.means = np.vstack([group.means, group.means[k] + spread])
-    group.means[k] = group.means[k] - spread
-    group.covars = np.concatenate([group.covars, group.covars[k:k + 1]])
+    means = np.vstack([means, means[k] + spread])
+    means[k] = means[k] - spread
+    group.means = means
+    group.covars = np.concatenate([covars, covars[k:k + 1]])
     group.n_mix += 1
 
 

@@ -49,7 +49,7 @@ class UnitArrays:
 
     @property
     def n_states(self) -> int:
-        return self.groups.shape[0]
+        return int(self.groups.shape[0])
 
 
 NULL_UNIT = UnitArrays(np.zeros(0, dtype=np.int64), [], [], [], ((), 1.0))
@@ -87,12 +87,16 @@ class Inventory:
         groups = np.array([self._emission(topology.emission_groups[g])
                            for g in topology.state_group], dtype=np.int64)
         first_slot = [self._slots(group) for group in topology.transition_groups]
-        internal, entries, exits, skip = [], [], [], None
+        internal: list[tuple[int, int, Factor]] = []
+        entries: list[tuple[int, Factor]] = []
+        exits: list[tuple[int, Factor]] = []
+        skip: Factor | None = None
         n = topology.n_states
         for src, dst, g, outcome, fixed in zip(topology.edge_src, topology.edge_dst,
                                                topology.edge_group, topology.edge_outcome,
                                                topology.edge_fixed):
-            factor = ((int(first_slot[g] + outcome),) if g >= 0 else (), float(fixed))
+            slots: tuple[int, ...] = (int(first_slot[g] + outcome),) if g >= 0 else ()
+            factor = (slots, float(fixed))
             if src == n and dst == n:
                 skip = factor
             elif src == n:
@@ -126,9 +130,10 @@ class Inventory:
 
     def log_parameters(self) -> np.ndarray:
         """``(n_slots,)`` log-probability of every slot under the current groups."""
+        probs = [group.current() for group in self.transition_groups]
         with np.errstate(divide="ignore"):
-            return np.log(np.concatenate([group.probs for group in self.transition_groups])
-                          if self.transition_groups else np.zeros(0))
+            logs: np.ndarray = np.log(np.concatenate(probs) if probs else np.zeros(0))
+        return logs
 
     def transition_statistics(self, slot_counts: np.ndarray) -> list[tuple[TransitionGroup,
                                                                            Stats]]:
@@ -154,7 +159,7 @@ class EdgeTable:
     def build(cls, rows: list[tuple[int, int, Factor, float, int]], n_slots: int) -> EdgeTable:
         count = len(rows)
         indptr = np.zeros(count + 1, dtype=np.int64)
-        indices = []
+        indices: list[int] = []
         for k, (_, _, (slots, _), _, _) in enumerate(rows):
             indices.extend(slots)
             indptr[k + 1] = len(indices)
@@ -177,7 +182,8 @@ class EdgeTable:
                    np.concatenate([t.word for t in tables]))
 
     def log_probabilities(self, log_parameters: np.ndarray) -> np.ndarray:
-        return self.log_fixed + self.slots @ log_parameters
+        logs: np.ndarray = self.log_fixed + self.slots @ log_parameters
+        return logs
 
 
 class Network:
@@ -231,7 +237,7 @@ class Network:
 
     @property
     def n_states(self) -> int:
-        return self.state_group.shape[0]
+        return int(self.state_group.shape[0])
 
     def _follow(self, node: int, src: int, factor: Factor, score: float, depth: int) -> None:
         """Edges from state ``src`` (leaving ``node``, or the begin) along every link."""
@@ -308,7 +314,7 @@ class NetworkBatch:
         """Expected count of every slot: each edge's count added to each of its slots;
         a state's start (end) count is shared by its parallel start (end) edges in
         proportion to their probabilities."""
-        total = self.internal.slots.T @ edge_counts
+        total: np.ndarray = self.internal.slots.T @ edge_counts
         for table, state, counts in ((self.start, self.start_state, start_counts),
                                      (self.end, self.end_state, end_counts)):
             probs = np.exp(table.log_probabilities(log_parameters))

@@ -178,7 +178,9 @@ class Recognizer(EMModel):
         self.verbose = verbose
         self.init = init
         self.random_state = random_state
-        self._inventory_key = None
+        self._inventory_key: tuple[tuple[str, int], ...] | None = None
+        self._inventory: Inventory | None = None
+        self._networks: dict[tuple[Any, ...], Network] = {}
         self._check()
 
     def _check(self) -> None:
@@ -216,7 +218,7 @@ class Recognizer(EMModel):
     def _compiled(self) -> tuple[Inventory, dict[tuple[Any, ...], Network]]:
         """The inventory and the composites built on it, rebuilt when the units change."""
         key = tuple((name, id(unit)) for name, unit in self.units.items())
-        if self._inventory_key != key:
+        if self._inventory is None or self._inventory_key != key:
             self._inventory, self._networks = Inventory(self.units), {}
             self._inventory_key = key
         return self._inventory, self._networks
@@ -462,7 +464,7 @@ class Recognizer(EMModel):
                  networks: Sequence[Network]) -> list[Recognition]:
         inventory = self.inventory
         log_parameters = inventory.log_parameters()
-        results = []
+        results: list[Recognition] = []
         for part in self._parts(frames, offsets, networks):
             batch = part.batch
             table = log_likelihood_table(inventory.emission_groups, part.X)
@@ -547,7 +549,7 @@ def _expectations(inventory: Inventory, part: _Part, log_parameters: np.ndarray
 
 def _source(inventory: Inventory, parts: Sequence[_Part]) -> em.StatisticsSource:
     """An EM statistics source: one E-step of every part under the units' groups."""
-    def source():
+    def source() -> tuple[np.ndarray, em.GroupStats, str]:
         logliks, statistics = [], []
         log_parameters = inventory.log_parameters()
         slot_counts = np.zeros(inventory.n_slots)
