@@ -1,4 +1,12 @@
-"""Emission families: each builds its ``(T, G)`` table, pools statistics, fits groups."""
+"""Emission families, one module each (categorical, Gaussian, Gaussian mixture,
+multinomial, Poisson, and the pair HMM's match table), on the contract of
+:mod:`~tiedhmm.emissions.base`: a family computes the ``(T, G)`` log-likelihood table of
+its groups, pools their statistics from occupancies and fits each group (its M-step),
+with the priors of :mod:`~tiedhmm.emissions.priors`.
+
+It may import :mod:`tiedhmm.parameters`, :mod:`tiedhmm.io`, :mod:`tiedhmm.errors` and the
+kernels; tying, EM and every model package build on it.
+"""
 
 from .base import (
     EmissionGroup,

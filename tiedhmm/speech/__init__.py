@@ -1,5 +1,12 @@
-"""Speech workflows: features, shared units in composite networks, embedded training,
-decoding, forced alignment, mixture splitting, state tying and scoring."""
+"""Speech workflows in the manner of HTK: features (:mod:`~tiedhmm.speech.features`),
+shared units in composite networks (:mod:`~tiedhmm.speech.network`), grammars,
+embedded training, decoding and forced alignment (:mod:`~tiedhmm.speech.recognizer`),
+mixture splitting, state tying (:mod:`~tiedhmm.speech.clustering`) and HResults-style
+scoring (:mod:`~tiedhmm.speech.scoring`).
+
+It may import :mod:`tiedhmm.hmm` and everything below it (kernels, emissions, tying,
+EM, io, parallel, errors); nothing in tiedhmm imports it.
+"""
 
 from .clustering import cluster_groups, tie_states
 from .features import deltas, mfcc_from_wav, with_deltas
