@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..emissions import (
     EmissionGroup,
@@ -122,8 +123,8 @@ class ArrayHMM(BaseHMM, ABC):
     #: (letter, attribute) pairs of the family's emission parameters.
     _emission_attributes: tuple[tuple[str, str], ...] = ()
 
-    def __init__(self, n_components: int = 1, startprob_prior: Any = 1.0,
-                 transmat_prior: Any = 1.0, *,
+    def __init__(self, n_components: int = 1, startprob_prior: ArrayLike = 1.0,
+                 transmat_prior: ArrayLike = 1.0, *,
                  emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
@@ -222,7 +223,8 @@ class ArrayHMM(BaseHMM, ABC):
         self._check_attributes_match(model.topology)
         return model
 
-    def _grouped(self, labels: np.ndarray, make: Any, ties: list[SoftTie]) -> list[Any]:
+    def _grouped(self, labels: np.ndarray, make: Callable[[np.ndarray], Any],
+                 ties: list[SoftTie]) -> list[Any]:
         """One object per label (hard tying) or per state, soft-tied by label."""
         per_state: list[Any] = [None] * len(labels)
         for label in np.unique(labels[labels >= 0]):
@@ -395,7 +397,8 @@ def non_negative(value: Any, name: str) -> float:
     return float(value)
 
 
-def check_labels(labels: Any, n_states: int, what: str) -> np.ndarray:
+def check_labels(labels: Sequence[int] | str | np.ndarray | None, n_states: int,
+                 what: str) -> np.ndarray:
     """Labels ``0 .. G-1`` without gaps, one per state; None means one label per state."""
     if labels is None:
         return np.arange(n_states)

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..emissions import (
     CategoricalEmission,
@@ -54,9 +54,9 @@ class CategoricalHMM(ArrayHMM):
 
     _emission_attributes = (("e", "emissionprob_"),)
 
-    def __init__(self, n_components: int = 1, startprob_prior: Any = 1.0,
-                 transmat_prior: Any = 1.0, *,
-                 emissionprob_prior: Any = 1.0, n_features: int | None = None,
+    def __init__(self, n_components: int = 1, startprob_prior: ArrayLike = 1.0,
+                 transmat_prior: ArrayLike = 1.0, *,
+                 emissionprob_prior: ArrayLike = 1.0, n_features: int | None = None,
                  emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf, algorithm: str = "viterbi",
@@ -140,8 +140,9 @@ class MultinomialHMM(ArrayHMM):
 
     _emission_attributes = (("e", "emissionprob_"),)
 
-    def __init__(self, n_components: int = 1, n_trials: Any = None, startprob_prior: Any = 1.0,
-                 transmat_prior: Any = 1.0, algorithm: str = "viterbi",
+    def __init__(self, n_components: int = 1, n_trials: ArrayLike | None = None,
+                 startprob_prior: ArrayLike = 1.0, transmat_prior: ArrayLike = 1.0,
+                 algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "ste",
                  init_params: str = "ste", implementation: str = "log", *,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from abc import ABC
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..emissions import (
     GaussianEmission,
@@ -111,9 +111,10 @@ class GaussianHMM(GaussianFamily):
     _emission_attributes = (("m", "means_"), ("c", "_covars_"))
 
     def __init__(self, n_components: int = 1, covariance_type: str = "diag",
-                 min_covar: float = 1e-3, startprob_prior: Any = 1.0, transmat_prior: Any = 1.0,
-                 means_prior: Any = 0, means_weight: Any = 0, covars_prior: Any = 1e-2,
-                 covars_weight: Any = 1,
+                 min_covar: float = 1e-3, startprob_prior: ArrayLike = 1.0,
+                 transmat_prior: ArrayLike = 1.0, means_prior: ArrayLike = 0,
+                 means_weight: ArrayLike = 0, covars_prior: ArrayLike = 1e-2,
+                 covars_weight: ArrayLike = 1,
                  algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmc",
@@ -270,9 +271,10 @@ class GMMHMM(GaussianFamily):
     _emission_attributes = (("w", "weights_"), ("m", "means_"), ("c", "covars_"))
 
     def __init__(self, n_components: int = 1, n_mix: int = 1, min_covar: float = 1e-3,
-                 startprob_prior: Any = 1.0, transmat_prior: Any = 1.0, weights_prior: Any = 1.0,
-                 means_prior: Any = 0.0, means_weight: Any = 0.0, covars_prior: Any = None,
-                 covars_weight: Any = None,
+                 startprob_prior: ArrayLike = 1.0, transmat_prior: ArrayLike = 1.0,
+                 weights_prior: ArrayLike = 1.0, means_prior: ArrayLike = 0.0,
+                 means_weight: ArrayLike = 0.0, covars_prior: ArrayLike | None = None,
+                 covars_weight: ArrayLike | None = None,
                  algorithm: str = "viterbi", covariance_type: str = "diag",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmcw",

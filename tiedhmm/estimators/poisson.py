@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..emissions import (
     PoissonEmission,
@@ -50,8 +50,9 @@ class PoissonHMM(ArrayHMM):
 
     _emission_attributes = (("l", "lambdas_"),)
 
-    def __init__(self, n_components: int = 1, startprob_prior: Any = 1.0, transmat_prior: Any = 1.0,
-                 lambdas_prior: Any = 0.0, lambdas_weight: Any = 0.0, algorithm: str = "viterbi",
+    def __init__(self, n_components: int = 1, startprob_prior: ArrayLike = 1.0,
+                 transmat_prior: ArrayLike = 1.0, lambdas_prior: ArrayLike = 0.0,
+                 lambdas_weight: ArrayLike = 0.0, algorithm: str = "viterbi",
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stl",
                  init_params: str = "stl", implementation: str = "log", *,

@@ -7,6 +7,7 @@ transition probabilities, and chunks of sequences for the parallel loops.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -38,7 +39,8 @@ class Batch:
     offsets: np.ndarray
 
     @classmethod
-    def from_data(cls, topology: Topology, X: Any, lengths: Any) -> Batch:
+    def from_data(cls, topology: Topology, X: np.ndarray, lengths: Sequence[int] | None
+                  ) -> Batch:
         groups = emission_groups(topology)
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:

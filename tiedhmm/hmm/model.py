@@ -213,7 +213,8 @@ class BaseHMM(EMModel):
                      + self.n_free_parameters() * np.log(np.shape(X)[0]))
 
     # -- inference ----------------------------------------------------------------------
-    def _ready(self, X: Any, lengths: Any) -> tuple[Topology, inference.Batch]:
+    def _ready(self, X: np.ndarray, lengths: Sequence[int] | None
+               ) -> tuple[Topology, inference.Batch]:
         topology, _ = self._model()
         uninitialized = [g for g in inference.emission_groups(topology)
                          if not g.is_initialized()]

@@ -300,7 +300,8 @@ def family_records(sequences: Any) -> list[Any]:
     return records
 
 
-def _check_family_memory(codes: Any, pairs: Sequence[tuple[Any, Any]], threshold: float,
+def _check_family_memory(codes: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]],
+                         threshold: float,
                          memory: int | str | None) -> None:
     lengths = [len(c) for c in codes]
     typical = FAMILY_ENTRIES_PER_RESIDUE
@@ -319,7 +320,7 @@ def _silent(stage: str, done: int, total: int) -> None:
     """The default progress callback: nothing."""
 
 
-def _pair_results(model: PairHMM, records: Sequence[Any], codes: Any,
+def _pair_results(model: PairHMM, records: Sequence[Any], codes: Sequence[np.ndarray],
                   pairs: Sequence[tuple[int, int]], threshold: float,
                   memory: int | str | None, client: Any,
                   progress: Callable[[str, int, int], None]) -> list[tuple[Any, float]]:
@@ -340,7 +341,8 @@ def _pair_results(model: PairHMM, records: Sequence[Any], codes: Any,
     return found
 
 
-def _chunk_results(settings: Any, pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+def _chunk_results(settings: tuple[PairHMM, float, int | str | None],
+                   pairs: Sequence[tuple[str, str]]) -> list[tuple[Any, float]]:
     model, threshold, memory = settings
     codes = [encode_pair(model.alphabet, x, y) for x, y in pairs]
     return pair_posterior.sparse_posteriors_and_accuracies(model.compiled(), codes,

@@ -24,6 +24,7 @@ from ..emissions import GaussianEmission
 from ..errors import InvalidDataError
 from ..hmm.model import HMM, SETTINGS
 from ..parameters import Stats, add_stats
+from .recognizer import Recognizer
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -97,7 +98,7 @@ def cluster_groups(statistics: dict[int, tuple[Any, ...]], candidates: Sequence[
     return [cluster.members for cluster in clusters]
 
 
-def tie_states(recognizer: Any, X: np.ndarray, lengths: Sequence[int] | None,
+def tie_states(recognizer: Recognizer, X: np.ndarray, lengths: Sequence[int] | None,
                transcripts: Sequence[Any], candidates: Sequence[GaussianEmission] | None = None,
                *, threshold: float = np.inf, n_groups: int = 1) -> list[GaussianEmission]:
     """Tie states that one Gaussian explains, in place (HHEd ``TC``/``TB``-style).

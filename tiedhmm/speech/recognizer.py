@@ -237,7 +237,7 @@ class Recognizer(EMModel):
         links: list[tuple[int, int, float]] = []
         entry, leave = {}, {}
 
-        def add(unit: Any, word: Any = -1, first: Any = False) -> int:
+        def add(unit: str | None, word: int = -1, first: bool = False) -> int:
             nodes.append((unit, word, first))
             return len(nodes) - 1
 
@@ -269,7 +269,8 @@ class Recognizer(EMModel):
         return networks[words]
 
     # -- data ----------------------------------------------------------------------------
-    def _frames(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _frames(self, X: np.ndarray, lengths: Sequence[int] | None
+                ) -> tuple[np.ndarray, np.ndarray]:
         groups = self.inventory.emission_groups
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:
@@ -297,7 +298,8 @@ class Recognizer(EMModel):
             out.append(spoken)
         return out
 
-    def _composites(self, X: Any, lengths: Any, transcripts: Any
+    def _composites(self, X: np.ndarray, lengths: Sequence[int] | None,
+                    transcripts: Sequence[Any]
                     ) -> tuple[np.ndarray, np.ndarray, list[Network]]:
         """Prepared frames, utterance offsets and each utterance's composite network."""
         frames, offsets = self._frames(X, lengths)
