@@ -35,7 +35,6 @@ import warnings
 from itertools import pairwise
 from pathlib import Path
 
-import numba
 import numpy as np
 
 import tiedhmm as th
@@ -237,13 +236,13 @@ def main() -> None:
     print(f"tiedhmm training ({bootstrap}): {train_seconds:.1f} s, log-likelihood per round "
           f"{', '.join(f'{h:.0f}' for h in history)}")
 
-    numba.set_num_threads(1)
+    th.set_threads(1)
     model.decode(test["X"][:test["lengths"][0]], test["lengths"][:1])  # compile
     start = time.perf_counter()
     found = model.decode(test["X"], test["lengths"], Grammar.loop(DIGITS),
                          word_penalty=args.word_penalty)
     decode_seconds = time.perf_counter() - start
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    th.set_threads(None)
     scores = score_transcripts(test["transcripts"], [f.transcript for f in found])
     alignments = model.align(test["X"], test["lengths"], test["transcripts"])
     signed = boundary_errors(alignments, test)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-import numba
 import numpy as np
 from Bio import Align
 
@@ -54,7 +53,7 @@ def parasail_scorer():
 
 
 def main() -> None:
-    numba.set_num_threads(1)
+    th.set_threads(1)
     rng = np.random.RandomState(0)
     letters = list(th.PROTEIN.letters)
     aligner = Align.PairwiseAligner(mode="global", open_gap_score=-11, extend_gap_score=-1)

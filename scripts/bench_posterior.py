@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 
-import numba
 import numpy as np
 
 import tiedhmm as th
@@ -80,7 +79,7 @@ def measure(length: int, name: str) -> dict:
         del calls["posterior"]
     rates = {}
     for threads in (1, 2):
-        numba.set_num_threads(threads)
+        th.set_threads(threads)
         warm = _model(name, alphabet)  # compile, or load from the cache, on short pairs
         short = [(x[:50], y[:50]) for x, y in pairs]
         warm.loglik_many(short)

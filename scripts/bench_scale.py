@@ -13,7 +13,6 @@ import argparse
 import time
 from itertools import combinations
 
-import numba
 import numpy as np
 from Bio.Align import PairwiseAligner, substitution_matrices
 
@@ -39,14 +38,14 @@ def main() -> None:
     for x, y in pairs:
         aligner.score(x, y)
     rows.append(("biopython score-only, 1 thread", len(pairs) / (time.perf_counter() - start)))
-    available = numba.get_num_threads()
+    available = th.get_threads()
     for threads in sorted({1, min(2, available)}):
-        numba.set_num_threads(threads)
+        th.set_threads(threads)
         start = time.perf_counter()
         model.loglik_many(pairs)
         rows.append((f"tiedhmm forward, {threads} thread(s)",
                      len(pairs) / (time.perf_counter() - start)))
-    numba.set_num_threads(available)
+    th.set_threads(available)
     from distributed import Client, LocalCluster
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
             Client(cluster) as client:

@@ -148,3 +148,14 @@ def test_recognizer_embedded_training_equals_in_process(client, monkeypatch):
     for a, b in zip(local.inventory.transition_groups,
                     distributed_model.inventory.transition_groups):
         np.testing.assert_allclose(a.probs, b.probs, rtol=1e-9)
+
+
+def _numba_threads(_owner, chunk):
+    import numba
+    return [numba.get_num_threads()] * len(chunk)
+
+
+def test_dask_workers_run_kernels_on_one_thread(client):
+    from tiedhmm import parallel
+    found = parallel.map_chunks(client, _numba_threads, None, [[0, 1], [2, 3]])
+    assert [threads for chunk in found for threads in chunk] == [1, 1, 1, 1]

@@ -29,6 +29,7 @@ from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, Poi
 from .hmm import HMM, ModelSet, concatenate, left_right
 from .msa import msa, msa_many
 from .pair import DNA, PROTEIN, Alphabet, PairHMM, PairState, alignment
+from .parallel import get_threads, set_threads, using_threads
 from .tying import SoftTie, Topology, TransitionGroup
 
 __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
@@ -39,4 +40,5 @@ __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
            "MultinomialHMM", "NormalPrior", "PairHMM", "PairState", "PoissonEmission",
            "PoissonHMM", "SoftTie",
            "TiedHMMError", "Topology", "TransitionGroup", "TyingError", "__version__",
-           "alignment", "concatenate", "errors", "left_right", "msa", "msa_many"]
+           "alignment", "concatenate", "errors", "get_threads", "left_right", "msa",
+           "msa_many", "set_threads", "using_threads"]

@@ -25,10 +25,9 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 
-from . import __version__
+from . import __version__, parallel
 from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
 from .io import files as model_files
 from .io.fasta import detect_alphabet, read_fasta
@@ -280,27 +279,22 @@ def _msa(args: argparse.Namespace) -> None:
     for kind, records in zip(kinds, families):
         if kind not in models:
             models[kind] = _load_model(args, records)
-    threads = numba.get_num_threads()
-    numba.set_num_threads(min(args.threads or threads, numba.config.NUMBA_NUM_THREADS))
-    try:
-        with _cluster(args) as client, _family_bar(args, len(families)) as finished:
-            for records, kind, target in zip(families, kinds, targets):
-                log.info("aligning %d sequences", len(records))
-                with _stage_bars(args if len(families) == 1 else None) as progress:
-                    alignment = msa(records, models[kind], consistency=args.consistency,
-                                    refinement=args.refinement, pretrain=args.pretrain,
-                                    random_state=args.seed, neighbours=args.neighbours,
-                                    memory=args.memory, client=client, progress=progress)
-                if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
-                    alignment.column_annotations = {"state": "D" * alignment.length}
-                elif args.format != "stockholm":
-                    alignment.column_annotations = {}
-                handle = io.StringIO()
-                Align.write(for_writing(alignment), handle, args.format)
-                _emit(handle.getvalue(), target)
-                finished()
-    finally:
-        numba.set_num_threads(threads)
+    with _cluster(args) as client, _family_bar(args, len(families)) as finished:
+        for records, kind, target in zip(families, kinds, targets):
+            log.info("aligning %d sequences", len(records))
+            with _stage_bars(args if len(families) == 1 else None) as progress:
+                alignment = msa(records, models[kind], consistency=args.consistency,
+                                refinement=args.refinement, pretrain=args.pretrain,
+                                random_state=args.seed, neighbours=args.neighbours,
+                                memory=args.memory, client=client, progress=progress)
+            if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
+                alignment.column_annotations = {"state": "D" * alignment.length}
+            elif args.format != "stockholm":
+                alignment.column_annotations = {}
+            handle = io.StringIO()
+            Align.write(for_writing(alignment), handle, args.format)
+            _emit(handle.getvalue(), target)
+            finished()
 
 
 def _read_family(name: str) -> list[Any]:
@@ -361,6 +355,9 @@ def _common(parser: argparse.ArgumentParser, model: bool = True, cluster: bool =
                             help="run on a Dask cluster (needs tiedhmm[distributed])")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="log progress (EM log-likelihood per iteration) on stderr")
+    parser.add_argument("--threads", type=_positive, metavar="N",
+                        help="threads for the kernels (default: TIEDHMM_NUM_THREADS, "
+                             "else all cores)")
     parser.add_argument("--debug", action="store_true",
                         help="print the traceback of an internal error")
 
@@ -447,8 +444,6 @@ def build_parser() -> argparse.ArgumentParser:
     family.add_argument("--pretrain", type=_count, default=0, metavar="E",
                         help="EM iterations on all pairs of the input first (default 0)")
     family.add_argument("--seed", type=int, default=0, help="seed of refinement (default 0)")
-    family.add_argument("--threads", type=_positive, metavar="N",
-                        help="threads for the pair posteriors (default: all cores)")
     family.add_argument("--neighbours", type=_positive, metavar="K",
                         help="posteriors only for each sequence's K nearest (by k-mer "
                              "distance) and across guide-tree joins (default: all pairs "
@@ -509,7 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
-        with _logging(args), np.errstate(all="ignore"):
+        with _logging(args), np.errstate(all="ignore"), \
+                parallel.using_threads(args.threads):
             _check_output(args)
             args.run(args)
     except (TiedHMMError, ImportError) as error:  # ImportError: a missing extra

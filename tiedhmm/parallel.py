@@ -1,7 +1,29 @@
-"""Dask distributed execution: the EM E-step and batch pair scoring over a cluster.
+"""The threading policy every kernel follows, and Dask distributed execution.
 
-In-process work already runs in parallel on Numba threads; this module spreads it over
-the workers of a ``dask.distributed`` cluster (the ``[distributed]`` extra). Data are
+**Threads.** Kernels run in parallel on Numba's threads. One control sets how many:
+:func:`set_threads` (or :func:`using_threads` for a block, ``threads=`` where a function
+takes it, ``TIEDHMM_NUM_THREADS`` in the environment, ``--threads`` on the command line);
+by default every thread Numba has (``NUMBA_NUM_THREADS``, the cores). The policy:
+
+- *Waiting threads do not spin for long.* Numba's OpenMP layer keeps idle workers
+  spinning; on a machine whose cores other processes also use, spinning workers steal
+  each other's time (an EM iteration measured 8x slower with one busy process per core).
+  Before the layer starts, tiedhmm sets a short spin (``GOMP_SPINCOUNT=3000``, Intel's
+  ``KMP_BLOCKTIME=0``) unless the user set ``OMP_WAIT_POLICY`` or those variables
+  themselves (``tiedhmm._kernels.SPIN_DEFAULTS``). A short spin, not a passive wait: a
+  passive wait made every launch wake sleeping threads, 40-60 µs each, which made a
+  100-sequence E-step of 800 frames four times slower on an idle machine.
+- *Small work runs on one thread.* A launch whose work (frames x states^2 for an HMM,
+  cells x states for a pair HMM) is below :data:`SERIAL_WORK` runs on the calling thread
+  (:func:`kernel_threads`), where waking a second thread costs more than it saves.
+- *Chunks follow the work, not the thread count* (:func:`chunk_count`), and per-chunk
+  sums are added in chunk order, so results are bit-identical whatever the number of
+  threads.
+- *Dask workers run kernels on one thread* (one worker per core is the usual layout);
+  ``TIEDHMM_WORKER_THREADS`` changes that.
+
+**Dask.** This module spreads work over the workers of a ``dask.distributed`` cluster
+(the ``[distributed]`` extra). Data are
 split into chunks (of sequences or of pairs) and scattered once; every EM iteration
 ships the current model to the workers, each worker runs the ordinary in-process
 E-step on its chunks, and the statistics come back keyed by the position of each
@@ -11,10 +33,13 @@ equal the in-process ones up to the order of summation.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numba
 import numpy as np
 
 from .em.loop import GroupStats, StatisticsSource
@@ -22,6 +47,131 @@ from .errors import InvalidDataError
 from .parameters import ParameterGroup, Stats, add_stats
 
 CHUNKS_PER_WORKER = 2
+#: Work below which a kernel launch runs on one thread: frames x states^2 of an HMM batch
+#: (800 frames of an 8-state model is 51,200) or cells x states of pairs. Measured with
+#: ``scripts/bench_threads.py`` on 2 cores: two threads first win at about 10^5.
+SERIAL_WORK = 100_000
+#: Work a chunk of a parallel loop holds at least (about 2 ms on one core), and the most
+#: chunks a launch is cut into: enough for load balance on a many-core machine.
+WORK_PER_CHUNK = 500_000
+MAX_CHUNKS = 256
+
+_threads: int | None = None
+
+
+def available_threads() -> int:
+    """The threads Numba has (``NUMBA_NUM_THREADS``, by default the cores)."""
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def set_threads(n: int | None) -> None:
+    """Set how many threads tiedhmm's kernels use from now on.
+
+    Parameters
+    ----------
+    n : int or None
+        At least 1; more than Numba has are capped at :func:`available_threads`. None
+        goes back to the default: ``TIEDHMM_NUM_THREADS`` if set, else every thread.
+
+    Raises
+    ------
+    tiedhmm.errors.InvalidDataError
+        ``n`` is not a positive whole number.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> th.set_threads(1)
+    >>> th.get_threads()
+    1
+    >>> th.set_threads(None)
+    """
+    global _threads
+    _threads = None if n is None else _checked_threads(n, "threads")
+    numba.set_num_threads(get_threads())  # (for this thread's launches outside the policy)
+
+
+def get_threads() -> int:
+    """How many threads tiedhmm's kernels use (see :func:`set_threads`).
+
+    Returns
+    -------
+    int
+        Between 1 and :func:`available_threads`.
+    """
+    if _threads is not None:
+        return min(_threads, available_threads())
+    from_environment = os.environ.get("TIEDHMM_NUM_THREADS")
+    if from_environment:
+        return min(_checked_threads(from_environment, "TIEDHMM_NUM_THREADS"),
+                   available_threads())
+    return available_threads()
+
+
+@contextlib.contextmanager
+def using_threads(n: int | None) -> Iterator[None]:
+    """Use ``n`` threads inside the block, then what was set before (None: no change).
+
+    Parameters
+    ----------
+    n : int or None
+        As for :func:`set_threads`.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> with th.using_threads(1):
+    ...     th.get_threads()
+    1
+    """
+    global _threads
+    if n is None:
+        yield
+        return
+    previous, launches = _threads, numba.get_num_threads()
+    _threads = _checked_threads(n, "threads")
+    numba.set_num_threads(get_threads())
+    try:
+        yield
+    finally:
+        _threads = previous
+        numba.set_num_threads(launches)
+
+
+@contextlib.contextmanager
+def kernel_threads(work: float) -> Iterator[int]:
+    """Run the kernel launches inside the block on :func:`get_threads` threads, or on
+    the calling thread alone when ``work`` is below :data:`SERIAL_WORK`; yields the
+    count (Numba's setting is per calling thread, and is put back after)."""
+    count = 1 if work < SERIAL_WORK else get_threads()
+    previous = numba.get_num_threads()
+    numba.set_num_threads(count)
+    try:
+        yield count
+    finally:
+        numba.set_num_threads(previous)
+
+
+def chunk_count(work: float, items: int) -> int:
+    """How many chunks a parallel loop over ``items`` (sequences, pairs, rows) cuts
+    ``work`` into: one per :data:`WORK_PER_CHUNK`, at most ``items`` and
+    :data:`MAX_CHUNKS`. It depends on the work alone, never on the thread count."""
+    return int(max(1, min(items, MAX_CHUNKS, work // WORK_PER_CHUNK)))
+
+
+def _checked_threads(n: object, what: str) -> int:
+    """``n`` (a number, or the text of one from the environment) as a thread count."""
+    if isinstance(n, str) and n.strip().isdigit():
+        n = int(n.strip())
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidDataError(f"{what} must be a whole number >= 1, got {n!r}")
+    return int(n)
+
+
+def worker_threads() -> int:
+    """Threads a kernel uses on a Dask worker: ``TIEDHMM_WORKER_THREADS``, default 1."""
+    return _checked_threads(os.environ.get("TIEDHMM_WORKER_THREADS", "1"),
+                            "TIEDHMM_WORKER_THREADS")
 
 # Data go to the cluster with ``hash=False``: a content-hashed key is shared by two
 # scatters of equal objects, and releasing the first one's futures could drop the data
@@ -61,7 +211,8 @@ def _groups_of(owner: Any) -> list[ParameterGroup]:
 def _chunk_statistics(make_source: Callable[..., Any], owner: Any,
                       payload: Any) -> tuple[np.ndarray, dict[int, Stats], str]:
     """On a worker: one E-step of a chunk, statistics keyed by group position."""
-    loglik, group_stats, unit = make_source(owner, payload)()
+    with using_threads(worker_threads()):
+        loglik, group_stats, unit = make_source(owner, payload)()
     position = {id(group): k for k, group in enumerate(_groups_of(owner))}
     keyed: dict[int, Stats] = {}
     for group, stats in group_stats:
@@ -95,6 +246,13 @@ def map_chunks(client: Any, function: Callable[..., Any], owner: Any,
                chunks: Sequence[Sequence[Any]]) -> list[Any]:
     """``function(owner, chunk)`` for every chunk as Dask tasks, results in order."""
     shipped = client.scatter(owner, broadcast=True, hash=False)
-    futures = [client.submit(function, shipped, chunk, pure=False) for chunk in chunks]
+    futures = [client.submit(_on_worker, function, shipped, chunk, pure=False)
+               for chunk in chunks]
     results: list[Any] = client.gather(futures)
     return results
+
+
+def _on_worker(function: Callable[[Any, Any], Any], owner: Any, chunk: Any) -> Any:
+    """``function(owner, chunk)`` on a worker, its kernels on :func:`worker_threads`."""
+    with using_threads(worker_threads()):
+        return function(owner, chunk)

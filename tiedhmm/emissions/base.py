@@ -16,7 +16,6 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 
 from .._kernels.hmm import scaled_emissions
@@ -25,12 +24,16 @@ from ..parameters import ParameterGroup, Stats
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-BLOCKS_PER_THREAD = 4
+#: Rows a block of the parallel statistics kernels holds at least (each block sums its
+#: rows, then the blocks are added in order), and the most blocks: the count follows the
+#: rows alone, so statistics do not depend on the number of threads.
+ROWS_PER_BLOCK = 4096
+MAX_BLOCKS = 64
 
 
 def n_blocks(n_steps: int) -> int:
     """How many row blocks the parallel emission kernels split ``n_steps`` rows into."""
-    return max(1, min(n_steps, BLOCKS_PER_THREAD * int(numba.get_num_threads())))
+    return max(1, min(MAX_BLOCKS, n_steps // ROWS_PER_BLOCK))
 
 
 class EmissionGroup(ParameterGroup):

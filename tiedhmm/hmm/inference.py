@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-import numba
 import numpy as np
 
 from .. import parallel
@@ -27,8 +26,6 @@ from ..errors import InvalidDataError
 from ..io.checks import lengths_to_offsets
 from ..parameters import ParameterGroup, Stats
 from ..tying import Topology
-
-CHUNKS_PER_THREAD = 4
 
 
 @dataclass
@@ -61,10 +58,16 @@ class Batch:
                       self.offsets[start:stop + 1] - self.offsets[start])
                 for start, stop in bounds]
 
-    @property
-    def chunks(self) -> np.ndarray:
-        chunks: np.ndarray = kernels.sequence_chunks(
-            self.offsets, CHUNKS_PER_THREAD * numba.get_num_threads())
+    def work(self, topology: Topology) -> int:
+        """The work of one pass over the batch: frames x states^2 (the threading
+        policy's measure, see :mod:`tiedhmm.parallel`)."""
+        return int(self.X.shape[0]) * topology.n_states ** 2
+
+    def chunks(self, topology: Topology) -> np.ndarray:
+        """Runs of whole sequences for the parallel loops, cut by work alone (so that
+        results do not depend on the number of threads)."""
+        count = parallel.chunk_count(self.work(topology), self.n_sequences)
+        chunks: np.ndarray = kernels.sequence_chunks(self.offsets, count)
         return chunks
 
 
@@ -109,12 +112,13 @@ def _probabilities(topology: Topology, batch: Batch) -> tuple[np.ndarray, ...]:
     emission, log_shift = emission_probabilities(emission_groups(topology), batch.X)
     startprob, transmat = topology.start_and_transmat()
     return (emission, log_shift, topology.state_group, startprob, transmat,
-            topology.end_probabilities(), batch.offsets, batch.chunks)
+            topology.end_probabilities(), batch.offsets, batch.chunks(topology))
 
 
 def sequence_logliks(topology: Topology, batch: Batch) -> np.ndarray:
     """Forward log P of every sequence (``-inf`` where the model cannot generate it)."""
-    logliks: np.ndarray = kernels.forward(*_probabilities(topology, batch))[-1]
+    with parallel.kernel_threads(batch.work(topology)):
+        logliks: np.ndarray = kernels.forward(*_probabilities(topology, batch))[-1]
     return logliks
 
 
@@ -130,18 +134,21 @@ class Expectations:
 
 
 def expectations(topology: Topology, batch: Batch) -> Expectations:
-    return Expectations(*kernels.e_step(*_probabilities(topology, batch)))
+    """Forward-backward over the batch: log P, posteriors and expected counts."""
+    with parallel.kernel_threads(batch.work(topology)):
+        return Expectations(*kernels.e_step(*_probabilities(topology, batch)))
 
 
 def group_statistics(topology: Topology, batch: Batch,
                      found: Expectations) -> list[tuple[ParameterGroup, Stats]]:
     """Each group of the topology (and each part of one) with its statistics from this
     batch."""
-    occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
-                                        len(topology.emission_groups))
+    with parallel.kernel_threads(batch.work(topology)):
+        occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
+                                            len(topology.emission_groups))
+        emission = emission_group_statistics(emission_groups(topology), batch.X, occupancy)
     transition = topology.transition_statistics(found.transitions, found.starts, found.ends)
-    return (emission_group_statistics(emission_groups(topology), batch.X, occupancy)
-            + list(zip(topology.transition_groups, transition)))
+    return emission + list(zip(topology.transition_groups, transition))
 
 
 def statistics_source(topology: Topology, batch: Batch) -> StatisticsSource:
@@ -162,11 +169,13 @@ def batch_source(topology: Topology, batch: Batch, client: Any = None) -> Statis
 
 def viterbi(topology: Topology, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Most probable state path ``(T,)`` and its log-probability per sequence."""
-    table = log_likelihood_table(emission_groups(topology), batch.X)
     startprob, transmat = topology.start_and_transmat()
     with np.errstate(divide="ignore"):
         log_start, log_transmat, log_end = (np.log(p) for p in (
             startprob, transmat, topology.end_probabilities()))
-    path, logprob = kernels.viterbi(table, topology.state_group, log_start, log_transmat,
-                                    log_end, batch.offsets, batch.chunks)
+    with parallel.kernel_threads(batch.work(topology)):
+        table = log_likelihood_table(emission_groups(topology), batch.X)
+        path, logprob = kernels.viterbi(table, topology.state_group, log_start,
+                                        log_transmat, log_end, batch.offsets,
+                                        batch.chunks(topology))
     return path, logprob

@@ -13,16 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-import numba
 import numpy as np
 import scipy.sparse
 
+from .. import parallel
 from .._kernels.consistency import consistency_upper, mirrored
 from .._kernels.hmm import sequence_chunks
 from .._kernels.profile import column_pair_scores
-
-#: Row chunks per thread in consistency: enough to balance rows of unequal cost.
-CHUNKS_PER_THREAD = 8
 
 
 @dataclass
@@ -69,23 +66,28 @@ class FamilyPosteriors:
         both, so the mean is over the terms that exist."""
         matrix = self.matrix
         indptr, indices = matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
-        upper = consistency_upper(indptr, indices, matrix.data, self.sequence_of,
-                                  self._contributors(), threshold, self._balanced_chunks())
+        chunks, work = self._balanced_chunks()
+        with parallel.kernel_threads(work):
+            upper = consistency_upper(indptr, indices, matrix.data, self.sequence_of,
+                                      self._contributors(), threshold, chunks)
         out_indptr, out_indices, out_data = mirrored(indptr, indices, upper)
         return FamilyPosteriors(scipy.sparse.csr_matrix((out_data, out_indices, out_indptr),
                                                         shape=matrix.shape),
                                 self.offsets, self.pairs)
 
-    def _balanced_chunks(self) -> np.ndarray:
+    def _balanced_chunks(self) -> tuple[np.ndarray, int]:
         """Row bounds that split consistency's work (per row, the entries of the rows its
-        upper entries point to) evenly over ``CHUNKS_PER_THREAD`` chunks a thread."""
+        upper entries point to) evenly over chunks (their count follows the work, see
+        :func:`tiedhmm.parallel.chunk_count`), and that work."""
         matrix = self.matrix
         row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
         above = matrix.indices > row_of
         work = np.bincount(row_of[above], np.diff(matrix.indptr)[matrix.indices[above]],
                            minlength=matrix.shape[0])
         cumulative = np.concatenate(([0], np.cumsum(work))).astype(np.int64)
-        return sequence_chunks(cumulative, CHUNKS_PER_THREAD * numba.get_num_threads())
+        total = int(cumulative[-1])
+        chunks = sequence_chunks(cumulative, parallel.chunk_count(total, matrix.shape[0]))
+        return chunks, total
 
     def _contributors(self) -> np.ndarray:
         """``(N, N)``: 2 plus the sequences whose posteriors with both x and y were

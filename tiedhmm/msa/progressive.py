@@ -73,7 +73,8 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
         neighbours: int | None = None, client: Any = None,
-        progress: Callable[[str, int, int], None] | None = None) -> Any:
+        progress: Callable[[str, int, int], None] | None = None,
+        threads: int | None = None) -> Any:
     """Align a family of sequences from pair-HMM posteriors (ProbCons' method).
 
     See :mod:`tiedhmm.msa.progressive` for the steps: sparse pair posteriors,
@@ -108,6 +109,8 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     progress : callable, optional
         ``progress(stage, done, total)`` hears the pair posteriors (per batch), the
         progressive joins and the refinement rounds.
+    threads : int, optional
+        Threads for this call (default: :func:`tiedhmm.get_threads`).
 
     Returns
     -------
@@ -137,8 +140,17 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     MKTAYA-KQRQISFVK
     <BLANKLINE>
     """
-    progress = progress or _silent
-    records = family_records(sequences)
+    with parallel.using_threads(threads):
+        return _aligned(family_records(sequences), model, consistency, refinement, pretrain,
+                        random_state, threshold, memory, neighbours, client,
+                        progress or _silent)
+
+
+def _aligned(records: list[Any], model: PairHMM | None, consistency: int, refinement: int,
+             pretrain: int, random_state: int, threshold: float, memory: int | str | None,
+             neighbours: int | None, client: Any,
+             progress: Callable[[str, int, int], None]) -> Any:
+    """:func:`msa` of checked records (see there)."""
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
     for name, value in (("consistency", consistency), ("refinement", refinement),
                         ("pretrain", pretrain), ("neighbours", neighbours or 0)):

@@ -350,8 +350,9 @@ class PairHMM(EMModel):
         encoded = self._encode_many(pairs)
         if client is not None:
             return np.concatenate(_on_cluster(client, _chunk_logliks, self, list(pairs)))
-        logliks: np.ndarray = kernels.batch_forward_score(*encoded,
-                                                          *self.compiled().probabilities)
+        model = self.compiled()
+        with parallel.kernel_threads(posterior.batch_work(model, encoded)):
+            logliks: np.ndarray = kernels.batch_forward_score(*encoded, *model.probabilities)
         return logliks
 
     def posterior(self, x: Any, y: Any, *, threshold: float | None = None,
@@ -570,7 +571,8 @@ class PairHMM(EMModel):
             found = posterior.mea_alignments(model, _pair_codes(encoded), memory)
             return [to_alignment(x, y, inference.mea_steps(moves), (0, 0), score)
                     for (x, y), (score, moves) in zip(pairs, found)]
-        paths, lengths, scores = kernels.batch_viterbi(*encoded, *model.logs)
+        with parallel.kernel_threads(posterior.batch_work(model, encoded)):
+            paths, lengths, scores = kernels.batch_viterbi(*encoded, *model.logs)
         alignments = []
         for p, (x, y) in enumerate(pairs):
             inference.raise_if_impossible(scores[p], f"pair {p}")

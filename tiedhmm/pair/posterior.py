@@ -28,10 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 import scipy.sparse
 
+from .. import parallel
 from .._kernels import hmm as hmm_kernels
 from .._kernels import pair as kernels
 from ..em.loop import GroupStats, StatisticsSource
@@ -49,7 +49,6 @@ DEFAULT_MEMORY = 2 * 2**30
 WHOLE_FORWARD_BYTES = 8 * 2**20
 #: Workspaces up to this size are kept per thread for the next call.
 KEPT_WORKSPACE_BYTES = 64 * 2**20
-CHUNKS_PER_THREAD = 4
 #: Bytes of one kept sparse entry while the lists grow (row, column, value; doubling).
 SPARSE_ENTRY_BYTES = 2 * 24
 #: Bytes of one entry of a returned CSR matrix (column index and value).
@@ -117,7 +116,7 @@ def sparse_entries(n: int, m: int, threshold: float) -> int:
 def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str) -> None:
     """MemoryLimitError, naming the largest pair and the sizes, when the work of the
     pairs one call may run at once (one per thread) and all it returns exceed ``limit``."""
-    at_once = min(len(plans), numba.get_num_threads())
+    at_once = min(len(plans), parallel.get_threads())
     largest = max(plans, key=lambda p: p.working + p.kept)
     needed = max(p.working for p in plans) * at_once + sum(p.kept for p in plans)
     if needed <= limit:
@@ -202,7 +201,8 @@ def _each_pair(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray
     """``result`` of every encoded pair's posterior pass, planned together within
     ``memory`` and run in parallel over pairs on threads (the pass releases the GIL)."""
     limit = memory_limit(memory)
-    at_once = min(len(pairs), numba.get_num_threads())
+    work = sum(x.size * y.size for x, y in pairs) * len(model.dx)
+    at_once = 1 if work < parallel.SERIAL_WORK else min(len(pairs), parallel.get_threads())
     sizes = {key: value for key, value in options.items() if key != "accuracy"}  # no bytes
     plans = [plan(model, x.size, y.size, limit // at_once, **sizes) for x, y in pairs]
     check(plans, limit, memory, what)
@@ -258,14 +258,21 @@ def mea_alignments(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.nda
                       lambda found: (found.mea_score, found.moves), moves=True)
 
 
+def batch_work(model: CompiledPair, encoded: EncodedPairs) -> int:
+    """The work of one pass over encoded pairs: cells x states (the threading policy's
+    measure, see :mod:`tiedhmm.parallel`)."""
+    return sum(n * m for n, m in encoded.lengths) * len(model.dx)
+
+
 def _batch_plans(model: CompiledPair, encoded: EncodedPairs, memory: int | str | None,
                  what: str, counts: bool) -> tuple[np.ndarray, np.ndarray]:
     """Chunks of pairs for the batch kernels (by cells) and each pair's block."""
     cells = np.concatenate(([0], np.cumsum(np.diff(encoded.x_offsets)
                                            * np.diff(encoded.y_offsets) + 1)))
-    chunks = hmm_kernels.sequence_chunks(cells, CHUNKS_PER_THREAD * numba.get_num_threads())
+    count = parallel.chunk_count(batch_work(model, encoded), len(encoded.lengths))
+    chunks = hmm_kernels.sequence_chunks(cells, count)
     limit = memory_limit(memory)
-    at_once = min(len(chunks) - 1, numba.get_num_threads())
+    at_once = min(len(chunks) - 1, parallel.get_threads())
     plans = [plan(model, n, m, limit // at_once, counts=counts) for n, m in encoded.lengths]
     check(plans, limit, memory, what)
     return chunks, np.array([p.block for p in plans], dtype=np.int64)
@@ -275,7 +282,8 @@ def expected_accuracies(model: CompiledPair, encoded: EncodedPairs,
                         memory: int | str | None) -> tuple[np.ndarray, np.ndarray]:
     """Expected accuracy (MEA score over the shorter length) and log P of every pair."""
     chunks, blocks = _batch_plans(model, encoded, memory, "expected accuracy", False)
-    with memory_guard("expected accuracy", "raise memory="):
+    with memory_guard("expected accuracy", "raise memory="), \
+            parallel.kernel_threads(batch_work(model, encoded)):
         accuracy, loglik = kernels.batch_expected_accuracy(*encoded, chunks, blocks,
                                                            *model.probabilities)
     return accuracy, loglik
@@ -291,7 +299,8 @@ def statistics_source(states: Sequence[PairState], topology: Topology,
 
     def source() -> tuple[np.ndarray, GroupStats, str]:
         model = compiled()
-        with memory_guard("EM", "raise memory="):
+        with memory_guard("EM", "raise memory="), \
+                parallel.kernel_threads(batch_work(model, encoded)):
             loglik, transitions, starts, ends, emissions = kernels.batch_expectations(
                 *encoded, chunks, blocks, *model.probabilities)
         emission_stats = [(state.emission,

@@ -469,14 +469,15 @@ class Recognizer(EMModel):
         results: list[Recognition] = []
         for part in self._parts(frames, offsets, networks):
             batch = part.batch
-            table = log_likelihood_table(inventory.emission_groups, part.X)
             (log_start, start_edge), (log_end, _), log_edge = batch.log_weights(log_parameters)
             start_word = np.where(start_edge >= 0, batch.start.word[start_edge], -1)
             chunks = dense_kernels.sequence_chunks(part.offsets, CHUNKS_PER_PART)
-            path, entry, score = kernels.viterbi(
-                table, part.offsets, batch.network_of, batch.state_ptr, batch.state_group,
-                log_start, log_end, batch.edge_ptr, batch.internal.src, batch.internal.dst,
-                log_edge, chunks)
+            with parallel.kernel_threads(_work(part)):
+                table = log_likelihood_table(inventory.emission_groups, part.X)
+                path, entry, score = kernels.viterbi(
+                    table, part.offsets, batch.network_of, batch.state_ptr, batch.state_group,
+                    log_start, log_end, batch.edge_ptr, batch.internal.src,
+                    batch.internal.dst, log_edge, chunks)
             for s in range(part.offsets.shape[0] - 1):
                 if not np.isfinite(score[s]):
                     raise ImpossibleSequenceError(f"utterance {len(results)} has no path "
@@ -534,17 +535,27 @@ class Recognizer(EMModel):
                    **document["settings"])
 
 
+def _work(part: _Part) -> int:
+    """A part's work for the threading policy: frames x edges of its networks (each
+    frame visits every edge of its utterance's network)."""
+    batch = part.batch
+    edges = np.diff(batch.edge_ptr)[batch.network_of]
+    return int(np.sum(np.diff(part.offsets) * edges))
+
+
 def _expectations(inventory: Inventory, part: _Part, log_parameters: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Forward-backward of one part: log P per utterance, group occupancy ``(T, G)`` and
     the expected count of every transition slot."""
     batch = part.batch
-    table = log_likelihood_table(inventory.emission_groups, part.X)
     start_p, end_p, edge_p = batch.probabilities(log_parameters)
     chunks = dense_kernels.sequence_chunks(part.offsets, CHUNKS_PER_PART)
-    loglik, occupancy, edge_counts, start_counts, end_counts = kernels.expected_counts(
-        table, part.offsets, batch.network_of, batch.state_ptr, batch.state_group, start_p,
-        end_p, batch.edge_ptr, batch.internal.src, batch.internal.dst, edge_p, chunks)
+    with parallel.kernel_threads(_work(part)):
+        table = log_likelihood_table(inventory.emission_groups, part.X)
+        loglik, occupancy, edge_counts, start_counts, end_counts = kernels.expected_counts(
+            table, part.offsets, batch.network_of, batch.state_ptr, batch.state_group,
+            start_p, end_p, batch.edge_ptr, batch.internal.src, batch.internal.dst, edge_p,
+            chunks)
     return loglik, occupancy, batch.slot_counts(log_parameters, start_counts, end_counts,
                                                 edge_counts)
 
