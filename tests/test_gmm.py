@@ -137,3 +137,29 @@ def test_tied_mixture_hmm_scores_as_hmmlearn_and_ties_states():
         setattr(theirs, name, getattr(ours, name).copy())
     theirs.n_features = 2
     assert ours.score(X) == pytest.approx(theirs.score(X), rel=1e-10)
+
+
+def test_an_e_step_computes_the_component_table_once(monkeypatch):
+    from tiedhmm import em
+    from tiedhmm.emissions.gmm import GMMEmission
+    from tiedhmm.hmm import inference
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2))
+    model = th.GMMHMM(2, n_mix=3, random_state=0, n_iter=1).fit(X)
+    topology, _ = model._model()
+    batch = inference.Batch.from_data(topology, X, None)
+    before, _ = em.pooled_statistics([inference.statistics_source(topology, batch)])
+    computed = []
+    original = GMMEmission._component_table.__func__
+
+    def counted(cls, groups, data):
+        computed.append(len(groups))
+        return original(cls, groups, data)
+
+    monkeypatch.setattr(GMMEmission, "_component_table", classmethod(counted))
+    total, pooled = em.pooled_statistics([inference.statistics_source(topology, batch)])
+    assert computed == [2]  # once for the table and the statistics of both groups
+    assert total == before
+    inference.sequence_logliks(topology, batch)
+    inference.sequence_logliks(topology, batch)
+    assert computed == [2, 2, 2]  # outside an E-step nothing is kept

@@ -98,6 +98,12 @@ def get_threads() -> int:
     -------
     int
         Between 1 and :func:`available_threads`.
+
+    Examples
+    --------
+    >>> import tiedhmm as th
+    >>> 1 <= th.get_threads() <= th.parallel.available_threads()
+    True
     """
     if _threads is not None:
         return min(_threads, available_threads())
@@ -116,6 +122,11 @@ def using_threads(n: int | None) -> Iterator[None]:
     ----------
     n : int or None
         As for :func:`set_threads`.
+
+    Yields
+    ------
+    None
+        The block runs with ``n`` threads.
 
     Examples
     --------

@@ -12,9 +12,11 @@ pooled statistics into ``strength`` pseudo-observations.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from abc import abstractmethod
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -23,6 +25,8 @@ from ..parameters import ParameterGroup, Stats
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+T = TypeVar("T")
 
 #: Rows a block of the parallel statistics kernels holds at least (each block sums its
 #: rows, then the blocks are added in order), and the most blocks: the count follows the
@@ -102,6 +106,36 @@ class EmissionGroup(ParameterGroup):
     @abstractmethod
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         """Draw ``n`` observations, shaped as ``prepare`` returns them."""
+
+
+#: Work that a pass's emission table and its statistics share, while :func:`one_pass`
+#: holds it open (per thread of Python: a ``ContextVar``).
+_SHARED_WORK: contextvars.ContextVar[dict[tuple[Any, ...], Any] | None] = \
+    contextvars.ContextVar("tiedhmm_shared_emission_work", default=None)
+
+
+@contextlib.contextmanager
+def one_pass() -> Iterator[None]:
+    """Inside the block (one E-step: the emission table, then the statistics of the same
+    groups on the same data, parameters unchanged), a family may compute work both need
+    once (:func:`shared_work`); outside it nothing is kept."""
+    token = _SHARED_WORK.set({})
+    try:
+        yield
+    finally:
+        _SHARED_WORK.reset(token)
+
+
+def shared_work(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or within :func:`one_pass` the value a call with ``key`` computed
+    earlier in the pass."""
+    store = _SHARED_WORK.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    found: T = store[key]
+    return found
 
 
 def _by_batch(groups: Sequence[EmissionGroup]) -> dict[tuple[Any, ...], list[int]]:

@@ -11,6 +11,7 @@ from .._kernels.emissions import logsumexp_components
 from ..errors import InvalidDataError
 from ..io.records import group_kind
 from ..parameters import Stats, array, listed, required
+from .base import shared_work
 from .gaussian import (
     ContinuousEmission,
     check_gaussian,
@@ -167,7 +168,13 @@ class GMMEmission(ContinuousEmission):
 
     @classmethod
     def _weighted_components(cls, groups: Sequence[Self], X: np.ndarray) -> np.ndarray:
-        """``(T, G, n_mix)`` log of ``w_k N(x_t; mean_k, covar_k)`` for every group."""
+        """``(T, G, n_mix)`` log of ``w_k N(x_t; mean_k, covar_k)`` for every group, once
+        per E-step (the emission table and the statistics both read it)."""
+        key = ("gmm components", id(X), tuple(id(group) for group in groups))
+        return shared_work(key, lambda: cls._component_table(groups, X))
+
+    @classmethod
+    def _component_table(cls, groups: Sequence[Self], X: np.ndarray) -> np.ndarray:
         means = np.concatenate([group.current()[1] for group in groups])
         covars = np.concatenate([required(group.component_covars(), f"{group!r} covars")
                                  for group in groups])

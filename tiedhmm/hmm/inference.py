@@ -21,6 +21,7 @@ from ..emissions.base import (
     EmissionGroup,
     emission_group_statistics,
     emission_probabilities,
+    one_pass,
 )
 from ..errors import InvalidDataError
 from ..io.checks import lengths_to_offsets
@@ -154,8 +155,9 @@ def group_statistics(topology: Topology, batch: Batch,
 def statistics_source(topology: Topology, batch: Batch) -> StatisticsSource:
     """An EM statistics source: one E-step of ``batch`` under the current groups."""
     def source() -> tuple[np.ndarray, GroupStats, str]:
-        found = expectations(topology, batch)
-        return found.loglik, group_statistics(topology, batch, found), "sequence"
+        with one_pass():
+            found = expectations(topology, batch)
+            return found.loglik, group_statistics(topology, batch, found), "sequence"
     return source
 
 

@@ -27,7 +27,7 @@ from .._kernels import hmm as dense_kernels
 from .._kernels import network as kernels
 from ..em.model import EMModel, stored_dict
 from ..emissions import initialize_groups, log_likelihood_table
-from ..emissions.base import emission_group_statistics
+from ..emissions.base import emission_group_statistics, one_pass
 from ..errors import ImpossibleSequenceError, InvalidDataError
 from ..hmm.model import HMM, named_hmms_document, named_hmms_from_document
 from ..io.checks import check_random_state, lengths_to_offsets
@@ -567,10 +567,11 @@ def _source(inventory: Inventory, parts: Sequence[_Part]) -> em.StatisticsSource
         log_parameters = inventory.log_parameters()
         slot_counts = np.zeros(inventory.n_slots)
         for part in parts:
-            loglik, occupancy, slots = _expectations(inventory, part, log_parameters)
+            with one_pass():
+                loglik, occupancy, slots = _expectations(inventory, part, log_parameters)
+                statistics += emission_group_statistics(inventory.emission_groups, part.X,
+                                                        occupancy)
             logliks.append(loglik)
-            statistics += emission_group_statistics(inventory.emission_groups, part.X,
-                                                    occupancy)
             slot_counts += slots
         statistics += inventory.transition_statistics(slot_counts)
         return np.concatenate(logliks), statistics, "utterance"
