@@ -1,0 +1,181 @@
+"""tiedhmm against its peers on an idle machine and on a busy one, in one run.
+
+Every measurement runs twice: on the machine as it is, then with one busy-loop process
+per core started by this script (and stopped after), as on a pipeline node running one
+job per core or a laptop with other work. Rows:
+
+- EM per iteration against hmmlearn, from identical starts (``bench_hmm.py``'s
+  categorical and diagonal-Gaussian models, 8 states, 100 sequences of 1,000 frames);
+- one FSDD digit model (6 states, 26 features, 15 iterations) against hmmlearn, when
+  ``../shared/data/fsdd`` is there;
+- pair forward and Viterbi (with traceback) of random proteins against Biopython's
+  Gotoh aligner (score only) at 300, 1,000 and 3,000 letters;
+- the posterior path: MEA and one EM iteration as a share of the forward's cells/s,
+  Durbin and ProbCons models, 300 to 3,000 letters.
+
+Ratios are peer time / tiedhmm time (higher is better for tiedhmm), except the
+posterior shares (MEA or EM cells/s over forward cells/s). Usage:
+``python scripts/bench_shared_machine.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from Bio import Align
+
+import tiedhmm as th
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_hmm
+import bench_speech
+from spoken_digits import DEFAULT_FEATURES, load_features, subset
+
+LENGTHS = (300, 1000, 3000)
+POSTERIOR_PAIRS = {300: 24, 1000: 4, 3000: 2}
+
+
+def _busy() -> None:
+    while True:
+        pass
+
+
+def best_of(call, repeats: int = 3) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def em_rows(quick: bool) -> list[tuple[str, float, float]]:
+    """(name, hmmlearn seconds per iteration, tiedhmm seconds per iteration)."""
+    rows = []
+    for name, case in (("categorical N=8", bench_hmm.categorical_case),
+                       ("gaussian N=8", bench_hmm.gaussian_case)):
+        X, kwargs, params, ours, theirs = case(np.random.RandomState(0), 8)
+        lengths = [bench_hmm.SEQUENCE_LENGTH] * bench_hmm.N_SEQUENCES
+        bench_hmm.seconds_per_iteration(ours, kwargs, params, X[:2000], [1000, 1000], 1)
+        ours_seconds, _ = bench_hmm.seconds_per_iteration(ours, kwargs, params, X, lengths, 3)
+        theirs_seconds, _ = bench_hmm.seconds_per_iteration(theirs, kwargs, params, X, lengths,
+                                                            1 if quick else 2)
+        rows.append((name, theirs_seconds, ours_seconds))
+    return rows
+
+
+def digit_row() -> tuple[str, float, float] | None:
+    """One FSDD digit model, 15 iterations of each library from hmmlearn's own start
+    (``bench_speech.py``'s left-to-right models)."""
+    if not Path(DEFAULT_FEATURES).is_dir():
+        return None
+    data = load_features(DEFAULT_FEATURES)
+    X, lengths, labels = subset(data, data["digit"] == "3")
+    theirs, ours = bench_speech.per_digit_systems("gaussian", X, lengths, labels)
+    seconds = []
+    for systems in (theirs, ours):
+        (model, rows, digit_lengths), = systems.values()
+        start = time.perf_counter()
+        copy.deepcopy(model).fit(rows, digit_lengths)
+        seconds.append(time.perf_counter() - start)
+    return "FSDD digit (15 iterations)", seconds[0], seconds[1]
+
+
+def pair_rows() -> list[tuple[str, float, float]]:
+    rng = np.random.RandomState(0)
+    letters = list(th.PROTEIN.letters)
+    aligner = Align.PairwiseAligner(mode="global", open_gap_score=-11, extend_gap_score=-1)
+    aligner.substitution_matrix = Align.substitution_matrices.load("BLOSUM62")
+    model = th.PairHMM.durbin("protein")
+    model.loglik("ACD", "AC")
+    model.align("ACD", "AC")
+    rows = []
+    for length in LENGTHS:
+        x, y = ("".join(rng.choice(letters, length)) for _ in range(2))
+        biopython = best_of(lambda x=x, y=y: aligner.score(x, y))
+        rows.append((f"forward {length}", biopython,
+                     best_of(lambda x=x, y=y: model.loglik(x, y))))
+        rows.append((f"viterbi {length}", biopython,
+                     best_of(lambda x=x, y=y: model.align(x, y))))
+    return rows
+
+
+def posterior_rows() -> list[tuple[str, float, float]]:
+    """(name, MEA share, EM share) of the forward's cells/s."""
+    rng = np.random.RandomState(1)
+    letters = list(th.PROTEIN.letters)
+    rows = []
+    for length in LENGTHS:
+        pairs = [tuple("".join(rng.choice(letters, length)) for _ in range(2))
+                 for _ in range(POSTERIOR_PAIRS[length])]
+        for name, model in (("durbin", th.PairHMM.durbin("protein")),
+                            ("probcons", th.PairHMM.load("protein"))):
+            model.align_many([(x[:30], y[:30]) for x, y in pairs], "mea")
+
+            def em_iteration(model=model, pairs=pairs):
+                fresh = copy.deepcopy(model)
+                fresh.n_iter, fresh.tol = 1, -np.inf
+                fresh.fit(pairs)
+
+            forward = best_of(lambda model=model, pairs=pairs: model.loglik_many(pairs), 2)
+            mea = best_of(lambda model=model, pairs=pairs: model.align_many(pairs, "mea"), 2)
+            em = best_of(em_iteration, 2)
+            rows.append((f"{name} {length}", forward / mea, forward / em))
+    return rows
+
+
+def measure(quick: bool) -> dict[str, list]:
+    found: dict[str, list] = {"em": em_rows(quick)}
+    digit = None if quick else digit_row()
+    if digit:
+        found["em"].append(digit)
+    found["pair"] = pair_rows()
+    found["posterior"] = posterior_rows()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer hmmlearn iterations, "
+                        "no FSDD row")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    print(f"threads: {th.get_threads()}, OpenMP spin: GOMP_SPINCOUNT="
+          f"{os.environ.get('GOMP_SPINCOUNT')}, OMP_WAIT_POLICY="
+          f"{os.environ.get('OMP_WAIT_POLICY')}")
+    results = {"idle": measure(args.quick)}
+    busy = [multiprocessing.Process(target=_busy, daemon=True)
+            for _ in range(os.cpu_count() or 1)]
+    for process in busy:
+        process.start()
+    try:
+        results["busy"] = measure(args.quick)
+    finally:
+        for process in busy:
+            process.terminate()
+    idle, loaded = results["idle"], results["busy"]
+    print(f"\n{'EM vs hmmlearn':<30}{'idle':>24}{'one busy loop per core':>28}")
+    for (name, peer, ours), (_, peer_busy, ours_busy) in zip(idle["em"], loaded["em"]):
+        print(f"{name:<30}{ours * 1e3:>9.1f} ms {peer / ours:>8.1f}x"
+              f"{ours_busy * 1e3:>13.1f} ms {peer_busy / ours_busy:>8.1f}x")
+    print(f"\n{'pair vs Biopython (score)':<30}{'idle':>24}{'busy':>28}")
+    for (name, peer, ours), (_, peer_busy, ours_busy) in zip(idle["pair"], loaded["pair"]):
+        print(f"{name:<30}{ours * 1e3:>9.2f} ms {peer / ours:>8.2f}x"
+              f"{ours_busy * 1e3:>13.2f} ms {peer_busy / ours_busy:>8.2f}x")
+    print(f"\n{'posterior path (x forward)':<30}{'MEA':>8}{'EM':>8}{'MEA busy':>12}"
+          f"{'EM busy':>10}   (targets: MEA >= 0.33, EM >= 0.25)")
+    for (name, mea, em), (_, mea_busy, em_busy) in zip(idle["posterior"],
+                                                        loaded["posterior"]):
+        print(f"{name:<30}{mea:>8.2f}{em:>8.2f}{mea_busy:>12.2f}{em_busy:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
