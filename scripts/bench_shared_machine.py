@@ -37,6 +37,7 @@ import tiedhmm as th
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_hmm
 import bench_speech
+from bench_posterior import best_of
 from spoken_digits import DEFAULT_FEATURES, load_features, subset
 
 LENGTHS = (300, 1000, 3000)
@@ -46,15 +47,6 @@ POSTERIOR_PAIRS = {300: 24, 1000: 4, 3000: 2}
 def _busy() -> None:
     while True:
         pass
-
-
-def best_of(call, repeats: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def em_rows(quick: bool) -> list[tuple[str, float, float]]:
