@@ -154,6 +154,15 @@ class TransitionGroup(ParameterGroup):
 
 
 Label = tuple[TransitionGroup, str] | tuple[TransitionGroup, str, float] | float
+
+
+def scaled(label: Label, factor: float) -> Label:
+    """``label`` times a constant: a fixed value, or a group label with the constant
+    in its factor."""
+    if isinstance(label, tuple):
+        own = label[2] if len(label) == 3 else 1.0
+        return (label[0], label[1], own * factor)
+    return float(label) * factor
 MULTIPLICITY_TOLERANCE = 1e-9
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..emissions import EmissionGroup
 from ..errors import TyingError
-from ..tying import Label, TransitionGroup
+from ..tying import Label, TransitionGroup, scaled
 from .model import HMM, BaseHMM
 
 TRANSITION_CHOICES = ("tied", "untied")
@@ -182,15 +182,10 @@ def concatenate(models: Sequence[BaseHMM], **settings: Any) -> HMM:
 def _product(first: Label, second: Label, position: int) -> Label:
     """The label of an exit edge followed by an entry edge: fixed values scale a group
     label (as its factor); two group labels cannot be multiplied."""
-    if isinstance(first, tuple) and isinstance(second, tuple):
+    if not isinstance(first, tuple):
+        return scaled(second, float(first))
+    if isinstance(second, tuple):
         raise TyingError(f"cannot link model {position - 1} to model {position}: an exit and "
                          f"an entry edge are both parameterised ({first!r} x {second!r}); one "
                          f"of them must be a fixed probability")
-    if not isinstance(first, tuple) and not isinstance(second, tuple):
-        return float(first) * float(second)
-    label, value = (first, second) if isinstance(first, tuple) else (second, first)
-    if isinstance(value, tuple) or not isinstance(label, tuple):  # (excluded above)
-        raise TyingError(f"cannot link model {position - 1} to model {position}")
-    group, outcome = label[0], label[1]
-    factor = label[2] if len(label) == 3 else 1.0
-    return (group, outcome, factor * float(value))
+    return scaled(first, float(second))

@@ -28,7 +28,7 @@ from ..errors import InvalidDataError
 from ..io import files as model_files
 from ..io.records import decoding
 from ..parameters import required
-from ..tying import Label, TransitionGroup
+from ..tying import Label, TransitionGroup, scaled
 from .alphabets import Alphabet
 from .states import PAIR_FORMAT, PairState
 
@@ -197,41 +197,33 @@ def local(states: Sequence[PairState], start: Mapping[int | str, Label],
     skip_core = start.get("end")
     new_start: dict[int | str, Label] = {
         fx1: stay, fy1: leave * stay,
-        **{j: _scaled(label, leave * leave) for j, label in core_start.items()}}
+        **{j: scaled(label, leave * leave) for j, label in core_start.items()}}
     edges = dict(transitions)
     edges[(fx1, fx1)] = stay
     edges[(fx1, fy1)] = leave * stay
     edges[(fy1, fy1)] = stay
     for j, label in core_start.items():
-        edges[(fx1, j)] = _scaled(label, leave * leave)
-        edges[(fy1, j)] = _scaled(label, leave)
+        edges[(fx1, j)] = scaled(label, leave * leave)
+        edges[(fy1, j)] = scaled(label, leave)
     if end is None:  # free end: the core is left with probability `leave`
         core_end: dict[int, Label] = dict.fromkeys(range(K), leave)
         for edge, label in transitions.items():
-            edges[edge] = _scaled(label, 1.0 - leave)
+            edges[edge] = scaled(label, 1.0 - leave)
     else:
         core_end = dict(end)
     new_end: dict[int, Label] = {fx2: leave * leave, fy2: leave}
     for i, label in core_end.items():
-        edges[(i, fx2)] = _scaled(label, stay)
-        edges[(i, fy2)] = _scaled(label, leave * stay)
-        new_end[i] = _scaled(label, leave * leave)
+        edges[(i, fx2)] = scaled(label, stay)
+        edges[(i, fy2)] = scaled(label, leave * stay)
+        new_end[i] = scaled(label, leave * leave)
     edges[(fx2, fx2)] = stay
     edges[(fx2, fy2)] = leave * stay
     edges[(fy2, fy2)] = stay
     if skip_core is not None:
-        new_start["end"] = _scaled(skip_core, leave * leave)
-        new_end[fx1] = _scaled(skip_core, leave * leave)
-        new_end[fy1] = _scaled(skip_core, leave)
+        new_start["end"] = scaled(skip_core, leave * leave)
+        new_end[fx1] = scaled(skip_core, leave * leave)
+        new_end[fy1] = scaled(skip_core, leave)
     return PairSpec(flanked, new_start, edges, new_end)
-
-
-def _scaled(label: Label, factor: float) -> Label:
-    """``label`` times a constant: a fixed value, or a group label with a factor."""
-    if isinstance(label, tuple):
-        own = label[2] if len(label) == 3 else 1.0
-        return (label[0], label[1], own * factor)
-    return float(label) * factor
 
 
 def _emission_groups(alphabet: Alphabet, symmetric: bool, match: Any, insert: Any,
