@@ -231,3 +231,84 @@ def mea_reference(posterior):
         moves.append(move[i, j])
         i, j = i - (move[i, j] != 2), j - (move[i, j] != 1)
     return score[n, m], np.array(moves[::-1])
+
+
+def gatk_parameters(base, ins, dele, gcp):
+    """Per-position probabilities of GATK's pair HMM from phred qualities: match and
+    mismatch emissions, M->M, gap->M, M->I, gap extension, M->D."""
+    e = [10.0 ** (-np.asarray(q, dtype=float) / 10.0) for q in (base, ins, dele, gcp)]
+    return (1 - e[0], e[0] / 3, np.clip(1 - (e[1] + e[2]), 0, 1), 1 - e[3], e[1], e[3], e[2])
+
+
+def _agrees(a, b):
+    return a == b or "N" in (a, b)
+
+
+def gatk_brute_force(hap, read, base, ins, dele, gcp):
+    """log10 P(read | hap) as the sum over every alignment path of GATK's pair HMM,
+    each path enumerated one by one (tiny inputs only)."""
+    match, mismatch, mm, gm, mi, ext, md = gatk_parameters(base, ins, dele, gcp)
+    hap, read = hap.upper(), read.upper()
+    n, m = len(read), len(hap)
+
+    def prior(i, j):  # 1-based cell
+        return match[i - 1] if _agrees(read[i - 1], hap[j - 1]) else mismatch[i - 1]
+
+    def walk(state, i, j, prob):
+        total = prob if i == n and state in "MI" else 0.0
+        if i < n and j < m:  # to M
+            into = mm[i] if state == "M" else gm[i]
+            total += walk("M", i + 1, j + 1, prob * into * prior(i + 1, j + 1))
+        if i < n and state in "MI":  # to I
+            total += walk("I", i + 1, j, prob * (mi[i] if state == "M" else ext[i]))
+        if j < m and state in "MD" and i >= 1:  # to D (row i's parameters)
+            total += walk("D", i, j + 1, prob * (md[i - 1] if state == "M" else ext[i - 1]))
+        return total
+
+    # start: the read's first letter in M at any column, through row 0's deletion row
+    total = sum(walk("M", 1, j, (1.0 / m) * gm[0] * prior(1, j)) for j in range(1, m + 1))
+    return np.log10(total)
+
+
+def gatk_recurrence(hap, read, base, ins, dele, gcp):
+    """log10 P(read | hap) by GATK's recurrence, plainly, in float64 (no scaling)."""
+    match, mismatch, mm, gm, mi, ext, md = gatk_parameters(base, ins, dele, gcp)
+    hap, read = hap.upper(), read.upper()
+    n, m = len(read), len(hap)
+    M, I, D = (np.zeros((n + 1, m + 1)) for _ in range(3))
+    D[0, :] = 1.0 / m
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            p = match[i - 1] if _agrees(read[i - 1], hap[j - 1]) else mismatch[i - 1]
+            M[i, j] = p * (mm[i - 1] * M[i - 1, j - 1]
+                           + gm[i - 1] * (I[i - 1, j - 1] + D[i - 1, j - 1]))
+            I[i, j] = mi[i - 1] * M[i - 1, j] + ext[i - 1] * I[i - 1, j]
+            D[i, j] = md[i - 1] * M[i, j - 1] + ext[i - 1] * D[i, j - 1]
+    return np.log10(M[n, 1:].sum() + I[n, 1:].sum())
+
+
+def gatk_log_recurrence(hap, read, base, ins, dele, gcp):
+    """The same recurrence in natural-log space, a row at a time (long inputs): the
+    deletions along a row are a scaled cumulative log-sum."""
+    match, mismatch, mm, gm, mi, ext, md = (np.log(p) for p in
+                                            gatk_parameters(base, ins, dele, gcp))
+    codes = {c: k for k, c in enumerate("ACGTN")}
+    x = np.array([codes[c] for c in read.upper()])
+    y = np.array([codes[c] for c in hap.upper()])
+    n, m = len(x), len(y)
+    minus = np.full(m + 1, -np.inf)
+    M, I, D = minus.copy(), minus.copy(), np.full(m + 1, -np.log(m))
+    steps = np.arange(m + 1)
+    with np.errstate(divide="ignore"):
+        for i in range(n):
+            agree = (y == x[i]) | (y == 4) | (x[i] == 4)
+            new_m, new_i = minus.copy(), minus.copy()
+            new_m[1:] = np.where(agree, match[i], mismatch[i]) + np.logaddexp(
+                mm[i] + M[:-1], gm[i] + np.logaddexp(I[:-1], D[:-1]))
+            new_i[1:] = np.logaddexp(mi[i] + M[1:], ext[i] + I[1:])
+            # D[j] = sum_{k<j} md M[k] ext^(j-1-k)
+            shifted = md[i] + new_m[:-1] - steps[:-1] * ext[i]
+            new_d = minus.copy()
+            new_d[1:] = np.logaddexp.accumulate(shifted) + (steps[1:] - 1) * ext[i]
+            M, I, D = new_m, new_i, new_d
+    return np.logaddexp.reduce(np.concatenate([M[1:], I[1:]])) / np.log(10)

@@ -157,7 +157,7 @@ def test_an_e_step_computes_the_component_table_once(monkeypatch):
         return original(cls, groups, data)
 
     monkeypatch.setattr(GMMEmission, "_component_table", classmethod(counted))
-    total, pooled = em.pooled_statistics([inference.statistics_source(topology, batch)])
+    total, _ = em.pooled_statistics([inference.statistics_source(topology, batch)])
     assert computed == [2]  # once for the table and the statistics of both groups
     assert total == before
     inference.sequence_logliks(topology, batch)

@@ -254,7 +254,7 @@ def statistics_source(client: Any, make_source: Callable[..., Any], owner: Any,
 
 
 def map_chunks(client: Any, function: Callable[..., Any], owner: Any,
-               chunks: Sequence[Sequence[Any]]) -> list[Any]:
+               chunks: Sequence[Any]) -> list[Any]:
     """``function(owner, chunk)`` for every chunk as Dask tasks, results in order."""
     shipped = client.scatter(owner, broadcast=True, hash=False)
     futures = [client.submit(_on_worker, function, shipped, chunk, pure=False)

@@ -1,0 +1,194 @@
+"""Numba kernel for read likelihoods: GATK's three-state pair HMM (LoglessPairHMM) over
+many read x haplotype pairs at once.
+
+A *task* is one read against up to ``lanes`` haplotypes (4, 8 or 16, a compile-time
+constant). Rows follow the read and columns the haplotypes; one row of all lanes is
+stored column-major with the lanes innermost (``[column * lanes + lane]``), so a row is
+one flat loop that LLVM vectorises: the read's parameters of that row are scalars, the
+haplotype letters differ by lane, and the one dependence inside a row (deletions along
+the row) is ``lanes`` elements back. Shorter haplotypes are padded on the right with
+letter 0; columns only flow rightwards, so padding never reaches a real cell, and the
+last-row sum stops at each lane's own length.
+
+Per read position a read has :data:`N_PARAMETERS` parameters, in this order: match
+emission ``1 - e_base``, mismatch emission ``e_base / 3``, ``M->M``, ``I->M`` (and
+``D->M``), ``M->I``, ``I->I`` (and ``D->D``), ``M->D``. Letters are bit sets (A 1, C 2,
+G 4, T 8, N 15, padding 0): a read and a haplotype letter match when they share a bit.
+
+Numerics, as Intel GKL does it: ``float32`` with the deletion row starting at
+``initial / haplotype length`` and no rescaling (the caller recomputes in ``float64``
+every pair flagged as too small to trust), or ``float64`` rescaled every
+``rescale_every`` rows by a power of two per lane (exact, so 10 kb reads against 20 kb
+haplotypes stay finite). Values below ``flush`` are set to zero so that no operation
+ever sees a subnormal number (x86 runs those about ten times slower here); every
+parameter that can be nonzero is at least ~1e-10, so a kept value times two of them
+stays normal. A pair's dropped mass is at most ``3 x cells x flush`` (a dropped value
+can grow into at most itself: the transitions out of a state sum to one and the
+emissions are at most one), which is what the ``float32`` flag bounds.
+"""
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+#: Per-position parameters of a read (see the module docstring).
+N_PARAMETERS = 7
+MATCH, MISMATCH, MATCH_TO_MATCH, GAP_TO_MATCH, MATCH_TO_INSERT, GAP_EXTEND, \
+    MATCH_TO_DELETE = range(N_PARAMETERS)
+FLOAT_FLAGS = {"reassoc", "contract"}
+#: Transitions of a context model, by the column of the state they leave (see
+#: :func:`_row`).
+COLUMN_TRANSITIONS = ("to_match", "gap_to_match", "to_insert", "extend", "to_delete")
+N_COLUMN_TRANSITIONS = len(COLUMN_TRANSITIONS)
+#: Unsigned offsets: numba adds negative wrap-around to signed indices, which stops
+#: LLVM from vectorising the row loop.
+U = np.uint64
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _row(lanes, by_column, parameters, by_columns, letter, columns, previous_m, previous_i,
+         previous_d, current_m, current_i, current_d, width, flush):
+    """One row of every lane: M, I and D of row i - 1 (``previous_*``) and row i.
+
+    Transitions come from the row's ``parameters`` (GATK's read qualities) or, with
+    ``by_column``, from ``by_columns[k, f]``: the transition out of a state at
+    column j of a lane (a context model), in the order of :data:`COLUMN_TRANSITIONS`.
+    """
+    match, mismatch = parameters[MATCH], parameters[MISMATCH]
+    to_match, gap_to_match = parameters[MATCH_TO_MATCH], parameters[GAP_TO_MATCH]
+    to_insert, extend = parameters[MATCH_TO_INSERT], parameters[GAP_EXTEND]
+    to_delete, delete_extend = parameters[MATCH_TO_DELETE], parameters[GAP_EXTEND]
+    zero = flush * 0
+    W = U(lanes)
+    for f in range(W, U((width + 1) * lanes)):
+        if by_column:  # a compile-time constant: one branch is compiled
+            to_match = by_columns[0, f - W]
+            gap_to_match = by_columns[1, f - W]
+            to_insert = by_columns[2, f]
+            extend = by_columns[3, f]
+            to_delete = by_columns[4, f - W]
+            delete_extend = by_columns[3, f - W]
+        prior = match if (columns[f] & letter) != 0 else mismatch
+        m = prior * (to_match * previous_m[f - W]
+                     + gap_to_match * (previous_i[f - W] + previous_d[f - W]))
+        i = to_insert * previous_m[f] + extend * previous_i[f]
+        d = to_delete * current_m[f - W] + delete_extend * current_d[f - W]
+        current_m[f] = m if m >= flush else zero
+        current_i[f] = i if i >= flush else zero
+        current_d[f] = d if d >= flush else zero
+
+
+@njit(cache=True)
+def _rescale(lanes, row, width, log_scale):
+    """Multiply each lane of ``row`` by the power of two that brings its sum near 1,
+    and record it in ``log_scale`` (log10 of what the lane's values are multiplied by)."""
+    for lane in range(lanes):
+        total = 0.0
+        for j in range(width + 1):
+            at = j * lanes + lane
+            total += row[0, at] + row[1, at] + row[2, at]
+        if total > 0.0:
+            exponent = math.frexp(total)[1]
+            factor = row.dtype.type(math.ldexp(1.0, -exponent))
+            for j in range(width + 1):
+                at = j * lanes + lane
+                row[0, at] *= factor
+                row[1, at] *= factor
+                row[2, at] *= factor
+            log_scale[lane] -= exponent * math.log10(2.0)
+
+
+@njit(cache=True)
+def _lane_columns(lanes, haps, hap_bits, hap_starts, hap_contexts, table, by_column):
+    """A task's haplotype letters ``[column * lanes + lane]`` (0 for padding), each
+    lane's length, and with ``by_column`` its transitions by column (from the context
+    of each column, ``hap_contexts``, and the per-context ``table``)."""
+    length = np.zeros(lanes, dtype=np.int64)
+    for lane in range(lanes):
+        if haps[lane] >= 0:
+            length[lane] = hap_starts[haps[lane] + 1] - hap_starts[haps[lane]]
+    size = (length.max() + 1) * lanes
+    columns = np.zeros(size, dtype=np.uint8)
+    by_columns = np.zeros((N_COLUMN_TRANSITIONS, size if by_column else 0))
+    for lane in range(lanes):
+        if haps[lane] < 0:
+            continue
+        start = hap_starts[haps[lane]]
+        for j in range(length[lane]):
+            columns[(j + 1) * lanes + lane] = hap_bits[start + j]
+        if by_column:
+            for j in range(length[lane] + 1):
+                context = hap_contexts[start + haps[lane] + j]
+                for k in range(N_COLUMN_TRANSITIONS):
+                    by_columns[k, j * lanes + lane] = table[context, k]
+    return columns, length, by_columns
+
+
+@njit(cache=True)
+def _task(lanes, by_column, read, haps, read_bits, read_starts, parameters, hap_bits,
+          hap_starts, hap_contexts, table, initial, flush, rescale_every, rescue_factor,
+          out, flagged, scratch_type):
+    """Log10 likelihoods of one read against its lanes' haplotypes (``-1``: padding)."""
+    columns, length, by_columns_64 = _lane_columns(lanes, haps, hap_bits, hap_starts,
+                                                   hap_contexts, table, by_column)
+    by_columns = by_columns_64.astype(scratch_type)
+    width = length.max()
+    size = (width + 1) * lanes
+    previous = np.zeros((3, size), dtype=scratch_type)  # M, I, D of row i - 1
+    current = np.zeros((3, size), dtype=scratch_type)
+    log_scale = np.full(lanes, math.log10(initial))
+    for lane in range(lanes):
+        if haps[lane] >= 0:
+            for j in range(width + 1):
+                previous[2, j * lanes + lane] = initial / length[lane]
+    row_parameters = np.empty(N_PARAMETERS, dtype=scratch_type)
+    threshold = scratch_type(flush)
+    first, n_rows = read_starts[read], read_starts[read + 1] - read_starts[read]
+    for i in range(n_rows):
+        for k in range(N_PARAMETERS):
+            row_parameters[k] = parameters[first + i, k]
+        for at in range(lanes):  # column 0 of rows >= 1 is empty (row 0 had D there)
+            current[0, at] = current[1, at] = current[2, at] = 0
+        _row(lanes, by_column, row_parameters, by_columns, read_bits[first + i], columns,
+             previous[0], previous[1], previous[2], current[0], current[1], current[2],
+             width, threshold)
+        previous, current = current, previous
+        if rescale_every > 0 and (i + 1) % rescale_every == 0 and i + 1 < n_rows:
+            _rescale(lanes, previous, width, log_scale)
+    for lane in range(lanes):
+        if haps[lane] < 0:
+            continue
+        total = 0.0
+        for j in range(1, length[lane] + 1):
+            total += previous[0, j * lanes + lane] + previous[1, j * lanes + lane]
+        out[read, haps[lane]] = math.log10(total) - log_scale[lane] \
+            if total > 0.0 else -np.inf
+        flagged[read, haps[lane]] = not (
+            total >= rescue_factor * n_rows * length[lane] and np.isfinite(total))
+
+
+@njit(cache=True, parallel=True)
+def read_likelihoods(lanes, by_column, task_reads, task_haps, chunk_bounds, read_bits,
+                     read_starts, parameters, hap_bits, hap_starts, hap_contexts, table,
+                     initial, flush, rescale_every, rescue_factor, out, flagged,
+                     scratch_type):
+    """Log10 likelihood of every task's read against each of its haplotypes.
+
+    Task ``t`` is read ``task_reads[t]`` against haplotypes ``task_haps[t]`` (``lanes``
+    of them, ``-1`` for padding); the result goes to ``out[read, haplotype]``, and
+    ``flagged[read, haplotype]`` says whether the likelihood sum fell below
+    ``rescue_factor x cells`` (in the scaled units) or is not finite. With
+    ``by_column`` the transitions come from ``table[hap_contexts[...]]`` (haplotype
+    ``h`` has ``length + 1`` contexts from ``hap_starts[h] + h``), not from the reads.
+    Chunks of tasks (``chunk_bounds``) run in parallel; each task is computed alone, so
+    the results do not depend on the number of threads.
+    """
+    numba.literally(lanes)
+    numba.literally(by_column)
+    for c in prange(chunk_bounds.shape[0] - 1):
+        for t in range(chunk_bounds[c], chunk_bounds[c + 1]):
+            _task(lanes, by_column, task_reads[t], task_haps[t], read_bits, read_starts,
+                  parameters, hap_bits, hap_starts, hap_contexts, table, initial, flush,
+                  rescale_every, rescue_factor, out, flagged, scratch_type)
