@@ -312,3 +312,43 @@ def gatk_log_recurrence(hap, read, base, ins, dele, gcp):
             new_d[1:] = np.logaddexp.accumulate(shifted) + (steps[1:] - 1) * ext[i]
             M, I, D = new_m, new_i, new_d
     return np.logaddexp.reduce(np.concatenate([M[1:], I[1:]])) / np.log(10)
+
+
+def context_brute_force(hap, read, base, table, contexts):
+    """Every alignment path of a context model, one by one (tiny inputs): log10 P and
+    the expected count of every transition by the context of the column it leaves,
+    ``(contexts, 3)`` out of M (match, insert, delete) and ``(contexts, 2)`` out of a
+    gap (extend, match). ``table[c]`` is M->M, gap->M, M->I, gap->gap, M->D;
+    ``contexts[j]`` is column j's context (j = 0 .. len(hap))."""
+    match, mismatch = gatk_parameters(base, base, base, base)[:2]
+    hap, read = hap.upper(), read.upper()
+    n, m = len(read), len(hap)
+    paths = []
+
+    def prior(i, j):
+        return match[i - 1] if _agrees(read[i - 1], hap[j - 1]) else mismatch[i - 1]
+
+    def walk(state, i, j, prob, used):
+        if i == n and state in "MI":
+            paths.append((prob, used))
+        c = contexts[j]
+        mm, gm, mi, ext, md = table[c]
+        if i < n and j < m:
+            into, mark = (mm, ("open", c, 0)) if state == "M" else (gm, ("extend", c, 1))
+            walk("M", i + 1, j + 1, prob * into * prior(i + 1, j + 1), [*used, mark])
+        if i < n and state in "MI":
+            into, mark = (mi, ("open", c, 1)) if state == "M" else (ext, ("extend", c, 0))
+            walk("I", i + 1, j, prob * into, [*used, mark])
+        if j < m and state in "MD" and i >= 1:
+            into, mark = (md, ("open", c, 2)) if state == "M" else (ext, ("extend", c, 0))
+            walk("D", i, j + 1, prob * into, [*used, mark])
+
+    for j in range(1, m + 1):
+        gm = table[contexts[j - 1]][1]
+        walk("M", 1, j, gm * prior(1, j) / m, [("extend", contexts[j - 1], 1)])
+    total = sum(prob for prob, _ in paths)
+    counts = {"open": np.zeros((len(table), 3)), "extend": np.zeros((len(table), 2))}
+    for prob, used in paths:
+        for kind, c, outcome in used:
+            counts[kind][c, outcome] += prob / total
+    return np.log10(total), counts["open"], counts["extend"]

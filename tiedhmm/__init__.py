@@ -29,7 +29,7 @@ from .estimators import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, Poi
 from .hmm import HMM, ModelSet, concatenate, left_right
 from .msa import msa, msa_many
 from .pair import DNA, PROTEIN, Alphabet, PairHMM, PairState, alignment
-from .pair.reads import gatk_qualities, read_likelihoods
+from .pair.reads import ReadContextModel, gatk_qualities, read_likelihoods
 from .parallel import get_threads, set_threads, using_threads
 from .tying import SoftTie, Topology, TransitionGroup
 
@@ -39,7 +39,7 @@ __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
            "ImpossibleSequenceError", "InvalidDataError", "MatchEmission",
            "MemoryLimitError", "ModelFileError", "ModelSet", "MultinomialEmission",
            "MultinomialHMM", "NormalPrior", "PairHMM", "PairState", "PoissonEmission",
-           "PoissonHMM", "SoftTie",
+           "PoissonHMM", "ReadContextModel", "SoftTie",
            "TiedHMMError", "Topology", "TransitionGroup", "TyingError", "__version__",
            "alignment", "concatenate", "errors", "gatk_qualities", "get_threads", "left_right",
            "msa", "msa_many", "read_likelihoods", "set_threads", "using_threads"]

@@ -192,3 +192,89 @@ def read_likelihoods(lanes, by_column, task_reads, task_haps, chunk_bounds, read
             _task(lanes, by_column, task_reads[t], task_haps[t], read_bits, read_starts,
                   parameters, hap_bits, hap_starts, hap_contexts, table, initial, flush,
                   rescale_every, rescue_factor, out, flagged, scratch_type)
+
+
+@njit(cache=True)
+def _pair_statistics(read, hap, read_bits, read_starts, parameters, hap_bits, hap_starts,
+                     hap_contexts, table, open_counts, extend_counts):
+    """E-step of one read against one haplotype under a context model (transitions
+    by column, in ``float64``): adds the expected count of every transition, by the
+    context of the column it leaves, into ``open_counts[context]`` (from M: to M, to
+    I, to D) and ``extend_counts[context]`` (from I or D: stay, to M). Returns the
+    natural-log likelihood.
+
+    The forward is :func:`_row` on one lane with every row normalised to sum 1 (its
+    factor kept); the backward rows carry the same factors, so a state's posterior is
+    ``F * B / P`` in the scaled values and a transition into the next row gains that
+    row's factor.
+    """
+    haps = np.full(1, hap, dtype=np.int64)
+    columns, length, by_columns = _lane_columns(1, haps, hap_bits, hap_starts, hap_contexts,
+                                                table, True)
+    width = length[0]
+    first, n_rows = read_starts[read], read_starts[read + 1] - read_starts[read]
+    forward = np.zeros((n_rows + 1, 3, width + 1))
+    forward[0, 2, :] = 1.0 / width
+    factor = np.ones(n_rows + 1)
+    for i in range(1, n_rows + 1):
+        _row(1, True, parameters[first + i - 1], by_columns, read_bits[first + i - 1],
+             columns, forward[i - 1, 0], forward[i - 1, 1], forward[i - 1, 2],
+             forward[i, 0], forward[i, 1], forward[i, 2], width, 0.0)
+        total = forward[i].sum()
+        if total == 0.0:
+            return -np.inf
+        factor[i] = 1.0 / total
+        forward[i] *= factor[i]
+    scaled_total = forward[n_rows, 0, 1:].sum() + forward[n_rows, 1, 1:].sum()
+    backward = np.zeros((n_rows + 1, 3, width + 2))
+    backward[n_rows, 0, 1:width + 1] = 1.0
+    backward[n_rows, 1, 1:width + 1] = 1.0
+    for i in range(n_rows - 1, -1, -1):
+        row = parameters[first + i]
+        letter = read_bits[first + i]
+        scale = factor[i + 1]
+        for j in range(width, -1, -1):
+            to_match, gap_to_match = by_columns[0, j], by_columns[1, j]
+            to_insert, extend, to_delete = by_columns[2, j], by_columns[3, j], by_columns[4, j]
+            diagonal = 0.0
+            if j < width:
+                prior = row[MATCH] if (columns[j + 1] & letter) != 0 else row[MISMATCH]
+                diagonal = prior * backward[i + 1, 0, j + 1] * scale
+            stay_insert = backward[i + 1, 1, j] * scale
+            stay_delete = backward[i, 2, j + 1] if i > 0 else 0.0  # row 0 is the start
+            backward[i, 0, j] = to_match * diagonal + to_insert * stay_insert \
+                + to_delete * backward[i, 2, j + 1]
+            backward[i, 1, j] = gap_to_match * diagonal + extend * stay_insert
+            backward[i, 2, j] = gap_to_match * diagonal + extend * stay_delete
+            context = hap_contexts[hap_starts[hap] + hap + j]
+            m, ins, d = (forward[i, 0, j] / scaled_total, forward[i, 1, j] / scaled_total,
+                         forward[i, 2, j] / scaled_total)
+            open_counts[context, 0] += m * to_match * diagonal
+            open_counts[context, 1] += m * to_insert * stay_insert
+            open_counts[context, 2] += m * to_delete * backward[i, 2, j + 1]
+            extend_counts[context, 0] += ins * extend * stay_insert + d * extend * stay_delete
+            extend_counts[context, 1] += (ins + d) * gap_to_match * diagonal
+    return math.log(scaled_total) - np.log(factor).sum()
+
+
+@njit(cache=True, parallel=True)
+def context_statistics(pair_reads, pair_haps, chunk_bounds, read_bits, read_starts,
+                       parameters, hap_bits, hap_starts, hap_contexts, table, loglik):
+    """E-step over pairs (``pair_reads[t]`` against ``pair_haps[t]``): the natural-log
+    likelihood of each into ``loglik``, and the expected transition counts by context
+    (``(contexts, 3)`` from M, ``(contexts, 2)`` from gaps), summed per chunk and then
+    in chunk order, so they do not depend on the number of threads."""
+    n_chunks, n_contexts = chunk_bounds.shape[0] - 1, table.shape[0]
+    open_counts = np.zeros((n_chunks, n_contexts, 3))
+    extend_counts = np.zeros((n_chunks, n_contexts, 2))
+    for c in prange(n_chunks):
+        for t in range(chunk_bounds[c], chunk_bounds[c + 1]):
+            loglik[t] = _pair_statistics(pair_reads[t], pair_haps[t], read_bits, read_starts,
+                                         parameters, hap_bits, hap_starts, hap_contexts,
+                                         table, open_counts[c], extend_counts[c])
+    open_total = np.zeros((n_contexts, 3))
+    extend_total = np.zeros((n_contexts, 2))
+    for c in range(n_chunks):
+        open_total += open_counts[c]
+        extend_total += extend_counts[c]
+    return open_total, extend_total

@@ -9,5 +9,6 @@ It may import ``_kernels``, ``tying``, ``em``, ``io``, ``parallel`` and ``errors
 
 from .inputs import gatk_qualities
 from .likelihoods import read_likelihoods
+from .model import ReadContextModel
 
-__all__ = ["gatk_qualities", "read_likelihoods"]
+__all__ = ["ReadContextModel", "gatk_qualities", "read_likelihoods"]
