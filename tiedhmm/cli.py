@@ -1,4 +1,5 @@
-"""The tiedhmm command line: align, score, train and plot posteriors of sequence pairs; msa.
+"""The tiedhmm command line: align, score, train and plot posteriors of sequence pairs; msa;
+read likelihoods against haplotypes, and the read model they may use.
 
 Exit codes: 0 success; 1 a problem with the data, files or settings (every
 :class:`~tiedhmm.errors.TiedHMMError`: missing or unreadable file, empty or non-FASTA
@@ -31,11 +32,13 @@ from . import __version__, parallel
 from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
 from .io import files as model_files
 from .io.fasta import detect_alphabet, read_fasta
+from .io.reads import ReadRecord, read_alignments, read_sequence_reads
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
 from .msa.progressive import family_records, msa
 from .pair.alignment import for_writing, with_headers_as_read
 from .pair.alphabets import ALPHABETS
 from .pair.model import PairHMM
+from .pair.reads import ReadContextModel, gatk_qualities, read_likelihoods
 from .parallel import connect
 from .plotting import save_posterior_plot
 
@@ -333,6 +336,63 @@ def _stem(name: str) -> str:
     return Path(stem).stem if Path(stem).suffix else stem
 
 
+def _read_records(args: argparse.Namespace) -> list[ReadRecord]:
+    """The reads of ``--bam`` (in ``--region``) or ``--reads``; at least one."""
+    if args.bam is not None:
+        records = read_alignments(args.bam, args.region, args.soft_clipped)
+        where = f"{args.bam}{f' in {args.region}' if args.region else ''}"
+    else:
+        if args.region:
+            raise InvalidDataError("--region needs --bam (FASTQ and FASTA have no positions)")
+        records = read_sequence_reads(args.reads, args.default_quality)
+        where = args.reads
+    if not records:
+        raise InvalidDataError(f"{where}: no reads (unmapped, secondary, supplementary, "
+                               f"QC-failed and duplicate records are skipped)")
+    return records
+
+
+def _read_columns(records: Sequence[ReadRecord], args: argparse.Namespace
+                  ) -> tuple[list[str], list[str], list[list[np.ndarray]]]:
+    """Names, letters, and GATK's preprocessed qualities (base, insertion, deletion,
+    gap continuation) of reads."""
+    qualities = [gatk_qualities(r.base_quals, r.ins_quals, r.del_quals,
+                                base_quality_threshold=args.base_quality_threshold,
+                                mapping_quality=r.mapping_quality if args.cap_by_mapq
+                                else None)
+                 for r in records]
+    return ([r.name for r in records], [r.sequence for r in records],
+            [[q[k] for q in qualities] for k in range(4)])
+
+
+def _reads(args: argparse.Namespace) -> None:
+    haplotypes = read_fasta(args.haplotypes)
+    model = ReadContextModel.load(args.model) if args.model else None
+    records = _read_records(args)
+    rows = ["read\t" + "\t".join(h.id for h in haplotypes)]
+    letters = [str(h.seq) for h in haplotypes]
+    with _cluster(args) as client:
+        for chunk in _batches(records, args, "reads"):
+            names, reads, qualities = _read_columns(chunk, args)
+            table = read_likelihoods(letters, reads, *qualities, model=model,
+                                     precision=args.precision, names=names, client=client)
+            rows += [name + "\t" + "\t".join(f"{value:.6f}" for value in row)
+                     for name, row in zip(names, table)]
+    _emit("\n".join(rows) + "\n", args.output)
+
+
+def _train_reads(args: argparse.Namespace) -> None:
+    haplotypes = read_fasta(args.haplotypes)
+    names, reads, qualities = _read_columns(_read_records(args), args)
+    model = ReadContextModel(args.max_period, args.max_repeat, soft_tie=args.soft_tie,
+                             n_iter=args.iter, tol=args.tol, verbose=args.verbose)
+    log.info("training on %d reads against %d haplotypes", len(reads), len(haplotypes))
+    with _iteration_bar(args) as callback:
+        model.fit([str(h.seq) for h in haplotypes], reads, qualities[0], names=names,
+                  callback=callback)
+    model.save(args.output)
+
+
 def _posterior(args: argparse.Namespace) -> None:
     x, y = read_fasta(args.a)[0], read_fasta(args.b)[0]
     model = _load_model(args, [x, y])
@@ -376,6 +436,29 @@ def _local_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local", action="store_true",
                         help="local alignment: unaligned flanks before and after the "
                              "aligned core (reported alignments cover the core only)")
+
+
+def _read_inputs(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--bam", metavar="READS.bam",
+                        help="reads from a BAM/SAM/CRAM file (needs tiedhmm[bam])")
+    source.add_argument("--reads", metavar="READS.fq",
+                        help="reads from FASTQ, or FASTA (see --default-quality); gzip or "
+                             "'-' for stdin")
+    parser.add_argument("--haplotypes", required=True, metavar="HAPS.fa",
+                        help="candidate haplotypes (FASTA)")
+    parser.add_argument("--region", metavar="CHR:START-END",
+                        help="only the reads there (an indexed --bam)")
+    parser.add_argument("--soft-clipped", action="store_true",
+                        help="keep soft-clipped read ends (default: dropped)")
+    parser.add_argument("--default-quality", type=_count, default=20, metavar="Q",
+                        help="base quality of FASTA reads (default 20)")
+    parser.add_argument("--base-quality-threshold", type=_count, default=0, metavar="Q",
+                        help="base qualities below Q become 6 (HaplotypeCaller uses 18; "
+                             "default 0)")
+    parser.add_argument("--cap-by-mapq", action="store_true",
+                        help="cap base qualities at the read's mapping quality, as "
+                             "HaplotypeCaller does")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -454,6 +537,41 @@ def build_parser() -> argparse.ArgumentParser:
                              "is available)")
     _common(family)
     family.set_defaults(run=_msa)
+
+    reads = commands.add_parser(
+        "reads", help="log10 P(read | haplotype) of every read and haplotype (TSV)",
+        description="GATK's read-likelihood pair HMM: a reads x haplotypes TSV of log10 "
+                    "likelihoods, after GATK's quality preprocessing (base qualities "
+                    "floored at 6; BI/BD tags, else 45; gap continuation 10).")
+    _read_inputs(reads)
+    reads.add_argument("-o", "--output", help="output TSV (default: stdout)")
+    reads.add_argument("--model", metavar="FILE",
+                       help="a read context model from 'tiedhmm train-reads' (its gap "
+                            "probabilities replace the BI/BD ones)")
+    reads.add_argument("--precision", choices=("mixed", "double"), default="mixed",
+                       help="float32 with a float64 rescue (default) or float64")
+    _common(reads, model=False)
+    reads.set_defaults(run=_reads)
+
+    train_reads = commands.add_parser(
+        "train-reads", help="fit a read model with gaps tied by repeat context",
+        description="Baum-Welch on reads against the haplotypes they come from (each "
+                    "read's most likely one): gap-open and gap-continuation "
+                    "probabilities per short-tandem-repeat context.")
+    _read_inputs(train_reads)
+    train_reads.add_argument("-o", "--output", required=True, help="model file (JSON)")
+    train_reads.add_argument("--max-period", type=_positive, default=8,
+                             help="longest repeat period told apart (default 8)")
+    train_reads.add_argument("--max-repeat", type=_positive, default=20,
+                             help="repeat lengths above count as it (default 20)")
+    train_reads.add_argument("--soft-tie", type=float, metavar="S",
+                             help="pull every context toward the pooled estimate with S "
+                                  "pseudo-observations")
+    train_reads.add_argument("--iter", type=int, default=10, help="maximum EM iterations")
+    train_reads.add_argument("--tol", type=float, default=1e-2,
+                             help="stop when the gain is below")
+    _common(train_reads, model=False, cluster=False)
+    train_reads.set_defaults(run=_train_reads)
 
     posterior = commands.add_parser("posterior", help="plot the match-posterior matrix",
                                     description="Heatmap of P(x_i ~ y_j) with the "

@@ -30,9 +30,14 @@ WHITESPACE = str.maketrans("", "", " \t\r\n")
 def read_fasta(name: str | Path) -> list[Any]:
     """All records of a FASTA file (gzip or plain; ``"-"`` reads stdin), at least one,
     none empty, as ``SeqRecord`` objects with terminal stops dropped."""
+    return fasta_records(input_text(str(name)), name)
+
+
+def fasta_records(text: str, name: str | Path) -> list[Any]:
+    """The records of FASTA ``text`` read from ``name`` (errors name it), checked as
+    :func:`read_fasta` checks them."""
     from Bio.Seq import Seq
     from Bio.SeqRecord import SeqRecord
-    text = _text(str(name))
     if not text.strip():
         raise InvalidDataError(f"{name}: no FASTA records (the input is empty)")
     if not text.lstrip().startswith(">"):
@@ -53,7 +58,8 @@ def _titles_and_sequences(text: str) -> Iterator[tuple[str, str]]:
         yield title.rstrip(), body.translate(WHITESPACE)
 
 
-def _text(name: str) -> str:
+def input_text(name: str) -> str:
+    """The text of a file (gzip or plain; ``-`` reads stdin); errors name the file."""
     try:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except FileNotFoundError:
