@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,8 +29,16 @@ from ...errors import InvalidDataError
 from ...parallel import chunk_count, kernel_threads, map_chunks, n_chunks, split, using_threads
 from .inputs import Letters, Qualities, Sequences, label, per_read, phred, sequences
 
-if TYPE_CHECKING:
-    from .model import ReadContextModel
+
+class ContextModel(Protocol):
+    """What the kernel needs of a read model with gaps by haplotype context
+    (:class:`~tiedhmm.pair.reads.ReadContextModel`)."""
+
+    def column_contexts(self, haplotypes: Sequences) -> np.ndarray:
+        """The context of every column of every haplotype, end to end."""
+
+    def transition_table(self) -> np.ndarray:
+        """Every context's transitions, ``(contexts, 5)``."""
 
 #: Lane counts the kernel is compiled for: one read against this many haplotypes at once.
 LANE_COUNTS = (4, 8, 16)
@@ -113,7 +121,7 @@ def read_batch(reads: Sequence[Letters], base_quals: Sequence[Qualities],
 
 
 def haplotype_batch(haplotypes: Sequence[Letters],
-                    model: ReadContextModel | None = None) -> HaplotypeBatch:
+                    model: ContextModel | None = None) -> HaplotypeBatch:
     """Haplotypes checked, with a context model's contexts and transitions."""
     stored = sequences(haplotypes, "haplotype")
     if model is None:
@@ -127,7 +135,7 @@ def read_likelihoods(haplotypes: Sequence[Letters], reads: Sequence[Letters],
                      ins_quals: Sequence[Qualities] | int | None = None,
                      del_quals: Sequence[Qualities] | int | None = None,
                      gcp: Sequence[Qualities] | int | None = None, *,
-                     model: ReadContextModel | None = None, precision: str = "mixed",
+                     model: ContextModel | None = None, precision: str = "mixed",
                      names: Sequence[str] | None = None, threads: int | None = None,
                      client: Any = None) -> np.ndarray:
     """Log10 P(read | haplotype) of every read against every haplotype (GATK's pair HMM).

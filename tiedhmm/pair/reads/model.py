@@ -79,7 +79,7 @@ class ReadContextModel(EMModel):
     ['non-repeat', 'period 1 x 2', 'period 1 x 3']
     >>> th.read_likelihoods(["ACGTTTTTGA"], ["ACGTTTTGA"], ["IIIIIIIII"],
     ...                     model=model).round(2)
-    array([[-5.27]])
+    array([[-4.88]])
     """
 
     document_kind = READ_MODEL_FORMAT
