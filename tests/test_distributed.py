@@ -159,3 +159,13 @@ def test_dask_workers_run_kernels_on_one_thread(client):
     from tiedhmm import parallel
     found = parallel.map_chunks(client, _numba_threads, None, [[0, 1], [2, 3]])
     assert [threads for chunk in found for threads in chunk] == [1, 1, 1, 1]
+
+
+def test_read_likelihoods_equal_in_process(client):
+    rng = np.random.default_rng(6)
+    haps = ["".join(rng.choice(list("ACGT"), 200)) for _ in range(5)]
+    reads = [h[k:k + 90] for h in haps for k in (10, 60)]
+    quals = [rng.integers(10, 40, len(r)) for r in reads]
+    local = th.read_likelihoods(haps, reads, quals, 45, 45, 10)
+    spread = th.read_likelihoods(haps, reads, quals, 45, 45, 10, client=client)
+    np.testing.assert_array_equal(spread, local)  # each pair is computed alone
