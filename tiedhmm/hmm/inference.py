@@ -31,21 +31,25 @@ from ..tying import Topology
 
 @dataclass
 class Batch:
-    """Validated observations of one model: ``X`` as its emission family reads it."""
+    """Validated observations of one model: ``X`` as its emission family reads it, and
+    optionally the known state of frames (``state_labels``, ``-1`` where unknown)."""
 
     X: np.ndarray
     offsets: np.ndarray
+    state_labels: np.ndarray | None = None
 
     @classmethod
-    def from_data(cls, topology: Topology, X: np.ndarray, lengths: Sequence[int] | None
-                  ) -> Batch:
+    def from_data(cls, topology: Topology, X: np.ndarray, lengths: Sequence[int] | None,
+                  state_labels: Sequence[int] | np.ndarray | None = None) -> Batch:
         groups = emission_groups(topology)
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:
             raise InvalidDataError(f"all emission groups of a model must read the same "
                                    f"observations; got {sorted(kinds)}")
         prepared = groups[0].prepare(X)
-        return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths))
+        labels = None if state_labels is None else \
+            checked_state_labels(state_labels, prepared.shape[0], topology.n_states)
+        return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths), labels)
 
     @property
     def n_sequences(self) -> int:
@@ -56,7 +60,9 @@ class Batch:
         parts = parallel.split(range(self.n_sequences), count)
         bounds = [(part[0], part[-1] + 1) for part in parts]
         return [Batch(self.X[self.offsets[start]:self.offsets[stop]],
-                      self.offsets[start:stop + 1] - self.offsets[start])
+                      self.offsets[start:stop + 1] - self.offsets[start],
+                      None if self.state_labels is None else
+                      self.state_labels[self.offsets[start]:self.offsets[stop]])
                 for start, stop in bounds]
 
     def work(self, topology: Topology) -> int:
@@ -109,10 +115,37 @@ def initialize(topology: Topology, batch: Batch, rng: np.random.RandomState,
         initialize_groups([group], frames if frames.shape[0] else batch.X, rng)
 
 
+def checked_state_labels(state_labels: Sequence[int] | np.ndarray, n_samples: int,
+                         n_states: int) -> np.ndarray:
+    """``state_labels`` as an ``int64`` array: one per sample, a state or ``-1``."""
+    labels = np.asarray(state_labels)
+    if labels.shape != (n_samples,) or not (np.issubdtype(labels.dtype, np.integer)
+                                            or labels.size == 0):
+        raise InvalidDataError(f"state_labels must hold one whole number per sample "
+                               f"({n_samples}), -1 where the state is unknown; got "
+                               f"{labels.dtype} with shape {labels.shape}")
+    bad = np.flatnonzero((labels < -1) | (labels >= n_states))
+    if bad.size:
+        raise InvalidDataError(f"state_labels[{bad[0]}] is {labels[bad[0]]}: not a state of "
+                               f"this {n_states}-state model, nor -1 (unknown)")
+    return labels.astype(np.int64)
+
+
 def _probabilities(topology: Topology, batch: Batch) -> tuple[np.ndarray, ...]:
-    emission, log_shift = emission_probabilities(emission_groups(topology), batch.X)
+    """The kernels' arrays. With state labels, every state has its own emission
+    column, zero where a frame's known state is another (so the forward-backward is
+    constrained to the labels), rescaled per frame over the states left."""
+    groups, state_group = emission_groups(topology), topology.state_group
+    if batch.state_labels is None:
+        emission, log_shift = emission_probabilities(groups, batch.X)
+    else:
+        by_state = log_likelihood_table(groups, batch.X)[:, state_group]
+        labels = batch.state_labels[:, None]
+        other = (labels >= 0) & (labels != np.arange(topology.n_states))
+        emission, log_shift = kernels.scaled_emissions(np.where(other, -np.inf, by_state))
+        state_group = np.arange(topology.n_states)
     startprob, transmat = topology.start_and_transmat()
-    return (emission, log_shift, topology.state_group, startprob, transmat,
+    return (emission, log_shift, state_group, startprob, transmat,
             topology.end_probabilities(), batch.offsets, batch.chunks(topology))
 
 

@@ -85,6 +85,7 @@ class BaseHMM(EMModel):
 
     # -- fitting ------------------------------------------------------------------------
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
+            state_labels: Sequence[int] | np.ndarray | None = None,
             client: Any = None, callback: Callable[[int, float], None] | None = None
             ) -> BaseHMM:
         """Estimate the trainable groups by EM (Baum-Welch) with pooled tied statistics.
@@ -95,6 +96,12 @@ class BaseHMM(EMModel):
             Observations of all sequences, end to end.
         lengths : sequence of int, optional
             The length of each sequence (hmmlearn's convention); None: one sequence.
+        state_labels : array of shape (n_samples,), optional
+            The known state of frames, ``-1`` where it is unknown: a known frame's
+            posterior is clamped to its state (forward-backward over the paths that
+            agree with the labels), so fully labelled data gives the supervised
+            (counting) estimates in one iteration and partial labels give EM under
+            those constraints.
         client : dask.distributed.Client, optional
             Run the E-step over chunks of sequences on this cluster
             (see :mod:`tiedhmm.parallel`).
@@ -109,18 +116,22 @@ class BaseHMM(EMModel):
         Raises
         ------
         tiedhmm.errors.InvalidDataError
-            Data the model cannot read (wrong shape, NaN, lengths that do not sum).
+            Data the model cannot read (wrong shape, NaN, lengths that do not sum), or
+            state labels that are not one state or -1 per sample.
         tiedhmm.errors.ImpossibleSequenceError
-            A sequence the model cannot generate.
+            A sequence the model cannot generate (with its labels).
         """
-        plan = self.em_plan(X, lengths, check_random_state(self.random_state), client=client)
+        plan = self.em_plan(X, lengths, check_random_state(self.random_state),
+                            state_labels=state_labels, client=client)
         self._run_em([plan.source], soft_ties=plan.soft_ties,
                      emission_params=self._emission_params(), callback=callback)
         plan.finish()
         return self
 
     def em_plan(self, X: np.ndarray, lengths: Sequence[int] | None,
-                rng: np.random.RandomState, *, client: Any = None) -> EMPlan:
+                rng: np.random.RandomState, *,
+                state_labels: Sequence[int] | np.ndarray | None = None,
+                client: Any = None) -> EMPlan:
         """Prepare EM of this model on ``(X, lengths)`` without running it.
 
         The model is compiled with groups of its own for the fit, unset emission
@@ -137,6 +148,8 @@ class BaseHMM(EMModel):
             The length of each sequence.
         rng : numpy.random.RandomState
             The generator that initialises unset parameters.
+        state_labels : array of shape (n_samples,), optional
+            Known states, ``-1`` where unknown (see :meth:`fit`).
         client : dask.distributed.Client, optional
             Run the E-step on this cluster.
 
@@ -147,7 +160,7 @@ class BaseHMM(EMModel):
         """
         self._prepare_fit(X, lengths)
         topology, soft_ties = self._model(fresh=True)
-        batch = inference.Batch.from_data(topology, X, lengths)
+        batch = inference.Batch.from_data(topology, X, lengths, state_labels)
         self._initialize(topology, batch, rng)
         return EMPlan(inference.batch_source(topology, batch, client), soft_ties,
                       functools.partial(self._store, topology))

@@ -87,8 +87,9 @@ class ModelSet(EMModel):
         return list(self.models)
 
     def _split(self, X: np.ndarray, lengths: Sequence[int] | None,
-               labels: Sequence[Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Each model's rows of ``X`` and lengths, from one label per sequence."""
+               labels: Sequence[Any]) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each model's rows of ``X``, lengths and row indices, from one label per
+        sequence."""
         X = np.asarray(X)
         offsets = lengths_to_offsets(X.shape[0], lengths)
         names = np.asarray(labels)
@@ -103,11 +104,12 @@ class ModelSet(EMModel):
             chosen = np.flatnonzero(names == name)
             if chosen.size:
                 rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in chosen])
-                parts[name] = (X[rows], np.diff(offsets)[chosen])
+                parts[name] = (X[rows], np.diff(offsets)[chosen], rows)
         return parts
 
     def fit(self, X: np.ndarray, lengths: Sequence[int] | None, labels: Sequence[Any], *,
-            client: Any = None, callback: Callable[[int, float], None] | None = None) -> ModelSet:
+            state_labels: Sequence[int] | np.ndarray | None = None, client: Any = None,
+            callback: Callable[[int, float], None] | None = None) -> ModelSet:
         """Joint EM: every model on the sequences labelled with its name.
 
         Shared groups are pooled across models; models without data keep their
@@ -121,6 +123,9 @@ class ModelSet(EMModel):
             The length of each sequence.
         labels : sequence
             One model name per sequence.
+        state_labels : array of shape (n_samples,), optional
+            The known state of frames within their sequence's model, ``-1`` where
+            unknown (see :meth:`BaseHMM.fit <tiedhmm.hmm.model.BaseHMM.fit>`).
         client : dask.distributed.Client, optional
             Run each model's E-step over chunks on this cluster.
         callback : callable, optional
@@ -137,8 +142,16 @@ class ModelSet(EMModel):
             Labels that name no model, or not one label per sequence.
         """
         rng = check_random_state(self.random_state)
-        plans = [self.models[name].em_plan(rows, model_lengths, rng, client=client)
-                 for name, (rows, model_lengths) in self._split(X, lengths, labels).items()]
+        if state_labels is not None:
+            state_labels = np.asarray(state_labels)
+            if state_labels.shape != (np.shape(X)[0],):
+                raise InvalidDataError(f"state_labels must hold one entry per sample "
+                                       f"({np.shape(X)[0]}), got shape {state_labels.shape}")
+        plans = [self.models[name].em_plan(
+                     rows, model_lengths, rng, client=client,
+                     state_labels=None if state_labels is None else state_labels[indices])
+                 for name, (rows, model_lengths, indices)
+                 in self._split(X, lengths, labels).items()]
         ties = {id(tie): tie for plan in plans for tie in plan.soft_ties}
         self._run_em([plan.source for plan in plans], soft_ties=list(ties.values()),
                      callback=callback)
