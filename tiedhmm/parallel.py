@@ -42,7 +42,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from .em.loop import GroupStats, StatisticsSource
+from .em.loop import GroupStats, StatisticsSource, keyed_by_position
 from .errors import InvalidDataError
 from .parameters import ParameterGroup, Stats, add_stats
 
@@ -224,11 +224,7 @@ def _chunk_statistics(make_source: Callable[..., Any], owner: Any,
     """On a worker: one E-step of a chunk, statistics keyed by group position."""
     with using_threads(worker_threads()):
         loglik, group_stats, unit = make_source(owner, payload)()
-    position = {id(group): k for k, group in enumerate(_groups_of(owner))}
-    keyed: dict[int, Stats] = {}
-    for group, stats in group_stats:
-        keyed[position[id(group)]] = add_stats(keyed.get(position[id(group)]), stats)
-    return loglik, keyed, unit
+    return loglik, keyed_by_position(_groups_of(owner), group_stats), unit
 
 
 def statistics_source(client: Any, make_source: Callable[..., Any], owner: Any,

@@ -10,13 +10,15 @@ It may import :mod:`tiedhmm.parameters`, :mod:`tiedhmm.tying`, :mod:`tiedhmm.io`
 from .loop import (
     ConvergenceMonitor,
     GroupStats,
+    Statistics,
     StatisticsSource,
     check_soft_ties,
     fit,
+    keyed_by_position,
     m_step,
     pooled_statistics,
 )
 from .model import EMModel
 
-__all__ = ["ConvergenceMonitor", "EMModel", "GroupStats", "StatisticsSource",
-           "check_soft_ties", "fit", "m_step", "pooled_statistics"]
+__all__ = ["ConvergenceMonitor", "EMModel", "GroupStats", "Statistics", "StatisticsSource",
+           "check_soft_ties", "fit", "keyed_by_position", "m_step", "pooled_statistics"]

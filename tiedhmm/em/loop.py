@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import EMDecreaseError, ImpossibleSequenceError, TyingError
+from ..errors import EMDecreaseError, ImpossibleSequenceError, InvalidDataError, TyingError
 from ..parameters import ParameterGroup, Stats, add_stats
 from ..tying import SoftTie
 
@@ -112,6 +113,61 @@ def pooled_statistics(sources: Sequence[StatisticsSource]
             previous = pooled.get(id(group), (group, None))[1]
             pooled[id(group)] = (group, add_stats(previous, stats))
     return total, pooled
+
+
+def keyed_by_position(groups: Sequence[ParameterGroup],
+                      group_stats: GroupStats) -> dict[int, Stats]:
+    """Statistics keyed by each group's position in ``groups`` (summed per group): how
+    they travel between processes or calls, where group identities differ."""
+    position = {id(group): k for k, group in enumerate(groups)}
+    keyed: dict[int, Stats] = {}
+    for group, stats in group_stats:
+        keyed[position[id(group)]] = add_stats(keyed.get(position[id(group)]), stats)
+    return keyed
+
+
+@dataclass
+class Statistics:
+    """Expected sufficient statistics of data seen so far, keyed by the position of
+    each group in its model (so that they add across chunks, calls and processes).
+
+    Attributes
+    ----------
+    loglik : float
+        The total log-likelihood of the data under the parameters the E-step used.
+    n_sequences : int
+        How many sequences they cover.
+    by_group : dict of int to dict
+        Each group's statistics, by its position in the model's groups.
+    layout : tuple of str
+        The kind of every group of the model, in order: statistics of models with
+        other groups do not add.
+    """
+
+    loglik: float
+    n_sequences: int
+    by_group: dict[int, Stats]
+    layout: tuple[str, ...]
+
+    @staticmethod
+    def layout_of(groups: Sequence[ParameterGroup]) -> tuple[str, ...]:
+        """The ``layout`` of a model with ``groups``."""
+        return tuple(str(group.batch_key()) for group in groups)
+
+    def __add__(self, other: Statistics) -> Statistics:
+        if other.layout != self.layout:
+            raise InvalidDataError("statistics of models with different groups do not add "
+                                   "(statistics of another model?)")
+        by_group = {k: add_stats(None, stats) for k, stats in self.by_group.items()}
+        for k, stats in other.by_group.items():
+            by_group[k] = add_stats(by_group.get(k), stats)
+        return Statistics(self.loglik + other.loglik, self.n_sequences + other.n_sequences,
+                          by_group, self.layout)
+
+    def __radd__(self, other: object) -> Statistics:
+        if other == 0:  # sum() starts from 0
+            return self
+        return NotImplemented
 
 
 def m_step(pooled: dict[int, tuple[ParameterGroup, Stats]], soft_ties: Sequence[SoftTie],

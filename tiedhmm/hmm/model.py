@@ -158,12 +158,129 @@ class BaseHMM(EMModel):
         EMPlan
             ``source``, ``soft_ties`` and ``finish()``.
         """
+        topology, soft_ties, batch = self._initialized(X, lengths, rng, state_labels)
+        return EMPlan(inference.batch_source(topology, batch, client), soft_ties,
+                      functools.partial(self._store, topology))
+
+    def _initialized(self, X: np.ndarray, lengths: Sequence[int] | None,
+                     rng: np.random.RandomState,
+                     state_labels: Sequence[int] | np.ndarray | None
+                     ) -> tuple[Topology, list[SoftTie], inference.Batch]:
+        """What ``fit`` starts from: the model compiled with groups of its own, the
+        data checked, unset parameters initialised from them."""
         self._prepare_fit(X, lengths)
         topology, soft_ties = self._model(fresh=True)
         batch = inference.Batch.from_data(topology, X, lengths, state_labels)
         self._initialize(topology, batch, rng)
-        return EMPlan(inference.batch_source(topology, batch, client), soft_ties,
-                      functools.partial(self._store, topology))
+        return topology, soft_ties, batch
+
+    # -- streamed training -----------------------------------------------------------------
+    def initialize(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> BaseHMM:
+        """Initialise the parameters as :meth:`fit` would from ``(X, lengths)``, and run
+        no EM: the start of streamed training on a first chunk (or a sample).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations (a first chunk, or a sample of the data).
+        lengths : sequence of int, optional
+            The length of each sequence.
+
+        Returns
+        -------
+        self
+            With its parameters set.
+        """
+        topology, _, _ = self._initialized(X, lengths, check_random_state(self.random_state),
+                                           None)
+        self._store(topology)
+        return self
+
+    def statistics(self, X: np.ndarray, lengths: Sequence[int] | None = None, *,
+                   state_labels: Sequence[int] | np.ndarray | None = None) -> em.Statistics:
+        """One E-step over a chunk of sequences under the current parameters.
+
+        Statistics of chunks add up (``a + b``, ``sum(...)``), and :meth:`update` with
+        their sum is one EM iteration over all of them: data that do not fit in memory
+        are read a chunk at a time (a memory-mapped ``.npy``, files, a database).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Observations of whole sequences, end to end.
+        lengths : sequence of int, optional
+            The length of each sequence.
+        state_labels : array of shape (n_samples,), optional
+            Known states, ``-1`` where unknown (see :meth:`fit`).
+
+        Returns
+        -------
+        tiedhmm.em.Statistics
+            The chunk's log-likelihood and each group's expected statistics.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            Unset parameters (call :meth:`initialize` first), or data the model
+            cannot read.
+        tiedhmm.errors.ImpossibleSequenceError
+            A sequence the model cannot generate.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import tiedhmm as th
+        >>> X = np.random.RandomState(0).normal(size=(300, 2))
+        >>> model = th.GaussianHMM(2, random_state=0).initialize(X[:100])
+        >>> for _ in range(3):   # three EM iterations, 100 frames in memory at a time
+        ...     total = sum(model.statistics(X[k:k + 100]) for k in range(0, 300, 100))
+        ...     model = model.update(total)
+        >>> total.n_sequences
+        3
+        """
+        topology, _ = self._model(fresh=True)
+        unset = [group for group in inference.emission_groups(topology)
+                 if not group.is_initialized()]
+        if unset:
+            raise InvalidDataError(f"{len(unset)} emission group(s) have unset parameters: "
+                                   f"call initialize(X) on a first chunk (or set them) "
+                                   f"before statistics")
+        batch = inference.Batch.from_data(topology, X, lengths, state_labels)
+        total, pooled = em.pooled_statistics([inference.statistics_source(topology, batch)])
+        return em.Statistics(total, batch.n_sequences,
+                             em.keyed_by_position(topology.parameter_groups,
+                                                  list(pooled.values())),
+                             em.Statistics.layout_of(topology.parameter_groups))
+
+    def update(self, statistics: em.Statistics) -> BaseHMM:
+        """The M-step from (summed) :meth:`statistics`: with the statistics of all the
+        data, one EM iteration, equal to one iteration of :meth:`fit`.
+
+        Parameters
+        ----------
+        statistics : tiedhmm.em.Statistics
+            From :meth:`statistics` of this model, summed over chunks.
+
+        Returns
+        -------
+        self
+            With updated parameters.
+
+        Raises
+        ------
+        tiedhmm.errors.InvalidDataError
+            Statistics of another model (groups it does not have).
+        """
+        topology, soft_ties = self._model(fresh=True)
+        groups = topology.parameter_groups
+        if statistics.layout != em.Statistics.layout_of(groups):
+            raise InvalidDataError("these statistics come from a model with other groups "
+                                   "(statistics of another model?)")
+        em.m_step({id(groups[k]): (groups[k], stats)
+                   for k, stats in statistics.by_group.items()}, soft_ties,
+                  self._emission_params())
+        self._store(topology)
+        return self
 
     # -- files ---------------------------------------------------------------------------
     def _document(self) -> dict[str, Any]:
