@@ -14,6 +14,10 @@ from ..parameters import Stats, array, listed, required
 from .base import EmissionGroup, n_blocks
 from .priors import DirichletPrior, dirichlet_update, log_prior_of, prior_record, read_prior
 
+#: The symbol that marks a missing observation: its emission probability is 1 in every
+#: state. (Other negative symbols are errors, as in hmmlearn.)
+MISSING = -1
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -91,11 +95,12 @@ class CategoricalEmission(EmissionGroup):
                 raise InvalidDataError(f"categorical observations must be integers; "
                                        f"position {bad} holds {X[bad].item()!r}")
         X = X.astype(np.int64)
-        outside = np.flatnonzero((X < 0) | (self.n_features <= X))
+        outside = np.flatnonzero((X < MISSING) | (self.n_features <= X))
         if outside.size:
             bad = int(outside[0])
             raise InvalidDataError(f"symbol {X[bad]} at position {bad} is outside "
-                                   f"0..{self.n_features - 1} (n_features={self.n_features})")
+                                   f"0..{self.n_features - 1} (n_features={self.n_features}; "
+                                   f"{MISSING} marks a missing one)")
         return X
 
     def is_initialized(self) -> bool:
@@ -113,13 +118,14 @@ class CategoricalEmission(EmissionGroup):
                              X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_probs = np.log(cls.probability_columns(groups))
-        table: np.ndarray = log_probs[X]
+        table: np.ndarray = np.where((X == MISSING)[:, None], 0.0, log_probs[X])
         return table
 
     @classmethod
     def probability_table(cls, groups: Sequence[Self],
                           X: np.ndarray) -> np.ndarray:
-        table: np.ndarray = cls.probability_columns(groups)[X]
+        table: np.ndarray = np.where((X == MISSING)[:, None], 1.0,
+                                     cls.probability_columns(groups)[X])
         return table
 
     @staticmethod
@@ -131,6 +137,9 @@ class CategoricalEmission(EmissionGroup):
     @classmethod
     def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
+        seen = X != MISSING  # a missing symbol counts for no symbol
+        if not seen.all():
+            X, weights = X[seen], weights[seen]
         counts = weighted_symbol_counts(X, np.ascontiguousarray(weights),
                                         groups[0].n_features, n_blocks(X.shape[0]))
         return [{"weight": np.array(row.sum()), "counts": row} for row in counts]

@@ -7,7 +7,7 @@ A tied covariance is one :class:`SharedCovariance` group held by several Gaussia
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
 from ..errors import InvalidDataError
 from ..io.records import group_kind
 from ..parameters import ParameterGroup, Stats, array, listed, required
+from . import missing
 from .base import EmissionGroup, n_blocks
 from .priors import NormalPrior, log_prior_of, prior_record, read_prior
 
@@ -310,6 +311,7 @@ class GaussianEmission(ContinuousEmission):
     @classmethod
     def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
+        X = missing.filled_with_column_means(X)
         need_mean = [group for group in groups if group.mean is None]
         if need_mean:
             if X.shape[0] < len(need_mean):
@@ -333,7 +335,10 @@ class GaussianEmission(ContinuousEmission):
     @classmethod
     def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
-        totals, sums, squares = component_moments(X, weights, groups[0].density_covariance)
+        totals, sums, squares = component_moments(
+            X, weights, groups[0].density_covariance,
+            lambda: (np.stack([group.current_mean() for group in groups]),
+                     np.stack([group.current_covar() for group in groups])))
         return [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
                 for k in range(len(groups))]
 
@@ -404,16 +409,18 @@ def _consistent(group: GaussianEmission, n_features: int | None, found: int,
 
 
 def prepare_features(X: np.ndarray, n_features: int) -> np.ndarray:
-    """``(T, n_features)`` float observations; a clear error for bad shapes, NaN or inf."""
+    """``(T, n_features)`` float observations; a clear error for bad shapes or inf (NaN
+    entries are missing values, see :mod:`~tiedhmm.emissions.missing`)."""
     X = np.asarray(X, dtype=float)
     if X.ndim == 1 and n_features == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[1] != n_features:
         raise InvalidDataError(f"observations must have shape (n_samples, {n_features}), "
                                f"got {X.shape}")
-    bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
+    bad = np.flatnonzero(np.isinf(X).any(axis=1))
     if bad.size:
-        raise InvalidDataError(f"observation {int(bad[0])} holds NaN or inf: {X[bad[0]]}")
+        raise InvalidDataError(f"observation {int(bad[0])} holds inf: {X[bad[0]]} (missing "
+                               f"values are NaN)")
     return X
 
 
@@ -440,7 +447,10 @@ def check_gaussian(owner: ParameterGroup, mean: np.ndarray | None, covar: np.nda
 
 def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
                         covariance: str) -> np.ndarray:
-    """``(T, K)`` log N(x_t; mean_k, covar_k) of ``K`` components of one covariance type."""
+    """``(T, K)`` log N(x_t; mean_k, covar_k) of ``K`` components of one covariance type
+    (of the observed entries, where some are NaN)."""
+    if missing.has_missing(X):
+        return missing.log_table(X, means, covars, covariance)
     if covariance == "spherical":
         covars = np.repeat(np.reshape(covars, (-1, 1)), X.shape[1], axis=1)
     if covariance != "full":
@@ -456,11 +466,16 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
     return table
 
 
-def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str
+def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str,
+                      components: Callable[[], tuple[np.ndarray, np.ndarray]]
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted totals ``(K,)``, sums ``(K, D)`` and squares (``(K, D)`` elementwise for
-    spherical and diag, ``(K, D, D)`` outer products for full) of ``K`` weight columns."""
+    spherical and diag, ``(K, D, D)`` outer products for full) of ``K`` weight columns;
+    where entries are missing, their expectations under each column's component
+    (``components()`` gives their means and covariances, asked for only then)."""
     weights = np.ascontiguousarray(weights)
+    if missing.has_missing(X):
+        return missing.expected_moments(X, weights, *components(), covariance)
     totals, sums, squares = weighted_moments(X, weights, n_blocks(X.shape[0]))
     if covariance == "full":
         squares = np.stack([(X * weights[:, [k]]).T @ X for k in range(weights.shape[1])])

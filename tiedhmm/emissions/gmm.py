@@ -11,6 +11,7 @@ from .._kernels.emissions import logsumexp_components
 from ..errors import InvalidDataError
 from ..io.records import group_kind
 from ..parameters import Stats, array, listed, required
+from . import missing
 from .base import shared_work
 from .gaussian import (
     ContinuousEmission,
@@ -145,6 +146,7 @@ class GMMEmission(ContinuousEmission):
     @classmethod
     def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
+        X = missing.filled_with_column_means(X)
         need_means = [group for group in groups if group.means is None]
         if need_means:
             n_mix = need_means[0].n_mix
@@ -201,7 +203,10 @@ class GMMEmission(ContinuousEmission):
         responsibility = np.nan_to_num(responsibility) * weights[:, :, None]
         n_mix = groups[0].n_mix
         totals, sums, squares = component_moments(
-            X, responsibility.reshape(X.shape[0], -1), groups[0].density_covariance)
+            X, responsibility.reshape(X.shape[0], -1), groups[0].density_covariance,
+            lambda: (np.concatenate([group.current()[1] for group in groups]),
+                     np.concatenate([required(group.component_covars(), f"{group!r} covars")
+                                     for group in groups])))
         return [{"weight": np.array(totals[g * n_mix:(g + 1) * n_mix].sum()),
                  "mix": totals[g * n_mix:(g + 1) * n_mix],
                  "sum": sums[g * n_mix:(g + 1) * n_mix],

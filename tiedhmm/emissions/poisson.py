@@ -12,6 +12,7 @@ from ..errors import InvalidDataError
 from ..io.records import group_kind
 from ..parameters import Stats, array, listed, required
 from .base import EmissionGroup
+from .missing import filled_with_column_means
 from .priors import GammaPrior, log_prior_of, prior_record, read_prior
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class PoissonEmission(EmissionGroup):
         return ("counts", self.n_features)
 
     def prepare(self, X: np.ndarray) -> np.ndarray:
-        return prepare_counts(X, self.n_features, "count")
+        return prepare_counts(X, self.n_features, "count", missing_allowed=True)
 
     def is_initialized(self) -> bool:
         return self.lambdas is not None
@@ -79,6 +80,7 @@ class PoissonEmission(EmissionGroup):
     @classmethod
     def initialize(cls, groups: Sequence[Self], X: np.ndarray,
                    rng: np.random.RandomState) -> None:
+        X = filled_with_column_means(X)
         mean, var = X.mean(), X.var()
         if not (mean > 0 and var > 0):
             mean, var = max(mean, 1.0), max(var, 1.0)  # constant counts: a unit spread
@@ -90,15 +92,21 @@ class PoissonEmission(EmissionGroup):
     @classmethod
     def log_likelihood_table(cls, groups: Sequence[Self],
                              X: np.ndarray) -> np.ndarray:
-        constant = gammaln(X + 1).sum(axis=1)
+        observed = ~np.isnan(X)  # a missing count contributes nothing
+        counts = np.where(observed, X, 0.0)
+        constant = gammaln(counts + 1).sum(axis=1)
         rates = [required(group.lambdas, f"{group!r} lambdas") for group in groups]
-        return np.stack([xlogy(X, lambdas).sum(axis=1) - lambdas.sum() - constant
+        return np.stack([xlogy(counts, lambdas).sum(axis=1) - observed @ lambdas - constant
                          for lambdas in rates], axis=1)
 
     @classmethod
     def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
-        sums = weights.T @ X
+        missing = np.isnan(X)  # a missing count's expectation is its group's rate
+        sums = weights.T @ np.where(missing, 0.0, X)
+        if missing.any():
+            sums += (weights.T @ missing) * np.stack(
+                [required(group.lambdas, f"{group!r} lambdas") for group in groups])
         return [{"weight": np.array(weights[:, k].sum()), "sum": sums[k]}
                 for k in range(len(groups))]
 
@@ -131,9 +139,10 @@ class PoissonEmission(EmissionGroup):
                    trainable=trainable, prior=read_prior(GammaPrior, record))
 
 
-def prepare_counts(X: np.ndarray, n_features: int, what: str) -> np.ndarray:
-    """``(T, n_features)`` float rows of counts (integers >= 0); a clear error naming the
-    shape or the first bad row."""
+def prepare_counts(X: np.ndarray, n_features: int, what: str,
+                   missing_allowed: bool = False) -> np.ndarray:
+    """``(T, n_features)`` float rows of counts (integers >= 0, or NaN for a missing one
+    where ``missing_allowed``); a clear error naming the shape or the first bad row."""
     X = np.asarray(X)
     if X.ndim == 1 and n_features == 1:
         X = X[:, None]
@@ -141,8 +150,10 @@ def prepare_counts(X: np.ndarray, n_features: int, what: str) -> np.ndarray:
         raise InvalidDataError(f"{what} observations must have shape (n_samples, "
                                f"{n_features}), got {X.shape}")
     counts = X.astype(float)
-    bad = np.flatnonzero(~np.all(np.isfinite(counts) & (counts >= 0)
-                                 & (np.round(counts) == counts), axis=1))
+    valid = np.isfinite(counts) & (counts >= 0) & (np.round(counts) == counts)
+    if missing_allowed:
+        valid |= np.isnan(counts)
+    bad = np.flatnonzero(~np.all(valid, axis=1))
     if bad.size:
         raise InvalidDataError(f"observation {int(bad[0])} is not a vector of counts "
                                f"(integers >= 0): {X[bad[0]]}")

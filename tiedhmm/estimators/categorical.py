@@ -12,6 +12,7 @@ from ..emissions import (
     CategoricalEmission,
     MultinomialEmission,
 )
+from ..emissions.categorical import MISSING
 from ..errors import InvalidDataError
 from ..tying import Topology
 from . import priors
@@ -87,11 +88,12 @@ class CategoricalHMM(ArrayHMM):
             given = getattr(self, "emissionprob_", None)
             width = np.shape(given)[-1] if given is not None and np.ndim(given) else 1
             self.n_features = max(width, int(flat.max()) + 1 if flat.size else 1)
-        outside = np.flatnonzero((flat < 0) | (flat >= self.n_features))
+        outside = np.flatnonzero((flat < MISSING) | (flat >= self.n_features))
         if outside.size:
             bad = outside[0]
             raise InvalidDataError(f"symbol {flat[bad]} at position {bad} is outside "
-                                   f"0..{self.n_features - 1} (n_features={self.n_features})")
+                                   f"0..{self.n_features - 1} (n_features={self.n_features}; "
+                                   f"{MISSING} marks a missing one)")
 
     def _make_emission(self, states: np.ndarray) -> CategoricalEmission:
         probs = self._attribute("emissionprob_", lambda m: m[states[0]])

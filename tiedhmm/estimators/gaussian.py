@@ -12,8 +12,9 @@ from numpy.typing import ArrayLike
 from ..emissions import (
     GaussianEmission,
     GMMEmission,
+    missing,
 )
-from ..emissions.gaussian import COVARIANCE_TYPES, SharedCovariance
+from ..emissions.gaussian import COVARIANCE_TYPES, SharedCovariance, prepare_features
 from ..errors import InvalidDataError
 from ..tying import Topology
 from . import priors
@@ -52,6 +53,7 @@ class GaussianFamily(ArrayHMM, ABC):
         self._check_covariance_type()
         min_covar = non_negative(self.min_covar, "min_covar")
         X = np.asarray(X, dtype=float).reshape(len(X), -1)
+        X = missing.filled_with_column_means(prepare_features(X, X.shape[1]))
         covariance = np.atleast_2d(np.cov(X.T))
         self._collapse_guard = COLLAPSE_GUARD * max(float(np.mean(np.diag(covariance))),
                                                     np.finfo(float).tiny)
