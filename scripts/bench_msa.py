@@ -4,9 +4,9 @@ a user would pick instead, all in one run.
 Each case's ``.tfa`` goes through ``tiedhmm msa IN.fa -o OUT.fa --quiet``, ProbCons,
 MUSCLE 5 (``-align``), MAFFT L-INS-i (``--localpair --maxiterate 1000``), MAFFT
 ``--auto`` and Clustal Omega (those found on the PATH; Debian: ``apt-get install -y
-probcons muscle mafft clustalo``); the output is written as MSF and scored against the
-case's ``.xml`` core blocks by the official ``bali_score`` (built from
-``../shared/tools/bali_score`` into a temporary folder; needs ``libexpat1-dev``). Prints
+probcons muscle mafft clustalo``); the output is scored against the case's ``.xml`` core
+blocks by ``tiedhmm.msa.compare`` with the official rounding (it reproduces bali_score
+3.01's figures; ``tests/test_compare.py`` checks it against the official scores). Prints
 mean SP and TC per reference set and the wall time of the whole set per tool.
 Usage: ``python scripts/bench_msa.py [RV11 RV12 ...] [--cases N] [--model FILE]
 [--tools NAME ...] [--log FILE]`` (``--tools``: only those, tiedhmm included when
@@ -17,7 +17,6 @@ TC, seconds).
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -25,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from Bio import SeqIO
+from tiedhmm.errors import InvalidDataError
+from tiedhmm.msa import compare
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CASES = SHARED / "data" / "balibase3-dev"
-SCORER = SHARED / "tools" / "bali_score"
 
 
 def _tiedhmm() -> list[str]:
@@ -49,35 +48,14 @@ TOOLS = {
 TO_STDOUT = {"ProbCons", "MAFFT L-INS-i", "MAFFT auto"}
 
 
-def build_scorer(folder: Path) -> Path:
-    shutil.copytree(SCORER, folder / "bali_score")
-    subprocess.run(["make", "-f", "makefile"], cwd=folder / "bali_score", check=True,
-                   capture_output=True)
-    return folder / "bali_score" / "bali_score"
-
-
-def write_msf(fasta: Path, msf: Path) -> None:
-    """The alignment in ``fasta`` as GCG MSF, what ``bali_score`` reads."""
-    records = list(SeqIO.parse(fasta, "fasta"))
-    length = len(records[0].seq)
-    lines = ["PileUp", "", f" MSF: {length}  Type: P  Check: 0 ..", ""]
-    lines += [f" Name: {r.id} Len: {length} Check: 0 Weight: 1.0" for r in records]
-    lines += ["", "//", ""]
-    for start in range(0, length, 50):
-        for record in records:
-            chunk = str(record.seq[start:start + 50]).replace("-", ".")
-            lines.append(f"{record.id:<16}"
-                         + " ".join(chunk[k:k + 10] for k in range(0, len(chunk), 10)))
-        lines.append("")
-    msf.write_text("\n".join(lines))
-
-
-def score(scorer: Path, reference: Path, msf: Path) -> tuple[float, float]:
-    out = subprocess.run([str(scorer), str(reference), str(msf)], capture_output=True,
-                         text=True).stdout
-    sp = re.search(r"SP score=\s*([0-9.]+)", out)
-    tc = re.search(r"TC score=\s*([0-9.]+)", out)
-    return (float(sp.group(1)) if sp else 0.0), (float(tc.group(1)) if tc else 0.0)
+def score(reference: Path, alignment: Path) -> tuple[float, float]:
+    """SP and TC of an aligned FASTA file against a BAliBASE reference (0 and 0 for
+    output that is not an alignment of the case's sequences)."""
+    try:
+        scores = compare(alignment, reference, official_rounding=True)
+    except InvalidDataError:
+        return 0.0, 0.0
+    return scores.sp, scores.tc
 
 
 def main() -> None:
@@ -99,7 +77,6 @@ def main() -> None:
              and (not args.tools or name in args.tools)}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        scorer = build_scorer(scratch)
         if "tiedhmm" in tools:
             subprocess.run(tools["tiedhmm"](str(next((CASES / args.sets[0]).glob("*.tfa"))),
                                             str(scratch / "warm.fa")), check=True)  # compile
@@ -119,8 +96,7 @@ def main() -> None:
                         out.write_text(result.stdout)
                     sp = tc = 0.0
                     if result.returncode == 0 and out.exists():
-                        write_msf(out, scratch / "test.msf")
-                        sp, tc = score(scorer, case.with_suffix(".xml"), scratch / "test.msf")
+                        sp, tc = score(case.with_suffix(".xml"), out)
                     out.unlink(missing_ok=True)
                     sps.append(sp)
                     tcs.append(tc)

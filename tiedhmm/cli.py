@@ -33,6 +33,7 @@ from .errors import BUG_REPORT, InvalidDataError, TiedHMMError
 from .io import files as model_files
 from .io.fasta import detect_alphabet, read_fasta
 from .io.reads import ReadRecord, read_alignments, read_sequence_reads
+from .msa.compare import compare
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
 from .msa.progressive import family_records, msa
 from .pair.alignment import for_writing, with_headers_as_read
@@ -393,6 +394,16 @@ def _train_reads(args: argparse.Namespace) -> None:
     model.save(args.output)
 
 
+def _compare(args: argparse.Namespace) -> None:
+    scores = compare(args.test, args.reference, official_rounding=args.official)
+    lines = [f"SP\t{scores.sp:.4f}", f"TC\t{scores.tc:.4f}",
+             f"counted_columns\t{scores.counted_columns}"]
+    if args.pairs:
+        lines += ["", "x\ty\tQ"] + [f"{a}\t{b}\t{q:.4f}"
+                                     for (a, b), q in scores.pair_q.items()]
+    _emit("\n".join(lines) + "\n", args.output)
+
+
 def _posterior(args: argparse.Namespace) -> None:
     x, y = read_fasta(args.a)[0], read_fasta(args.b)[0]
     model = _load_model(args, [x, y])
@@ -537,6 +548,23 @@ def build_parser() -> argparse.ArgumentParser:
                              "is available)")
     _common(family)
     family.set_defaults(run=_msa)
+
+    scoring = commands.add_parser(
+        "compare", help="SP and TC of an alignment against a reference",
+        description="Score a test alignment against a reference as BAliBASE's bali_score "
+                    "does: SP, TC (core columns of a BAliBASE .xml; upper-case columns of "
+                    "a mixed-case FASTA reference; else columns with under 20%% gaps), and "
+                    "per sequence pair Q with --pairs.")
+    scoring.add_argument("test", metavar="TEST", help="the alignment (aligned FASTA or MSF)")
+    scoring.add_argument("reference", metavar="REF",
+                         help="the reference (BAliBASE .xml, MSF or aligned FASTA)")
+    scoring.add_argument("--official", action="store_true",
+                         help="SP rounded to 3 decimals and TC truncated to 2, as bali_score "
+                              "prints them")
+    scoring.add_argument("--pairs", action="store_true", help="also Q per sequence pair")
+    scoring.add_argument("-o", "--output", help="output file (default: stdout)")
+    _common(scoring, model=False, cluster=False)
+    scoring.set_defaults(run=_compare)
 
     reads = commands.add_parser(
         "reads", help="log10 P(read | haplotype) of every read and haplotype (TSV)",

@@ -1,12 +1,18 @@
 """Multiple sequence alignment from pair-HMM posteriors: the family's sparse posteriors
 with consistency and column scores (:mod:`~tiedhmm.msa.posteriors`), guide trees
 (:mod:`~tiedhmm.msa.guide_tree`), k-mer distances and neighbourhoods for large families
-(:mod:`~tiedhmm.msa.kmers`), and progressive alignment with refinement
-(:mod:`~tiedhmm.msa.progressive`).
+(:mod:`~tiedhmm.msa.kmers`), progressive alignment with refinement
+(:mod:`~tiedhmm.msa.progressive`), and scoring against a reference
+(:mod:`~tiedhmm.msa.compare`).
 
 It may import :mod:`tiedhmm.pair` and everything below it; only the CLI imports it.
 """
 
+from .compare import AlignmentScores, compare, read_reference
 from .progressive import msa, msa_many
 
-__all__ = ["msa", "msa_many"]
+# ``tiedhmm.msa`` is the function at the top level (as before the package existed), so
+# ``tiedhmm.msa.compare`` is reached through it too.
+msa.compare = compare  # type: ignore[attr-defined]
+
+__all__ = ["AlignmentScores", "compare", "msa", "msa_many", "read_reference"]
