@@ -119,3 +119,14 @@ def test_the_environment_is_honoured():
     bad = subprocess.run([sys.executable, "-m", "tiedhmm", "align", "x.fa", "--threads", "0"],
                          capture_output=True, text=True)
     assert bad.returncode == 2  # a usage error
+
+
+def test_threadpoolctl_limits_reach_the_kernels():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = th.get_threads()
+    assert "tiedhmm" in [info["internal_api"] for info in threadpoolctl.threadpool_info()]
+    for user_api in (None, "openmp"):
+        with threadpoolctl.threadpool_limits(limits=1, user_api=user_api):
+            assert th.get_threads() == 1
+        assert th.get_threads() == before
+    th.set_threads(None)

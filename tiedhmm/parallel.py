@@ -21,6 +21,9 @@ by default every thread Numba has (``NUMBA_NUM_THREADS``, the cores). The policy
   threads.
 - *Dask workers run kernels on one thread* (one worker per core is the usual layout);
   ``TIEDHMM_WORKER_THREADS`` changes that.
+- *threadpoolctl's limits hold* (``threadpool_limits(1)``, as scikit-learn uses it, or
+  ``user_api="openmp"``): tiedhmm registers its kernels with threadpoolctl when it is
+  installed, and a limit goes through :func:`set_threads`.
 
 **Dask.** This module spreads work over the workers of a ``dask.distributed`` cluster
 (the ``[distributed]`` extra). Data are
@@ -177,6 +180,38 @@ def _checked_threads(n: object, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InvalidDataError(f"{what} must be a whole number >= 1, got {n!r}")
     return int(n)
+
+
+def _register_with_threadpoolctl() -> None:
+    """Let ``threadpoolctl.threadpool_limits`` (what scikit-learn and others use to stop
+    nested parallelism) limit tiedhmm's kernels too, when threadpoolctl is installed:
+    its limits go through :func:`set_threads`. The controller is found through Numba's
+    helper library, loaded whenever tiedhmm is."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return
+
+    class TiedhmmKernels(threadpoolctl.LibController):  # type: ignore[misc]
+        """threadpoolctl's view of tiedhmm's kernel threads (OpenMP under Numba)."""
+
+        user_api = "openmp"
+        internal_api = "tiedhmm"
+        filename_prefixes = ("_helperlib",)
+
+        def get_num_threads(self) -> int:
+            return get_threads()
+
+        def set_num_threads(self, num_threads: int) -> None:
+            set_threads(num_threads)
+
+        def get_version(self) -> str:
+            return str(numba.__version__)
+
+    threadpoolctl.register(TiedhmmKernels)
+
+
+_register_with_threadpoolctl()
 
 
 def worker_threads() -> int:
