@@ -86,6 +86,18 @@ def test_plain_recurrence_on_random_batches(n_haps):
             assert mixed[r, h] == pytest.approx(reference, abs=1e-5)
 
 
+def test_few_and_many_haplotypes_agree():
+    # up to 7 haplotypes per read go one haplotype against 16 reads (a transposed
+    # programme), more go one read against 16 haplotypes: the same numbers either way
+    rng = np.random.default_rng(12)
+    haps, reads, quals = _random_case(rng, 40, 20, n_letters=(20, 90))
+    arrays = [[q[k] for q in quals] for k in range(4)]
+    many = read_likelihoods(haps, reads, *arrays)
+    for chosen in ([0, 1, 2], [5], list(range(7, 14))):
+        few = read_likelihoods([haps[k] for k in chosen], reads, *arrays)
+        np.testing.assert_allclose(few, many[:, chosen], rtol=0, atol=1e-5)
+
+
 def test_inputs_in_every_form_agree():
     rng = np.random.default_rng(5)
     haps, reads, quals = _random_case(rng, 3, 4, n_letters=(5, 30), with_n=False)

@@ -42,19 +42,27 @@ FLOAT_FLAGS = {"reassoc", "contract"}
 #: :func:`_row`).
 COLUMN_TRANSITIONS = ("to_match", "gap_to_match", "to_insert", "extend", "to_delete")
 N_COLUMN_TRANSITIONS = len(COLUMN_TRANSITIONS)
+#: Per-column rows of the transposed programme (:func:`_task_by_reads`).
+READ_LANE_COLUMNS = (*COLUMN_TRANSITIONS, "match", "mismatch", "delete_extend")
+#: Where :func:`_row` takes its probabilities from.
+ROW_PARAMETERS, COLUMN_TRANSITIONS_MODE, ALL_BY_COLUMN = range(3)
 #: Unsigned offsets: numba adds negative wrap-around to signed indices, which stops
 #: LLVM from vectorising the row loop.
 U = np.uint64
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _row(lanes, by_column, parameters, by_columns, letter, columns, previous_m, previous_i,
+def _row(lanes, mode, parameters, by_columns, letter, columns, previous_m, previous_i,
          previous_d, current_m, current_i, current_d, width, flush):
     """One row of every lane: M, I and D of row i - 1 (``previous_*``) and row i.
 
-    Transitions come from the row's ``parameters`` (GATK's read qualities) or, with
-    ``by_column``, from ``by_columns[k, f]``: the transition out of a state at
-    column j of a lane (a context model), in the order of :data:`COLUMN_TRANSITIONS`.
+    ``mode`` (a compile-time constant: one branch is compiled) says where the
+    probabilities come from: :data:`ROW_PARAMETERS`, the row's ``parameters`` (GATK's
+    read qualities, one read per task); :data:`COLUMN_TRANSITIONS_MODE`, transitions
+    from ``by_columns[k, f]`` by the column the state leaves (a context model, rows
+    :data:`COLUMN_TRANSITIONS`); :data:`ALL_BY_COLUMN`, emissions and transitions from
+    ``by_columns`` (rows :data:`READ_LANE_COLUMNS`: the transposed programme of
+    :func:`_task_by_reads`, where columns are read positions).
     """
     match, mismatch = parameters[MATCH], parameters[MISMATCH]
     to_match, gap_to_match = parameters[MATCH_TO_MATCH], parameters[GAP_TO_MATCH]
@@ -63,13 +71,17 @@ def _row(lanes, by_column, parameters, by_columns, letter, columns, previous_m, 
     zero = flush * 0
     W = U(lanes)
     for f in range(W, U((width + 1) * lanes)):
-        if by_column:  # a compile-time constant: one branch is compiled
+        if mode != ROW_PARAMETERS:
             to_match = by_columns[0, f - W]
             gap_to_match = by_columns[1, f - W]
             to_insert = by_columns[2, f]
             extend = by_columns[3, f]
             to_delete = by_columns[4, f - W]
             delete_extend = by_columns[3, f - W]
+        if mode == ALL_BY_COLUMN:
+            match = by_columns[5, f]
+            mismatch = by_columns[6, f]
+            delete_extend = by_columns[7, f - W]
         prior = match if (columns[f] & letter) != 0 else mismatch
         m = prior * (to_match * previous_m[f - W]
                      + gap_to_match * (previous_i[f - W] + previous_d[f - W]))
@@ -127,12 +139,13 @@ def _lane_columns(lanes, haps, hap_bits, hap_starts, hap_contexts, table, by_col
 
 
 @njit(cache=True)
-def _task(lanes, by_column, read, haps, read_bits, read_starts, parameters, hap_bits,
+def _task(lanes, mode, read, haps, read_bits, read_starts, parameters, hap_bits,
           hap_starts, hap_contexts, table, initial, flush, rescale_every, rescue_factor,
           out, flagged, scratch_type):
     """Log10 likelihoods of one read against its lanes' haplotypes (``-1``: padding)."""
     columns, length, by_columns_64 = _lane_columns(lanes, haps, hap_bits, hap_starts,
-                                                   hap_contexts, table, by_column)
+                                                   hap_contexts, table,
+                                                   mode == COLUMN_TRANSITIONS_MODE)
     by_columns = by_columns_64.astype(scratch_type)
     width = length.max()
     size = (width + 1) * lanes
@@ -151,7 +164,7 @@ def _task(lanes, by_column, read, haps, read_bits, read_starts, parameters, hap_
             row_parameters[k] = parameters[first + i, k]
         for at in range(lanes):  # column 0 of rows >= 1 is empty (row 0 had D there)
             current[0, at] = current[1, at] = current[2, at] = 0
-        _row(lanes, by_column, row_parameters, by_columns, read_bits[first + i], columns,
+        _row(lanes, mode, row_parameters, by_columns, read_bits[first + i], columns,
              previous[0], previous[1], previous[2], current[0], current[1], current[2],
              width, threshold)
         previous, current = current, previous
@@ -169,29 +182,107 @@ def _task(lanes, by_column, read, haps, read_bits, read_starts, parameters, hap_
             total >= rescue_factor * n_rows * length[lane] and np.isfinite(total))
 
 
+@njit(cache=True)
+def _task_by_reads(lanes, hap, reads, read_bits, read_starts, parameters, hap_bits,
+                   hap_starts, initial, flush, rescue_factor, out, flagged, scratch_type):
+    """Log10 likelihoods of one haplotype against its lanes' reads (``-1``: padding):
+    for regions with few haplotypes, where one read against its haplotypes would leave
+    lanes empty.
+
+    The programme is transposed: rows follow the haplotype and columns the read, so a
+    row's letter is one haplotype letter and every read parameter is a lane vector by
+    column (:data:`ALL_BY_COLUMN`). GATK's deletions (along the haplotype) become the
+    moves between rows and its insertions the moves along a row, so the I and D
+    blocks are passed to :func:`_row` swapped. Every row starts at column 0 with the
+    deletion-row value ``initial / haplotype length``; each lane's likelihood is summed
+    at the column of its read's last letter, row by row. Along a row the read's depth
+    varies, so no row rescaling could keep a long read's deep columns in range: this is
+    the ``float32`` pass (its flags still bound what flushing dropped), and ``float64``
+    goes the other way.
+    """
+    length = np.zeros(lanes, dtype=np.int64)
+    for lane in range(lanes):
+        if reads[lane] >= 0:
+            length[lane] = read_starts[reads[lane] + 1] - read_starts[reads[lane]]
+    width = length.max()
+    size = (width + 1) * lanes
+    columns = np.zeros(size, dtype=np.uint8)
+    by_columns = np.zeros((len(READ_LANE_COLUMNS), size), dtype=scratch_type)
+    for lane in range(lanes):
+        if reads[lane] < 0:
+            continue
+        first = read_starts[reads[lane]]
+        for i in range(1, length[lane] + 1):  # read position i: column i
+            row = parameters[first + i - 1]
+            here, before = i * lanes + lane, (i - 1) * lanes + lane
+            columns[here] = read_bits[first + i - 1]
+            by_columns[5, here] = row[MATCH]
+            by_columns[6, here] = row[MISMATCH]
+            by_columns[0, before] = row[MATCH_TO_MATCH]   # read at f - lanes by _row
+            by_columns[1, before] = row[GAP_TO_MATCH]
+            by_columns[4, before] = row[MATCH_TO_INSERT]
+            by_columns[7, before] = row[GAP_EXTEND]
+            by_columns[2, here] = row[MATCH_TO_DELETE]    # between rows: deletions
+            by_columns[3, here] = row[GAP_EXTEND]
+    previous = np.zeros((3, size), dtype=scratch_type)  # M, GATK's D, GATK's I
+    current = np.zeros((3, size), dtype=scratch_type)
+    n_rows = hap_starts[hap + 1] - hap_starts[hap]
+    start = scratch_type(initial / n_rows)  # the deletion row
+    total = np.zeros(lanes)
+    for lane in range(lanes):
+        previous[1, lane] = start
+    threshold = scratch_type(flush)
+    no_parameters = np.zeros(N_PARAMETERS, dtype=scratch_type)
+    for j in range(1, n_rows + 1):
+        for lane in range(lanes):
+            current[0, lane] = current[2, lane] = 0
+            current[1, lane] = start
+        _row(lanes, ALL_BY_COLUMN, no_parameters, by_columns,
+             hap_bits[hap_starts[hap] + j - 1], columns, previous[0], previous[1],
+             previous[2], current[0], current[1], current[2], width, threshold)
+        for lane in range(lanes):
+            end = length[lane] * lanes + lane
+            total[lane] += current[0, end] + current[2, end]
+        previous, current = current, previous
+    for lane in range(lanes):
+        if reads[lane] < 0:
+            continue
+        read = reads[lane]
+        out[read, hap] = math.log10(total[lane]) - math.log10(initial) \
+            if total[lane] > 0.0 else -np.inf
+        flagged[read, hap] = not (total[lane] >= rescue_factor * length[lane] * n_rows
+                                  and np.isfinite(total[lane]))
+
+
 @njit(cache=True, parallel=True)
-def read_likelihoods(lanes, by_column, task_reads, task_haps, chunk_bounds, read_bits,
+def read_likelihoods(lanes, mode, task_reads, task_haps, chunk_bounds, read_bits,
                      read_starts, parameters, hap_bits, hap_starts, hap_contexts, table,
                      initial, flush, rescale_every, rescue_factor, out, flagged,
                      scratch_type):
-    """Log10 likelihood of every task's read against each of its haplotypes.
+    """Log10 likelihood of every task's pairs, into ``out[read, haplotype]``.
 
-    Task ``t`` is read ``task_reads[t]`` against haplotypes ``task_haps[t]`` (``lanes``
-    of them, ``-1`` for padding); the result goes to ``out[read, haplotype]``, and
-    ``flagged[read, haplotype]`` says whether the likelihood sum fell below
-    ``rescue_factor x cells`` (in the scaled units) or is not finite. With
-    ``by_column`` the transitions come from ``table[hap_contexts[...]]`` (haplotype
-    ``h`` has ``length + 1`` contexts from ``hap_starts[h] + h``), not from the reads.
+    With ``mode`` :data:`ROW_PARAMETERS` or :data:`COLUMN_TRANSITIONS_MODE` (a
+    context model: transitions from ``table[hap_contexts[...]]``, where haplotype ``h``
+    has ``length + 1`` contexts from ``hap_starts[h] + h``), task ``t`` is read
+    ``task_reads[t, 0]`` against haplotypes ``task_haps[t]`` (``lanes`` of them, ``-1``
+    for padding); with :data:`ALL_BY_COLUMN` it is haplotype ``task_haps[t, 0]``
+    against reads ``task_reads[t]`` (:func:`_task_by_reads`). ``flagged`` says which
+    sums fell below ``rescue_factor x cells`` (in the scaled units) or are not finite.
     Chunks of tasks (``chunk_bounds``) run in parallel; each task is computed alone, so
     the results do not depend on the number of threads.
     """
     numba.literally(lanes)
-    numba.literally(by_column)
+    numba.literally(mode)
     for c in prange(chunk_bounds.shape[0] - 1):
         for t in range(chunk_bounds[c], chunk_bounds[c + 1]):
-            _task(lanes, by_column, task_reads[t], task_haps[t], read_bits, read_starts,
-                  parameters, hap_bits, hap_starts, hap_contexts, table, initial, flush,
-                  rescale_every, rescue_factor, out, flagged, scratch_type)
+            if mode == ALL_BY_COLUMN:
+                _task_by_reads(lanes, task_haps[t, 0], task_reads[t], read_bits,
+                               read_starts, parameters, hap_bits, hap_starts, initial,
+                               flush, rescue_factor, out, flagged, scratch_type)
+            else:
+                _task(lanes, mode, task_reads[t, 0], task_haps[t], read_bits, read_starts,
+                      parameters, hap_bits, hap_starts, hap_contexts, table, initial,
+                      flush, rescale_every, rescue_factor, out, flagged, scratch_type)
 
 
 @njit(cache=True)
@@ -217,7 +308,8 @@ def _pair_statistics(read, hap, read_bits, read_starts, parameters, hap_bits, ha
     forward[0, 2, :] = 1.0 / width
     factor = np.ones(n_rows + 1)
     for i in range(1, n_rows + 1):
-        _row(1, True, parameters[first + i - 1], by_columns, read_bits[first + i - 1],
+        _row(1, COLUMN_TRANSITIONS_MODE, parameters[first + i - 1], by_columns,
+             read_bits[first + i - 1],
              columns, forward[i - 1, 0], forward[i - 1, 1], forward[i - 1, 2],
              forward[i, 0], forward[i, 1], forward[i, 2], width, 0.0)
         total = forward[i].sum()

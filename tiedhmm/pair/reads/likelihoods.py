@@ -42,6 +42,9 @@ class ContextModel(Protocol):
 
 #: Lane counts the kernel is compiled for: one read against this many haplotypes at once.
 LANE_COUNTS = (4, 8, 16)
+#: Reads with fewer haplotypes to score than this go the other way: one haplotype
+#: against 16 reads at once (measured with ``scripts/bench_reads.py``).
+READ_LANES_BELOW = 8
 #: ``float32`` starts the deletion row at this over the haplotype length (GKL's 2**120).
 FLOAT32_INITIAL = 2.0 ** 120
 #: Values below these are set to zero (no subnormal arithmetic; see the kernel).
@@ -230,33 +233,57 @@ def _read_slice(batch: ReadBatch, part: Sequence[int]) -> ReadBatch:
 
 def _run(haplotypes: HaplotypeBatch, batch: ReadBatch, wanted: np.ndarray, double: bool,
          out: np.ndarray, flagged: np.ndarray) -> None:
-    """The kernel on the ``wanted`` pairs, in ``float64`` or ``float32``."""
-    hap_lengths = haplotypes.haplotypes.lengths
-    per_read_count = wanted.sum(axis=1)
-    lanes = next((n for n in LANE_COUNTS if n >= per_read_count.max()), LANE_COUNTS[-1])
-    by_length = np.argsort(hap_lengths, kind="stable")
-    task_reads, task_haps = [], []
-    for read in np.flatnonzero(per_read_count):
-        chosen = by_length[wanted[read, by_length]]
-        for start in range(0, len(chosen), lanes):
-            group = np.full(lanes, -1, dtype=np.int64)
-            group[:len(chosen[start:start + lanes])] = chosen[start:start + lanes]
-            task_reads.append(read)
-            task_haps.append(group)
-    reads = np.array(task_reads, dtype=np.int64)
-    haps = np.array(task_haps, dtype=np.int64).reshape(-1, lanes)
-    work = batch.reads.lengths[reads] * (hap_lengths[np.maximum(haps, 0)].max(axis=1) + 1) \
-        * lanes
+    """The kernel on the ``wanted`` pairs, in ``float64`` or ``float32``: one read
+    against up to 16 haplotypes per task, or, where reads have fewer haplotypes to
+    score than :data:`READ_LANES_BELOW` (GATK's model, ``float32``), one haplotype
+    against up to 16 reads."""
+    hap_lengths, read_lengths = haplotypes.haplotypes.lengths, batch.reads.lengths
+    per_read = wanted.sum(axis=1)
+    # (float32 only: along a transposed row the read's depth varies, so the float64
+    # pass's row rescaling would leave the deep columns to underflow)
+    by_reads = not double and not haplotypes.by_column and per_read.max() < READ_LANES_BELOW
+    if by_reads:
+        lanes = LANE_COUNTS[-1]
+        singles, groups = _tasks(wanted.T, read_lengths, lanes)
+        haps, reads = singles[:, None], groups
+        work = (read_lengths[np.maximum(reads, 0)].max(axis=1) + 1) * lanes \
+            * hap_lengths[singles]
+        mode = kernel.ALL_BY_COLUMN
+    else:
+        lanes = next((n for n in LANE_COUNTS if n >= per_read.max()), LANE_COUNTS[-1])
+        singles, groups = _tasks(wanted, hap_lengths, lanes)
+        reads, haps = singles[:, None], groups
+        work = read_lengths[singles] * (hap_lengths[np.maximum(haps, 0)].max(axis=1) + 1) \
+            * lanes
+        mode = kernel.COLUMN_TRANSITIONS_MODE if haplotypes.by_column \
+            else kernel.ROW_PARAMETERS
     cumulative = np.cumsum(work)
-    count = chunk_count(float(cumulative[-1]), len(reads))
+    count = chunk_count(float(cumulative[-1]), len(work))
     bounds = np.concatenate(([0], np.searchsorted(
-        cumulative, cumulative[-1] * np.arange(1, count) / count), [len(reads)]))
+        cumulative, cumulative[-1] * np.arange(1, count) / count), [len(work)]))
     with kernel_threads(float(cumulative[-1])):
         kernel.read_likelihoods(
-            lanes, haplotypes.by_column, reads, haps, bounds.astype(np.int64),
+            lanes, mode, reads, haps, bounds.astype(np.int64),
             batch.reads.bits, batch.reads.starts, batch.parameters,
             haplotypes.haplotypes.bits, haplotypes.haplotypes.starts, haplotypes.contexts,
             haplotypes.table, 1.0 if double else FLOAT32_INITIAL,
             FLUSH_FLOAT64 if double else FLUSH_FLOAT32, RESCALE_EVERY if double else 0,
             0.0 if double else 3 * FLUSH_FLOAT32 / TRUSTED_SHARE, out, flagged,
             np.float64 if double else np.float32)
+
+
+def _tasks(wanted: np.ndarray, lengths: np.ndarray, lanes: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Tasks of one row of ``wanted`` (a read, or a haplotype) against up to ``lanes``
+    of its columns, the columns sorted by ``lengths`` so that a task's lanes have
+    similar lengths; ``-1`` pads. Returns the rows and the ``(tasks, lanes)`` columns."""
+    by_length = np.argsort(lengths, kind="stable")
+    rows, groups = [], []
+    for row in np.flatnonzero(wanted.sum(axis=1)):
+        chosen = by_length[wanted[row, by_length]]
+        for start in range(0, len(chosen), lanes):
+            group = np.full(lanes, -1, dtype=np.int64)
+            group[:len(chosen[start:start + lanes])] = chosen[start:start + lanes]
+            rows.append(row)
+            groups.append(group)
+    return np.array(rows, dtype=np.int64), np.array(groups, dtype=np.int64).reshape(-1, lanes)
