@@ -118,14 +118,15 @@ class CategoricalEmission(EmissionGroup):
                              X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_probs = np.log(cls.probability_columns(groups))
-        table: np.ndarray = np.where((X == MISSING)[:, None], 0.0, log_probs[X])
+        table: np.ndarray = log_probs[X]
+        table[X == MISSING] = 0.0  # a missing symbol has probability 1
         return table
 
     @classmethod
     def probability_table(cls, groups: Sequence[Self],
                           X: np.ndarray) -> np.ndarray:
-        table: np.ndarray = np.where((X == MISSING)[:, None], 1.0,
-                                     cls.probability_columns(groups)[X])
+        table: np.ndarray = cls.probability_columns(groups)[X]
+        table[X == MISSING] = 1.0
         return table
 
     @staticmethod

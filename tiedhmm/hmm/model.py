@@ -116,8 +116,9 @@ class BaseHMM(EMModel):
         Raises
         ------
         tiedhmm.errors.InvalidDataError
-            Data the model cannot read (wrong shape, NaN, lengths that do not sum), or
-            state labels that are not one state or -1 per sample.
+            Data the model cannot read (wrong shape, inf, lengths that do not sum), or
+            state labels that are not one state or -1 per sample. (NaN entries, and the
+            symbol -1 of categorical data, are missing values: marginalised.)
         tiedhmm.errors.ImpossibleSequenceError
             A sequence the model cannot generate (with its labels).
         """
