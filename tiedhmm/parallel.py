@@ -173,6 +173,15 @@ def chunk_count(work: float, items: int) -> int:
     return int(max(1, min(items, MAX_CHUNKS, work // WORK_PER_CHUNK)))
 
 
+def chunk_bounds(work: np.ndarray) -> np.ndarray:
+    """Boundaries of :func:`chunk_count` runs of items with ``work`` each, cut at even
+    shares of the cumulative work (so they depend on the work alone)."""
+    cumulative = np.cumsum(work)
+    count = chunk_count(float(cumulative[-1]), len(work))
+    inner = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, count) / count)
+    return np.concatenate(([0], inner, [len(work)])).astype(np.int64)
+
+
 def _checked_threads(n: object, what: str) -> int:
     """``n`` (a number, or the text of one from the environment) as a thread count."""
     if isinstance(n, str) and n.strip().isdigit():

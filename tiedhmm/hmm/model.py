@@ -239,14 +239,7 @@ class BaseHMM(EMModel):
         >>> total.n_sequences
         3
         """
-        topology, _ = self._model(fresh=True)
-        unset = [group for group in inference.emission_groups(topology)
-                 if not group.is_initialized()]
-        if unset:
-            raise InvalidDataError(f"{len(unset)} emission group(s) have unset parameters: "
-                                   f"call initialize(X) on a first chunk (or set them) "
-                                   f"before statistics")
-        batch = inference.Batch.from_data(topology, X, lengths, state_labels)
+        topology, batch = self._ready(X, lengths, state_labels)
         total, pooled = em.pooled_statistics([inference.statistics_source(topology, batch)])
         return em.Statistics(total, batch.n_sequences,
                              em.keyed_by_position(topology.parameter_groups,
@@ -344,15 +337,19 @@ class BaseHMM(EMModel):
                      + self.n_free_parameters() * np.log(np.shape(X)[0]))
 
     # -- inference ----------------------------------------------------------------------
-    def _ready(self, X: np.ndarray, lengths: Sequence[int] | None
+    def _ready(self, X: np.ndarray, lengths: Sequence[int] | None,
+               state_labels: Sequence[int] | np.ndarray | None = None
                ) -> tuple[Topology, inference.Batch]:
+        """The compiled model and the checked data, for inference under the current
+        parameters (an error while any emission group is unset)."""
         topology, _ = self._model()
         uninitialized = [g for g in inference.emission_groups(topology)
                          if not g.is_initialized()]
         if uninitialized:
             raise InvalidDataError(f"emission group(s) {uninitialized} have unset "
-                                   f"parameters; fit the model or give their parameters")
-        return topology, inference.Batch.from_data(topology, X, lengths)
+                                   f"parameters; fit the model, call initialize(X) on a "
+                                   f"first chunk, or give their parameters")
+        return topology, inference.Batch.from_data(topology, X, lengths, state_labels)
 
     def score(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
         """The total log-likelihood of the sequences (the forward algorithm).

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..._kernels import reads as kernel
 from ...errors import InvalidDataError
-from ...parallel import chunk_count, kernel_threads, map_chunks, n_chunks, split, using_threads
+from ...parallel import chunk_bounds, kernel_threads, map_chunks, n_chunks, split, using_threads
 from .inputs import Letters, Qualities, Sequences, label, per_read, phred, sequences
 
 
@@ -257,13 +257,9 @@ def _run(haplotypes: HaplotypeBatch, batch: ReadBatch, wanted: np.ndarray, doubl
             * lanes
         mode = kernel.COLUMN_TRANSITIONS_MODE if haplotypes.by_column \
             else kernel.ROW_PARAMETERS
-    cumulative = np.cumsum(work)
-    count = chunk_count(float(cumulative[-1]), len(work))
-    bounds = np.concatenate(([0], np.searchsorted(
-        cumulative, cumulative[-1] * np.arange(1, count) / count), [len(work)]))
-    with kernel_threads(float(cumulative[-1])):
+    with kernel_threads(float(work.sum())):
         kernel.read_likelihoods(
-            lanes, mode, reads, haps, bounds.astype(np.int64),
+            lanes, mode, reads, haps, chunk_bounds(work),
             batch.reads.bits, batch.reads.starts, batch.parameters,
             haplotypes.haplotypes.bits, haplotypes.haplotypes.starts, haplotypes.contexts,
             haplotypes.table, 1.0 if double else FLOAT32_INITIAL,

@@ -28,7 +28,7 @@ from ...em import StatisticsSource
 from ...em.model import EMModel
 from ...errors import InvalidDataError
 from ...io.records import GroupReader, GroupWriter
-from ...parallel import chunk_count, kernel_threads, using_threads
+from ...parallel import chunk_bounds, kernel_threads, using_threads
 from ...tying import SoftTie, TransitionGroup
 from .contexts import column_contexts, context_count, context_label
 from .inputs import Letters, Qualities, Sequences
@@ -231,16 +231,13 @@ class ReadContextModel(EMModel):
         """
         reads_of, haps_of = (np.ascontiguousarray(pairs[:, k]) for k in (0, 1))
         work = batch.reads.lengths[reads_of] * haplotypes.haplotypes.lengths[haps_of]
-        cumulative = np.cumsum(work)
-        count = chunk_count(float(cumulative[-1]), len(pairs))
-        bounds = np.concatenate(([0], np.searchsorted(
-            cumulative, cumulative[-1] * np.arange(1, count) / count), [len(pairs)]))
+        bounds = chunk_bounds(work)
 
         def source() -> tuple[np.ndarray, list[tuple[Any, Any]], str]:
             loglik = np.empty(len(pairs))
-            with kernel_threads(float(cumulative[-1])):
+            with kernel_threads(float(work.sum())):
                 open_counts, extend_counts = kernel.context_statistics(
-                    reads_of, haps_of, bounds.astype(np.int64), batch.reads.bits,
+                    reads_of, haps_of, bounds, batch.reads.bits,
                     batch.reads.starts, batch.parameters, haplotypes.haplotypes.bits,
                     haplotypes.haplotypes.starts, haplotypes.contexts,
                     self.transition_table(), loglik)
