@@ -94,11 +94,8 @@ def read_reference(source: str | Path | Any) -> Reference:
     stripped = text.lstrip()
     if stripped.startswith("<?xml") or stripped.startswith("<macsim"):
         return _from_xml(text, str(source))
-    if "//" in text and not stripped.startswith(">"):
-        names, rows = _from_msf(text, str(source))
-        return _reference(names, rows, None, case_core=False)
-    names, rows = _rows_of(fasta_records(text, source), str(source))
-    return _reference(names, rows, None, case_core=True)
+    names, rows, msf = _rows_of_text(text, str(source))
+    return _reference(names, rows, None, case_core=not msf)
 
 
 def compare(test: str | Path | Any, reference: str | Path | Any | Reference, *,
@@ -138,19 +135,17 @@ def compare(test: str | Path | Any, reference: str | Path | Any | Reference, *,
     (0.778, 0.667)
     """
     ref = reference if isinstance(reference, Reference) else read_reference(reference)
-    names, rows = _rows_of_file(test) if isinstance(test, (str, Path)) else \
-        _rows_of(test, "the test alignment")
+    if isinstance(test, (str, Path)):
+        names, rows, _ = _rows_of_text(input_text(str(test)), str(test))
+    else:
+        names, rows = _rows_of(test, "the test alignment")
     columns = _test_columns(ref, names, rows)  # (sequences, reference columns)
     has = columns >= 0
-    reproduced, pairs_total = 0, 0
     pair_hits = np.zeros((len(ref.names), len(ref.names)))
     pair_totals = np.zeros_like(pair_hits)
     correct_columns = first_columns = 0
     for c in np.flatnonzero(ref.counted > 0):
         present = np.flatnonzero(has[:, c])
-        pairs_total += ref.counted[c] * (ref.counted[c] - 1) // 2
-        _, counts = np.unique(columns[present, c], return_counts=True)
-        reproduced += int((counts * (counts - 1) // 2).sum())
         same = columns[present, c][:, None] == columns[present, c][None, :]
         pair_hits[np.ix_(present, present)] += same
         pair_totals[np.ix_(present, present)] += 1
@@ -158,6 +153,8 @@ def compare(test: str | Path | Any, reference: str | Path | Any | Reference, *,
             first_columns += 1
             together = int((columns[present, c] == columns[0, c]).sum())
             correct_columns += together >= ref.counted[c]
+    reproduced = int(np.triu(pair_hits, 1).sum())
+    pairs_total = int((ref.counted * (ref.counted - 1) // 2).sum())
     sp = reproduced / pairs_total if pairs_total else 0.0
     tc = correct_columns / first_columns if first_columns else 0.0
     if official_rounding:  # bali_score divides in single precision, then prints
@@ -184,11 +181,11 @@ def _rows_of(alignment: Any, where: str) -> tuple[list[str], list[str]]:
     return names, rows
 
 
-def _rows_of_file(path: str | Path) -> tuple[list[str], list[str]]:
-    text = input_text(str(path))
+def _rows_of_text(text: str, where: str) -> tuple[list[str], list[str], bool]:
+    """Names and rows of an MSF or aligned FASTA text, and whether it was MSF."""
     if "//" in text and not text.lstrip().startswith(">"):
-        return _from_msf(text, str(path))
-    return _rows_of(fasta_records(text, path), str(path))
+        return (*_from_msf(text, where), True)
+    return (*_rows_of(fasta_records(text, where), where), False)
 
 
 def _from_msf(text: str, where: str) -> tuple[list[str], list[str]]:
