@@ -32,6 +32,7 @@ from .pair import DNA, PROTEIN, Alphabet, PairHMM, PairState, alignment
 from .pair.reads import ReadContextModel, gatk_qualities, read_likelihoods
 from .parallel import get_threads, set_threads, using_threads
 from .tying import SoftTie, Topology, TransitionGroup
+from .variational import VariationalCategoricalHMM, VariationalGaussianHMM
 
 __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
            "CategoricalHMM", "ConvergenceMonitor", "DirichletPrior", "EMDecreaseError",
@@ -40,6 +41,7 @@ __all__ = ["DNA", "GMMHMM", "HMM", "PROTEIN", "Alphabet", "CategoricalEmission",
            "MemoryLimitError", "ModelFileError", "ModelSet", "MultinomialEmission",
            "MultinomialHMM", "NormalPrior", "PairHMM", "PairState", "PoissonEmission",
            "PoissonHMM", "ReadContextModel", "SoftTie",
-           "TiedHMMError", "Topology", "TransitionGroup", "TyingError", "__version__",
+           "TiedHMMError", "Topology", "TransitionGroup", "TyingError",
+           "VariationalCategoricalHMM", "VariationalGaussianHMM", "__version__",
            "alignment", "concatenate", "errors", "gatk_qualities", "get_threads", "left_right",
            "msa", "msa_many", "read_likelihoods", "set_threads", "using_threads"]

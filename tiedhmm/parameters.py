@@ -38,6 +38,9 @@ class ParameterGroup(ABC):
 
     #: hmmlearn ``params`` letters this group's M-step responds to.
     param_letters: str = ""
+    #: Whether the M-step maximises EM's objective exactly (then EM cannot lower the
+    #: likelihood, and the EM loop checks that it does not).
+    exact_m_step: bool = True
     #: The group's kind in model files (set by ``group_kind``).
     record_kind: str = ""
 

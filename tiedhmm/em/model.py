@@ -114,6 +114,12 @@ class EMModel(Parametrized, ABC):
                 soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None,
                 callback: Callable[[int, float], None] | None = None) -> None:
         """EM on the groups behind ``sources``; ``monitor_`` holds its history."""
+        em.fit(sources, self._fresh_monitor(callback), soft_ties=soft_ties,
+               emission_params=emission_params)
+
+    def _fresh_monitor(self, callback: Callable[[int, float], None] | None
+                       ) -> em.ConvergenceMonitor:
+        """The monitor of a new fit (a monitor the user set, reset), ``n_iter`` checked."""
         if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) \
                 or self.n_iter < 0:
             raise InvalidDataError(f"n_iter must be an integer >= 0, got {self.n_iter!r}")
@@ -122,7 +128,7 @@ class EMModel(Parametrized, ABC):
         else:
             self._monitor = em.ConvergenceMonitor(self.tol, self.n_iter, self.verbose,
                                                   callback)
-        em.fit(sources, self._monitor, soft_ties=soft_ties, emission_params=emission_params)
+        return self._monitor
 
     @abstractmethod
     def _document(self) -> dict[str, Any]:

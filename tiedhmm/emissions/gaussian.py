@@ -506,8 +506,9 @@ def floored(covar: np.ndarray, covariance: str, covar_floor: float) -> np.ndarra
 
 def sample_gaussian(rng: np.random.RandomState, mean: np.ndarray, covar: np.ndarray,
                     covariance: str, n: int) -> np.ndarray:
-    """``n`` draws from ``N(mean, covar)`` with ``covar`` in its covariance type's shape."""
-    if covariance == "full":
-        return rng.multivariate_normal(mean, covar, size=n)
-    draws: np.ndarray = mean + np.sqrt(covar) * rng.standard_normal((n, mean.shape[0]))
+    """``n`` draws from ``N(mean, covar)`` with ``covar`` in its covariance type's shape
+    (drawn as hmmlearn draws, through the full matrix, so that one seed gives one
+    sample in both)."""
+    full = covar if covariance == "full" else np.diag(np.broadcast_to(covar, mean.shape))
+    draws: np.ndarray = rng.multivariate_normal(mean, full, size=n)
     return draws

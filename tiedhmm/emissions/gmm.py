@@ -30,6 +30,9 @@ from .priors import DirichletPrior, NormalPrior, dirichlet_update, prior_record,
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+#: Where the M-step centres the covariances: the new means, or the E-step's.
+SCATTER_CENTRES = ("new", "previous")
+
 
 @group_kind("gmm")
 class GMMEmission(ContinuousEmission):
@@ -40,7 +43,8 @@ class GMMEmission(ContinuousEmission):
     covariances start at the data's covariance plus ``covar_floor``; weights uniform.
     The M-step is maximum likelihood with variances (diag, spherical: their mean) or
     eigenvalues (full, tied: of the scatter pooled over the components) floored at
-    ``covar_floor``, covariances centred at the new means.
+    ``covar_floor``, covariances centred at the new means (``scatter_about="new"``) or,
+    as hmmlearn's ``GMMHMM`` does, at the means the E-step used (``"previous"``).
 
     Parameters
     ----------
@@ -65,6 +69,9 @@ class GMMEmission(ContinuousEmission):
         A prior on the weights.
     prior : NormalPrior, optional
         One row per component (for tied, ``scale`` and ``dof`` are the shared matrix's).
+    scatter_about : {"new", "previous"}, default "new"
+        The means the M-step centres the covariances at: the new ones (the exact
+        M-step) or the previous ones (hmmlearn's update).
 
     Raises
     ------
@@ -86,9 +93,13 @@ class GMMEmission(ContinuousEmission):
                  n_features: int | None = None, covariance: str = "diag",
                  covar_floor: float = 1e-3, name: str | None = None,
                  trainable: bool = True, weights_prior: DirichletPrior | None = None,
-                 prior: NormalPrior | None = None) -> None:
+                 prior: NormalPrior | None = None, scatter_about: str = "new") -> None:
         super().__init__(covariance=covariance, covar_floor=covar_floor, name=name,
                          trainable=trainable)
+        if scatter_about not in SCATTER_CENTRES:
+            raise InvalidDataError(f"scatter_about must be one of {SCATTER_CENTRES}, got "
+                                   f"{scatter_about!r}")
+        self.scatter_about = scatter_about
         self.weights_prior, self.prior = weights_prior, prior
         self.weights = None if weights is None else np.array(weights, dtype=float)
         self.means = None if means is None else np.array(means, dtype=float)
@@ -124,6 +135,11 @@ class GMMEmission(ContinuousEmission):
             check_gaussian(self, None if self.means is None else self.means[k],
                            None if covars is None else covars[k],
                            self.density_covariance, self.n_features)
+
+    @property
+    def exact_m_step(self) -> bool:  # type: ignore[override]
+        """Centring the covariances at the previous means is not the exact M-step."""
+        return self.scatter_about == "new"
 
     def current(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weights, means and covariances; an error while any is unset."""
@@ -221,6 +237,7 @@ class GMMEmission(ContinuousEmission):
             weights = dirichlet_update(mix, self.weights_prior)
             self.weights = self.weights if weights is None else weights
         used = np.flatnonzero(mix > 0).tolist()
+        previous_means = self.current()[1].copy()
         if "m" in params:
             fitted = self.current()[1].copy()
             with np.errstate(invalid="ignore", divide="ignore"):  # unused components stay
@@ -230,9 +247,10 @@ class GMMEmission(ContinuousEmission):
             self.means = fitted
         component_means = self.current()[1]
         if "c" in params:
+            centres = component_means if self.scatter_about == "new" else previous_means
             scatters = {k: mix[k] * covariance_about(
                 {"weight": mix[k], "sum": stats["sum"][k], "squares": stats["squares"][k]},
-                component_means[k], self.density_covariance) for k in used}
+                centres[k], self.density_covariance) for k in used}
             if self.covariance == "tied":  # the scatter pooled over the components
                 scatter, total = sum(scatters.values()), mix[used].sum()
                 covar = scatter / total if prior is None else self._tied_prior(
@@ -294,7 +312,8 @@ class GMMEmission(ContinuousEmission):
                 "n_mix": self.n_mix, "n_features": self.n_features,
                 "weights": listed(self.weights), "means": listed(self.means),
                 "covars": listed(self.covars), "prior": prior_record(self.prior),
-                "weights_prior": prior_record(self.weights_prior)}
+                "weights_prior": prior_record(self.weights_prior),
+                "scatter_about": self.scatter_about}
 
     @classmethod
     def from_record(cls, record: dict[str, Any], *, name: str | None,
@@ -303,4 +322,5 @@ class GMMEmission(ContinuousEmission):
                    n_mix=record["n_mix"], n_features=record["n_features"],
                    covariance=record["covariance"], covar_floor=record_floor(record), name=name,
                    trainable=trainable, prior=read_prior(NormalPrior, record),
-                   weights_prior=read_prior(DirichletPrior, record, "weights_prior"))
+                   weights_prior=read_prior(DirichletPrior, record, "weights_prior"),
+                   scatter_about=record.get("scatter_about", "new"))

@@ -54,8 +54,9 @@ from . import priors
 
 MATCH_TOLERANCE = 1e-10
 log = logging.getLogger(__name__)
-#: hmmlearn's forward-backward variants; tiedhmm's per-step normalisers are exact, so
-#: both give the same numbers here.
+#: hmmlearn's forward-backward variants: both run tiedhmm's per-step normalisers and
+#: give the same numbers, but ``"scaling"`` keeps hmmlearn's limit that a frame whose
+#: every state's probability underflows raises (``"log"`` does not).
 IMPLEMENTATIONS = ("log", "scaling")
 
 
@@ -80,7 +81,9 @@ params, init_params : str
     (``s`` start, ``t`` transitions, then the family's emission letters). A letter left
     out of ``init_params`` keeps an attribute set before ``fit``.
 implementation : {"log", "scaling"}, default "log"
-    Accepted for hmmlearn; both run tiedhmm's exact per-step normalisers.
+    Both run tiedhmm's exact per-step normalisers and give the same numbers;
+    ``"scaling"`` keeps hmmlearn's limit: a frame where every state's probability
+    underflows to 0 raises ValueError (``"log"`` carries on).
 emission_groups : sequence of int, optional
     One label per state, ``0 .. G-1`` without gaps: states with one label share one
     emission distribution. Default: one distribution per state.
@@ -105,9 +108,15 @@ monitor_ : ConvergenceMonitor
 def documented(cls: type) -> type:
     """Fill ``{shared_parameters}`` and ``{shared_attributes}`` in a class docstring with
     the texts above, indented as the docstring is."""
+    return filled_docstring(cls, {"shared_parameters": SHARED_PARAMETERS,
+                                  "shared_attributes": SHARED_ATTRIBUTES})
+
+
+def filled_docstring(cls: type, texts: dict[str, str]) -> type:
+    """Replace each ``{name}`` line of a class docstring with ``texts[name]``, indented
+    as that line is."""
     doc = cls.__doc__ or ""
-    for name, text in (("shared_parameters", SHARED_PARAMETERS),
-                       ("shared_attributes", SHARED_ATTRIBUTES)):
+    for name, text in texts.items():
         found = re.search(r"^( *)\{" + name + r"\}", doc, re.MULTILINE)
         if found:
             indent = found.group(1)
@@ -360,6 +369,10 @@ class ArrayHMM(BaseHMM, ABC):
         self._model()
 
     # -- HMM hooks ---------------------------------------------------------------------
+    @property
+    def _unshifted(self) -> bool:
+        return bool(self.implementation == "scaling")
+
     def _initialize(self, topology: Topology, batch: inference.Batch,
                     rng: np.random.RandomState) -> None:
         inference.initialize(topology, batch, rng, "kmeans")

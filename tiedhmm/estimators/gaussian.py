@@ -185,10 +185,12 @@ class GaussianHMM(GaussianFamily):
                                 prior=priors.normal(*arrays, states, kind))
 
     def _known_n_features(self) -> int | None:
-        n_features: int | None = getattr(self, "n_features", None)
+        """The width of ``means_`` when set (hmmlearn's rule: it decides), else the
+        ``n_features`` attribute."""
         means = getattr(self, "means_", None)
-        if n_features is None and means is not None:
-            n_features = int(np.shape(means)[-1])
+        if means is not None and np.ndim(means) == 2:
+            return int(np.shape(means)[-1])
+        n_features: int | None = getattr(self, "n_features", None)
         return n_features
 
     def _emission_maker(self) -> Callable[[np.ndarray], GaussianEmission]:
@@ -228,9 +230,10 @@ class GMMHMM(GaussianFamily):
 
     ``weights_`` is ``(N, n_mix)``, ``means_`` ``(N, n_mix, D)`` and ``covars_``
     ``(N, n_mix)`` (spherical), ``(N, n_mix, D)`` (diag), ``(N, n_mix, D, D)`` (full) or
-    ``(N, D, D)`` (tied: one matrix per state, shared by its components). Priors and
-    their defaults are hmmlearn's; covariances are centred at the new means (hmmlearn
-    centres them at the previous ones), which is the exact M-step.
+    ``(N, D, D)`` (tied: one matrix per state, shared by its components). Priors,
+    their defaults and the updates are hmmlearn's: covariances are centred at the means
+    the E-step used, as hmmlearn does (``covariance_centre="new"`` centres them at the
+    new means, the exact M-step).
 
     Parameters
     ----------
@@ -248,6 +251,9 @@ class GMMHMM(GaussianFamily):
         The covariance of each component.
     covar_floor : float, default 0.0
         A floor on every variance in every M-step.
+    covariance_centre : {"previous", "new"}, default "previous"
+        The means the covariance update centres at: the E-step's (hmmlearn's) or the
+        new ones (the exact M-step, which never lowers the likelihood).
     {shared_parameters}
 
     Attributes
@@ -281,7 +287,8 @@ class GMMHMM(GaussianFamily):
                  random_state: int | np.random.RandomState | None = None, n_iter: int = 10,
                  tol: float = 1e-2, verbose: bool = False, params: str = "stmcw",
                  init_params: str = "stmcw", implementation: str = "log", *,
-                 covar_floor: float = 0.0, emission_groups: Sequence[int] | None = None,
+                 covar_floor: float = 0.0, covariance_centre: str = "previous",
+                 emission_groups: Sequence[int] | None = None,
                  transition_groups: Sequence[int] | str | None = None,
                  tie_strength: float = np.inf) -> None:
         super().__init__(n_components, startprob_prior, transmat_prior,
@@ -290,6 +297,7 @@ class GMMHMM(GaussianFamily):
                          algorithm=algorithm, random_state=random_state, n_iter=n_iter,
                          tol=tol, verbose=verbose, params=params, init_params=init_params,
                          implementation=implementation)
+        self.covariance_centre = covariance_centre
         self.n_mix = n_mix
         self.covariance_type = covariance_type
         self.min_covar = min_covar
@@ -329,7 +337,8 @@ class GMMHMM(GaussianFamily):
                            covariance=self.covariance_type, covar_floor=self._floor(),
                            weights_prior=priors.dirichlet(alpha[states]),
                            prior=priors.normal(*arrays, states,
-                                               self.covariance_type))
+                                               self.covariance_type),
+                           scatter_about=self.covariance_centre)
 
     def _emission_arrays(self, topology: Topology) -> dict[str, np.ndarray]:
         groups = [topology.emission_groups[g] for g in topology.state_group]

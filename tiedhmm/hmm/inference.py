@@ -28,19 +28,30 @@ from ..io.checks import lengths_to_offsets
 from ..parameters import ParameterGroup, Stats
 from ..tying import Topology
 
+#: hmmlearn's message when its scaling forward underflows.
+UNDERFLOW = ("Forward pass failed with underflow; consider using implementation='log' "
+             "instead")
+
 
 @dataclass
 class Batch:
     """Validated observations of one model: ``X`` as its emission family reads it, and
-    optionally the known state of frames (``state_labels``, ``-1`` where unknown)."""
+    optionally the known state of frames (``state_labels``, ``-1`` where unknown).
+
+    ``unshifted`` keeps hmmlearn's ``implementation="scaling"`` limits: its emission
+    probabilities are exponentiated without removing each frame's largest, so a frame
+    where every state's probability underflows to 0 raises hmmlearn's ValueError
+    (tiedhmm's shifted table would carry on)."""
 
     X: np.ndarray
     offsets: np.ndarray
     state_labels: np.ndarray | None = None
+    unshifted: bool = False
 
     @classmethod
     def from_data(cls, topology: Topology, X: np.ndarray, lengths: Sequence[int] | None,
-                  state_labels: Sequence[int] | np.ndarray | None = None) -> Batch:
+                  state_labels: Sequence[int] | np.ndarray | None = None, *,
+                  unshifted: bool = False) -> Batch:
         groups = emission_groups(topology)
         kinds = {group.observation_kind() for group in groups}
         if len(kinds) > 1:
@@ -49,7 +60,8 @@ class Batch:
         prepared = groups[0].prepare(X)
         labels = None if state_labels is None else \
             checked_state_labels(state_labels, prepared.shape[0], topology.n_states)
-        return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths), labels)
+        return cls(prepared, lengths_to_offsets(prepared.shape[0], lengths), labels,
+                   unshifted)
 
     @property
     def n_sequences(self) -> int:
@@ -62,7 +74,8 @@ class Batch:
         return [Batch(self.X[self.offsets[start]:self.offsets[stop]],
                       self.offsets[start:stop + 1] - self.offsets[start],
                       None if self.state_labels is None else
-                      self.state_labels[self.offsets[start]:self.offsets[stop]])
+                      self.state_labels[self.offsets[start]:self.offsets[stop]],
+                      self.unshifted)
                 for start, stop in bounds]
 
     def work(self, topology: Topology) -> int:
@@ -144,6 +157,8 @@ def _probabilities(topology: Topology, batch: Batch) -> tuple[np.ndarray, ...]:
         other = (labels >= 0) & (labels != np.arange(topology.n_states))
         emission, log_shift = kernels.scaled_emissions(np.where(other, -np.inf, by_state))
         state_group = np.arange(topology.n_states)
+    if batch.unshifted and np.any(np.exp(log_shift) == 0.0):
+        raise InvalidDataError(f"{UNDERFLOW} (frame {int(np.argmin(log_shift))})")
     startprob, transmat = topology.start_and_transmat()
     return (emission, log_shift, state_group, startprob, transmat,
             topology.end_probabilities(), batch.offsets, batch.chunks(topology))
@@ -171,6 +186,24 @@ def expectations(topology: Topology, batch: Batch) -> Expectations:
     """Forward-backward over the batch: log P, posteriors and expected counts."""
     with parallel.kernel_threads(batch.work(topology)):
         return Expectations(*kernels.e_step(*_probabilities(topology, batch)))
+
+
+def weighted_expectations(log_table: np.ndarray, state_group: np.ndarray,
+                          start_weights: np.ndarray, transition_weights: np.ndarray,
+                          offsets: np.ndarray) -> Expectations:
+    """Forward-backward over any non-negative weights, not only probabilities: a
+    ``(T, G)`` log emission table read through ``state_group``, start weights ``(N,)``
+    and transition weights ``(N, N)`` (variational Bayes runs it on the
+    sub-normalised ``exp E[log theta]``). ``loglik`` is then the log normaliser of
+    each sequence's path weights; the posteriors and counts are normalised."""
+    n_states = len(start_weights)
+    work = log_table.shape[0] * n_states ** 2
+    chunks = kernels.sequence_chunks(offsets, parallel.chunk_count(work, len(offsets) - 1))
+    with parallel.kernel_threads(work):
+        emission, log_shift = kernels.scaled_emissions(log_table)
+        return Expectations(*kernels.e_step(emission, log_shift, state_group, start_weights,
+                                            transition_weights, np.ones(n_states), offsets,
+                                            chunks))
 
 
 def group_statistics(topology: Topology, batch: Batch,

@@ -76,6 +76,12 @@ class BaseHMM(EMModel):
         """hmmlearn ``params`` letters for the emission M-step (None: every parameter)."""
         return None
 
+    @property
+    def _unshifted(self) -> bool:
+        """Whether the forward keeps hmmlearn's ``implementation="scaling"`` limits
+        (see :class:`~tiedhmm.hmm.inference.Batch`)."""
+        return False
+
     def _store(self, topology: Topology) -> None:
         """Keep the fitted groups (array-backed models copy them to their attributes)."""
 
@@ -171,7 +177,8 @@ class BaseHMM(EMModel):
         data checked, unset parameters initialised from them."""
         self._prepare_fit(X, lengths)
         topology, soft_ties = self._model(fresh=True)
-        batch = inference.Batch.from_data(topology, X, lengths, state_labels)
+        batch = inference.Batch.from_data(topology, X, lengths, state_labels,
+                                          unshifted=self._unshifted)
         self._initialize(topology, batch, rng)
         return topology, soft_ties, batch
 
@@ -349,7 +356,8 @@ class BaseHMM(EMModel):
             raise InvalidDataError(f"emission group(s) {uninitialized} have unset "
                                    f"parameters; fit the model, call initialize(X) on a "
                                    f"first chunk, or give their parameters")
-        return topology, inference.Batch.from_data(topology, X, lengths, state_labels)
+        return topology, inference.Batch.from_data(topology, X, lengths, state_labels,
+                                                   unshifted=self._unshifted)
 
     def score(self, X: np.ndarray, lengths: Sequence[int] | None = None) -> float:
         """The total log-likelihood of the sequences (the forward algorithm).
@@ -513,7 +521,7 @@ class BaseHMM(EMModel):
         random_state : int, numpy.random.RandomState or None
             Default: the model's ``random_state``.
         currstate : int, optional
-            Start from this state instead of drawing the first.
+            The first state (instead of drawing it), as in hmmlearn.
 
         Returns
         -------
@@ -527,14 +535,16 @@ class BaseHMM(EMModel):
         startprob, transmat = topology.start_and_transmat()
         cumulative_start, cumulative = np.cumsum(startprob), np.cumsum(transmat, axis=1)
         states = np.empty(n_samples, dtype=np.int64)
+        observations = []
         state = currstate
-        for t in range(n_samples):
-            row = cumulative_start if state is None else cumulative[state]
-            state = min(int(np.searchsorted(row, rng.rand() * row[-1], side="right")),
-                        topology.n_states - 1)
+        for t in range(n_samples):  # hmmlearn's order of draws: a state, then its emission
+            if t > 0 or state is None:
+                row = cumulative_start if state is None else cumulative[state]
+                state = min(int(np.searchsorted(row, rng.rand() * row[-1], side="right")),
+                            topology.n_states - 1)
             states[t] = state
-        observations = [topology.emission_groups[topology.state_group[s]].sample(rng, 1)
-                        for s in states]
+            observations.append(topology.emission_groups[topology.state_group[state]]
+                                .sample(rng, 1))
         return np.concatenate(observations).reshape(n_samples, -1), states
 
 
