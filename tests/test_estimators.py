@@ -409,3 +409,39 @@ def test_init_draws_one_start_per_tied_group_and_check_names_problems():
     model.covariance_type = "badcovariance_type"
     with pytest.raises(th.InvalidDataError, match="covariance_type must be one of"):
         model._check()
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical", "tied"])
+def test_sampling_draws_hmmlearns_sample_from_one_seed(covariance_type):
+    """One seed, one sample: states and observations are drawn in hmmlearn's order
+    (a state, then its emission; Gaussians through the full matrix)."""
+    rng = np.random.RandomState(2)
+    theirs = hmmlearn_hmm.GaussianHMM(3, covariance_type=covariance_type, init_params="")
+    theirs.startprob_ = rng.dirichlet(np.ones(3))
+    theirs.transmat_ = rng.dirichlet(np.ones(3), size=3)
+    theirs.means_ = rng.normal(size=(3, 2))
+    theirs.covars_ = {"diag": rng.uniform(0.5, 2, (3, 2)), "spherical": rng.uniform(0.5, 2, 3),
+                      "full": np.stack([np.eye(2) + 0.3] * 3), "tied": np.eye(2) + 0.3
+                      }[covariance_type]
+    ours = th.GaussianHMM(3, covariance_type=covariance_type, init_params="")
+    ours.startprob_, ours.transmat_, ours.means_ = (theirs.startprob_, theirs.transmat_,
+                                                    theirs.means_)
+    ours.covars_ = theirs._covars_
+    for currstate in (None, 2):
+        X, states = ours.sample(60, random_state=5, currstate=currstate)
+        X_ref, states_ref = theirs.sample(60, random_state=5, currstate=currstate)
+        np.testing.assert_array_equal(states, states_ref)
+        np.testing.assert_allclose(X, X_ref, rtol=1e-12)
+
+
+def test_scaling_keeps_hmmlearns_underflow_limit_and_log_carries_on():
+    X = np.concatenate([np.random.RandomState(0).normal(size=40), [1e4]])[:, None]
+    for implementation in ("log", "scaling"):
+        model = th.GaussianHMM(2, implementation=implementation, init_params="")
+        model.startprob_, model.transmat_ = [0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]]
+        model.means_, model.covars_ = [[0.0], [5.0]], [[1.0], [1.0]]
+        if implementation == "log":
+            assert np.isfinite(model.score(X))
+        else:
+            with pytest.raises(ValueError, match=r"underflow.*frame 40"):
+                model.score(X)

@@ -40,14 +40,12 @@ def _set(model, params):
 
 
 @pytest.mark.parametrize("covariance_type", ["diag", "full"])
-@pytest.mark.parametrize("letters", ["stwm", "stwc"])
+@pytest.mark.parametrize("letters", ["stwm", "stwc", "stwmc"])
 def test_untied_gmm_em_equals_hmmlearn(covariance_type, letters):
     """hmmlearn's diag defaults are maximum likelihood; for full, its inverse-Wishart
-    weight -(D + 2) makes the update maximum likelihood too. One difference remains:
-    hmmlearn centres the covariance update at the *previous* means, ours (the exact
-    M-step) at the new ones, so means and covariances are compared in separate runs,
-    each with the other held fixed. Both are float64 with the same formulas up to
-    summation order: 1e-6 absolute after 5 iterations."""
+    weight -(D + 2) makes the update maximum likelihood too. By default the covariance
+    update is centred at the previous means, as hmmlearn's is. Both are float64 with the
+    same formulas up to summation order: 1e-6 absolute after 5 iterations."""
     rng = np.random.RandomState(4)
     X, lengths = _mixture_data(rng)
     params = _start(rng, covariance_type)
@@ -60,6 +58,38 @@ def test_untied_gmm_em_equals_hmmlearn(covariance_type, letters):
                                    err_msg=name)
     np.testing.assert_allclose(ours.monitor_.history, theirs.monitor_.history, rtol=1e-9)
     np.testing.assert_allclose(ours.score(X, lengths), theirs.score(X, lengths), rtol=1e-9)
+
+
+def test_covariances_centred_at_the_new_means_are_the_exact_m_step():
+    """``covariance_centre="new"``: after one iteration each covariance is the
+    posterior-weighted scatter about the new mean (numpy from the posteriors), and
+    the likelihood never falls; hmmlearn's centring gives a different, wider matrix."""
+    rng = np.random.RandomState(7)
+    X, lengths = _mixture_data(rng)
+    params = _start(rng, "full")
+    kwargs = dict(n_mix=2, covariance_type="full", n_iter=1, init_params="", params="mc")
+    exact = _set(th.GMMHMM(3, covariance_centre="new", **kwargs), params)
+    start = _set(th.GMMHMM(3, **kwargs), params)
+    posterior = start.predict_proba(X, lengths)
+    exact.fit(X, lengths)
+    previous = _set(th.GMMHMM(3, **kwargs), params).fit(X, lengths)
+    for state in range(3):
+        weights, means, covars = params["weights_"][state], params["means_"][state], \
+            params["covars_"][state]
+        density = np.stack([w * multivariate_normal(m, c).pdf(X)
+                            for w, m, c in zip(weights, means, covars)], axis=1)
+        share = posterior[:, [state]] * density / density.sum(axis=1, keepdims=True)
+        for k in range(2):
+            mean = share[:, k] @ X / share[:, k].sum()
+            centred = X - mean
+            scatter = (share[:, k, None] * centred).T @ centred / share[:, k].sum()
+            np.testing.assert_allclose(exact.means_[state, k], mean, rtol=1e-9)
+            np.testing.assert_allclose(exact.covars_[state, k], scatter, rtol=1e-8)
+            assert np.all(np.linalg.eigvalsh(previous.covars_[state, k] - scatter) > -1e-12)
+    longer = dict(kwargs, n_iter=15, tol=-np.inf)
+    history = _set(th.GMMHMM(3, covariance_centre="new", **longer), params).fit(
+        X, lengths).monitor_.history
+    assert np.all(np.diff(history) > -1e-9 * abs(history[-1]))
 
 
 def test_gmm_log_likelihood_equals_scipy_mixture_density():

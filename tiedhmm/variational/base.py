@@ -457,7 +457,8 @@ class VariationalHMM(BaseHMM):
         return point
 
     def _model(self, fresh: bool = False) -> tuple[Topology, list[SoftTie]]:
-        return self.point_estimate()._model(fresh)
+        model = self.point_estimate().to_hmm()  # its own groups, fresh on every call
+        return model.topology, model.soft_ties
 
     def _initialize(self, topology: Topology, batch: inference.Batch,
                     rng: np.random.RandomState) -> None:
