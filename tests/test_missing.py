@@ -91,24 +91,45 @@ def _em_reference(X, mean, covar):
     return new_mean, squares / len(X) - np.outer(new_mean, new_mean)
 
 
-@pytest.mark.parametrize("covariance", ["full", "diag"])
-def test_m_step_is_em_with_the_missing_entries_latent(covariance):
+def test_full_m_step_is_em_with_the_missing_entries_latent():
     rng = np.random.RandomState(2)
     X = _with_gaps(rng, rng.multivariate_normal([1, -1, 2], [[2, 0.8, 0.3], [0.8, 1, 0.2],
                                                              [0.3, 0.2, 1.5]], 200), 0.3)
     mean, full = np.array([0.5, 0.0, 1.0]), np.array([[1.5, 0.5, 0.0], [0.5, 1.2, 0.1],
                                                       [0.0, 0.1, 1.0]])
-    covar = full if covariance == "full" else np.diag(full)
-    emission = th.GaussianEmission(mean, covar, covariance=covariance, covar_floor=0.0)
-    model = th.HMM([emission], {0: 1.0}, {(0, 0): 1.0}, n_iter=1)
-    model.fit(X)
-    expected_mean, expected_covar = _em_reference(X, mean, np.diag(np.diag(full))
-                                                  if covariance == "diag" else full)
+    emission = th.GaussianEmission(mean, full, covariance="full", covar_floor=0.0)
+    th.HMM([emission], {0: 1.0}, {(0, 0): 1.0}, n_iter=1).fit(X)
+    expected_mean, expected_covar = _em_reference(X, mean, full)
     np.testing.assert_allclose(emission.mean, expected_mean, atol=1e-12)
-    got = emission.covar if covariance == "full" else np.diag(emission.covar)
-    np.testing.assert_allclose(got if covariance == "full" else np.diag(got),
-                               expected_covar if covariance == "full"
-                               else np.diag(expected_covar), atol=1e-12)
+    np.testing.assert_allclose(emission.covar, expected_covar, atol=1e-12)
+
+
+@pytest.mark.parametrize("covariance", ["diag", "spherical"])
+def test_diagonal_m_step_counts_each_feature_where_it_is_observed(covariance):
+    """A missing entry contributes nothing to its feature's statistics: each feature's
+    mean and variance come from the frames that observe it (spherical: the variance
+    pooled over every observed entry), weighted by the state posteriors."""
+    rng = np.random.RandomState(3)
+    X = _with_gaps(rng, rng.normal([1.0, -1.0, 2.0], [1.0, 2.0, 0.5], size=(150, 3)), 0.25)
+    X[5:40, 2] = np.nan  # one feature missing far more often than the others
+    start = (np.array([[0.0, 0.0, 0.0], [2.0, -2.0, 2.5]]),
+             np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]))
+    covars = start[1] if covariance == "diag" else start[1][:, 0]
+    emissions = [th.GaussianEmission(m, c, covariance=covariance, covar_floor=0.0)
+                 for m, c in zip(start[0], covars)]
+    model = th.HMM(emissions, {0: 0.5, 1: 0.5}, {(0, 0): 0.7, (0, 1): 0.3, (1, 0): 0.4,
+                                                (1, 1): 0.6}, n_iter=1)
+    posterior = model.predict_proba(X)
+    model.fit(X)
+    seen = ~np.isnan(X)
+    for k, emission in enumerate(emissions):
+        weights = posterior[:, [k]] * seen
+        mean = np.nansum(weights * np.nan_to_num(X), axis=0) / weights.sum(axis=0)
+        scatter = np.sum(weights * np.where(seen, X - mean, 0.0) ** 2, axis=0)
+        variance = scatter / weights.sum(axis=0) if covariance == "diag" else \
+            scatter.sum() / weights.sum()
+        np.testing.assert_allclose(emission.mean, mean, rtol=1e-10)
+        np.testing.assert_allclose(emission.covar, variance, rtol=1e-10)
 
 
 @pytest.mark.parametrize(("make", "shape"), [

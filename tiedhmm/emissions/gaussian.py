@@ -335,32 +335,44 @@ class GaussianEmission(ContinuousEmission):
     @classmethod
     def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
-        totals, sums, squares = component_moments(
+        totals, observed, sums, squares = component_moments(
             X, weights, groups[0].density_covariance,
             lambda: (np.stack([group.current_mean() for group in groups]),
                      np.stack([group.current_covar() for group in groups])))
-        return [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
-                for k in range(len(groups))]
+        stats = [{"weight": np.array(totals[k]), "sum": sums[k], "squares": squares[k]}
+                 for k in range(len(groups))]
+        if observed is not None:
+            for k, group_stats in enumerate(stats):
+                group_stats["observed"] = observed[k]
+        return stats
 
     def m_step(self, stats: Stats, params: str) -> None:
         weight = float(stats["weight"])
         if weight <= 0:
             return
         prior = self.prior
+        per_feature = per_feature_weight(stats)
+        seen = np.asarray(per_feature) > 0  # a feature no frame observes keeps its values
         if "m" in params:
             old = self.current_mean()
-            self.mean = stats["sum"] / weight if prior is None else \
-                prior.mean_update(weight, stats["sum"])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                new = stats["sum"] / per_feature if prior is None else \
+                    prior.mean_update(per_feature, stats["sum"])
+            self.mean = np.where(seen, new, old)
             if self.covariance == "tied" and self.shared.trainable:  # fitted after holders
                 self.shared.add_shift(stats, old, self.current_mean())
         mean = self.current_mean()
         if self.covariance == "tied":
             if prior is not None and self.shared.trainable:
                 self.shared.add_prior_term(prior.mean_term(mean, "full") + prior.scale)
-        elif "c" in params:
-            covar = covariance_about(stats, mean, self.covariance)
-            if prior is not None:
-                covar = prior.covariance_update(weight * covar, weight, mean, self.covariance)
+        elif "c" in params and np.any(seen):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                covar = covariance_about(stats, mean, self.covariance)
+                if prior is not None:
+                    covar = prior.covariance_update(per_feature * covar, per_feature, mean,
+                                                    self.covariance)
+            if self.covariance == "diag" and not np.all(seen):
+                covar = np.where(seen, covar, self.current_covar())
             self.covar = floored(covar, self.covariance, self.covar_floor)
 
     def log_prior(self) -> float:
@@ -468,26 +480,45 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
 
 def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str,
                       components: Callable[[], tuple[np.ndarray, np.ndarray]]
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted totals ``(K,)``, sums ``(K, D)`` and squares (``(K, D)`` elementwise for
-    spherical and diag, ``(K, D, D)`` outer products for full) of ``K`` weight columns;
-    where entries are missing, their expectations under each column's component
+                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Weighted totals ``(K,)``, per-feature occupancies (``(K, D)`` for spherical and
+    diag, else None), sums ``(K, D)`` and squares (``(K, D)`` elementwise for spherical
+    and diag, ``(K, D, D)`` outer products for full) of ``K`` weight columns. Missing
+    entries (see :mod:`tiedhmm.emissions.missing`): spherical and diag count observed
+    entries only; full takes the expectations under each column's component
     (``components()`` gives their means and covariances, asked for only then)."""
     weights = np.ascontiguousarray(weights)
     if missing.has_missing(X):
-        return missing.expected_moments(X, weights, *components(), covariance)
+        if covariance != "full":
+            return missing.observed_moments(X, weights)
+        totals, sums, squares = missing.expected_moments(X, weights, *components())
+        return totals, None, sums, squares
     totals, sums, squares = weighted_moments(X, weights, n_blocks(X.shape[0]))
     if covariance == "full":
         squares = np.stack([(X * weights[:, [k]]).T @ X for k in range(weights.shape[1])])
-    return totals, sums, squares
+        return totals, None, sums, squares
+    return totals, np.repeat(totals[:, None], X.shape[1], axis=1), sums, squares
+
+
+def per_feature_weight(stats: Stats) -> np.ndarray:
+    """The occupancy behind each feature's statistics: ``observed`` (spherical and diag),
+    else the total ``weight``."""
+    weight: np.ndarray = stats.get("observed", stats["weight"])
+    return weight
 
 
 def covariance_about(stats: Stats, mean: np.ndarray, covariance: str) -> np.ndarray:
-    """The weighted covariance about ``mean`` (variances for spherical and diag)."""
-    weight, total, squares = stats["weight"], stats["sum"], stats["squares"]
+    """The weighted covariance about ``mean`` (variances for spherical and diag, each
+    over the frames that observe its feature; spherical: one pooled variance per
+    feature)."""
+    total, squares = stats["sum"], stats["squares"]
+    weight = per_feature_weight(stats)
     covar: np.ndarray
     if covariance != "full":
-        covar = (squares - 2 * mean * total + mean ** 2 * weight) / weight
+        scatter = squares - 2 * mean * total + mean ** 2 * weight
+        if covariance == "spherical":
+            return np.full_like(scatter, scatter.sum() / np.sum(weight))
+        covar = scatter / weight
     else:
         cross = np.outer(total, mean)
         covar = (squares - cross - cross.T + weight * np.outer(mean, mean)) / weight

@@ -22,6 +22,7 @@ from .gaussian import (
     data_covariance,
     floored,
     kmeans,
+    per_feature_weight,
     record_floor,
     sample_gaussian,
 )
@@ -218,15 +219,19 @@ class GMMEmission(ContinuousEmission):
             responsibility = np.exp(components - logsumexp_components(components)[:, :, None])
         responsibility = np.nan_to_num(responsibility) * weights[:, :, None]
         n_mix = groups[0].n_mix
-        totals, sums, squares = component_moments(
+        totals, observed, sums, squares = component_moments(
             X, responsibility.reshape(X.shape[0], -1), groups[0].density_covariance,
             lambda: (np.concatenate([group.current()[1] for group in groups]),
                      np.concatenate([required(group.component_covars(), f"{group!r} covars")
                                      for group in groups])))
-        return [{"weight": np.array(totals[g * n_mix:(g + 1) * n_mix].sum()),
-                 "mix": totals[g * n_mix:(g + 1) * n_mix],
-                 "sum": sums[g * n_mix:(g + 1) * n_mix],
-                 "squares": squares[g * n_mix:(g + 1) * n_mix]} for g in range(len(groups))]
+        stats = []
+        for g in range(len(groups)):
+            rows = slice(g * n_mix, (g + 1) * n_mix)
+            stats.append({"weight": np.array(totals[rows].sum()), "mix": totals[rows],
+                          "sum": sums[rows], "squares": squares[rows]})
+            if observed is not None:
+                stats[-1]["observed"] = observed[rows]
+        return stats
 
     def m_step(self, stats: Stats, params: str) -> None:
         weight = float(stats["weight"])
@@ -238,19 +243,27 @@ class GMMEmission(ContinuousEmission):
             self.weights = self.weights if weights is None else weights
         used = np.flatnonzero(mix > 0).tolist()
         previous_means = self.current()[1].copy()
+        # each component's occupancy per feature (diag, spherical) or in all
+        per_feature = stats.get("observed", mix[:, None])
         if "m" in params:
             fitted = self.current()[1].copy()
             with np.errstate(invalid="ignore", divide="ignore"):  # unused components stay
-                means = stats["sum"] / mix[:, None] if prior is None else \
-                    prior.mean_update(mix, stats["sum"])
-            fitted[used] = means[used]
+                means = stats["sum"] / per_feature if prior is None else \
+                    prior.mean_update(per_feature, stats["sum"])
+            fitted[used] = np.where(per_feature[used] > 0, means[used], fitted[used])
             self.means = fitted
         component_means = self.current()[1]
         if "c" in params:
             centres = component_means if self.scatter_about == "new" else previous_means
-            scatters = {k: mix[k] * covariance_about(
-                {"weight": mix[k], "sum": stats["sum"][k], "squares": stats["squares"][k]},
-                centres[k], self.density_covariance) for k in used}
+            component_stats = {k: {"weight": mix[k], "sum": stats["sum"][k],
+                                   "squares": stats["squares"][k]} for k in used}
+            if "observed" in stats:
+                for k in used:
+                    component_stats[k]["observed"] = stats["observed"][k]
+            occupancy = {k: per_feature_weight(component_stats[k]) for k in used}
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scatters = {k: occupancy[k] * covariance_about(
+                    component_stats[k], centres[k], self.density_covariance) for k in used}
             if self.covariance == "tied":  # the scatter pooled over the components
                 scatter, total = sum(scatters.values()), mix[used].sum()
                 covar = scatter / total if prior is None else self._tied_prior(
@@ -259,9 +272,14 @@ class GMMEmission(ContinuousEmission):
             else:
                 covars = self.current()[2].copy()
                 for k, scatter in scatters.items():
-                    covar = scatter / mix[k] if prior is None else prior.component(
-                        k).covariance_update(scatter, mix[k], component_means[k], self.covariance)
-                    covars[k] = floored(covar, self.covariance, self.covar_floor)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        covar = scatter / occupancy[k] if prior is None else prior.component(
+                            k).covariance_update(scatter, occupancy[k], component_means[k],
+                                                 self.covariance)
+                    if self.covariance == "diag":  # a feature no frame observes keeps its
+                        covar = np.where(occupancy[k] > 0, covar, covars[k])  # variance
+                    if np.all(np.isfinite(covar)):
+                        covars[k] = floored(covar, self.covariance, self.covar_floor)
                 self.covars = covars
 
     def _tied_prior(self) -> NormalPrior:

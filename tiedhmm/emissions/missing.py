@@ -1,15 +1,19 @@
 """Missing values (NaN) in Gaussian observations: densities of the observed entries, and
-the expected statistics EM needs.
+the statistics EM needs.
 
 A frame's density is that of its observed block: the marginal ``N(x_O; mean_O,
 covar_OO)`` (for diagonal covariances, the product over the observed entries); a frame
-with nothing observed has density 1. In the M-step the missing entries are latent
-variables, as the states are: each contributes its conditional mean given the frame's
-observed entries and the component, and its conditional covariance to the squares
-(diagonal covariances: the component's mean and variance). That is EM for the
-observed-data likelihood, so it never decreases it, and the M-steps of the families
-stay as they are. Frames are grouped by which entries they miss, so a full covariance
-is factorised once per pattern and component, not per frame.
+with nothing observed has density 1. The M-step:
+
+- diagonal and spherical covariances: a missing entry contributes nothing to its
+  feature's statistics: each feature has its own occupancy (``observed``), the weight
+  of the frames where it is observed. The features are independent given the
+  component, so that is the exact M-step of the observed-data likelihood.
+- full covariances: the missing entries are latent variables, as the states are: each
+  contributes its conditional mean given the frame's observed entries and the
+  component, and its conditional covariance to the squares. That is EM for the
+  observed-data likelihood too. Frames are grouped by which entries they miss, so a
+  covariance is factorised once per pattern and component, not per frame.
 """
 
 from __future__ import annotations
@@ -44,15 +48,6 @@ def _patterns(missing: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(np.flatnonzero(inverse.ravel() == p), patterns[p]) for p in range(len(patterns))]
 
 
-def _full(covars: np.ndarray, covariance: str, k: int, n_features: int) -> np.ndarray:
-    """Component ``k``'s covariance as a ``(D, D)`` matrix."""
-    if covariance == "full":
-        matrix: np.ndarray = covars[k]
-        return matrix
-    variances = np.broadcast_to(np.reshape(covars[k], (-1,)), (n_features,))
-    return np.diag(variances)
-
-
 def log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
               covariance: str) -> np.ndarray:
     """``(T, K)`` log density of every frame's observed entries under ``K`` components."""
@@ -81,23 +76,31 @@ def log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
     return table
 
 
+def observed_moments(X: np.ndarray, weights: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted totals ``(K,)``, per-feature occupancies ``(K, D)`` and the sums and
+    elementwise squares ``(K, D)`` of the observed entries alone, for ``K`` weight
+    columns (diagonal and spherical covariances)."""
+    seen = ~np.isnan(X)
+    filled = np.where(seen, X, 0.0)
+    return (weights.sum(axis=0), weights.T @ seen.astype(float), weights.T @ filled,
+            weights.T @ (filled * filled))
+
+
 def expected_moments(X: np.ndarray, weights: np.ndarray, means: np.ndarray,
-                     covars: np.ndarray, covariance: str
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted totals ``(K,)``, expected sums ``(K, D)`` and expected squares
-    (``(K, D)`` elementwise for spherical and diag, ``(K, D, D)`` for full) of ``K``
-    weight columns, each under its own component's conditional distribution of the
-    missing entries."""
+                     covars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted totals ``(K,)``, expected sums ``(K, D)`` and expected outer products
+    ``(K, D, D)`` of ``K`` weight columns, each under its own component's (full)
+    conditional distribution of the missing entries."""
     n_features = X.shape[1]
     missing = np.isnan(X)
     n_components = weights.shape[1]
     totals = weights.sum(axis=0)
     sums = np.zeros((n_components, n_features))
-    squares = np.zeros((n_components, n_features) if covariance != "full"
-                       else (n_components, n_features, n_features))
+    squares = np.zeros((n_components, n_features, n_features))
     patterns = _patterns(missing)
     for k in range(n_components):
-        matrix = _full(covars, covariance, k, n_features)
+        matrix = covars[k]
         imputed = X.copy()
         correction = np.zeros((n_features, n_features))
         for rows, absent in patterns:
@@ -117,8 +120,5 @@ def expected_moments(X: np.ndarray, weights: np.ndarray, means: np.ndarray,
             correction[np.ix_(absent, absent)] += weight * conditional
         weighted = imputed * weights[:, [k]]
         sums[k] = weighted.sum(axis=0)
-        if covariance == "full":
-            squares[k] = weighted.T @ imputed + correction
-        else:
-            squares[k] = np.sum(weighted * imputed, axis=0) + np.diag(correction)
+        squares[k] = weighted.T @ imputed + correction
     return totals, sums, squares

@@ -173,22 +173,28 @@ class NormalPrior:
         return NormalPrior(self.mean[k], self.mean_weight[k], self.scale[k], self.dof[k])
 
     def mean_update(self, weight: np.ndarray | float, total: np.ndarray) -> np.ndarray:
-        """The MAP mean from an occupancy and a weighted sum (over leading axes too)."""
-        mean: np.ndarray = ((total + self.mean_weight[..., None] * self.mean)
-                            / (weight + self.mean_weight)[..., None])
+        """The MAP mean from an occupancy (one per row of ``total``, or one per entry:
+        per-feature occupancies) and a weighted sum (over leading axes too)."""
+        weight = np.asarray(weight, dtype=float)
+        if weight.ndim < np.ndim(total):
+            weight = weight[..., None]
+        strength = self.mean_weight[..., None]
+        mean: np.ndarray = (total + strength * self.mean) / (weight + strength)
         return mean
 
     def mean_term(self, mean: np.ndarray, covariance: str) -> np.ndarray:
         """``w (mean - m)(mean - m)^T`` in the covariance type's shape."""
         return _weighted_square(self.mean_weight, mean - self.mean, covariance)
 
-    def covariance_update(self, scatter: np.ndarray, weight: float, mean: np.ndarray,
+    def covariance_update(self, scatter: np.ndarray, weight: np.ndarray | float,
+                          mean: np.ndarray,
                           covariance: str) -> np.ndarray:
         """The MAP (co)variance from the scatter about the fitted ``mean`` (per feature
         for diag and spherical, a matrix for full) and the occupancy."""
         numerator = scatter + self.mean_term(mean, covariance) + self.scale
-        if covariance == "spherical":
-            return np.asarray(numerator.sum() / (numerator.shape[-1] * weight + self.dof))
+        if covariance == "spherical":  # ``weight``: one, or one per feature
+            total = np.sum(np.broadcast_to(weight, numerator.shape))
+            return np.asarray(numerator.sum() / (total + self.dof))
         covar: np.ndarray = numerator / (weight + self.dof)
         return covar
 
