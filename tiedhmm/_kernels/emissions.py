@@ -13,7 +13,8 @@ LOG_2PI = np.log(2.0 * np.pi)
 
 @njit(cache=True, parallel=True)
 def gaussian_diag_log_table(X, means, variances):
-    """``(T, G)`` log N(x_t; mean_g, diag(variances_g))."""
+    """``(T, G)`` log N(x_t; mean_g, diag(variances_g)), and whether a row of ``X`` held
+    a NaN (its entries are then NaN: the caller marginalises it instead)."""
     n_steps, n_features = X.shape
     n_groups = means.shape[0]
     precision = 1.0 / variances
@@ -21,6 +22,7 @@ def gaussian_diag_log_table(X, means, variances):
     for g in range(n_groups):
         log_norm[g] = -0.5 * (n_features * LOG_2PI + np.sum(np.log(variances[g])))
     table = np.empty((n_steps, n_groups))
+    nan_rows = np.zeros(n_steps, dtype=np.bool_)
     for t in prange(n_steps):
         for g in range(n_groups):
             total = 0.0
@@ -28,7 +30,8 @@ def gaussian_diag_log_table(X, means, variances):
                 diff = X[t, d] - means[g, d]
                 total += diff * diff * precision[g, d]
             table[t, g] = log_norm[g] - 0.5 * total
-    return table
+        nan_rows[t] = table[t, 0] != table[t, 0]
+    return table, nan_rows.any()
 
 
 @njit(cache=True, parallel=True)

@@ -188,7 +188,9 @@ def emission_statistics(groups: Sequence[EmissionGroup], X: np.ndarray,
     stats: list[Stats] = [{} for _ in groups]
     for indices in _by_batch(groups).values():
         family = type(groups[indices[0]])
-        batch = family.statistics([groups[i] for i in indices], X, occupancy[:, indices])
+        columns = occupancy if indices == list(range(occupancy.shape[1])) else \
+            np.ascontiguousarray(occupancy[:, indices])  # (one family: no copy)
+        batch = family.statistics([groups[i] for i in indices], X, columns)
         for i, group_stats in zip(indices, batch):
             stats[i] = group_stats
     return stats

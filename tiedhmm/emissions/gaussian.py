@@ -461,13 +461,16 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
                         covariance: str) -> np.ndarray:
     """``(T, K)`` log N(x_t; mean_k, covar_k) of ``K`` components of one covariance type
     (of the observed entries, where some are NaN)."""
+    if covariance != "full":  # (the kernel finds NaN as it goes: no pass to look first)
+        variances = np.repeat(np.reshape(covars, (-1, 1)), X.shape[1], axis=1) \
+            if covariance == "spherical" else np.ascontiguousarray(covars)
+        diagonal, has_nan = gaussian_diag_log_table(X, means, variances)
+        if has_nan:
+            return missing.log_table(X, means, covars, covariance)
+        table: np.ndarray = diagonal
+        return table
     if missing.has_missing(X):
         return missing.log_table(X, means, covars, covariance)
-    if covariance == "spherical":
-        covars = np.repeat(np.reshape(covars, (-1, 1)), X.shape[1], axis=1)
-    if covariance != "full":
-        diagonal: np.ndarray = gaussian_diag_log_table(X, means, np.ascontiguousarray(covars))
-        return diagonal
     D = X.shape[1]
     table = np.empty((X.shape[0], means.shape[0]))
     for k in range(means.shape[0]):
@@ -488,12 +491,12 @@ def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str,
     entries only; full takes the expectations under each column's component
     (``components()`` gives their means and covariances, asked for only then)."""
     weights = np.ascontiguousarray(weights)
-    if missing.has_missing(X):
-        if covariance != "full":
-            return missing.observed_moments(X, weights)
+    if covariance == "full" and missing.has_missing(X):
         totals, sums, squares = missing.expected_moments(X, weights, *components())
         return totals, None, sums, squares
     totals, sums, squares = weighted_moments(X, weights, n_blocks(X.shape[0]))
+    if np.isnan(sums).any():  # a NaN in X reaches every sum (0 * NaN is NaN)
+        return missing.observed_moments(X, weights)
     if covariance == "full":
         squares = np.stack([(X * weights[:, [k]]).T @ X for k in range(weights.shape[1])])
         return totals, None, sums, squares
