@@ -140,21 +140,6 @@ def forward(emission, log_shift, state_group, startprob, transmat, endprob, offs
     return alpha, scale, final, loglik
 
 
-@njit(cache=True, parallel=True)
-def backward(emission, state_group, transmat, endprob, final, scale, offsets, chunks):
-    """Scaled backward variables ``(T, N)`` using the forward normalisers."""
-    n_steps = emission.shape[0]
-    n_states = transmat.shape[0]
-    beta = np.zeros((n_steps, n_states))
-    for c in prange(chunks.shape[0] - 1):
-        weighted = np.empty(n_states)
-        for s in range(chunks[c], chunks[c + 1]):
-            if final[s] != 0.0:
-                _backward_sequence(emission, state_group, transmat, endprob, final[s], scale,
-                                   offsets[s], offsets[s + 1], beta, weighted)
-    return beta
-
-
 @njit(cache=True)
 def _accumulate_sequence(emission, state_group, transmat, alpha, beta, scale,
                          start, stop, posterior, pair_sums, start_counts, end_counts,
@@ -182,44 +167,44 @@ def _accumulate_sequence(emission, state_group, transmat, alpha, beta, scale,
 
 
 @njit(cache=True, parallel=True)
-def expected_counts(emission, state_group, transmat, alpha, beta, scale, final, offsets,
-                    chunks, posterior):
-    """Fill ``posterior`` ``(T, N)``; return transition ``(N, N)``, start and end counts.
+def e_step(emission, log_shift, state_group, startprob, transmat, endprob, offsets, chunks):
+    """Forward, backward and expected counts of every sequence, in one parallel loop
+    over chunks of sequences (one launch: under load, every launch's closing barrier
+    waits for a thread the scheduler may have set aside).
 
-    Transition counts are ``xi(i, j) = sum_t alpha_t(i) a_ij b_t+1(j) beta_t+1(j) / c_t+1``;
-    the factor ``a_ij`` is applied once after summing over time. ``posterior`` may be
-    ``beta`` itself (to save memory).
+    Returns log P per sequence, posteriors ``(T, N)`` (written over the backward
+    buffer), transition counts ``(N, N)``, start and end counts ``(N,)``. Transition
+    counts are ``xi(i, j) = sum_t alpha_t(i) a_ij b_t+1(j) beta_t+1(j) / c_t+1``; the
+    factor ``a_ij`` is applied once after summing over time, and each chunk's sums are
+    added in chunk order.
     """
-    n_states = transmat.shape[0]
+    n_steps = emission.shape[0]
+    n_states = startprob.shape[0]
+    n_sequences = offsets.shape[0] - 1
     n_chunks = chunks.shape[0] - 1
+    alpha = np.zeros((n_steps, n_states))
+    beta = np.zeros((n_steps, n_states))
+    scale = np.zeros(n_steps)
+    loglik = np.empty(n_sequences)
     pair_sums = np.zeros((n_chunks, n_states, n_states))
     start_counts = np.zeros((n_chunks, n_states))
     end_counts = np.zeros((n_chunks, n_states))
     for c in prange(n_chunks):
         weighted = np.empty(n_states)
         for s in range(chunks[c], chunks[c + 1]):
-            if final[s] != 0.0:
+            start, stop = offsets[s], offsets[s + 1]
+            _forward_sequence(emission, state_group, startprob, transmat, start, stop,
+                              alpha, scale)
+            final = _final_weight(alpha, endprob, stop)
+            loglik[s] = _sequence_loglik(scale, log_shift, final, start, stop)
+            if final != 0.0:
+                _backward_sequence(emission, state_group, transmat, endprob, final, scale,
+                                   start, stop, beta, weighted)
                 _accumulate_sequence(emission, state_group, transmat, alpha, beta, scale,
-                                     offsets[s], offsets[s + 1], posterior, pair_sums[c],
-                                     start_counts[c], end_counts[c], weighted)
-    return (pair_sums.sum(axis=0) * transmat, start_counts.sum(axis=0),
+                                     start, stop, beta, pair_sums[c], start_counts[c],
+                                     end_counts[c], weighted)
+    return (loglik, beta, pair_sums.sum(axis=0) * transmat, start_counts.sum(axis=0),
             end_counts.sum(axis=0))
-
-
-def e_step(emission: np.ndarray, log_shift: np.ndarray, state_group: np.ndarray,
-           startprob: np.ndarray, transmat: np.ndarray, endprob: np.ndarray,
-           offsets: np.ndarray, chunks: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Forward, backward and expected counts: the whole E-step of one batch.
-
-    Returns log P per sequence, posteriors ``(T, N)`` (written over the backward
-    buffer), transition counts ``(N, N)``, start and end counts ``(N,)``.
-    """
-    alpha, scale, final, loglik = forward(emission, log_shift, state_group, startprob,
-                                          transmat, endprob, offsets, chunks)
-    beta = backward(emission, state_group, transmat, endprob, final, scale, offsets, chunks)
-    transitions, starts, ends = expected_counts(emission, state_group, transmat, alpha, beta,
-                                                scale, final, offsets, chunks, beta)
-    return loglik, beta, transitions, starts, ends
 
 
 @njit(cache=True, parallel=True)
