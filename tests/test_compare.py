@@ -15,7 +15,7 @@ from Bio.SeqRecord import SeqRecord
 
 import tiedhmm as th
 from tiedhmm.cli import main
-from tiedhmm.msa import compare, read_reference
+from tiedhmm.msa import column_agreement, compare, read_reference
 
 from .shared_data import shared_folder
 
@@ -45,6 +45,15 @@ def test_identical_alignment_scores_one_and_order_and_case_do_not_matter():
     shuffled = [SeqRecord(Seq(str(r.seq).lower()), id=r.id.upper()) for r in REFERENCE[::-1]]
     scores = compare(shuffled, REFERENCE)
     assert (scores.sp, scores.tc) == (1.0, 1.0)
+
+
+def test_column_agreement_marks_exact_copies_of_counted_columns():
+    # counted reference columns: A, G, T (the C and A columns have too many gaps). Test
+    # columns: AAA (a copy), CC- (no counted residue), GAG (a's and c's G with b's A:
+    # not a copy), -G- (b's G alone), TTT (a copy)
+    agreement = column_agreement(TEST, REFERENCE)
+    assert agreement.tolist() == [1, -1, 0, 0, 1]
+    assert column_agreement(REFERENCE, REFERENCE).tolist() == [1, -1, -1, 1, 1]
 
 
 def test_mixed_case_reference_counts_upper_case_columns():

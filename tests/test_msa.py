@@ -17,6 +17,7 @@ import tiedhmm as th
 from tiedhmm._kernels.profile import profile_alignment
 from tiedhmm.cli import main
 from tiedhmm.msa import progressive as multiple_alignment
+from tiedhmm.msa.confidence import calibrated
 from tiedhmm.msa.guide_tree import upgma
 from tiedhmm.msa.kmers import kmer_distances, neighbourhood_pairs
 from tiedhmm.msa.posteriors import FamilyPosteriors
@@ -136,8 +137,9 @@ def test_a_family_aligns_with_its_tree_and_confidence():
     rows = [str(alignment[k]) for k in range(len(FAMILY))]
     assert [row.replace("-", "") for row in rows] == FAMILY
     assert len(alignment.confidence) == alignment.length
-    known = alignment.confidence[~np.isnan(alignment.confidence)]
+    known = alignment.mean_posterior[~np.isnan(alignment.mean_posterior)]
     assert known.min() >= 0 and known.max() <= 1 and known.mean() > 0.5
+    np.testing.assert_array_equal(alignment.confidence, calibrated(alignment.mean_posterior))
     assert len(alignment.column_annotations[multiple_alignment.CONFIDENCE]) == alignment.length
     parsed = Phylo.read(io.StringIO(alignment.tree), "newick")
     assert sorted(t.name for t in parsed.get_terminals()) == [f"s{k}" for k in range(5)]
@@ -312,3 +314,44 @@ def test_several_families_check_every_input_before_writing(tmp_path, capsys):
         list(th.msa_many([["MKTAYIAK", "MKTAYLAK"], bad]))
     with pytest.raises(th.InvalidDataError, match="no families"):
         list(th.msa_many([]))
+
+
+def test_confidence_is_a_monotone_map_into_zero_one():
+    raw = np.linspace(0, 1, 201)
+    confidence = calibrated(raw)
+    assert np.all(np.diff(confidence) >= 0)
+    assert confidence.min() >= 0 and confidence.max() <= 1
+    assert confidence[-1] > confidence[0]
+    assert calibrated(np.array([np.nan]))[0] == confidence[0]  # one residue: raw 0
+
+
+def test_trimming_keeps_the_confident_columns_and_each_sequences_residues_there():
+    family = [*FAMILY, "MSSWLQRRWGNPLQAYTVKH"]  # an unrelated sequence makes weak columns
+    alignment = th.msa(family)
+    minimum = float(np.median(alignment.confidence))
+    trimmed = th.msa.trim(alignment, minimum)
+    keep = alignment.confidence >= minimum
+    assert 0 < trimmed.length == keep.sum() < alignment.length
+    for k in range(len(family)):
+        row = np.array(list(str(alignment[k])))
+        assert str(trimmed[k]) == "".join(row[keep])
+        assert str(trimmed.sequences[k].seq) == "".join(row[keep][row[keep] != "-"])
+    np.testing.assert_array_equal(trimmed.confidence, alignment.confidence[keep])
+    assert th.msa.trim(alignment, 0.0).length == alignment.length
+    with pytest.raises(th.InvalidDataError, match=r"\[0, 1\]"):
+        th.msa.trim(alignment, 1.5)
+
+
+def test_the_command_trims_columns_below_the_threshold(tmp_path, capsys):
+    fasta = tmp_path / "family.fa"
+    fasta.write_text("".join(f">s{k}\n{s}\n" for k, s in enumerate(FAMILY)))
+    assert main(["msa", str(fasta), "--quiet", "--format", "stockholm"]) == 0
+    full = capsys.readouterr().out
+    assert main(["msa", str(fasta), "--quiet", "--trim", "0.5"]) == 0
+    trimmed = list(SeqIO.parse(io.StringIO(capsys.readouterr().out), "fasta"))
+    confidence = "".join(line.split()[-1] for line in full.splitlines()
+                         if line.startswith("#=GC PP_cons"))
+    assert 0 < len(trimmed[0].seq) == sum(digit == "*" or int(digit) >= 5 for digit in confidence)
+    with pytest.raises(SystemExit) as usage:
+        main(["msa", str(fasta), "--quiet", "--trim", "2"])
+    assert usage.value.code == 2 and "[0, 1]" in capsys.readouterr().err

@@ -34,6 +34,7 @@ from .io import files as model_files
 from .io.fasta import detect_alphabet, read_fasta
 from .io.reads import ReadRecord, read_alignments, read_sequence_reads
 from .msa.compare import compare
+from .msa.confidence import trim
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
 from .msa.progressive import family_records, msa
 from .pair.alignment import for_writing, with_headers_as_read
@@ -291,6 +292,8 @@ def _msa(args: argparse.Namespace) -> None:
                                 refinement=args.refinement, pretrain=args.pretrain,
                                 random_state=args.seed, neighbours=args.neighbours,
                                 memory=args.memory, client=client, progress=progress)
+            if args.trim is not None:
+                alignment = trim(alignment, args.trim)
             if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
                 alignment.column_annotations = {"state": "D" * alignment.length}
             elif args.format != "stockholm":
@@ -546,6 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     family.add_argument("--memory", metavar="SIZE",
                         help="memory the posteriors may take, e.g. 8G (default 2G or what "
                              "is available)")
+    family.add_argument("--trim", type=_share, metavar="MIN",
+                        help="keep only the columns whose confidence (the calibrated chance "
+                             "that the column is correct) is at least MIN, in [0, 1]")
     _common(family)
     family.set_defaults(run=_msa)
 
@@ -625,6 +631,16 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text}")
     return value
 
 

@@ -71,8 +71,7 @@ def plot_column_confidence(alignment: Any, ax: Any = None) -> Any:
     ----------
     alignment : Bio.Align.Alignment
         An alignment from :func:`tiedhmm.msa`, which carries ``confidence``: per column,
-        the mean match posterior of the residue pairs it aligns (NaN for a column of
-        one residue, drawn as a gap).
+        the calibrated chance that it is correct (:mod:`tiedhmm.msa.confidence`).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure's axes by default.
 

@@ -223,6 +223,58 @@ def _from_xml(text: str, where: str) -> Reference:
     return _reference(names, rows, core, case_core=False)
 
 
+def column_agreement(test: str | Path | Any, reference: str | Path | Any | Reference
+                     ) -> np.ndarray:
+    """Per column of a test alignment: 1 when it reproduces a counted (core) reference
+    column exactly (the same residues, no others), 0 when it holds a residue of a
+    counted column but is not such a copy, -1 when it holds none (the reference does
+    not decide it). What a column confidence is calibrated against.
+
+    Parameters
+    ----------
+    test : str, pathlib.Path, Bio.Align.Alignment or sequence of SeqRecord
+        The alignment to judge.
+    reference : same, a BAliBASE ``.xml`` file, or Reference
+        The reference (see the module docstring for which columns count).
+
+    Returns
+    -------
+    numpy.ndarray of shape (test columns,)
+        1, 0 or -1 per column.
+
+    Examples
+    --------
+    >>> from Bio.Seq import Seq
+    >>> from Bio.SeqRecord import SeqRecord
+    >>> from tiedhmm.msa.compare import column_agreement
+    >>> def aligned(*rows):
+    ...     return [SeqRecord(Seq(r), id=n) for n, r in zip("ab", rows)]
+    >>> column_agreement(aligned("AC-G", "A-CG"), aligned("ACG", "ACG")).tolist()
+    [1, 0, 0, 1]
+    """
+    ref = reference if isinstance(reference, Reference) else read_reference(reference)
+    if isinstance(test, (str, Path)):
+        names, rows, _ = _rows_of_text(input_text(str(test)), str(test))
+    else:
+        names, rows = _rows_of(test, "the test alignment")
+    columns = _test_columns(ref, names, rows)
+    width = max(len(row) for row in rows)
+    residues = np.zeros(width, dtype=np.int64)
+    for row in rows:
+        residues[[k for k, letter in enumerate(row) if letter not in GAPS]] += 1
+    agreement = np.full(width, -1, dtype=np.int64)
+    copies = np.zeros(width, dtype=bool)
+    for c in np.flatnonzero(ref.counted > 0):
+        placed = columns[columns[:, c] >= 0, c]
+        if placed.size == 0:
+            continue
+        agreement[placed] = 0
+        if np.all(placed == placed[0]) and residues[placed[0]] == placed.size:
+            copies[placed[0]] = True
+    agreement[copies] = 1
+    return agreement
+
+
 def _reference(names: list[str], rows: list[str], core: np.ndarray | None,
                case_core: bool) -> Reference:
     """Which columns count, and with how many residues (see the module docstring)."""

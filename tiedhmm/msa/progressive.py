@@ -20,10 +20,11 @@
 Optional ``pretrain`` runs that many iterations of pooled, symmetric EM on all pairs of
 the input first (real EM over all pairs at once, where ProbCons averages per-pair
 estimates). The result is a ``Bio.Align.Alignment`` with ``.tree`` (Newick),
-``.confidence`` (per column, the mean untransformed posterior of the residue pairs it
-aligns) and that confidence as a digit string (``floor(10 p)``, ``*`` at least 0.95,
-``.`` for a column of one residue) in ``column_annotations`` under Biopython's name of
-Stockholm's ``#=GC PP_cons`` line, which Stockholm output writes.
+``.mean_posterior`` (per column, the mean untransformed posterior of the residue pairs
+it aligns; NaN for a column of one residue), ``.confidence`` (that score calibrated:
+the chance the column is correct, :mod:`tiedhmm.msa.confidence`) and the confidence as
+a digit string (``floor(10 p)``, ``*`` at least 0.95) in ``column_annotations`` under
+Biopython's name of Stockholm's ``#=GC PP_cons`` line, which Stockholm output writes.
 Memory: all pairs' sparse posteriors are estimated first
 (:data:`FAMILY_ENTRIES_PER_RESIDUE` entries a residue of the shorter sequence) and a
 family beyond ``memory`` raises MemoryLimitError.
@@ -48,6 +49,7 @@ from ..pair import posterior as pair_posterior
 from ..pair.inference import encode_pair
 from ..pair.model import PairHMM
 from . import kmers
+from .confidence import calibrated as confidence_of
 from .guide_tree import Tree, upgma
 from .posteriors import FamilyPosteriors
 
@@ -115,8 +117,10 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     Returns
     -------
     Bio.Align.Alignment
-        With ``.tree`` (the guide tree, Newick), ``.confidence`` (per column, the mean
-        posterior of the residue pairs it aligns) and that confidence as digits in
+        With ``.tree`` (the guide tree, Newick), ``.mean_posterior`` (per column, the
+        mean posterior of the residue pairs it aligns), ``.confidence`` (per column,
+        the calibrated chance that it is correct; :func:`tiedhmm.msa.confidence.trim`
+        keeps the columns above a threshold) and that confidence as digits in
         ``column_annotations`` (Stockholm's ``#=GC PP_cons``).
 
     Raises
@@ -415,8 +419,9 @@ def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, round
 
 
 def _alignment(records: Sequence[Any], columns: np.ndarray, n_sequences: int, width: int,
-               confidence: np.ndarray, tree: Tree) -> Any:
-    """A ``Bio.Align.Alignment`` of the records with ``.tree`` and ``.confidence``."""
+               mean_posterior: np.ndarray, tree: Tree) -> Any:
+    """A ``Bio.Align.Alignment`` of the records with ``.tree``, ``.mean_posterior`` and
+    ``.confidence``."""
     from Bio.Align import Alignment
     occupied = np.zeros((n_sequences, width), dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum([len(r.seq) for r in records])))
@@ -425,8 +430,10 @@ def _alignment(records: Sequence[Any], columns: np.ndarray, n_sequences: int, wi
     coordinates = np.hstack([np.zeros((n_sequences, 1), dtype=np.int64),
                              np.cumsum(occupied, axis=1)])
     alignment = Alignment(records, coordinates)
+    calibrated = confidence_of(mean_posterior)
     alignment.column_annotations = {CONFIDENCE: "".join(
-        "." if np.isnan(p) else ("*" if p >= 0.95 else str(int(10 * p))) for p in confidence)}
-    alignment.confidence = confidence
+        "*" if p >= 0.95 else str(int(10 * p)) for p in calibrated)}
+    alignment.mean_posterior = mean_posterior
+    alignment.confidence = calibrated
     alignment.tree = tree.newick([r.id for r in records])
     return alignment
