@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true",
                         help=f"write the fitted map to {TABLE}")
     args = parser.parse_args(argv)
+    if not CASES.is_dir():
+        raise SystemExit(f"the BAliBASE dev cases are not at {CASES} (../shared beside the "
+                         f"project)")
     cases = aligned_cases(args.cache)
     raw, correct, weight, sets = decided(cases)
     breaks, values = isotonic(raw, correct, weight)

@@ -88,6 +88,15 @@ class EmissionGroup(ParameterGroup):
         raise TypeError(f"{cls.__name__} gives log-likelihoods only")
 
     @classmethod
+    def scaled_table(cls, groups: Sequence[Self], X: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """``(T, len(groups))`` probabilities scaled so that each row's largest is 1, and
+        the log of each row's scale (a family may compute it in one pass)."""
+        scaled: tuple[np.ndarray, np.ndarray] = scaled_emissions(
+            cls.log_likelihood_table(groups, X))
+        return scaled
+
+    @classmethod
     @abstractmethod
     def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
@@ -166,10 +175,13 @@ def emission_probabilities(groups: Sequence[EmissionGroup],
                            X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(T, G)`` emission probabilities scaled per row, and the log of each row's scale.
 
-    Families with ``direct_probabilities`` skip the log/exp round trip (scale 1).
+    Families with ``direct_probabilities`` skip the log/exp round trip (scale 1); a model
+    of one family asks it for the scaled table (which it may fuse into one pass).
     """
     if all(group.direct_probabilities for group in groups):
         return _table(groups, X, "probability_table"), np.zeros(X.shape[0])
+    if len(_by_batch(groups)) == 1:
+        return type(groups[0]).scaled_table(groups, X)
     scaled: tuple[np.ndarray, np.ndarray] = scaled_emissions(log_likelihood_table(groups, X))
     return scaled
 

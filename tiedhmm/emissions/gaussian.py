@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from .._kernels.emissions import gaussian_diag_log_table, weighted_moments
+from .._kernels.emissions import gaussian_diag_log_table, gaussian_diag_scaled, weighted_moments
 from ..errors import InvalidDataError
 from ..io.records import group_kind
 from ..parameters import ParameterGroup, Stats, array, listed, required
@@ -333,6 +333,22 @@ class GaussianEmission(ContinuousEmission):
                                    groups[0].density_covariance)
 
     @classmethod
+    def scaled_table(cls, groups: Sequence[Self], X: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Diagonal and spherical densities scaled in the pass that computes them (the
+        others, and rows with NaN, through the log table)."""
+        covariance = groups[0].density_covariance
+        if covariance == "full":
+            return super().scaled_table(groups, X)
+        means = np.stack([group.current_mean() for group in groups])
+        variances = diagonal_variances(np.stack([group.current_covar() for group in groups]),
+                                       covariance, X.shape[1])
+        emission, log_shift, has_nan = gaussian_diag_scaled(X, means, variances)
+        if has_nan:
+            return super().scaled_table(groups, X)
+        return emission, log_shift
+
+    @classmethod
     def statistics(cls, groups: Sequence[Self], X: np.ndarray,
                    weights: np.ndarray) -> list[Stats]:
         totals, observed, sums, squares = component_moments(
@@ -462,9 +478,8 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
     """``(T, K)`` log N(x_t; mean_k, covar_k) of ``K`` components of one covariance type
     (of the observed entries, where some are NaN)."""
     if covariance != "full":  # (the kernel finds NaN as it goes: no pass to look first)
-        variances = np.repeat(np.reshape(covars, (-1, 1)), X.shape[1], axis=1) \
-            if covariance == "spherical" else np.ascontiguousarray(covars)
-        diagonal, has_nan = gaussian_diag_log_table(X, means, variances)
+        diagonal, has_nan = gaussian_diag_log_table(
+            X, means, diagonal_variances(covars, covariance, X.shape[1]))
         if has_nan:
             return missing.log_table(X, means, covars, covariance)
         table: np.ndarray = diagonal
@@ -479,6 +494,13 @@ def component_log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
         log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))
         table[:, k] = -0.5 * (D * _LOG_2PI + log_det + np.sum(z ** 2, axis=0))
     return table
+
+
+def diagonal_variances(covars: np.ndarray, covariance: str, n_features: int) -> np.ndarray:
+    """``(K, D)`` variances of ``K`` spherical (one each) or diag covariances."""
+    if covariance == "spherical":
+        return np.repeat(np.reshape(covars, (-1, 1)), n_features, axis=1)
+    return np.ascontiguousarray(covars)
 
 
 def component_moments(X: np.ndarray, weights: np.ndarray, covariance: str,

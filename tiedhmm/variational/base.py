@@ -446,11 +446,9 @@ class VariationalHMM(BaseHMM):
         Returns
         -------
         ArrayHMM
-            A ``CategoricalHMM`` or ``GaussianHMM`` sharing nothing with this model.
+            A new ``CategoricalHMM`` or ``GaussianHMM`` holding this model's arrays.
         """
-        point = getattr(self, "_point", None)
-        if point is None or point.get_params() != self._new_point_estimate().get_params():
-            point = self._point = self._new_point_estimate()
+        point = self._new_point_estimate()
         for name in ("startprob_", "transmat_", *self._point_names):
             if hasattr(self, name):
                 setattr(point, name, getattr(self, name))
