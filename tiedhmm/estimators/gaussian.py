@@ -48,16 +48,24 @@ class GaussianFamily(ArrayHMM, ABC):
             raise InvalidDataError(f"covariance_type must be one of {COVARIANCE_TYPES}, "
                                    f"got {self.covariance_type!r}")
 
+    def _data_scale(self, X: np.ndarray) -> np.ndarray:
+        """The observations with NaN filled by their column's mean; sets the collapse
+        guard (:data:`COLLAPSE_GUARD` times the data's mean variance) on the way."""
+        self._check_covariance_type()
+        X = np.asarray(X, dtype=float).reshape(len(X), -1)
+        filled = missing.filled_with_column_means(prepare_features(X, X.shape[1]))
+        n = len(filled)
+        # each column's variance from its sums (one pass, no centred copy of the data)
+        squares = np.einsum("ij,ij->j", filled, filled) - filled.sum(axis=0) ** 2 / n
+        variance = max(float(squares.mean()) / (n - 1), 0.0) if n > 1 else 0.0
+        self._collapse_guard = COLLAPSE_GUARD * max(variance, np.finfo(float).tiny)
+        return filled
+
     def _starting_covariance(self, X: np.ndarray) -> np.ndarray:
         """hmmlearn's start: the data's covariance plus ``min_covar`` on the diagonal."""
-        self._check_covariance_type()
         min_covar = non_negative(self.min_covar, "min_covar")
-        X = np.asarray(X, dtype=float).reshape(len(X), -1)
-        X = missing.filled_with_column_means(prepare_features(X, X.shape[1]))
-        covariance = np.atleast_2d(np.cov(X.T))
-        self._collapse_guard = COLLAPSE_GUARD * max(float(np.mean(np.diag(covariance))),
-                                                    np.finfo(float).tiny)
-        return covariance + min_covar * np.eye(X.shape[1])
+        filled = self._data_scale(X)
+        return np.atleast_2d(np.cov(filled.T)) + min_covar * np.eye(filled.shape[1])
 
     def _check(self) -> None:
         self._check_covariance_type()
@@ -159,9 +167,10 @@ class GaussianHMM(GaussianFamily):
         self._covars_ = covars
 
     def _init_emission_arrays(self, X: np.ndarray) -> None:
-        cv = self._starting_covariance(X)
         if hasattr(self, "_covars_"):
+            self._data_scale(X)
             return
+        cv = self._starting_covariance(X)
         shapes = {"spherical": np.full(self.n_components, np.diag(cv).mean()),
                   "diag": np.tile(np.diag(cv), (self.n_components, 1)),
                   "full": np.tile(cv, (self.n_components, 1, 1)), "tied": cv}
@@ -309,9 +318,10 @@ class GMMHMM(GaussianFamily):
         self.covar_floor = covar_floor
 
     def _init_emission_arrays(self, X: np.ndarray) -> None:
-        cv = self._starting_covariance(X)
         if hasattr(self, "covars_"):
+            self._data_scale(X)
             return
+        cv = self._starting_covariance(X)
         N, M = self.n_components, self.n_mix
         shapes = {"spherical": np.full((N, M), np.diag(cv).mean()),
                   "diag": np.tile(np.diag(cv), (N, M, 1)),

@@ -174,7 +174,8 @@ class VariationalGaussianHMM(VariationalHMM):
         labels = self._emission_labels()
         n_groups = int(labels.max()) + 1
         centres, members = kmeans(X, n_groups, check_random_state(self.random_state))
-        counts = np.bincount(members, minlength=n_groups)[labels].astype(float)
+        # cluster sizes (an emptied cluster counts one frame, so its posterior is proper)
+        counts = np.maximum(np.bincount(members, minlength=n_groups), 1)[labels].astype(float)
         if init_means:
             self.means_prior_ = np.array(np.broadcast_to(
                 X.mean(axis=0) if self.means_prior is None else self.means_prior, (N, D)),
