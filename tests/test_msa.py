@@ -66,10 +66,12 @@ def test_profile_alignment_is_the_best_of_all_alignments(n, m):
     assert (i, j) == (n, m) and achieved == pytest.approx(best, abs=1e-12)
 
 
+@pytest.mark.parametrize("weights", [None, np.array([0.5, 2.0, 1.0, 0.25])])
 @pytest.mark.parametrize("missing", [(), ((0, 3), (1, 2))])
-def test_consistency_equals_the_dense_formula(missing):
+def test_consistency_equals_the_dense_formula(missing, weights):
     """All pairs (|S| = 4), and pairs missing as in a large family's neighbourhoods
-    (|S| counts x, y and the z paired with both)."""
+    (|S| counts x, y and the z paired with both); unweighted (ProbCons) and with
+    sequence weights (each term of z weighted by w_z, divided by the weights' sum)."""
     rng = np.random.RandomState(0)
     lengths = [4, 3, 5, 2]
     pairs = [p for p in itertools.combinations(range(4), 2) if p not in missing]
@@ -77,22 +79,31 @@ def test_consistency_equals_the_dense_formula(missing):
                                                             < 0.7) for x, y in pairs}
     family = FamilyPosteriors.from_pairs(lengths, pairs,
                                          [scipy.sparse.csr_matrix(dense[p]) for p in pairs])
-    result = family.consistency(1e-300).matrix
+    result = family.consistency(1e-300, weights).matrix
     assert result.has_sorted_indices and (result != result.T).nnz == 0  # exactly symmetric
     transformed = result.toarray()
     block = {**dense, **{(y, x): value.T for (x, y), value in dense.items()}}
     offsets = np.concatenate(([0], np.cumsum(lengths)))
+    w = np.ones(4) if weights is None else weights
     for x, y in pairs:
-        expected, contributors = 2 * block[x, y], 2
+        expected, contributors = (w[x] + w[y]) * block[x, y], w[x] + w[y]
         for z in range(4):
             if z not in (x, y) and (x, z) in block and (z, y) in block:
-                expected = expected + block[x, z] @ block[z, y]
-                contributors += 1
+                expected = expected + w[z] * block[x, z] @ block[z, y]
+                contributors += w[z]
         expected = np.where(block[x, y] > 0, expected / contributors, 0.0)  # P's entries
         found = transformed[offsets[x]:offsets[x + 1], offsets[y]:offsets[y + 1]]
         np.testing.assert_allclose(found, expected, rtol=1e-12)
-    cut = family.consistency(0.1).matrix
+    cut = family.consistency(0.1, weights).matrix
     assert 0 < cut.nnz < np.count_nonzero(transformed) and cut.data.min() >= 0.1
+
+
+def test_clustal_weights_split_a_branch_between_the_leaves_below_it():
+    # a and b identical (joined at height 0), c at distance 1 (the root at 0.5): a and b
+    # each take half of the 0.5 branch above them, c its own 0.5; scaled to mean 1
+    tree = upgma(np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]]))
+    np.testing.assert_allclose(tree.leaf_weights(), [0.75, 0.75, 1.5])
+    np.testing.assert_array_equal(upgma(np.zeros((3, 3))).leaf_weights(), np.ones(3))
 
 
 def test_column_scores_sum_the_posteriors_each_column_pair_would_align():

@@ -5,12 +5,14 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def consistency_upper(indptr, indices, data, owner, contributors, threshold, chunks):
-    """Per entry of ``P`` above the diagonal, ``(2 P + P P) / contributors[x, y]`` (x, y:
-    the sequences of its row and column), or -1 where that is below ``threshold`` or
-    the entry is below the diagonal. Only ``P``'s own entries are computed (ProbCons
-    masks the transformed matrix by the one it came from), and since ``P`` is
-    symmetric, ``(P P)[r, c]`` is the dot product of rows r and c: row r is scattered
+def consistency_upper(indptr, indices, data, owner, weights, contributors, threshold,
+                      chunks):
+    """Per entry of ``P`` above the diagonal (residues of sequences x and y),
+    ``((w_x + w_y) P + P W P) / contributors[x, y]`` with ``W`` the weight of each
+    residue's sequence, or -1 where that is below ``threshold`` or the entry is below
+    the diagonal. Only ``P``'s own entries are computed (ProbCons masks the
+    transformed matrix by the one it came from), and since ``P`` is symmetric,
+    ``(P W P)[r, c]`` is the weighted dot product of rows r and c: row r is scattered
     into a dense vector once and row c gathered against it. Chunks of rows (bounds
     ``chunks``) run in parallel."""
     size = indptr.shape[0] - 1
@@ -20,11 +22,11 @@ def consistency_upper(indptr, indices, data, owner, contributors, threshold, chu
         for row in range(chunks[chunk], chunks[chunk + 1]):
             start, stop = indptr[row], indptr[row + 1]
             for k in range(start, stop):
-                dense_row[indices[k]] = data[k]
+                dense_row[indices[k]] = data[k] * weights[owner[indices[k]]]
             for k in range(start, stop):
                 column = indices[k]
                 if column > row:
-                    total = 2.0 * data[k]
+                    total = (weights[owner[row]] + weights[owner[column]]) * data[k]
                     for q in range(indptr[column], indptr[column + 1]):
                         total += dense_row[indices[q]] * data[q]
                     value = total / contributors[owner[row], owner[column]]

@@ -23,6 +23,29 @@ class Tree:
         a, b = self.merges[node - self.n_leaves]
         return self.leaves(a) + self.leaves(b)
 
+    def leaf_weights(self) -> np.ndarray:
+        """ClustalW's sequence weights (Thompson, Higgins and Gibson 1994): each leaf
+        sums, over the branches from it to the root, the branch length shared by the
+        leaves below that branch, so that close relatives split their weight. Scaled to
+        a mean of 1 (all ones when every branch has length 0)."""
+        n = self.n_leaves
+        if n == 1:
+            return np.ones(1)
+        height = np.concatenate((np.zeros(n), np.asarray(self.heights, dtype=float)))
+        parent = np.full(n + len(self.merges), -1)
+        below = np.concatenate((np.ones(n), np.zeros(len(self.merges))))
+        for k, (a, b) in enumerate(self.merges):
+            parent[a] = parent[b] = n + k
+            below[n + k] = below[a] + below[b]
+        weights = np.zeros(n)
+        for leaf in range(n):
+            node = leaf
+            while parent[node] >= 0:
+                weights[leaf] += (height[parent[node]] - height[node]) / below[node]
+                node = parent[node]
+        total = weights.sum()
+        return weights * n / total if total > 0 else np.ones(n)
+
     def newick(self, names: list[str]) -> str:
         """The tree in Newick format with branch lengths (UPGMA heights)."""
         def height(node: int) -> float:

@@ -54,22 +54,26 @@ class FamilyPosteriors:
         return cls(matrix, offsets, np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2),
                                             axis=1))
 
-    def consistency(self, threshold: float) -> FamilyPosteriors:
-        """One pass of ProbCons' probabilistic consistency, kept sparse:
-        ``P'(x, y) = (1 / |S|) sum_z P(x, z) P(z, y)`` with ``P(x, x) = P(y, y) = I``,
-        so ``P' = (2 P + sum_{z != x, y} P(x, z) P(z, y)) / |S|``: the square of the
-        whole matrix (its diagonal blocks are empty) kept where ``P`` has entries (as
-        ProbCons masks it), entries below ``threshold`` dropped
+    def consistency(self, threshold: float, weights: np.ndarray | None = None
+                    ) -> FamilyPosteriors:
+        """One pass of probabilistic consistency, kept sparse, with sequence weights
+        ``w`` (MSAProbs' weighted form; all ones is ProbCons'):
+        ``P'(x, y) = sum_z w_z P(x, z) P(z, y) / sum_z w_z`` with ``P(x, x) = P(y, y) = I``,
+        so ``P' = ((w_x + w_y) P + sum_{z != x, y} w_z P(x, z) P(z, y)) / sum_z w_z``: the
+        weighted square of the whole matrix (its diagonal blocks are empty) kept where
+        ``P`` has entries (as ProbCons masks it), entries below ``threshold`` dropped
         (:func:`~tiedhmm._kernels.consistency.consistency_upper`: once per pair of
         residues, then mirrored). When only some pairs were computed (a large family's
-        neighbourhoods), ``S`` for a pair is x, y and the sequences z computed with
-        both, so the mean is over the terms that exist."""
+        neighbourhoods), the sum for a pair runs over x, y and the sequences z computed
+        with both, so the mean is over the terms that exist."""
         matrix = self.matrix
+        n = self.offsets.size - 1
+        weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
         indptr, indices = matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64)
         chunks, work = self._balanced_chunks()
         with parallel.kernel_threads(work):
-            upper = consistency_upper(indptr, indices, matrix.data, self.sequence_of,
-                                      self._contributors(), threshold, chunks)
+            upper = consistency_upper(indptr, indices, matrix.data, self.sequence_of, weights,
+                                      self._contributors(weights), threshold, chunks)
         out_indptr, out_indices, out_data = mirrored(indptr, indices, upper)
         return FamilyPosteriors(scipy.sparse.csr_matrix((out_data, out_indices, out_indptr),
                                                         shape=matrix.shape),
@@ -89,14 +93,16 @@ class FamilyPosteriors:
         chunks = sequence_chunks(cumulative, parallel.chunk_count(total, matrix.shape[0]))
         return chunks, total
 
-    def _contributors(self) -> np.ndarray:
-        """``(N, N)``: 2 plus the sequences whose posteriors with both x and y were
-        computed (N for every pair when all pairs were)."""
+    def _contributors(self, weights: np.ndarray) -> np.ndarray:
+        """``(N, N)``: the weights of x and y plus those of the sequences whose
+        posteriors with both x and y were computed (the sum of all weights for every
+        pair when all pairs were)."""
         n = self.offsets.size - 1
         paired = np.zeros((n, n))
         paired[self.pairs[:, 0], self.pairs[:, 1]] = 1.0
         paired[self.pairs[:, 1], self.pairs[:, 0]] = 1.0
-        return 2.0 + paired @ paired
+        result: np.ndarray = weights[:, None] + weights[None, :] + (paired * weights) @ paired
+        return result
 
     @cached_property
     def upper(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

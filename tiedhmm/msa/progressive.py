@@ -3,12 +3,13 @@
 1. sparse match posteriors (at least ``threshold``, ProbCons' 0.01) and the expected
    accuracy of every pair, from one posterior pass each, on threads (Dask tasks over
    chunks of pairs with a ``client``);
-2. ``consistency`` passes of probabilistic consistency
-   (:meth:`~tiedhmm.msa.posteriors.FamilyPosteriors.consistency`);
-3. a UPGMA guide tree on ``1 - E[accuracy]`` (ProbCons joins by the same averaged
+2. a UPGMA guide tree on ``1 - E[accuracy]`` (ProbCons joins by the same averaged
    expected accuracy); beyond ``ALL_PAIRS_LIMIT`` sequences (or with ``neighbours=``)
    the tree comes first, from k-mer distances, and only the pairs of guide-tree
    neighbourhoods get posteriors (:mod:`tiedhmm.msa.kmers`);
+3. ``consistency`` passes of probabilistic consistency, each sequence weighted by its
+   ClustalW weight on the tree (MSAProbs' form; ``sequence_weights=False``: ProbCons'
+   plain mean; :meth:`~tiedhmm.msa.posteriors.FamilyPosteriors.consistency`);
 4. progressive alignment up the tree: each join aligns two profiles so as to maximise
    the summed transformed posteriors of the residue pairs it puts in one column, gaps
    free (maximum expected accuracy);
@@ -74,7 +75,7 @@ FAMILY_ENTRIES_PER_RESIDUE = 8
 def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
-        neighbours: int | None = None, client: Any = None,
+        neighbours: int | None = None, sequence_weights: bool = True, client: Any = None,
         progress: Callable[[str, int, int], None] | None = None,
         threads: int | None = None) -> Any:
     """Align a family of sequences from pair-HMM posteriors (ProbCons' method).
@@ -106,6 +107,10 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         Posteriors only for each sequence's K nearest by k-mer distance and across
         guide-tree joins (default: all pairs up to 200 sequences, 20 beyond; 0: all
         pairs whatever the size).
+    sequence_weights : bool, default True
+        Weight each sequence's terms in consistency by its ClustalW weight on the
+        guide tree (MSAProbs' weighted consistency: a subfamily of near copies counts
+        as a few sequences, not as many); False is ProbCons' unweighted mean.
     client : dask.distributed.Client, optional
         Compute the pair posteriors on this cluster.
     progress : callable, optional
@@ -146,13 +151,13 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     """
     with parallel.using_threads(threads):
         return _aligned(family_records(sequences), model, consistency, refinement, pretrain,
-                        random_state, threshold, memory, neighbours, client,
-                        progress or _silent)
+                        random_state, threshold, memory, neighbours, sequence_weights,
+                        client, progress or _silent)
 
 
 def _aligned(records: list[Any], model: PairHMM | None, consistency: int, refinement: int,
              pretrain: int, random_state: int, threshold: float, memory: int | str | None,
-             neighbours: int | None, client: Any,
+             neighbours: int | None, sequence_weights: bool, client: Any,
              progress: Callable[[str, int, int], None]) -> Any:
     """:func:`msa` of checked records (see there)."""
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
@@ -183,14 +188,15 @@ def _aligned(records: list[Any], model: PairHMM | None, consistency: int, refine
     found = _pair_results(model, records, codes, pairs, threshold, memory, client, progress)
     original = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
                                            [posterior for posterior, _ in found])
-    transformed = original
-    for _ in range(consistency):
-        transformed = transformed.consistency(threshold)
     if tree is None:
         distances = np.zeros((len(records), len(records)))
         for (x, y), (_, accuracy) in zip(pairs, found):
             distances[x, y] = distances[y, x] = 1.0 - accuracy
         tree = upgma(distances)
+    weights = tree.leaf_weights() if sequence_weights else None
+    transformed = original
+    for _ in range(consistency):
+        transformed = transformed.consistency(threshold, weights)
     columns, width = _progressive(transformed, tree, progress)
     columns, width = _refine(transformed, columns, width, refinement,
                              check_random_state(random_state), progress)
