@@ -144,9 +144,9 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     >seq1
     MKTAYIAKQRQISFVK
     >seq2
-    MKTAYIAKQ-RISFVK
+    MKTAYIA-KQRISFVK
     >seq3
-    MKTAYA-KQRQISFVK
+    MKTAYAK-QRQISFVK
     <BLANKLINE>
     """
     with parallel.using_threads(threads):
