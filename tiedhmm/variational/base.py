@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import em
+from .. import em, parallel
+from .._kernels.hmm import group_occupancy
 from ..errors import ImpossibleSequenceError, InvalidDataError, TyingError
 from ..estimators.base import IMPLEMENTATIONS, ArrayHMM, check_labels, filled_docstring
 from ..hmm import inference
@@ -392,11 +393,11 @@ class VariationalHMM(BaseHMM):
                 ) -> tuple[float, dict[str, np.ndarray]]:
         """Forward-backward under the sub-normalised weights: ``log Z`` and the
         expected counts (start, transitions pooled per group, the emissions')."""
-        labels = self._transition_labels()
+        labels, emission_labels = self._transition_labels(), self._emission_labels()
         rows = grouped(self.transmat_posterior_, labels, "transmat_posterior_")
         start = np.exp(dirichlet_expected_log(self.startprob_posterior_))
         found = inference.weighted_expectations(
-            self._expected_log_table(X), self._emission_labels(), start,
+            self._expected_log_table(X), emission_labels, start,
             np.exp(dirichlet_expected_log(rows))[labels], offsets)
         impossible = np.flatnonzero(~np.isfinite(found.loglik))
         if impossible.size:
@@ -404,9 +405,9 @@ class VariationalHMM(BaseHMM):
                                           f"positive weight under the current posteriors")
         transitions = np.zeros_like(rows)
         np.add.at(transitions, labels, found.transitions)
-        emission_labels = self._emission_labels()
-        occupancy = np.zeros((X.shape[0], emission_labels.max() + 1))
-        np.add.at(occupancy.T, emission_labels, found.posterior.T)
+        with parallel.kernel_threads(X.shape[0] * self.n_components ** 2):
+            occupancy = group_occupancy(found.posterior, emission_labels,
+                                        int(emission_labels.max()) + 1)
         return float(found.loglik.sum()), {"starts": found.starts, "transitions": transitions,
                                            **self._emission_statistics(X, occupancy)}
 
