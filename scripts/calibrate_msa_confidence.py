@@ -50,7 +50,7 @@ def aligned_cases(cache: Path) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
             if not stored.exists():
                 alignment = th.msa(str(tfa))
                 agreement = column_agreement(alignment, read_reference(tfa.with_suffix(".xml")))
-                np.savez(stored, confidence=alignment.confidence, agreement=agreement)
+                np.savez(stored, confidence=alignment.mean_posterior, agreement=agreement)
                 print(f"aligned {reference_set} {tfa.stem}", flush=True)
             data = np.load(stored)
             found.append((reference_set, tfa.stem, data["confidence"], data["agreement"]))

@@ -14,12 +14,14 @@ from Bio.Seq import Seq
 from Bio.SeqRecord import SeqRecord
 
 import tiedhmm as th
+from tests.naive import pair_reference
 from tiedhmm._kernels.profile import profile_alignment
 from tiedhmm.cli import main
 from tiedhmm.msa import progressive as multiple_alignment
 from tiedhmm.msa.confidence import calibrated
 from tiedhmm.msa.guide_tree import upgma
 from tiedhmm.msa.kmers import kmer_distances, neighbourhood_pairs
+from tiedhmm.msa.pair_posteriors import mixed_posteriors_and_accuracies, mixture
 from tiedhmm.msa.posteriors import FamilyPosteriors
 from tiedhmm.pair import posterior as pair_posterior
 from tiedhmm.pair.alignment import for_writing
@@ -64,6 +66,73 @@ def test_profile_alignment_is_the_best_of_all_alignments(n, m):
             achieved += scores[i, j]
         i, j = i + (move != 2), j + (move != 1)
     assert (i, j) == (n, m) and achieved == pytest.approx(best, abs=1e-12)
+
+
+def _best_alignment_score(scores):
+    """The most summed ``scores`` of the cells any alignment matches (enumerated)."""
+    best = -np.inf
+    for path in _alignment_paths(*scores.shape):
+        i = j = total = 0
+        for move in path:
+            if move == 0:
+                total += scores[i, j]
+            i, j = i + (move != 2), j + (move != 1)
+        best = max(best, total)
+    return best
+
+
+@pytest.mark.parametrize("local_weight", [0.0, 0.3, 1.0])
+def test_mixed_posteriors_are_the_weighted_enumerated_posteriors(local_weight):
+    """Each pair's posteriors mix the global and local models' (each from an enumeration
+    of all alignments); the expected accuracy mixes each model's best alignment score."""
+    model = th.PairHMM.probcons("dna", symmetric=False)
+    models = mixture(model, local_weight)
+    assert len(models) == (1 if local_weight in (0.0, 1.0) else 2)
+    pairs = [("ACG", "AGT"), ("GATT", "GA"), ("C", "TCA")]
+    codes = [(model.alphabet.encode(x), model.alphabet.encode(y)) for x, y in pairs]
+    found = mixed_posteriors_and_accuracies(models, codes, threshold=1e-300, memory=None)
+    for (x, y), (posterior, accuracy) in zip(codes, found):
+        expected_posterior, expected_accuracy = np.zeros((x.size, y.size)), 0.0
+        for part, weight in ((model, 1.0 - local_weight), (model.local(100.0), local_weight)):
+            compiled = part.compiled()
+            reference = pair_reference(x, y, compiled.dx, compiled.dy, compiled.emission,
+                                       compiled.start, compiled.transmat, compiled.end)
+            expected_posterior += weight * reference["match_posterior"]
+            expected_accuracy += weight * _best_alignment_score(reference["match_posterior"])
+        np.testing.assert_allclose(posterior.toarray(), expected_posterior, atol=1e-12)
+        assert accuracy == pytest.approx(expected_accuracy / min(x.size, y.size), abs=1e-12)
+
+
+def test_mixed_posteriors_stay_symmetric_and_drop_entries_below_the_threshold():
+    model = th.PairHMM.load("protein")
+    x, y = (model.alphabet.encode(s) for s in (FAMILY[0], FAMILY[3][3:]))
+    models = mixture(model, 0.5)
+    (forward, accuracy), (backward, swapped) = mixed_posteriors_and_accuracies(
+        models, [(x, y), (y, x)], threshold=0.01, memory=None)
+    np.testing.assert_allclose(forward.toarray(), backward.toarray().T, atol=1e-12)
+    assert accuracy == pytest.approx(swapped, abs=1e-12)
+    assert forward.data.min() >= 0.01
+    (dense, _), = mixed_posteriors_and_accuracies(models, [(x, y)], threshold=1e-300,
+                                                   memory=None)
+    dense = dense.toarray()
+    kept = forward.toarray() > 0
+    # each model's entries below the threshold count as 0 before mixing
+    assert np.abs(forward.toarray()[kept] - dense[kept]).max() < 0.01
+    assert dense[~kept].max() < 2 * 0.01
+
+
+def test_the_mixture_leaves_out_weightless_parts_and_runs_a_local_model_alone():
+    model = th.PairHMM.load("protein")
+    [(alone, weight)] = mixture(model, 0.0)
+    assert weight == 1.0 and alone.dx.size == len(model.states)
+    [(local, weight)] = mixture(model, 1.0)
+    assert weight == 1.0 and local.dx.size == len(model.states) + 4
+    [(itself, weight)] = mixture(model.local(), 0.5)  # already local: its own version
+    assert weight == 1.0 and itself.dx.size == len(model.states) + 4
+    assert th.msa(FAMILY[:3], model.local(), refinement=2).length >= len(FAMILY[0])
+    for bad in (-0.1, 1.5, "half", True):
+        with pytest.raises(th.InvalidDataError, match="local_weight must be a number"):
+            th.msa(FAMILY, local_weight=bad)
 
 
 @pytest.mark.parametrize("weights", [None, np.array([0.5, 2.0, 1.0, 0.25])])
@@ -270,6 +339,18 @@ def test_the_command_reports_bad_input_with_exit_1(tmp_path, capsys):
     assert main(["msa", str(good), "--quiet", "--pretrain", "1", "--threads", "1"]) == 0
     records = list(SeqIO.parse(io.StringIO(capsys.readouterr().out), "fasta"))
     assert [str(r.seq) for r in records] == ["MKTAYIAK", "MKTAYLAK"]
+    with pytest.raises(SystemExit, match="2"):
+        main(["msa", str(good), "--quiet", "--local-weight", "2"])
+    assert "must be a number in [0, 1], got 2" in capsys.readouterr().err
+    family = tmp_path / "family.fa"
+    family.write_text(">a\nMKTAYIAKQRQISFVK\n>b\nMKTAYIAKQRISFVK\n>c\nMKTAYAKQRQISFVK\n")
+    rows = {}
+    for weight in (0.0, 0.5):  # where these two place the gaps differs
+        assert main(["msa", str(family), "--quiet", "--local-weight", str(weight)]) == 0
+        rows[weight] = [str(r.seq) for r in
+                        SeqIO.parse(io.StringIO(capsys.readouterr().out), "fasta")]
+        assert rows[weight] == [str(row) for row in th.msa(str(family), local_weight=weight)]
+    assert rows[0.0] != rows[0.5]
 
 
 def test_progress_hears_every_stage_to_its_end():

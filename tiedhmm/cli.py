@@ -36,6 +36,7 @@ from .io.reads import ReadRecord, read_alignments, read_sequence_reads
 from .msa.compare import compare
 from .msa.confidence import trim
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
+from .msa.pair_posteriors import DEFAULT_LOCAL_WEIGHT
 from .msa.progressive import family_records, msa
 from .pair.alignment import for_writing, with_headers_as_read
 from .pair.alphabets import ALPHABETS
@@ -291,7 +292,8 @@ def _msa(args: argparse.Namespace) -> None:
                 alignment = msa(records, models[kind], consistency=args.consistency,
                                 refinement=args.refinement, pretrain=args.pretrain,
                                 random_state=args.seed, neighbours=args.neighbours,
-                                memory=args.memory, client=client, progress=progress)
+                                memory=args.memory, local_weight=args.local_weight,
+                                client=client, progress=progress)
             if args.trim is not None:
                 alignment = trim(alignment, args.trim)
             if args.format == "a2m":  # every column a match state (upper case, '-' gaps)
@@ -540,6 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refinement rounds (default 100)")
     family.add_argument("--pretrain", type=_count, default=0, metavar="E",
                         help="EM iterations on all pairs of the input first (default 0)")
+    family.add_argument("--local-weight", type=_share, default=DEFAULT_LOCAL_WEIGHT,
+                        metavar="W",
+                        help="share of each pair's posteriors from the model with unaligned "
+                             f"flanks, in [0, 1] (default {DEFAULT_LOCAL_WEIGHT}; 0: the "
+                             "global model alone)")
     family.add_argument("--seed", type=int, default=0, help="seed of refinement (default 0)")
     family.add_argument("--neighbours", type=_positive, metavar="K",
                         help="posteriors only for each sequence's K nearest (by k-mer "

@@ -1,8 +1,9 @@
 """Multiple sequence alignment from pair-HMM posteriors, as ProbCons does it.
 
 1. sparse match posteriors (at least ``threshold``, ProbCons' 0.01) and the expected
-   accuracy of every pair, from one posterior pass each, on threads (Dask tasks over
-   chunks of pairs with a ``client``);
+   accuracy of every pair, each mixed from the model's and its local version's
+   posterior passes (``local_weight``, :mod:`tiedhmm.msa.pair_posteriors`), on threads
+   (Dask tasks over chunks of pairs with a ``client``);
 2. a UPGMA guide tree on ``1 - E[accuracy]`` (ProbCons joins by the same averaged
    expected accuracy); beyond ``ALL_PAIRS_LIMIT`` sequences (or with ``neighbours=``)
    the tree comes first, from k-mer distances, and only the pairs of guide-tree
@@ -52,6 +53,12 @@ from ..pair.model import PairHMM
 from . import kmers
 from .confidence import calibrated as confidence_of
 from .guide_tree import Tree, upgma
+from .pair_posteriors import (
+    DEFAULT_LOCAL_WEIGHT,
+    check_local_weight,
+    mixed_posteriors_and_accuracies,
+    mixture,
+)
 from .posteriors import FamilyPosteriors
 
 DEFAULT_THRESHOLD = 0.01
@@ -75,7 +82,8 @@ FAMILY_ENTRIES_PER_RESIDUE = 8
 def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
-        neighbours: int | None = None, sequence_weights: bool = True, client: Any = None,
+        neighbours: int | None = None, sequence_weights: bool = True,
+        local_weight: float = DEFAULT_LOCAL_WEIGHT, client: Any = None,
         progress: Callable[[str, int, int], None] | None = None,
         threads: int | None = None) -> Any:
     """Align a family of sequences from pair-HMM posteriors (ProbCons' method).
@@ -111,6 +119,11 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         Weight each sequence's terms in consistency by its ClustalW weight on the
         guide tree (MSAProbs' weighted consistency: a subfamily of near copies counts
         as a few sequences, not as many); False is ProbCons' unweighted mean.
+    local_weight : float, default 0.3
+        The share of each pair's posteriors that comes from the model's local version
+        (unaligned flanks, :meth:`PairHMM.local`), the rest from the model itself
+        (:mod:`tiedhmm.msa.pair_posteriors`); 0 is the global model alone (ProbCons',
+        one posterior pass a pair instead of two).
     client : dask.distributed.Client, optional
         Compute the pair posteriors on this cluster.
     progress : callable, optional
@@ -144,21 +157,21 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     >seq1
     MKTAYIAKQRQISFVK
     >seq2
-    MKTAYIA-KQRISFVK
+    MKTAYIAKQ-RISFVK
     >seq3
-    MKTAYAK-QRQISFVK
+    MKTAYA-KQRQISFVK
     <BLANKLINE>
     """
     with parallel.using_threads(threads):
         return _aligned(family_records(sequences), model, consistency, refinement, pretrain,
                         random_state, threshold, memory, neighbours, sequence_weights,
-                        client, progress or _silent)
+                        local_weight, client, progress or _silent)
 
 
 def _aligned(records: list[Any], model: PairHMM | None, consistency: int, refinement: int,
              pretrain: int, random_state: int, threshold: float, memory: int | str | None,
-             neighbours: int | None, sequence_weights: bool, client: Any,
-             progress: Callable[[str, int, int], None]) -> Any:
+             neighbours: int | None, sequence_weights: bool, local_weight: float,
+             client: Any, progress: Callable[[str, int, int], None]) -> Any:
     """:func:`msa` of checked records (see there)."""
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
     for name, value in (("consistency", consistency), ("refinement", refinement),
@@ -170,6 +183,7 @@ def _aligned(records: list[Any], model: PairHMM | None, consistency: int, refine
         return _alignment(records, np.arange(len(codes[0])), 1, len(codes[0]),
                           np.full(len(codes[0]), np.nan), Tree(1, (), ()))
     pair_posterior.check_threshold(threshold)
+    check_local_weight(local_weight)
     if neighbours is None and len(records) > kmers.ALL_PAIRS_LIMIT:
         neighbours = kmers.DEFAULT_NEIGHBOURS
     tree = None
@@ -185,7 +199,8 @@ def _aligned(records: list[Any], model: PairHMM | None, consistency: int, refine
         model.n_iter, model.tol = pretrain, -np.inf
         model.fit([(str(records[x].seq), str(records[y].seq)) for x, y in pairs],
                   memory=memory, client=client)
-    found = _pair_results(model, records, codes, pairs, threshold, memory, client, progress)
+    found = _pair_results(model, records, codes, pairs, local_weight, threshold, memory,
+                          client, progress)
     original = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
                                            [posterior for posterior, _ in found])
     if tree is None:
@@ -343,32 +358,34 @@ def _silent(stage: str, done: int, total: int) -> None:
 
 
 def _pair_results(model: PairHMM, records: Sequence[Any], codes: Sequence[np.ndarray],
-                  pairs: Sequence[tuple[int, int]], threshold: float,
+                  pairs: Sequence[tuple[int, int]], local_weight: float, threshold: float,
                   memory: int | str | None, client: Any,
                   progress: Callable[[str, int, int], None]) -> list[tuple[Any, float]]:
-    """Sparse posteriors and expected accuracy of every pair (in batches on threads, so
-    that ``progress`` hears each)."""
+    """Mixed sparse posteriors and expected accuracy of every pair
+    (:mod:`tiedhmm.msa.pair_posteriors`; in batches on threads, so that ``progress``
+    hears each)."""
     if client is not None:
         texts = [(str(records[x].seq), str(records[y].seq)) for x, y in pairs]
         chunks = parallel.split(texts, parallel.n_chunks(client, len(texts)))
-        found = parallel.map_chunks(client, _chunk_results, (model, threshold, memory), chunks)
+        found = parallel.map_chunks(client, _chunk_results,
+                                    (model, local_weight, threshold, memory), chunks)
         progress(STAGES[0], len(pairs), len(pairs))
         return [item for chunk in found for item in chunk]
-    compiled, found = model.compiled(), []
+    models, found = mixture(model, local_weight), []
     for start in range(0, len(pairs), PAIR_BATCH):
-        found += pair_posterior.sparse_posteriors_and_accuracies(
-            compiled, [(codes[x], codes[y]) for x, y in pairs[start:start + PAIR_BATCH]],
+        found += mixed_posteriors_and_accuracies(
+            models, [(codes[x], codes[y]) for x, y in pairs[start:start + PAIR_BATCH]],
             threshold=threshold, memory=memory)
         progress(STAGES[0], len(found), len(pairs))
     return found
 
 
-def _chunk_results(settings: tuple[PairHMM, float, int | str | None],
+def _chunk_results(settings: tuple[PairHMM, float, float, int | str | None],
                    pairs: Sequence[tuple[str, str]]) -> list[tuple[Any, float]]:
-    model, threshold, memory = settings
+    model, local_weight, threshold, memory = settings
     codes = [encode_pair(model.alphabet, x, y) for x, y in pairs]
-    return pair_posterior.sparse_posteriors_and_accuracies(model.compiled(), codes,
-                                                           threshold=threshold, memory=memory)
+    return mixed_posteriors_and_accuracies(mixture(model, local_weight), codes,
+                                           threshold=threshold, memory=memory)
 
 
 def _join(posteriors: FamilyPosteriors, columns: np.ndarray, first: list[int],
