@@ -9,14 +9,16 @@ blocks by ``tiedhmm.msa.compare`` with the official rounding (it reproduces bali
 3.01's figures; ``tests/test_compare.py`` checks it against the official scores). Prints
 mean SP and TC per reference set and the wall time of the whole set per tool.
 Usage: ``python scripts/bench_msa.py [RV11 RV12 ...] [--cases N] [--model FILE]
-[--tools NAME ...] [--log FILE]`` (``--tools``: only those, tiedhmm included when
-named; ``--log`` appends one tab-separated line per case and tool: set, tool, case, SP,
-TC, seconds).
+[--tiedhmm-options "..."] [--tools NAME ...] [--log FILE]`` (``--tiedhmm-options``: more
+options of ``tiedhmm msa``, such as ``"--local-weight 0.5"``; ``--tools``: only those,
+tiedhmm included when named; ``--log`` appends one tab-separated line per case and
+tool: set, tool, case, SP, TC, seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import subprocess
 import sys
@@ -63,13 +65,15 @@ def main() -> None:
     parser.add_argument("sets", nargs="*", default=["RV11", "RV12"])
     parser.add_argument("--cases", type=int, help="the first N cases of each set only")
     parser.add_argument("--model", help="tiedhmm's --model (default: the bundled one)")
+    parser.add_argument("--tiedhmm-options", default="", metavar="OPTIONS",
+                        help="more options of `tiedhmm msa`, one string, e.g. "
+                             "'--local-weight 0.5' (how docs/msa.rst's weights were run)")
     parser.add_argument("--tools", nargs="+", choices=sorted(TOOLS), metavar="TOOL",
                         help=f"only these of {', '.join(TOOLS)}")
     parser.add_argument("--log", type=Path, help="append per-case scores and times here")
     args = parser.parse_args()
-    if args.model:
-        TOOLS["tiedhmm"] = lambda i, o: [*_tiedhmm(), "msa", i, "-o", o, "--quiet",
-                                         "--model", args.model]
+    extra = shlex.split(args.tiedhmm_options) + (["--model", args.model] if args.model else [])
+    TOOLS["tiedhmm"] = lambda i, o: [*_tiedhmm(), "msa", i, "-o", o, "--quiet", *extra]
     if not CASES.is_dir():
         sys.exit(f"no BAliBASE cases at {CASES}")
     tools = {name: command for name, command in TOOLS.items()
