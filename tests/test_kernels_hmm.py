@@ -8,6 +8,7 @@ from numba import njit
 
 from tests.naive import hmm_reference, random_hmm
 from tiedhmm._kernels import hmm as kernels
+from tiedhmm._kernels.emissions import scaled_emissions
 
 
 def _batch(rng, n_states, n_groups, lengths, zero_fraction=0.3, free_end=True):
@@ -47,7 +48,7 @@ def test_forward_backward_and_counts_match_enumeration(n_states, n_groups, lengt
         rng, n_states, n_groups, lengths, free_end=free_end)
     chunks = kernels.sequence_chunks(offsets, n_chunks)
     refs = _references(startprob, transmat, endprob, state_group, log_table, offsets)
-    emission, log_shift = kernels.scaled_emissions(log_table)
+    emission, log_shift = scaled_emissions(log_table)
     alpha, _, _, loglik = kernels.forward(emission, log_shift, state_group, startprob,
                                                   transmat, endprob, offsets, chunks)
     found_loglik, posterior, transitions, starts, ends = kernels.e_step(
@@ -90,7 +91,7 @@ def test_impossible_sequence_gets_minus_inf_and_no_counts():
         log_table = np.log(np.array([[1.0, 0.5], [0.2, 0.5], [1.0, 1.0], [0.0, 1.0]]))
     offsets = np.array([0, 2, 4])
     chunks = np.array([0, 2])
-    emission, log_shift = kernels.scaled_emissions(log_table)
+    emission, log_shift = scaled_emissions(log_table)
     loglik, posterior, transitions, starts, ends = kernels.e_step(
         emission, log_shift, state_group, startprob, transmat, np.ones(2), offsets, chunks)
     assert np.isfinite(loglik[0]) and loglik[1] == -np.inf

@@ -3,8 +3,8 @@
 Every kernel takes plain arrays:
 
 - ``emission``: ``(T, G)`` emission probabilities per *group*, each row scaled so that
-  its largest entry is 1 (see :func:`scaled_emissions`); ``log_shift[t]`` is the
-  log of the factor taken out of row ``t``.
+  its largest entry is 1 (see :func:`tiedhmm._kernels.emissions.scaled_emissions`);
+  ``log_shift[t]`` is the log of the factor taken out of row ``t``.
 - ``state_group``: ``(N,)`` index of each state's emission group.
 - ``startprob`` ``(N,)``, ``transmat`` ``(N, N)`` and ``endprob`` ``(N,)`` (the
   probability of ending after each state; all ones for a free end, as in hmmlearn) in
@@ -31,25 +31,6 @@ def sequence_chunks(offsets: np.ndarray, n_chunks: int) -> np.ndarray:
     targets = np.linspace(0, offsets[-1], n_chunks + 1)[1:-1]
     cuts = np.searchsorted(offsets[1:], targets, side="left") + 1
     return np.unique(np.concatenate(([0], cuts, [n_sequences]))).astype(np.int64)
-
-
-@njit(cache=True, parallel=True)
-def scaled_emissions(log_table):
-    """Exponentiate a ``(T, G)`` log table row by row after removing each row's max."""
-    n_steps, n_groups = log_table.shape
-    emission = np.empty_like(log_table)
-    log_shift = np.empty(n_steps)
-    for t in prange(n_steps):
-        shift = -np.inf
-        for g in range(n_groups):
-            if log_table[t, g] > shift:
-                shift = log_table[t, g]
-        if shift == -np.inf:
-            shift = 0.0
-        log_shift[t] = shift
-        for g in range(n_groups):
-            emission[t, g] = np.exp(log_table[t, g] - shift)
-    return emission, log_shift
 
 
 @njit(cache=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .._kernels.hmm import scaled_emissions
+from .._kernels.emissions import scaled_emissions
 from ..parameters import ParameterGroup, Stats
 
 if TYPE_CHECKING:

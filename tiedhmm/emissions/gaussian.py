@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from .._kernels.emissions import gaussian_diag_log_table, gaussian_diag_scaled, weighted_moments
+from .._kernels.emissions import (
+    exponentiated,
+    gaussian_diag_log_table,
+    gaussian_diag_shifted,
+    weighted_moments,
+)
 from ..errors import InvalidDataError
 from ..io.records import group_kind
 from ..parameters import ParameterGroup, Stats, array, listed, required
@@ -343,10 +348,10 @@ class GaussianEmission(ContinuousEmission):
         means = np.stack([group.current_mean() for group in groups])
         variances = diagonal_variances(np.stack([group.current_covar() for group in groups]),
                                        covariance, X.shape[1])
-        emission, log_shift, has_nan = gaussian_diag_scaled(X, means, variances)
+        shifted, log_shift, has_nan = gaussian_diag_shifted(X, means, variances)
         if has_nan:
             return super().scaled_table(groups, X)
-        return emission, log_shift
+        return exponentiated(shifted), log_shift
 
     @classmethod
     def statistics(cls, groups: Sequence[Self], X: np.ndarray,

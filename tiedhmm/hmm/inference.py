@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import parallel
 from .._kernels import hmm as kernels
+from .._kernels.emissions import scaled_emissions
 from ..em.loop import GroupStats, StatisticsSource
 from ..emissions import initialize_groups, log_likelihood_table
 from ..emissions.base import (
@@ -155,7 +156,7 @@ def _probabilities(topology: Topology, batch: Batch) -> tuple[np.ndarray, ...]:
         by_state = log_likelihood_table(groups, batch.X)[:, state_group]
         labels = batch.state_labels[:, None]
         other = (labels >= 0) & (labels != np.arange(topology.n_states))
-        emission, log_shift = kernels.scaled_emissions(np.where(other, -np.inf, by_state))
+        emission, log_shift = scaled_emissions(np.where(other, -np.inf, by_state))
         state_group = np.arange(topology.n_states)
     if batch.unshifted and np.any(np.exp(log_shift) == 0.0):
         raise InvalidDataError(f"{UNDERFLOW} (frame {int(np.argmin(log_shift))})")
@@ -200,7 +201,7 @@ def weighted_expectations(log_table: np.ndarray, state_group: np.ndarray,
     work = log_table.shape[0] * n_states ** 2
     chunks = kernels.sequence_chunks(offsets, parallel.chunk_count(work, len(offsets) - 1))
     with parallel.kernel_threads(work):
-        emission, log_shift = kernels.scaled_emissions(log_table)
+        emission, log_shift = scaled_emissions(log_table)
         return Expectations(*kernels.e_step(emission, log_shift, state_group, start_weights,
                                             transition_weights, np.ones(n_states), offsets,
                                             chunks))
