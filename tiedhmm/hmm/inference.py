@@ -207,13 +207,23 @@ def weighted_expectations(log_table: np.ndarray, state_group: np.ndarray,
                                             chunks))
 
 
+def group_occupancy(posterior: np.ndarray, state_group: np.ndarray,
+                    n_groups: int) -> np.ndarray:
+    """``(T, G)`` posterior mass of each emission group; the posteriors themselves when
+    every state has a group of its own, in state order (an untied model)."""
+    if n_groups == len(state_group) and np.array_equal(state_group, np.arange(n_groups)):
+        return posterior
+    occupancy: np.ndarray = kernels.group_occupancy(posterior, state_group, n_groups)
+    return occupancy
+
+
 def group_statistics(topology: Topology, batch: Batch,
                      found: Expectations) -> list[tuple[ParameterGroup, Stats]]:
     """Each group of the topology (and each part of one) with its statistics from this
     batch."""
     with parallel.kernel_threads(batch.work(topology)):
-        occupancy = kernels.group_occupancy(found.posterior, topology.state_group,
-                                            len(topology.emission_groups))
+        occupancy = group_occupancy(found.posterior, topology.state_group,
+                                    len(topology.emission_groups))
         emission = emission_group_statistics(emission_groups(topology), batch.X, occupancy)
     transition = topology.transition_statistics(found.transitions, found.starts, found.ends)
     return emission + list(zip(topology.transition_groups, transition))

@@ -73,10 +73,9 @@ class Alphabet:
         """Integer codes of a ``str``, ``Bio.Seq.Seq`` or ``SeqRecord``; errors name the letter."""
         text = str(getattr(sequence, "seq", sequence))
         raw = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
-        codes = self._code_of_byte[raw]
-        unknown = np.flatnonzero(codes < 0)
-        if unknown.size:
-            position = int(unknown[0])
+        codes = self._code_of_byte.take(raw)
+        if codes.size and codes.min() < 0:  # (min, not a search: this is per pair)
+            position = int(np.flatnonzero(codes < 0)[0])
             raise InvalidDataError(f"{what}: letter {text[position].upper()!r} at position "
                                    f"{position + 1} is not in the {self.name} alphabet "
                                    f"({self.codes})")
