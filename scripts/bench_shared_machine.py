@@ -11,10 +11,14 @@ job per core or a laptop with other work. Rows:
 - pair forward and Viterbi (with traceback) of random proteins against Biopython's
   Gotoh aligner (score only) at 300, 1,000 and 3,000 letters;
 - the posterior path: MEA and one EM iteration as a share of the forward's cells/s,
-  Durbin and ProbCons models, 300 to 3,000 letters.
+  Durbin and ProbCons models, 300 to 3,000 letters;
+- where a second thread starts to pay: one E-step kernel launch at growing work, on one
+  thread and on two (the threading policy's ``SERIAL_WORK`` and chunks).
 
 Ratios are peer time / tiedhmm time (higher is better for tiedhmm), except the
-posterior shares (MEA or EM cells/s over forward cells/s). Usage:
+posterior shares (MEA or EM cells/s over forward cells/s) and the thread rows (one
+thread's time over two threads'). tiedhmm's EM time is the median of five fits.
+Usage:
 ``python scripts/bench_shared_machine.py [--quick]``.
 """
 
@@ -29,10 +33,14 @@ import time
 import warnings
 from pathlib import Path
 
+import numba
 import numpy as np
 from Bio import Align
 
 import tiedhmm as th
+from tiedhmm import parallel
+from tiedhmm._kernels import hmm as hmm_kernels
+from tiedhmm._kernels.emissions import scaled_emissions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_hmm
@@ -57,10 +65,49 @@ def em_rows(quick: bool) -> list[tuple[str, float, float]]:
         X, kwargs, params, ours, theirs = case(np.random.RandomState(0), 8)
         lengths = [bench_hmm.SEQUENCE_LENGTH] * bench_hmm.N_SEQUENCES
         bench_hmm.seconds_per_iteration(ours, kwargs, params, X[:2000], [1000, 1000], 1)
-        ours_seconds, _ = bench_hmm.seconds_per_iteration(ours, kwargs, params, X, lengths, 3)
-        theirs_seconds, _ = bench_hmm.seconds_per_iteration(theirs, kwargs, params, X, lengths,
-                                                            1 if quick else 2)
+        ours_seconds = _median_per_iteration(ours, kwargs, params, X, lengths, 3, 5)
+        theirs_seconds = _median_per_iteration(theirs, kwargs, params, X, lengths, 1,
+                                               1 if quick else 3)
         rows.append((name, theirs_seconds, ours_seconds))
+    return rows
+
+
+def _median_per_iteration(cls, kwargs, params, X, lengths, n_iter: int, repeats: int) -> float:
+    """The median over ``repeats`` fits of seconds per EM iteration (one fit's time
+    swings by tens of per cent while busy loops share the cores)."""
+    return float(np.median([bench_hmm.seconds_per_iteration(cls, kwargs, params, X, lengths,
+                                                            n_iter)[0]
+                            for _ in range(repeats)]))
+
+
+def threshold_rows() -> list[tuple[int, float, float, float]]:
+    """Where a second thread starts to pay (``parallel.SERIAL_WORK``): one launch of the
+    8-state E-step kernel at a range of work (frames x states^2), the threading policy
+    bypassed: (work, seconds on one thread, on two threads with the policy's chunks,
+    on two threads with the work cut in two chunks whatever its size)."""
+    n_states, length = 8, 100
+    rng = np.random.RandomState(2)
+    transmat = rng.dirichlet(np.ones(n_states), size=n_states)
+    startprob = np.full(n_states, 1.0 / n_states)
+    rows = []
+    for frames in (400, 800, 1600, 3200, 6400, 12800, 25600):
+        emission, log_shift = scaled_emissions(rng.normal(size=(frames, n_states)))
+        offsets = np.arange(0, frames + 1, length)
+        work = frames * n_states ** 2
+        arguments = (emission, log_shift, np.arange(n_states), startprob, transmat,
+                     np.ones(n_states))
+        timings = []
+        for threads, n_chunks in ((1, 1), (2, parallel.chunk_count(work, len(offsets) - 1)),
+                                  (2, 2)):
+            chunks = hmm_kernels.sequence_chunks(offsets, n_chunks)
+            previous = numba.get_num_threads()
+            numba.set_num_threads(threads)
+            try:
+                timings.append(best_of(lambda chunks=chunks, arguments=arguments, offsets=offsets:
+                                       hmm_kernels.e_step(*arguments, offsets, chunks), 50))
+            finally:
+                numba.set_num_threads(previous)
+        rows.append((work, *timings))
     return rows
 
 
@@ -131,6 +178,7 @@ def measure(quick: bool) -> dict[str, list]:
         found["em"].append(digit)
     found["pair"] = pair_rows()
     found["posterior"] = posterior_rows()
+    found["threshold"] = threshold_rows()
     return found
 
 
@@ -167,6 +215,15 @@ def main() -> None:
     for (name, mea, em), (_, mea_busy, em_busy) in zip(idle["posterior"],
                                                         loaded["posterior"]):
         print(f"{name:<30}{mea:>8.2f}{em:>8.2f}{mea_busy:>12.2f}{em_busy:>10.2f}")
+    print(f"\none E-step launch, 8 states, 100-frame sequences (SERIAL_WORK = "
+          f"{parallel.SERIAL_WORK:,}; 1 thread / 2 threads, policy chunks / 2 threads, "
+          f"2 chunks)")
+    print(f"{'work':>10}{'1 thread':>12}{'policy':>9}{'2 chunks':>10}{'busy: policy':>15}"
+          f"{'2 chunks':>10}")
+    for (work, one, policy, halves), (_, one_busy, policy_busy, halves_busy) in zip(
+            idle["threshold"], loaded["threshold"]):
+        print(f"{work:>10,}{one * 1e6:>9.0f} us{one / policy:>8.2f}x{one / halves:>9.2f}x"
+              f"{one_busy / policy_busy:>14.2f}x{one_busy / halves_busy:>9.2f}x")
 
 
 if __name__ == "__main__":

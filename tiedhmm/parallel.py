@@ -51,12 +51,17 @@ from .parameters import ParameterGroup, Stats, add_stats
 
 CHUNKS_PER_WORKER = 2
 #: Work below which a kernel launch runs on one thread: frames x states^2 of an HMM batch
-#: (800 frames of an 8-state model is 51,200) or cells x states of pairs. Measured with
-#: ``scripts/bench_threads.py`` on 2 cores: two threads first win at about 10^5.
-SERIAL_WORK = 100_000
-#: Work a chunk of a parallel loop holds at least (about 2 ms on one core), and the most
-#: chunks a launch is cut into: enough for load balance on a many-core machine.
-WORK_PER_CHUNK = 500_000
+#: (800 frames of an 8-state model is 51,200) or cells x states of pairs. Measured by
+#: ``scripts/bench_shared_machine.py`` (one 8-state E-step launch, 2 cores): cut into two
+#: chunks, two threads beat one by 1.1-1.3x at 25,600 and 1.5x at 51,200 on the idle
+#: machine and with a busy loop per core; a launch with one chunk only pays for waking
+#: the second thread (0.7-0.9x).
+SERIAL_WORK = 50_000
+#: Work a chunk of a parallel loop holds at least (25,600 is about 50 us on one core),
+#: and the most chunks a launch is cut into: enough for load balance on a many-core
+#: machine. Chunks of 500,000 left every launch below 10^6 on one chunk, so on one
+#: thread: two threads were 0.8-1.0x one where two chunks gave 1.2-2.0x.
+WORK_PER_CHUNK = 25_000
 MAX_CHUNKS = 256
 
 _threads: int | None = None
