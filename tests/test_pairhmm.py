@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import tiedhmm as th
 from tests.naive import pair_forward_log, pair_paths, pair_reference
 from tests.shared_data import shared_folder
+from tiedhmm.pair.inference import compile_pair
 
 PRESETS = {"durbin": th.PairHMM.durbin, "probcons": th.PairHMM.probcons}
 
@@ -313,6 +314,15 @@ def test_compiled_arrays_follow_in_place_parameter_changes():
     np.testing.assert_allclose(model.loglik("ACGT", "ACGT"),
                                th.PairHMM.durbin("dna", match=np.full((4, 4), 1 / 16))
                                .loglik("ACGT", "ACGT"), rtol=1e-12)
+    transitions = model.topology.transition_groups[0]  # and a transition group's
+    uniform = model.loglik("ACGT", "ACGT")
+    transitions.probs[:] = transitions.probs[::-1].copy()
+    assert model.loglik("ACGT", "ACGT") != uniform
+    codes = [model.alphabet.encode("ACGT")] * 2
+    rebuilt = compile_pair(model.states, model.topology, model.alphabet)  # not the cache
+    np.testing.assert_allclose(model.loglik("ACGT", "ACGT"),
+                               pair_reference(*codes, *rebuilt.probabilities)["loglik"],
+                               rtol=1e-12)
 
 
 def test_fit_reports_every_iteration_to_a_callback():

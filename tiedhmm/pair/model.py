@@ -277,8 +277,9 @@ class PairHMM(EMModel):
 
     # -- compiled arrays -------------------------------------------------------------
     def _parameter_key(self) -> bytes:
-        """The bytes of every parameter the compiled arrays depend on."""
-        parts = [self.topology.edge_probabilities().tobytes()]
+        """The bytes of every parameter the compiled arrays depend on (the groups'
+        arrays: the topology's edges, fixed factors and group outcomes never change)."""
+        parts = [group.current().tobytes() for group in self.topology.transition_groups]
         parts += [array.tobytes() for group in self.topology.emission_groups
                   for array in group.parameter_arrays() if array is not None]
         return b"".join(parts)
