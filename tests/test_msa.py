@@ -21,7 +21,13 @@ from tiedhmm.msa import progressive as multiple_alignment
 from tiedhmm.msa.confidence import calibrated
 from tiedhmm.msa.guide_tree import upgma
 from tiedhmm.msa.kmers import kmer_distances, neighbourhood_pairs
-from tiedhmm.msa.pair_posteriors import mixed_posteriors_and_accuracies, mixture
+from tiedhmm.msa.pair_posteriors import (
+    CLOSE_FAMILY_ACCURACY,
+    CLOSE_LOCAL_WEIGHT,
+    DISTANT_LOCAL_WEIGHT,
+    family_local_weight,
+    mixture_parts,
+)
 from tiedhmm.msa.posteriors import FamilyPosteriors
 from tiedhmm.pair import posterior as pair_posterior
 from tiedhmm.pair.alignment import for_writing
@@ -74,17 +80,26 @@ def test_profile_alignment_is_the_best_of_all_alignments(n, m):
     assert (i, j) == (n, m) and achieved == pytest.approx(best, abs=1e-12)
 
 
+def _family_results(model, sequences, local_weight, threshold):
+    """What multiple alignment computes for the pairs (0, 1), (2, 3), ... of
+    ``sequences``: the mixed sparse posteriors and expected accuracies."""
+    codes = [model.alphabet.encode(s) for s in sequences]
+    pairs = [(k, k + 1) for k in range(0, len(codes), 2)]
+    return codes, pairs, multiple_alignment._pair_results(
+        model, _records(sequences), codes, pairs, local_weight, threshold, None, None,
+        lambda *_: None)
+
+
 @pytest.mark.parametrize("local_weight", [0.0, 0.3, 1.0])
 def test_mixed_posteriors_are_the_weighted_enumerated_posteriors(local_weight):
     """Each pair's posteriors mix the global and local models' (each from an enumeration
     of all alignments); the expected accuracy mixes each model's best alignment score."""
     model = th.PairHMM.probcons("dna", symmetric=False)
-    models = mixture(model, local_weight)
-    assert len(models) == (1 if local_weight in (0.0, 1.0) else 2)
-    pairs = [("ACG", "AGT"), ("GATT", "GA"), ("C", "TCA")]
-    codes = [(model.alphabet.encode(x), model.alphabet.encode(y)) for x, y in pairs]
-    found = mixed_posteriors_and_accuracies(models, codes, threshold=1e-300, memory=None)
-    for (x, y), (posterior, accuracy) in zip(codes, found):
+    assert len(mixture_parts(model, local_weight)) == (1 if local_weight in (0.0, 1.0) else 2)
+    codes, pairs, found = _family_results(model, ["ACG", "AGT", "GATT", "GA", "C", "TCA"],
+                                          local_weight, 1e-300)
+    for (x, y), (posterior, accuracy) in zip(pairs, found):
+        x, y = codes[x], codes[y]
         expected_posterior, expected_accuracy = np.zeros((x.size, y.size)), 0.0
         for part, weight in ((model, 1.0 - local_weight), (model.local(100.0), local_weight)):
             compiled = part.compiled()
@@ -98,15 +113,13 @@ def test_mixed_posteriors_are_the_weighted_enumerated_posteriors(local_weight):
 
 def test_mixed_posteriors_stay_symmetric_and_drop_entries_below_the_threshold():
     model = th.PairHMM.load("protein")
-    x, y = (model.alphabet.encode(s) for s in (FAMILY[0], FAMILY[3][3:]))
-    models = mixture(model, 0.5)
-    (forward, accuracy), (backward, swapped) = mixed_posteriors_and_accuracies(
-        models, [(x, y), (y, x)], threshold=0.01, memory=None)
+    x, y = FAMILY[0], FAMILY[3][3:]
+    _, _, [(forward, accuracy), (backward, swapped)] = _family_results(model, [x, y, y, x],
+                                                                       0.5, 0.01)
     np.testing.assert_allclose(forward.toarray(), backward.toarray().T, atol=1e-12)
     assert accuracy == pytest.approx(swapped, abs=1e-12)
     assert forward.data.min() >= 0.01
-    (dense, _), = mixed_posteriors_and_accuracies(models, [(x, y)], threshold=1e-300,
-                                                   memory=None)
+    _, _, [(dense, _), _] = _family_results(model, [x, y, y, x], 0.5, 1e-300)
     dense = dense.toarray()
     kept = forward.toarray() > 0
     # each model's entries below the threshold count as 0 before mixing
@@ -116,16 +129,40 @@ def test_mixed_posteriors_stay_symmetric_and_drop_entries_below_the_threshold():
 
 def test_the_mixture_leaves_out_weightless_parts_and_runs_a_local_model_alone():
     model = th.PairHMM.load("protein")
-    [(alone, weight)] = mixture(model, 0.0)
-    assert weight == 1.0 and alone.dx.size == len(model.states)
-    [(local, weight)] = mixture(model, 1.0)
-    assert weight == 1.0 and local.dx.size == len(model.states) + 4
-    [(itself, weight)] = mixture(model.local(), 0.5)  # already local: its own version
-    assert weight == 1.0 and itself.dx.size == len(model.states) + 4
+    [alone] = mixture_parts(model, 0.0)
+    assert alone is model
+    [local] = mixture_parts(model, 1.0)
+    assert len(local.states) == len(model.states) + 4
+    already = model.local()
+    assert mixture_parts(already, 0.5) == [already]  # already local: its own version
+    assert [len(part.states) for part in mixture_parts(model, "auto")] == [5, 9]
     assert th.msa(FAMILY[:3], model.local(), refinement=2).length >= len(FAMILY[0])
-    for bad in (-0.1, 1.5, "half", True):
-        with pytest.raises(th.InvalidDataError, match="local_weight must be a number"):
+    for bad in (-0.1, 1.5, "half", True, "AUTO"):
+        with pytest.raises(th.InvalidDataError, match="local_weight must be 'auto' or a"):
             th.msa(FAMILY, local_weight=bad)
+
+
+def test_the_automatic_local_weight_follows_the_family_s_expected_accuracy():
+    """A close family (mean global expected accuracy at least 0.78) mixes in 0.7 of the
+    local posteriors, a distant one 0.3: ``"auto"`` aligns each as that fixed weight
+    does (and the two weights give different alignments of both families)."""
+    assert family_local_weight("auto", [0.9, 0.7]) == CLOSE_LOCAL_WEIGHT == 0.7
+    assert family_local_weight("auto", [0.9, 0.6]) == DISTANT_LOCAL_WEIGHT == 0.3
+    assert family_local_weight(0.5, [0.9, 0.9]) == 0.5
+    rng = np.random.RandomState(3)
+    distant = ["".join(rng.choice(list("ARNDCQEGHILKMFPSTWYV"), 40)) for _ in range(4)]
+    model = th.PairHMM.load("protein")
+    for family, weight in ((FAMILY, 0.7), (distant, 0.3)):
+        codes = [model.alphabet.encode(s) for s in family]
+        accuracies = [accuracy for _, accuracy in pair_posterior.sparse_posteriors_and_accuracies(
+            model.compiled(), list(itertools.combinations(codes, 2)), threshold=0.01,
+            memory=None)]
+        assert (np.mean(accuracies) >= CLOSE_FAMILY_ACCURACY) == (weight == 0.7)
+        automatic, fixed, other = (th.msa(family, local_weight=w, refinement=5)
+                                   for w in ("auto", weight, 1.0 - weight))
+        assert automatic.format("fasta") == fixed.format("fasta")
+        np.testing.assert_array_equal(automatic.mean_posterior, fixed.mean_posterior)
+        assert other.format("fasta") != fixed.format("fasta")
 
 
 @pytest.mark.parametrize("weights", [None, np.array([0.5, 2.0, 1.0, 0.25])])
@@ -338,11 +375,11 @@ def test_the_command_reports_bad_input_with_exit_1(tmp_path, capsys):
     assert [str(r.seq) for r in records] == ["MKTAYIAK", "MKTAYLAK"]
     with pytest.raises(SystemExit, match="2"):
         main(["msa", str(good), "--quiet", "--local-weight", "2"])
-    assert "must be a number in [0, 1], got 2" in capsys.readouterr().err
+    assert "must be auto or a number in [0, 1], got 2" in capsys.readouterr().err
     family = tmp_path / "family.fa"
     family.write_text(">a\nMKTAYIAKQRQISFVK\n>b\nMKTAYIAKQRISFVK\n>c\nMKTAYAKQRQISFVK\n")
     rows = {}
-    for weight in (0.0, 0.5):  # where these two place the gaps differs
+    for weight in (0.0, 0.5, "auto"):  # where the first two place the gaps differs
         assert main(["msa", str(family), "--quiet", "--local-weight", str(weight)]) == 0
         rows[weight] = [str(r.seq) for r in
                         SeqIO.parse(io.StringIO(capsys.readouterr().out), "fasta")]
@@ -356,7 +393,7 @@ def test_progress_hears_every_stage_to_its_end():
     stages = [stage for stage, _, _ in heard]
     assert stages == sorted(stages, key=multiple_alignment.STAGES.index)
     finals = {stage: (done, total) for stage, done, total in heard}
-    assert finals == {"pair posteriors": (10, 10), "progressive joins": (4, 4),
+    assert finals == {"pair posterior passes": (20, 20), "progressive joins": (4, 4),
                       "refinement rounds": (3, 3)}
 
 

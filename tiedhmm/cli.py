@@ -36,7 +36,7 @@ from .io.reads import ReadRecord, read_alignments, read_sequence_reads
 from .msa.compare import compare
 from .msa.confidence import trim
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
-from .msa.pair_posteriors import DEFAULT_LOCAL_WEIGHT
+from .msa.pair_posteriors import AUTO, DEFAULT_LOCAL_WEIGHT
 from .msa.progressive import family_records, msa
 from .pair.alignment import for_writing, with_headers_as_read
 from .pair.alphabets import ALPHABETS
@@ -542,11 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refinement rounds (default 100)")
     family.add_argument("--pretrain", type=_count, default=0, metavar="E",
                         help="EM iterations on all pairs of the input first (default 0)")
-    family.add_argument("--local-weight", type=_share, default=DEFAULT_LOCAL_WEIGHT,
+    family.add_argument("--local-weight", type=_share_or_auto, default=DEFAULT_LOCAL_WEIGHT,
                         metavar="W",
                         help="share of each pair's posteriors from the model with unaligned "
-                             f"flanks, in [0, 1] (default {DEFAULT_LOCAL_WEIGHT}; 0: the "
-                             "global model alone)")
+                             f"flanks, in [0, 1], or {AUTO} (default: 0.7 for a close family, "
+                             "0.3 for others; 0: the global model alone)")
     family.add_argument("--seed", type=int, default=0, help="seed of refinement (default 0)")
     family.add_argument("--neighbours", type=_positive, metavar="K",
                         help="posteriors only for each sequence's K nearest (by k-mer "
@@ -639,6 +639,16 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+def _share_or_auto(text: str) -> float | str:
+    if text == AUTO:
+        return AUTO
+    try:
+        return _share(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be {AUTO} or a number in [0, 1], "
+                                         f"got {text}") from None
 
 
 def _share(text: str) -> float:

@@ -2,8 +2,9 @@
 
 1. sparse match posteriors (at least ``threshold``, ProbCons' 0.01) and the expected
    accuracy of every pair, each mixed from the model's and its local version's
-   posterior passes (``local_weight``, :mod:`tiedhmm.msa.pair_posteriors`), on threads
-   (Dask tasks over chunks of pairs with a ``client``);
+   posterior passes (``local_weight``, by default chosen from the family's global
+   expected accuracy: :mod:`tiedhmm.msa.pair_posteriors`), on threads (Dask tasks over
+   chunks of pairs with a ``client``);
 2. a UPGMA guide tree on ``1 - E[accuracy]`` (ProbCons joins by the same averaged
    expected accuracy); beyond ``ALL_PAIRS_LIMIT`` sequences (or with ``neighbours=``)
    the tree comes first, from k-mer distances, and only the pairs of guide-tree
@@ -55,9 +56,11 @@ from .confidence import calibrated as confidence_of
 from .guide_tree import Tree, upgma
 from .pair_posteriors import (
     DEFAULT_LOCAL_WEIGHT,
+    PairResults,
     check_local_weight,
-    mixed_posteriors_and_accuracies,
-    mixture,
+    family_local_weight,
+    mixed,
+    mixture_parts,
 )
 from .posteriors import FamilyPosteriors
 
@@ -70,7 +73,7 @@ ENTRY_BYTES = 24
 #: Pairs per call of the posterior pass (each call runs on every thread).
 PAIR_BATCH = 512
 #: What ``progress`` hears, in order.
-STAGES = ("pair posteriors", "progressive joins", "refinement rounds")
+STAGES = ("pair posterior passes", "progressive joins", "refinement rounds")
 #: What :func:`msa_many`'s ``progress`` hears.
 FAMILY_STAGE = "families"
 #: Kept posterior entries a residue of a pair's shorter sequence is assumed to take in
@@ -83,7 +86,7 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         refinement: int = 100, pretrain: int = 0, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
         neighbours: int | None = None, sequence_weights: bool = True,
-        local_weight: float = DEFAULT_LOCAL_WEIGHT, client: Any = None,
+        local_weight: float | str = DEFAULT_LOCAL_WEIGHT, client: Any = None,
         progress: Callable[[str, int, int], None] | None = None,
         threads: int | None = None) -> Any:
     """Align a family of sequences from pair-HMM posteriors (ProbCons' method).
@@ -119,16 +122,18 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         Weight each sequence's terms in consistency by its ClustalW weight on the
         guide tree (MSAProbs' weighted consistency: a subfamily of near copies counts
         as a few sequences, not as many); False is ProbCons' unweighted mean.
-    local_weight : float, default 0.3
+    local_weight : float or "auto", default "auto"
         The share of each pair's posteriors that comes from the model's local version
         (unaligned flanks, :meth:`PairHMM.local`), the rest from the model itself
-        (:mod:`tiedhmm.msa.pair_posteriors`); 0 is the global model alone (ProbCons',
-        one posterior pass a pair instead of two).
+        (:mod:`tiedhmm.msa.pair_posteriors`); ``"auto"``: 0.7 for a close family (mean
+        expected accuracy of its pairs under the model at least 0.78), else 0.3; 0 is
+        the global model alone (ProbCons', one posterior pass a pair instead of two).
     client : dask.distributed.Client, optional
         Compute the pair posteriors on this cluster.
     progress : callable, optional
-        ``progress(stage, done, total)`` hears the pair posteriors (per batch), the
-        progressive joins and the refinement rounds.
+        ``progress(stage, done, total)`` hears the pair posterior passes (per batch;
+        two a pair when local posteriors are mixed in), the progressive joins and the
+        refinement rounds.
     threads : int, optional
         Threads for this call (default: :func:`tiedhmm.get_threads`).
 
@@ -157,9 +162,9 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     >seq1
     MKTAYIAKQRQISFVK
     >seq2
-    MKTAYIAKQ-RISFVK
+    MKTAYIA-KQRISFVK
     >seq3
-    MKTAYA-KQRQISFVK
+    MKTAYAK-QRQISFVK
     <BLANKLINE>
     """
     with parallel.using_threads(threads):
@@ -170,7 +175,7 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
 
 def _aligned(records: list[Any], model: PairHMM | None, consistency: int, refinement: int,
              pretrain: int, random_state: int, threshold: float, memory: int | str | None,
-             neighbours: int | None, sequence_weights: bool, local_weight: float,
+             neighbours: int | None, sequence_weights: bool, local_weight: float | str,
              client: Any, progress: Callable[[str, int, int], None]) -> Any:
     """:func:`msa` of checked records (see there)."""
     model = model if model is not None else PairHMM.load(detect_alphabet(records))
@@ -358,34 +363,58 @@ def _silent(stage: str, done: int, total: int) -> None:
 
 
 def _pair_results(model: PairHMM, records: Sequence[Any], codes: Sequence[np.ndarray],
-                  pairs: Sequence[tuple[int, int]], local_weight: float, threshold: float,
-                  memory: int | str | None, client: Any,
-                  progress: Callable[[str, int, int], None]) -> list[tuple[Any, float]]:
+                  pairs: Sequence[tuple[int, int]], local_weight: float | str,
+                  threshold: float, memory: int | str | None, client: Any,
+                  progress: Callable[[str, int, int], None]) -> PairResults:
     """Mixed sparse posteriors and expected accuracy of every pair
-    (:mod:`tiedhmm.msa.pair_posteriors`; in batches on threads, so that ``progress``
-    hears each)."""
-    if client is not None:
-        texts = [(str(records[x].seq), str(records[y].seq)) for x, y in pairs]
-        chunks = parallel.split(texts, parallel.n_chunks(client, len(texts)))
-        found = parallel.map_chunks(client, _chunk_results,
-                                    (model, local_weight, threshold, memory), chunks)
-        progress(STAGES[0], len(pairs), len(pairs))
-        return [item for chunk in found for item in chunk]
-    models, found = mixture(model, local_weight), []
-    for start in range(0, len(pairs), PAIR_BATCH):
-        found += mixed_posteriors_and_accuracies(
-            models, [(codes[x], codes[y]) for x, y in pairs[start:start + PAIR_BATCH]],
-            threshold=threshold, memory=memory)
-        progress(STAGES[0], len(found), len(pairs))
+    (:mod:`tiedhmm.msa.pair_posteriors`): the global model's pass over all pairs, the
+    family's local weight from its accuracies, then the local model's pass, mixed in
+    batch by batch (each global result is let go once mixed, so the family's
+    posteriors are held about once). ``progress`` hears each batch of each pass."""
+    parts = mixture_parts(model, local_weight)
+    total = len(parts) * len(pairs)
+    found: PairResults = []
+    for batch in _batches(parts[0], records, codes, pairs, threshold, memory, client):
+        found += batch
+        progress(STAGES[0], len(found), total)
+    if len(parts) == 1:
+        return found
+    weight = family_local_weight(local_weight, [accuracy for _, accuracy in found])
+    done = 0
+    for batch in _batches(parts[1], records, codes, pairs, threshold, memory, client):
+        found[done:done + len(batch)] = mixed(found[done:done + len(batch)], batch, weight,
+                                              threshold)
+        done += len(batch)
+        progress(STAGES[0], len(pairs) + done, total)
     return found
 
 
-def _chunk_results(settings: tuple[PairHMM, float, float, int | str | None],
-                   pairs: Sequence[tuple[str, str]]) -> list[tuple[Any, float]]:
-    model, local_weight, threshold, memory = settings
+def _batches(model: PairHMM, records: Sequence[Any], codes: Sequence[np.ndarray],
+             pairs: Sequence[tuple[int, int]], threshold: float, memory: int | str | None,
+             client: Any) -> Iterator[PairResults]:
+    """One model's sparse posteriors and expected accuracy of every pair, in order:
+    batches of :data:`PAIR_BATCH` pairs on threads, or all at once over Dask chunks."""
+    if client is not None:
+        texts = [(str(records[x].seq), str(records[y].seq)) for x, y in pairs]
+        chunks = parallel.split(texts, parallel.n_chunks(client, len(texts)))
+        results = parallel.map_chunks(client, _chunk_results, (model, threshold, memory),
+                                      chunks)
+        yield [item for chunk in results for item in chunk]
+        return
+    compiled = model.compiled()
+    for start in range(0, len(pairs), PAIR_BATCH):
+        yield pair_posterior.sparse_posteriors_and_accuracies(
+            compiled, [(codes[x], codes[y]) for x, y in pairs[start:start + PAIR_BATCH]],
+            threshold=threshold, memory=memory)
+
+
+def _chunk_results(settings: tuple[PairHMM, float, int | str | None],
+                   pairs: Sequence[tuple[str, str]]) -> PairResults:
+    model, threshold, memory = settings
     codes = [encode_pair(model.alphabet, x, y) for x, y in pairs]
-    return mixed_posteriors_and_accuracies(mixture(model, local_weight), codes,
-                                           threshold=threshold, memory=memory)
+    found: PairResults = pair_posterior.sparse_posteriors_and_accuracies(
+        model.compiled(), codes, threshold=threshold, memory=memory)
+    return found
 
 
 def _join(posteriors: FamilyPosteriors, columns: np.ndarray, first: list[int],
