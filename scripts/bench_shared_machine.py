@@ -33,7 +33,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numba
 import numpy as np
 from Bio import Align
 
@@ -100,13 +99,9 @@ def threshold_rows() -> list[tuple[int, float, float, float]]:
         for threads, n_chunks in ((1, 1), (2, parallel.chunk_count(work, len(offsets) - 1)),
                                   (2, 2)):
             chunks = hmm_kernels.sequence_chunks(offsets, n_chunks)
-            previous = numba.get_num_threads()
-            numba.set_num_threads(threads)
-            try:
+            with parallel.using_threads(threads):  # the kernel itself: no kernel_threads
                 timings.append(best_of(lambda chunks=chunks, arguments=arguments, offsets=offsets:
                                        hmm_kernels.e_step(*arguments, offsets, chunks), 50))
-            finally:
-                numba.set_num_threads(previous)
         rows.append((work, *timings))
     return rows
 

@@ -74,12 +74,11 @@ def mixture_parts(model: PairHMM, local_weight: float | str) -> list[PairHMM]:
     one out (0: the global model alone; 1: the local one), else the model and its
     local version."""
     check_local_weight(local_weight)
-    if any(state.flank for state in model.states):
+    fixed = None if local_weight == AUTO else float(local_weight)
+    if fixed == 0.0 or any(state.flank for state in model.states):
         return [model]
     local = model.local(LOCAL_FLANK)
-    if local_weight == AUTO or 0.0 < float(local_weight) < 1.0:
-        return [model, local]
-    return [model] if float(local_weight) == 0.0 else [local]
+    return [local] if fixed == 1.0 else [model, local]
 
 
 def mixed(global_results: PairResults, local_results: PairResults, local_weight: float,
