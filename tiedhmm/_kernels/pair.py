@@ -410,9 +410,10 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     (8 bytes a cell per match state) and nothing is recomputed; the other states'
     forwards are gone, so counts need a positive block. The backward keeps three
     rolling diagonals of ``emission x backward`` per state, pulls each state's backward
-    from its successors in groups of three (as the forward does from predecessors),
-    folds each diagonal's sum into the next reads, and, per diagonal, turns forward
-    times backward into what is asked for:
+    from its successors in groups of three (as the forward does from predecessors; the
+    last pass also sums the diagonal, multiplies in the emission and writes forward
+    times backward where it is read, in one loop), folds each diagonal's sum into the
+    next reads, and, per diagonal, turns forward times backward into what is asked for:
 
     - ``counts``: expected counts added into ``transitions (K, K)``, ``starts_count``,
       ``ends_count`` and ``emissions`` (shaped like ``emission``): transitions by one dot
@@ -554,39 +555,44 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                         flows[l, k0] += a0 * flow0 * occupancy
                         flows[l, k1] += a1 * flow1 * occupancy
                         flows[l, k2] += a2 * flow2 * occupancy
-                    if g == 0:  # two loops: a load under a condition stops vectorisation
+                    # the running sum of earlier passes, or the dummy row's zeros
+                    carried = target if g > 0 else U(n_states * row_w)
+                    extra = bias if g == 0 else 0.0
+                    if g < n_passes - 1:
                         for c in range(count):
-                            weighted[target + c] = (a0 * weighted[s0 + c] + a1 * weighted[s1 + c]
-                                                    + a2 * weighted[s2 + c] + bias)
+                            weighted[target + c] = _pulled(weighted, s0, s1, s2, carried, a0, a1,
+                                                           a2, extra, c)
+                    elif counts:  # the posteriors, for the counts below
+                        for c in range(count):
+                            value = _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c)
+                            total += value
+                            posterior[c] = source[forward_here + c] * value * occupancy
+                            weighted[target + c] = value * emitted[emission_here + c]
+                    elif is_match and wants_match:  # the posteriors, into the MEA row
+                        cell = slot + U(i_min - lo + 1)
+                        for c in range(count):
+                            value = _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c)
+                            total += value
+                            match[cell + c] += source[forward_here + c] * value * occupancy
+                            weighted[target + c] = value * emitted[emission_here + c]
                     else:
                         for c in range(count):
-                            weighted[target + c] += (a0 * weighted[s0 + c]
-                                                     + a1 * weighted[s1 + c]
-                                                     + a2 * weighted[s2 + c])
-                for c in range(count):  # a loop of its own: a sum vectorises with no stores
-                    total += weighted[target + c]
-                if counts or (is_match and wants_match):  # what reads the posteriors
-                    for c in range(count):
-                        value = weighted[target + c]
-                        posterior[c] = source[forward_here + c] * value
-                        weighted[target + c] = value * emitted[emission_here + c]
-                else:
-                    for c in range(count):
-                        weighted[target + c] *= emitted[emission_here + c]
-                if is_match and wants_match:
+                            value = _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c)
+                            total += value
+                            weighted[target + c] = value * emitted[emission_here + c]
+                if is_match and wants_match and counts:
                     cell = slot + U(i_min - lo + 1)
                     for c in range(count):
-                        match[cell + c] += posterior[c] * occupancy
+                        match[cell + c] += posterior[c]
                 if counts and is_match:
                     state_counts = U(l * table_size)
                     column = U(m - d + i_min)
                     for c in range(count):
                         flat_counts[state_counts + U(rows[1, U(i_min) + c]
-                                                     + columns[1, column + c])] += (
-                            posterior[c] * occupancy)
+                                                     + columns[1, column + c])] += posterior[c]
                 elif counts:
                     for c in range(count):
-                        occupied[emission_here + c] += posterior[c] * occupancy
+                        occupied[emission_here + c] += posterior[c]
                 if counts and d == dx[l] + dy[l]:
                     starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
                                                                             - loglik)
@@ -624,6 +630,14 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
         accuracy = score[1]
     return (loglik, accuracy, kept_rows[:n_kept].copy(), kept_columns[:n_kept].copy(),
             kept_values[:n_kept].copy())
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
+def _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c):
+    """Cell ``c``'s backward from three successors' ``emission x backward`` (rows at
+    ``s0, s1, s2``), plus what earlier passes ``carried`` and ``extra``."""
+    return (a0 * weighted[s0 + c] + a1 * weighted[s1 + c] + a2 * weighted[s2 + c]
+            + weighted[carried + c] + extra)
 
 
 @njit(cache=True, inline="always")
