@@ -163,3 +163,26 @@ def test_an_impossible_pair_adds_nothing():
     found = _posterior_pass((x, y, dx, dy, emission, start, transmat, end), 2, moves=False)
     assert found["loglik"] == -np.inf and np.isnan(found["mea_score"])
     assert not found["transitions"].any() and not found["emissions"].any()
+
+
+def test_models_of_very_unlikely_letters_rescale_often_enough():
+    """Every letter's emission 1e-60 (a match 1e-120): eight diagonals between
+    rescalings would fall past the smallest double, so the forward rescales more often
+    and still equals log space."""
+    rng = np.random.RandomState(5)
+    dx, dy = DURBIN
+    start, transmat, end, _ = random_pair_model(rng, dx, dy, 3)
+    tiny, gap = 1e-120, 3  # the sequences use letters 0 and 1; letter 2 takes the rest
+    emission = np.zeros((3, 4, 4))
+    emission[0, :3, :3] = (1.0 - 4 * tiny) / 5
+    emission[0, :2, :2] = tiny
+    emission[1, :3, gap] = emission[2, gap, :3] = [1e-60, 1e-60, 1.0 - 2e-60]
+    args = (rng.randint(2, size=40), rng.randint(2, size=35), dx, dy, emission, start,
+            transmat, end)
+    assert kernels.rescale_period(emission, transmat) < kernels.RESCALE_EVERY
+    loglik, posterior = pair_posterior_log(*args)
+    assert loglik < -1e4
+    np.testing.assert_allclose(kernels.forward_score(*args), loglik, rtol=1e-12)
+    found = _posterior_pass(args, 0, counts=False, moves=False)
+    np.testing.assert_allclose(found["loglik"], loglik, rtol=1e-12)
+    np.testing.assert_allclose(found["match_posterior"], posterior, atol=1e-9)

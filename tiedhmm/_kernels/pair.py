@@ -32,6 +32,12 @@ FLOAT_FLAGS = {"reassoc", "contract"}
 U = np.uint64
 #: Diagonals whose emissions one call of ``_emissions_along`` lays out.
 EMISSION_BLOCK = 16
+#: The forward sums a diagonal (and rescales by the sum) every this many diagonals at
+#: most (:func:`rescale_period`); each sum is a pass over the diagonal's cells.
+RESCALE_EVERY = 8
+#: How far (natural log) values may fall between rescalings: far from the smallest
+#: double (about e^-708), so what is left of a diagonal's mass keeps its precision.
+LOG_HEADROOM = 550.0
 #: Diagonals of match posteriors written into a dense matrix at once, row by row:
 #: written a diagonal at a time, every cell lands on another page (TLB misses).
 DENSE_BLOCK = 64
@@ -166,6 +172,26 @@ def _coefficient(transmat, l, k, factor, zero):
     return transmat[l, k] * factor
 
 
+@njit(cache=True)
+def _smallest_positive(array):
+    """The smallest positive entry of ``array`` (1 when it has none below 1)."""
+    smallest = 1.0
+    for value in array.flat:
+        if 0.0 < value < smallest:
+            smallest = value
+    return smallest
+
+
+@njit(cache=True)
+def rescale_period(emission, transmat):
+    """How many diagonals the forward runs between rescalings: up to
+    :data:`RESCALE_EVERY`, fewer when the model's smallest non-zero emission times its
+    smallest non-zero transition, which bounds how far a diagonal can fall below the
+    one before, could take more than :data:`LOG_HEADROOM` over the period."""
+    fall = -np.log(_smallest_positive(emission)) - np.log(_smallest_positive(transmat))
+    return max(1, min(RESCALE_EVERY, int(LOG_HEADROOM / max(fall, 1.0))))
+
+
 @njit(cache=True, inline="always")
 def _clear_edges(cells, here, width, first, last, zero):
     """Set cells ``here + [0, first)`` and ``here + (last, width)`` (offsets along a
@@ -179,15 +205,16 @@ def _clear_edges(cells, here, width, first, last, zero):
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cells, row_size,
-                   starts, sums, first, last, kept, offsets):
+                   starts, sums, first, last, kept, offsets, period):
     """Forward diagonals ``first .. last`` into ``cells`` and the sum of each into ``sums``.
 
     ``cells`` holds ``K + 1`` rows of ``row_size`` (the last, the dummy predecessor,
     stays zero) with diagonal d at columns ``starts[d] ..``; diagonals ``first - 1`` and
     ``first - 2`` must be there already, and ``sums[0] == 1``. Diagonals stay
     unnormalised: diagonal d holds ``true / (t_1 ... t_{d-1})`` with ``t_e = sums[e]``,
-    the sum of what diagonal e holds (1 for an all-zero diagonal), folded into the
-    reads of the next two diagonals, which saves a pass. Each state takes one pass per
+    the sum of what diagonal e holds when ``e`` is a multiple of ``period``
+    (:func:`rescale_period`; 1 for an all-zero diagonal) and 1 otherwise, folded into
+    the reads of the next two diagonals, which saves a pass. Each state takes one pass per
     group of three predecessors; the last pass also multiplies in the emissions. Run
     again from the same two stored diagonals, it writes the same numbers (the
     posterior pass recomputes blocks this way). If ``kept`` is not empty, every match
@@ -251,8 +278,9 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
                             value += cells[target + c]
                         cells[target + c] = (value * emitted[emission_here + c] if last_group
                                              else value)
-            for c in range(count):
-                total += cells[target + c]
+            if d % period == 0:
+                for c in range(count):
+                    total += cells[target + c]
             if step == 2 and kept.shape[0] > 0:
                 copy = U(rank * offsets[-1] + offsets[d] + i_min - lo)
                 for c in range(count):
@@ -272,7 +300,8 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     _forward_sweep(n, m, dx, dy, start, transmat,
                    _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK), groups, n_groups,
-                   cells, 3 * width, starts, sums, 1, n + m, np.empty(0), starts)
+                   cells, 3 * width, starts, sums, 1, n + m, np.empty(0), starts,
+                   rescale_period(emission, transmat))
     total = 0.0
     for k in range(n_states):
         total += cells[k * 3 * width + starts[n + m]] * end[k]
@@ -452,8 +481,9 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     score[:] = -np.inf
     match[:] = 0.0
     sums = np.ones(last + 1)
+    period = rescale_period(emission, transmat)
     _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward, row_f,
-                   starts, sums, 1, last, kept, offsets)
+                   starts, sums, 1, last, kept, offsets, period)
     keep = threshold > 0.0
     capacity = 16 + 4 * (n + m) if keep else 1
     kept_rows = np.empty(capacity, dtype=np.int64)
@@ -495,7 +525,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             for d in range(firsts[b], top + 1):
                 starts[d] = block_room + offsets[d] - offsets[firsts[b]]
             _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
-                           row_f, starts, sums, firsts[b], top, kept, offsets)
+                           row_f, starts, sums, firsts[b], top, kept, offsets, period)
         for d in range(top, firsts[b] - 1, -1):
             phase = (d - 1) % EMISSION_BLOCK
             if d == top or phase == EMISSION_BLOCK - 1:
