@@ -75,15 +75,33 @@ def test_counts_without_every_forward_are_refused():
 @pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])
 @pytest.mark.parametrize("n, m", SIZES)
 def test_viterbi_matches_enumeration(layout, n, m):
+    """In one block and in blocks of two and three diagonals (a score pass, then
+    pointers recomputed in each block's cone)."""
     if n + m > 6 and len(layout[0]) == 5:
         m = min(m, 2)
     x, y, dx, dy, emission, start, transmat, end = _case(100 + n * 10 + m, layout, n, m)
     ref = pair_reference(x, y, dx, dy, emission, start, transmat, end)
     with np.errstate(divide="ignore"):
-        path, score = kernels.viterbi(x, y, dx, dy, np.log(emission), np.log(start),
-                                      np.log(transmat), np.log(end))
-    np.testing.assert_array_equal(path, ref["viterbi_path"])
-    np.testing.assert_allclose(score, ref["viterbi_logprob"], rtol=1e-12)
+        logs = (np.log(emission), np.log(start), np.log(transmat), np.log(end))
+    for block in (0, 2, 3):
+        path, score = kernels.viterbi(x, y, dx, dy, *logs, block)
+        np.testing.assert_array_equal(path, ref["viterbi_path"])
+        np.testing.assert_allclose(score, ref["viterbi_logprob"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("layout", [DURBIN, PROBCONS, WIDE], ids=["durbin", "probcons", "wide"])
+def test_viterbi_in_blocks_equals_one_block_on_long_pairs(layout):
+    """Blocks of any size give the one-block path and score exactly (both are maxima of
+    the same sums); pairs this long run in blocks by default."""
+    x, y, dx, dy, emission, start, transmat, end = _case(7, layout, 1200, 900, n_letters=4)
+    with np.errstate(divide="ignore"):
+        args = (x, y, dx, dy, np.log(emission), np.log(start), np.log(transmat), np.log(end))
+    assert kernels.viterbi_blocks(1200, 900, dx.size) < 2100
+    whole_path, whole_score = kernels.viterbi(*args, 2100)
+    for block in (0, 2, 3, 50):
+        path, score = kernels.viterbi(*args, block)
+        assert score == whole_score
+        np.testing.assert_array_equal(path, whole_path)
 
 
 @pytest.mark.parametrize("n, m", [(1, 1), (2, 2), (3, 1), (0, 3)])

@@ -38,6 +38,8 @@ RESCALE_EVERY = 8
 #: How far (natural log) values may fall between rescalings: far from the smallest
 #: double (about e^-708), so what is left of a diagonal's mass keeps its precision.
 LOG_HEADROOM = 550.0
+#: Back-pointer bytes (one a cell per state) Viterbi keeps before it runs in blocks.
+VITERBI_POINTER_BYTES = 4 << 20
 #: Diagonals of match posteriors written into a dense matrix at once, row by row:
 #: written a diagonal at a time, every cell lands on another page (TLB misses).
 DENSE_BLOCK = 64
@@ -63,6 +65,14 @@ def diagonal_offsets(n, m):
 def _cell_range(d, n, m, dx, dy):
     """i range of cells on diagonal d that a (dx, dy) state can occupy."""
     return max(_lo(d, m), dx), min(min(n, d), d - dy)
+
+
+@njit(cache=True, inline="always")
+def _cone_range(d, n, m, dxk, dyk, apex_i, apex_j):
+    """i range of cells on diagonal d that a (dx, dy) state can occupy on a path that
+    ends at cell ``(apex_i, apex_j)`` (``(n, m)``: the whole grid)."""
+    i_min, i_max = _cell_range(d, n, m, dxk, dyk)
+    return max(i_min, d - apex_j), min(i_max, apex_i)
 
 
 @njit(cache=True)
@@ -111,16 +121,18 @@ def _emission_offset(d, k, i_min, n, m, dxk, dyk, n_states, ring):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, ring):
+def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, ring, apex_i,
+                     apex_j):
     """Match states' emissions on diagonals ``first .. first + count - 1``, gathered
-    from the flat emission ``table`` into ``emitted`` (see :func:`_emission_lookup`).
+    from the flat emission ``table`` into ``emitted`` (see :func:`_emission_lookup`),
+    for the cells of a path that ends at ``(apex_i, apex_j)`` (:func:`_cone_range`).
     One call serves several diagonals because a call's array arguments cost atomic
     reference counts."""
     n_states = dx.shape[0]
     table_size = table.shape[0] // n_states
     for e in range(first, first + count):
         for k in range(n_states):
-            i_min, i_max = _cell_range(e, n, m, dx[k], dy[k])
+            i_min, i_max = _cone_range(e, n, m, dx[k], dy[k], apex_i, apex_j)
             if dx[k] + dy[k] != 2 or i_min > i_max:
                 continue
             target = U(_emission_offset(e, k, i_min, n, m, 1, 1, n_states, ring))
@@ -237,7 +249,7 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
         phase = (d - 1) % EMISSION_BLOCK
         if d == first or phase == 0:
             _emissions_along(d, min(EMISSION_BLOCK - phase, last + 1 - d), n, m, dx, dy, rows,
-                             columns, table, emitted, EMISSION_BLOCK)
+                             columns, table, emitted, EMISSION_BLOCK, n, m)
         rank = -1  # of the match state k among match states
         for k in range(n_states):
             here = U(k * row_size + starts[d])
@@ -530,7 +542,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             phase = (d - 1) % EMISSION_BLOCK
             if d == top or phase == EMISSION_BLOCK - 1:
                 _emissions_along(d - phase, phase + 1, n, m, dx, dy, rows, columns, table,
-                                 emitted, EMISSION_BLOCK)
+                                 emitted, EMISSION_BLOCK, n, m)
             inverse1 = 1.0 / sum1
             inverse2 = inverse1 / sum2
             occupancy = np.exp(log_forward[d] + log_backward - loglik)
@@ -709,58 +721,35 @@ def _better(best, state, value, candidate):
 
 
 @njit(cache=True)
-def _pointer_fields(n_preds):
-    """Where each state's back-pointer lives in a cell's bytes: byte, shift and mask of
-    a field just wide enough for the state's predecessor count (fields do not cross
-    bytes), and how many bytes a cell takes."""
-    n_states = n_preds.shape[0]
-    byte = np.zeros(n_states, dtype=np.int64)
-    shift = np.zeros(n_states, dtype=np.int64)
-    mask = np.zeros(n_states, dtype=np.int64)
-    used, current = 0, 0
-    for k in range(n_states):
-        bits = 0
-        while (1 << bits) < n_preds[k]:
-            bits += 1
-        if used + bits > 8:
-            current, used = current + 1, 0
-        byte[k], shift[k], mask[k] = current, used, (1 << bits) - 1
-        used += bits
-    return byte, shift, mask, current + 1
+def viterbi_blocks(n, m, n_states):
+    """Diagonals per block of :func:`viterbi`: ``n + m`` (one block, every back-pointer
+    kept) while a byte a cell per state fits :data:`VITERBI_POINTER_BYTES`, else about
+    ``2 sqrt(n + m)`` (at least 128). Measured on 2 cores (``scripts/bench_pair.py``'s
+    pairs): blocks of 128 took 1.00x the time of the whole at 1,000 x 1,000 letters,
+    0.92x at 1,500 and 0.90x at 2,000; the whole, 0.79x of blocks of 64 at 500."""
+    if n_states * (n + m) * (min(n, m) + 1) <= VITERBI_POINTER_BYTES:
+        return n + m
+    return max(128, 2 * int(np.sqrt(n + m)))
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
-    """Best state path (states in order) and its log-probability, by max-plus DP.
-
-    Scores roll over three anti-diagonals. A back-pointer is the position of the best
-    predecessor in the state's list, packed into bit fields (:func:`_pointer_fields`;
-    the 5-state model takes one byte per cell); a state's first cell comes from begin
-    and needs none, and unreachable cells hold anything. Per state, one pass per
-    group of three predecessors keeps the running best (strictly greater wins, so the
-    first predecessor keeps ties); the last pass also adds the emissions and stores
-    the pointers. A state with one or two groups, the common cases, takes a single
-    pass (with two predecessors a two-term one). Flat arrays, unsigned offsets, no views
-    (see :func:`_forward_sweep`).
-    """
-    n, m = x.shape[0], y.shape[0]
+def _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
+                    width, last, firsts, checkpoints):
+    """Best scores of diagonals ``1 .. last`` (max only, no back-pointers) in the three
+    rolling diagonals of ``scores``; diagonals ``firsts[b] - 2`` and ``firsts[b] - 1``
+    of each block ``b >= 1`` that starts by ``last + 1`` are copied into
+    ``checkpoints`` (``2 K`` rows of ``width`` per block). Each state takes one
+    pass per group of three predecessors, the running best carried in its own row
+    (the dummy row's ``-inf`` on the first), the last pass adding the emissions."""
+    rows, columns, emitted, table = lookup
     n_states = log_start.shape[0]
-    rows, columns, emitted, table = _emission_lookup(x, y, dx, dy, log_emission,
-                                                     EMISSION_BLOCK)
-    groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
-    byte, shift, mask, n_bytes = _pointer_fields(_predecessors(log_transmat, -np.inf)[1])
-    offsets = diagonal_offsets(n, m)
-    n_cells = offsets[-1]
-    width = min(n, m) + 1
     row_size = 3 * width
-    scores = np.full((n_states + 1) * row_size, -np.inf)
-    pointers = np.zeros(n_bytes * n_cells, dtype=np.uint8)
-    best_state = np.empty(width, dtype=np.int64)
-    for d in range(1, n + m + 1):
+    block = 1
+    for d in range(1, last + 1):
         lo = _lo(d, m)
         if (d - 1) % EMISSION_BLOCK == 0:
-            _emissions_along(d, min(EMISSION_BLOCK, n + m + 1 - d), n, m, dx, dy, rows,
-                             columns, table, emitted, EMISSION_BLOCK)
+            _emissions_along(d, min(EMISSION_BLOCK, last + 1 - d), n, m, dx, dy, rows, columns,
+                             table, emitted, EMISSION_BLOCK, n, m)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
@@ -776,8 +765,93 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                 continue
             count = U(i_max - i_min + 1)
             source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
-            back = U(byte[k] * n_cells + offsets[d] + i_min - lo)
-            field, bits = mask[k], shift[k]
+            for g in range(n_groups[k]):
+                l0, l1, l2 = groups[k, 3 * g], groups[k, 3 * g + 1], groups[k, 3 * g + 2]
+                a0 = _coefficient(log_transmat, l0, k, 1.0, -np.inf)
+                a1 = _coefficient(log_transmat, l1, k, 1.0, -np.inf)
+                a2 = _coefficient(log_transmat, l2, k, 1.0, -np.inf)
+                s0 = U(l0 * row_size) + source
+                s1 = U(l1 * row_size) + source
+                s2 = U(l2 * row_size) + source
+                if g == 0 and n_groups[k] == 1:
+                    for c in range(count):
+                        scores[target + c] = (_best_of(scores, s0, s1, s2, a0, a1, a2, c)
+                                              + emitted[emission_here + c])
+                elif g == 0:
+                    for c in range(count):
+                        scores[target + c] = _best_of(scores, s0, s1, s2, a0, a1, a2, c)
+                elif g < n_groups[k] - 1:
+                    for c in range(count):
+                        scores[target + c] = max(scores[target + c],
+                                                 _best_of(scores, s0, s1, s2, a0, a1, a2, c))
+                else:
+                    for c in range(count):
+                        scores[target + c] = (max(scores[target + c],
+                                                  _best_of(scores, s0, s1, s2, a0, a1, a2, c))
+                                              + emitted[emission_here + c])
+        if block < firsts.shape[0] - 1 and firsts[block] - 2 <= d:  # a checkpoint diagonal
+            into = U((2 * (block - 1) + d - firsts[block] + 2) * n_states * width)
+            for k in range(n_states):
+                here = U(k * row_size + (d % 3) * width)
+                for c in range(U(width)):
+                    checkpoints[into + U(k * width) + c] = scores[here + c]
+            if d == firsts[block] - 1:
+                block += 1
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
+def _best_of(scores, s0, s1, s2, a0, a1, a2, c):
+    """The largest of cell ``c``'s three weighted predecessors."""
+    best = scores[s0 + c] + a0
+    value = scores[s1 + c] + a1
+    best = value if value > best else best
+    value = scores[s2 + c] + a2
+    return value if value > best else best
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
+                      width, first, apex_i, apex_j, pointers, best_state):
+    """Scores and back-pointers of diagonals ``first .. apex_i + apex_j``, only for the
+    cells a path ending at ``(apex_i, apex_j)`` can pass through (its cone: on
+    diagonal d, ``d - apex_j <= i <= apex_i``); diagonals ``first - 1`` and ``first - 2``
+    must be in the rolling ``scores`` over at least the cone. A back-pointer is the
+    position of the best predecessor in the state's list, one byte, at
+    ``k * (rows * width) + (d - first) * width + i - lo(d)`` for ``rows`` diagonals;
+    a state's first cell comes from begin and needs none. Per state, one pass per
+    group of three predecessors keeps the running best (strictly greater wins, so the
+    first predecessor keeps ties); the last pass also adds the emissions and stores the
+    pointers. A state with one or two groups, the common cases, takes a single pass
+    (with two predecessors a two-term one)."""
+    rows, columns, emitted, table = lookup
+    n_states = log_start.shape[0]
+    row_size = 3 * width
+    apex = apex_i + apex_j
+    plane = (apex - first + 1) * width
+    for d in range(first, apex + 1):
+        lo = _lo(d, m)
+        phase = (d - 1) % EMISSION_BLOCK
+        if d == first or phase == 0:
+            _emissions_along(d, min(EMISSION_BLOCK - phase, apex + 1 - d), n, m, dx, dy, rows,
+                             columns, table, emitted, EMISSION_BLOCK, apex_i, apex_j)
+        span_lo, span_hi = max(lo, d - apex_j), min(min(n, d), apex_i)
+        for k in range(n_states):
+            here = U(k * row_size + (d % 3) * width)
+            i_min, i_max = _cone_range(d, n, m, dx[k], dy[k], apex_i, apex_j)
+            _clear_edges(scores, here + U(span_lo - lo), span_hi - span_lo + 1, i_min - span_lo,
+                         i_max - span_lo, -np.inf)
+            if i_min > i_max:
+                continue
+            step = dx[k] + dy[k]
+            target = here + U(i_min - lo)
+            emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
+                                               EMISSION_BLOCK))
+            if d == step:  # the state's one cell here comes from begin only
+                scores[target] = log_start[k] + emitted[emission_here]
+                continue
+            count = U(i_max - i_min + 1)
+            source = U(((d - step) % 3) * width + i_min - dx[k] - _lo(d - step, m))
+            back = U(k * plane + (d - first) * width + i_min - lo)
             if n_groups[k] == 2:
                 l0, l1, l2 = groups[k, 0], groups[k, 1], groups[k, 2]
                 l3, l4, l5 = groups[k, 3], groups[k, 4], groups[k, 5]
@@ -798,7 +872,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                     best, state = _better(best, state, scores[s4 + c] + a4, 4)
                     best, state = _better(best, state, scores[s5 + c] + a5, 5)
                     scores[target + c] = best + emitted[emission_here + c]
-                    pointers[back + c] |= np.uint8((state & field) << bits)
+                    pointers[back + c] = np.uint8(state)
                 continue
             single = n_groups[k] == 1
             if not single:
@@ -818,13 +892,13 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                     for c in range(count):
                         best, state = _better(scores[s0 + c] + a0, 0, scores[s1 + c] + a1, 1)
                         scores[target + c] = best + emitted[emission_here + c]
-                        pointers[back + c] |= np.uint8((state & field) << bits)
+                        pointers[back + c] = np.uint8(state)
                 elif single:
                     for c in range(count):
                         best, state = _better(scores[s0 + c] + a0, 0, scores[s1 + c] + a1, 1)
                         best, state = _better(best, state, scores[s2 + c] + a2, 2)
                         scores[target + c] = best + emitted[emission_here + c]
-                        pointers[back + c] |= np.uint8((state & field) << bits)
+                        pointers[back + c] = np.uint8(state)
                 elif g == n_groups[k] - 1:
                     for c in range(count):
                         best, state = _better(scores[target + c], best_state[c],
@@ -832,7 +906,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                         best, state = _better(best, state, scores[s1 + c] + a1, p0 + 1)
                         best, state = _better(best, state, scores[s2 + c] + a2, p0 + 2)
                         scores[target + c] = best + emitted[emission_here + c]
-                        pointers[back + c] |= np.uint8((state & field) << bits)
+                        pointers[back + c] = np.uint8(state)
                 else:
                     for c in range(count):
                         best, state = _better(scores[target + c], best_state[c],
@@ -841,25 +915,76 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end):
                         best, state = _better(best, state, scores[s2 + c] + a2, p0 + 2)
                         scores[target + c] = best
                         best_state[c] = state
-    final = (n + m) % 3 * width
-    best, state = -np.inf, -1
-    for k in range(n_states):
-        if scores[k * row_size + final] + log_end[k] > best:
-            best, state = scores[k * row_size + final] + log_end[k], k
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS)
+def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block=0):
+    """Best state path (states in order) and its log-probability, by max-plus DP, in
+    memory that grows as ``(n + m)^1.5``, not ``n m``.
+
+    Scores roll over three anti-diagonals. A pair small enough
+    (:func:`viterbi_blocks`) is one block: one pass keeps every back-pointer
+    (:func:`_viterbi_pointers`, a byte a cell per state) and the path is read back.
+    A larger pair runs in blocks of diagonals: a pass of scores alone
+    (:func:`_viterbi_scores`: a running max, which vectorises better than an argmax
+    with its pointers) over all but the last block keeps each block's first two
+    diagonals; the traceback then takes the blocks from the end, and in each
+    recomputes, from those two diagonals, the scores and pointers of the cells the
+    path can still pass through (the cone below the cell where it entered the block:
+    about ``block^2 / 2`` cells, a few percent of the grid). The scores of both passes
+    are maxima of the same sums, so the path and score are those of one full pass.
+    ``block`` (at least 2) sets the diagonals per block; 0 lets :func:`viterbi_blocks`
+    choose.
+    Flat arrays, unsigned offsets, no views (see :func:`_forward_sweep`).
+    """
+    n, m = x.shape[0], y.shape[0]
+    n_states = log_start.shape[0]
+    last = n + m
+    lookup = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK)
+    groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
+    width = min(n, m) + 1
+    firsts = block_firsts(n, m, block if block >= 2 else viterbi_blocks(n, m, n_states))
+    n_blocks = firsts.shape[0] - 1
+    scores = np.full((n_states + 1) * 3 * width, -np.inf)
+    checkpoints = np.empty(2 * (n_blocks - 1) * n_states * width)
+    _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
+                    width, firsts[n_blocks - 1] - 1, firsts, checkpoints)
+    pointers = np.empty(n_states * (firsts[1] - firsts[0]) * width, dtype=np.uint8)
+    best_state = np.empty(width, dtype=np.int64)
     path = np.empty(n + m, dtype=np.int64)
-    length = 0
-    i, j = n, m
-    while state >= 0:
-        path[length] = state
-        length += 1
-        if i + j == dx[state] + dy[state]:
-            previous = -1
+    length, i, j, state, best = 0, n, m, -1, -np.inf
+    for b in range(n_blocks - 1, -1, -1):
+        first = firsts[b]
+        if b < n_blocks - 1 and state < 0:  # the path began in a later block
+            break
+        if b > 0:  # the block's first two diagonals' scores from its checkpoint
+            for e in range(2):
+                into = U((2 * (b - 1) + e) * n_states * width)
+                for k in range(n_states):
+                    here = U(k * 3 * width + ((first - 2 + e) % 3) * width)
+                    for c in range(U(width)):
+                        scores[here + c] = checkpoints[into + U(k * width) + c]
         else:
-            cell = byte[state] * n_cells + offsets[i + j] + i - _lo(i + j, m)
-            previous = groups[state, (pointers[cell] >> shift[state]) & mask[state]]
-        i -= dx[state]
-        j -= dy[state]
-        state = previous
+            scores[:] = -np.inf
+        _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups,
+                          scores, width, first, i, j, pointers, best_state)
+        if b == n_blocks - 1:
+            for k in range(n_states):
+                value = scores[k * 3 * width + (last % 3) * width + n - _lo(last, m)]
+                if value + log_end[k] > best:
+                    best, state = value + log_end[k], k
+        plane = (i + j - first + 1) * width
+        while state >= 0 and i + j >= first:
+            path[length] = state
+            length += 1
+            if i + j == dx[state] + dy[state]:
+                previous = -1
+            else:
+                cell = state * plane + (i + j - first) * width + i - _lo(i + j, m)
+                previous = groups[state, pointers[cell]]
+            i -= dx[state]
+            j -= dy[state]
+            state = previous
     return path[:length][::-1].copy(), best
 
 

@@ -128,7 +128,7 @@ def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str
         f"{what} of a {largest.n} x {largest.m} pair: about {memory_size(needed)} needed "
         f"even with a checkpointed forward{threads}, but {memory_size(limit)} is {source}; "
         f"raise memory=, ask for sparse posteriors (threshold=), or align with "
-        f"method='viterbi' (one byte a cell)")
+        f"method='viterbi' (no posteriors: memory that grows as (n + m)^1.5)")
 
 
 def _workspace(size: int, dtype: Any = np.float64, name: str = "workspace") -> np.ndarray:
