@@ -422,18 +422,20 @@ def _mea_step(d, n, m, score, match, slot_size, moves, offsets):
     next1 = U(((d + 1) % 3) * slot_size + 1 + lo - _lo(d + 1, m))
     next2 = U(((d + 2) % 3) * slot_size + 2 + lo - _lo(d + 2, m))
     x_next = next1 + U(1)  # (unsigned: a signed index stops vectorisation)
-    for c in range(width):
-        diagonal = match[next2 + c] + score[next2 + c]
-        x_gap, y_gap = score[x_next + c], score[next1 + c]
-        best = x_gap if x_gap > diagonal else diagonal
-        score[here + U(1) + c] = y_gap if y_gap > best else best
-    if moves.shape[0] > 0:  # a loop of its own, so that the scores' loop vectorises
+    if moves.shape[0] > 0:
         cell = U(offsets[d])
         for c in range(width):
             diagonal = match[next2 + c] + score[next2 + c]
             x_gap, y_gap = score[x_next + c], score[next1 + c]
             best = x_gap if x_gap > diagonal else diagonal
-            moves[cell + c] = 2 if y_gap > best else (1 if x_gap > diagonal else 0)
+            score[here + U(1) + c] = y_gap if y_gap > best else best
+            moves[cell + c] = np.uint8(2 if y_gap > best else (1 if x_gap > diagonal else 0))
+    else:
+        for c in range(width):
+            diagonal = match[next2 + c] + score[next2 + c]
+            x_gap, y_gap = score[x_next + c], score[next1 + c]
+            best = x_gap if x_gap > diagonal else diagonal
+            score[here + U(1) + c] = y_gap if y_gap > best else best
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS, nogil=True)
