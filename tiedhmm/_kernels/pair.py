@@ -589,28 +589,31 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     a0 = edges[l, k0] * (inverse1 if step0 == 1 else inverse2)
                     a1 = edges[l, k1] * (inverse1 if step1 == 1 else inverse2)
                     a2 = edges[l, k2] * (inverse1 if step2 == 1 else inverse2)
-                    if counts:  # a loop of its own: with no stores it vectorises
-                        flow0, flow1, flow2 = 0.0, 0.0, 0.0
+                    # the running sum of earlier passes, or the dummy row's zeros
+                    carried = target if g > 0 else U(n_states * row_w)
+                    extra = bias if g == 0 else 0.0
+                    flow0, flow1, flow2 = 0.0, 0.0, 0.0  # forward x edge x backward sums
+                    if g < n_passes - 1 and counts:
                         for c in range(count):
                             f = forward[forward_here + c]
                             flow0 += f * weighted[s0 + c]
                             flow1 += f * weighted[s1 + c]
                             flow2 += f * weighted[s2 + c]
-                        flows[l, k0] += a0 * flow0 * occupancy
-                        flows[l, k1] += a1 * flow1 * occupancy
-                        flows[l, k2] += a2 * flow2 * occupancy
-                    # the running sum of earlier passes, or the dummy row's zeros
-                    carried = target if g > 0 else U(n_states * row_w)
-                    extra = bias if g == 0 else 0.0
-                    if g < n_passes - 1:
+                            weighted[target + c] = _pulled(weighted, s0, s1, s2, carried, a0, a1,
+                                                           a2, extra, c)
+                    elif g < n_passes - 1:
                         for c in range(count):
                             weighted[target + c] = _pulled(weighted, s0, s1, s2, carried, a0, a1,
                                                            a2, extra, c)
                     elif counts:  # the posteriors, for the counts below
                         for c in range(count):
+                            f = forward[forward_here + c]
+                            flow0 += f * weighted[s0 + c]
+                            flow1 += f * weighted[s1 + c]
+                            flow2 += f * weighted[s2 + c]
                             value = _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c)
                             total += value
-                            posterior[c] = source[forward_here + c] * value * occupancy
+                            posterior[c] = f * value * occupancy
                             weighted[target + c] = value * emitted[emission_here + c]
                     elif is_match and wants_match:  # the posteriors, into the MEA row
                         cell = slot + U(i_min - lo + 1)
@@ -624,6 +627,10 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                             value = _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c)
                             total += value
                             weighted[target + c] = value * emitted[emission_here + c]
+                    if counts:
+                        flows[l, k0] += a0 * flow0 * occupancy
+                        flows[l, k1] += a1 * flow1 * occupancy
+                        flows[l, k2] += a2 * flow2 * occupancy
                 if is_match and wants_match and counts:
                     cell = slot + U(i_min - lo + 1)
                     for c in range(count):
