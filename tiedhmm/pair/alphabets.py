@@ -17,6 +17,9 @@ import numpy as np
 
 from ..errors import InvalidDataError
 
+#: What :meth:`Alphabet.encode`'s byte table gives a byte outside the alphabet (codes are
+#: ASCII letters, so there are fewer than 255 of them).
+UNKNOWN = 255
 
 @dataclass(frozen=True)
 class Alphabet:
@@ -61,25 +64,24 @@ class Alphabet:
         return matrix
 
     @cached_property
-    def _code_of_byte(self) -> np.ndarray:
-        """Code of each byte value (either case), ``-1`` where none (read-only)."""
-        lookup = np.full(256, -1, dtype=np.int64)
+    def _code_of_byte(self) -> bytes:
+        """``bytes.translate`` table: each byte value's code (either case), ``UNKNOWN``
+        where none."""
+        lookup = bytearray([UNKNOWN]) * 256
         for code, letter in enumerate(self.codes):
             lookup[ord(letter)] = lookup[ord(letter.lower())] = code
-        lookup.flags.writeable = False
-        return lookup
+        return bytes(lookup)
 
     def encode(self, sequence: Any, what: str = "sequence") -> np.ndarray:
         """Integer codes of a ``str``, ``Bio.Seq.Seq`` or ``SeqRecord``; errors name the letter."""
         text = str(getattr(sequence, "seq", sequence))
-        raw = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
-        codes = self._code_of_byte.take(raw)
-        if codes.size and codes.min() < 0:  # (min, not a search: this is per pair)
-            position = int(np.flatnonzero(codes < 0)[0])
+        codes = text.encode("ascii", errors="replace").translate(self._code_of_byte)
+        if UNKNOWN in codes:  # (bytes' own search: this is per pair)
+            position = codes.index(UNKNOWN)
             raise InvalidDataError(f"{what}: letter {text[position].upper()!r} at position "
                                    f"{position + 1} is not in the {self.name} alphabet "
                                    f"({self.codes})")
-        return codes
+        return np.frombuffer(codes, dtype=np.uint8).astype(np.int64)
 
     def decode(self, codes: np.ndarray) -> str:
         return "".join(self.codes[code] for code in codes)
