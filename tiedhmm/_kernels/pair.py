@@ -8,11 +8,13 @@ free end). Emissions are one table per state, ``emission[k, a, b]`` with the gap
 ``emission[k, a, G]``. Sequences are integer codes ``< G``.
 
 Numerics: cells of one anti-diagonal ``d = i + j`` have all emitted ``d`` letters, so
-the forward (and backward) values are normalised per anti-diagonal, never per row
-(a row-scaled forward underflows on 300-letter unrelated proteins). Diagonal ``d`` is
+the forward (and backward) values are normalised by anti-diagonals (the forward's
+every :func:`rescale_period` diagonals, the backward's every one), never per row (a
+row-scaled forward underflows on 300-letter unrelated proteins). Diagonal ``d`` is
 stored with local index ``i - lo(d)``; the sweep order is the wavefront that SIMD
 wants, and the inner loops run along a diagonal over contiguous memory.
-Viterbi runs in log space with back-pointers packed into bit fields.
+Viterbi runs in log space with a byte of back-pointer per state and cell, in blocks
+for large pairs (:func:`viterbi`).
 
 Speed (see ``scripts/bench_pair.py``): the per-diagonal loops index flat arrays with
 unsigned offsets and create no array views and call no functions with array
