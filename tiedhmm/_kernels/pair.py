@@ -735,9 +735,10 @@ def _better(best, state, value, candidate):
 def viterbi_blocks(n, m, n_states):
     """Diagonals per block of :func:`viterbi`: ``n + m`` (one block, every back-pointer
     kept) while a byte a cell per state fits :data:`VITERBI_POINTER_BYTES`, else about
-    ``2 sqrt(n + m)`` (at least 128). Measured on 2 cores (``scripts/bench_pair.py``'s
-    pairs): blocks of 128 took 1.00x the time of the whole at 1,000 x 1,000 letters,
-    0.92x at 1,500 and 0.90x at 2,000; the whole, 0.79x of blocks of 64 at 500."""
+    ``2 sqrt(n + m)`` (at least 128). Measured on one thread, Durbin model, random
+    proteins: blocks of 128 took 0.97x the time of one block at 1,000 x 1,000 letters,
+    0.82x at 1,500, 0.75x at 2,000 and 0.42x at 3,000; one block, 0.79x of blocks of 64
+    at 500 x 500."""
     if n_states * (n + m) * (min(n, m) + 1) <= VITERBI_POINTER_BYTES:
         return n + m
     return max(128, 2 * int(np.sqrt(n + m)))
