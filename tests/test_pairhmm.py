@@ -285,6 +285,9 @@ def test_bad_sequences_and_parameters():
     model = th.PairHMM.load("dna")
     with pytest.raises(ValueError, match=r"x: letter 'E' at position 3 is not in the dna"):
         model.loglik("ACEG", "ACG")
+    with pytest.raises(ValueError, match=r"y: letter 'É' at position 2 is not in the dna"):
+        model.loglik("ACG", "aéc")  # (not ASCII: each letter still one position)
+    assert model.loglik("acgt", "ACGT") == model.loglik("ACGT", "acgt")
     with pytest.raises(ValueError, match="both sequences are empty"):
         model.loglik("", "")
     with pytest.raises(ValueError, match=r"pair 1: y: letter 'Q'"):
