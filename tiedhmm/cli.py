@@ -537,7 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format (stockholm adds the column confidence as "
                              "#=GC PP_cons)")
     family.add_argument("--consistency", type=_count, default=2, metavar="K",
-                        help="consistency passes (default 2)")
+                        help="consistency passes (default 2; more dilute the posteriors "
+                             "through unrelated members)")
     family.add_argument("--refinement", type=_count, default=100, metavar="R",
                         help="refinement rounds (default 100)")
     family.add_argument("--pretrain", type=_count, default=0, metavar="E",
