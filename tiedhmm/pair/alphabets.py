@@ -21,6 +21,7 @@ from ..errors import InvalidDataError
 #: ASCII letters, so there are fewer than 255 of them).
 UNKNOWN = 255
 
+
 @dataclass(frozen=True)
 class Alphabet:
     """Named letters plus ambiguity codes, each standing for a set of letters.
