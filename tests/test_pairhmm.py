@@ -348,3 +348,62 @@ def test_pair_hmm_parameters_and_clone_keep_the_symmetric_ties():
     copy.fit([("ACGTTAC", "ACTTAC"), ("GGCATT", "GGCTT")])
     assert copy.loglik("ACGTTA", "ACTTA") != model.loglik("ACGTTA", "ACTTA")
     assert model.set_params(tol=0.5).tol == 0.5
+
+
+def _parameters(model):
+    """Every group's parameter arrays, in the topology's order."""
+    groups = [*model.topology.emission_groups, *model.topology.transition_groups]
+    return [array.copy() for group in groups for array in group.parameter_arrays()]
+
+
+def test_an_anchored_fit_mixes_each_em_step_with_the_start():
+    pairs = th.PairHMM.durbin("dna", delta=0.1, epsilon=0.6).sample(40, random_state=1)
+    start = _parameters(th.PairHMM.durbin("dna"))
+    plain = th.PairHMM.durbin("dna", n_iter=1).fit(pairs)
+    anchored = th.PairHMM.durbin("dna", n_iter=1).fit(pairs, anchor=0.3)
+    for em_step, begun, mixed in zip(_parameters(plain), start, _parameters(anchored)):
+        np.testing.assert_allclose(mixed, 0.7 * em_step + 0.3 * begun, rtol=0, atol=1e-15)
+    assert any(not np.allclose(a, b) for a, b in zip(_parameters(plain), start))
+    # a symmetric model stays symmetric, its insert states still one group
+    match = anchored.states[0].emission.table
+    np.testing.assert_array_equal(match, match.T)
+    assert anchored.states[1].emission is anchored.states[2].emission
+
+
+def test_anchor_zero_is_plain_em_and_more_anchor_stays_nearer_the_start():
+    pairs = th.PairHMM.durbin("dna", delta=0.1, epsilon=0.6).sample(40, random_state=2)
+    start = _parameters(th.PairHMM.durbin("dna"))
+    fits = {anchor: _parameters(th.PairHMM.durbin("dna", n_iter=3, tol=-np.inf)
+                                .fit(pairs, anchor=anchor)) for anchor in (0.0, 0.5, 0.9)}
+    plain = _parameters(th.PairHMM.durbin("dna", n_iter=3, tol=-np.inf).fit(pairs))
+    for a, b in zip(fits[0.0], plain):
+        np.testing.assert_array_equal(a, b)
+    distance = {anchor: sum(np.abs(a - b).sum() for a, b in zip(fitted, start))
+                for anchor, fitted in fits.items()}
+    assert distance[0.0] > distance[0.5] > distance[0.9] > 0
+
+
+@pytest.mark.parametrize("anchor", [-0.1, 1.0, float("nan")])
+def test_an_anchor_outside_zero_to_one_is_refused(anchor):
+    model = th.PairHMM.durbin("dna", n_iter=1)
+    before = _parameters(model)
+    with pytest.raises(th.InvalidDataError, match="anchor must be in"):
+        model.fit([("ACGT", "ACT")], anchor=anchor)
+    for a, b in zip(before, _parameters(model)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_group_that_cannot_be_pulled_back_is_named_before_anything_is_fitted():
+    from tiedhmm import em
+    rates = th.PoissonEmission(np.array([2.0, 3.0]))
+    loop = th.CategoricalEmission([0.5, 0.5])
+
+    def source():
+        rate_stats = {"weight": np.array(2.0), "sum": np.array([8.0, 2.0])}
+        loop_stats = {"weight": np.array(2.0), "counts": np.array([1.0, 1.0])}
+        return np.array([-1.0]), [(rates, rate_stats), (loop, loop_stats)], "sequence"
+
+    with pytest.raises(th.InvalidDataError, match=r"PoissonEmission.*cannot be anchored"):
+        em.fit([source], em.ConvergenceMonitor(0.0, 2, False), anchor=0.5)
+    np.testing.assert_array_equal(rates.lambdas, [2.0, 3.0])
+    np.testing.assert_array_equal(loop.probs, [0.5, 0.5])

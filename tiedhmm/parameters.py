@@ -43,6 +43,8 @@ class ParameterGroup(ABC):
     exact_m_step: bool = True
     #: The group's kind in model files (set by ``group_kind``).
     record_kind: str = ""
+    #: Whether :meth:`pull_toward` works (an anchored fit needs it).
+    pullable: bool = False
 
     def __init__(self, *, name: str | None = None, trainable: bool = True) -> None:
         self.name = name
@@ -84,6 +86,13 @@ class ParameterGroup(ABC):
     def from_record(cls, record: dict[str, Any], *, name: str | None,
                     trainable: bool) -> Self:
         """A group from the fields ``to_record`` wrote."""
+
+    def pull_toward(self, reference: Self, share: float) -> None:
+        """Move the parameters ``share`` of the way toward ``reference``'s (a group of the
+        same kind and shape), in place: an anchored fit's pull back to where it started.
+        Probability groups mix linearly, which keeps them distributions (and a
+        symmetric table symmetric); other kinds do not support it (:attr:`pullable`)."""
+        raise TypeError(f"{self!r} cannot be pulled toward a reference")
 
     def parts(self) -> tuple[ParameterGroup, ...]:
         """Groups this group holds and may share with others (a tied covariance): they

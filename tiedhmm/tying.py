@@ -78,6 +78,8 @@ class TransitionGroup(ParameterGroup):
     0.1
     """
 
+    pullable = True
+
     def __init__(self, outcomes: Sequence[str], probs: Sequence[float] | np.ndarray | None = None,
                  *,
                  name: str | None = None, trainable: bool = True,
@@ -133,6 +135,9 @@ class TransitionGroup(ParameterGroup):
 
     def log_prior(self) -> float:
         return log_prior_of(self.prior, self.probs)
+
+    def pull_toward(self, reference: TransitionGroup, share: float) -> None:
+        self.probs = (1.0 - share) * self.current() + share * reference.current()
 
     def free_parameters(self, params: str = "") -> int:
         return len(self.outcomes) - 1

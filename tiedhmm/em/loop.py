@@ -196,6 +196,17 @@ def m_step(pooled: dict[int, tuple[ParameterGroup, Stats]], soft_ties: Sequence[
         group.m_step(blended[key], letters)
 
 
+def _starting_groups(pooled: dict[int, tuple[ParameterGroup, Stats]]
+                     ) -> dict[int, ParameterGroup]:
+    """Copies of the trainable groups as they are, for an anchored fit; an error naming
+    a group that cannot be pulled back (before anything is fitted)."""
+    for group, _ in pooled.values():
+        if group.trainable and not group.pullable:
+            raise InvalidDataError(f"{group!r} cannot be anchored: only probability groups "
+                                   f"(categorical, match, transition) can")
+    return {key: group.copy() for key, (group, _) in pooled.items() if group.trainable}
+
+
 def check_soft_ties(soft_ties: Sequence[SoftTie]) -> None:
     seen: set[int] = set()
     for tie in soft_ties:
@@ -206,7 +217,8 @@ def check_soft_ties(soft_ties: Sequence[SoftTie]) -> None:
 
 
 def fit(sources: Sequence[StatisticsSource], monitor: ConvergenceMonitor, *,
-        soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None) -> None:
+        soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None,
+        anchor: float = 0.0) -> None:
     """Run EM in place on the groups behind ``sources`` until ``monitor`` says it converged.
 
     As in hmmlearn, every iteration does an E-step, an M-step, then reports the
@@ -214,19 +226,31 @@ def fit(sources: Sequence[StatisticsSource], monitor: ConvergenceMonitor, *,
     the log-likelihood plus the groups' log priors (the MAP objective; with no priors,
     the likelihood), so a fall beyond rounding raises :class:`EMDecreaseError`; with
     soft ties the update is a shrinkage, not an EM step, and with a group whose M-step
-    is not exact (``exact_m_step``), no such check applies either.
+    is not exact (``exact_m_step``), no such check applies either. ``anchor`` in
+    ``[0, 1)`` pulls every M-step's estimate that share of the way back to the
+    parameters the fit started from (:meth:`ParameterGroup.pull_toward`): a soft tie to
+    the starting model, so little data cannot drag it far; a shrinkage too, unchecked.
     """
     check_soft_ties(soft_ties)
+    if not 0.0 <= anchor < 1.0:
+        raise InvalidDataError(f"anchor must be in [0, 1), got {anchor!r}")
     if monitor.n_iter <= 0:
         return
     previous = None
+    start: dict[int, ParameterGroup] | None = None
     while True:  # ``converged`` is asked after a report only, as hmmlearn's monitors expect
         total, pooled = pooled_statistics(sources)
         objective = total + sum(group.log_prior() for group, _ in pooled.values()
                                 if group.trainable)
         exact = all(group.exact_m_step for group, _ in pooled.values() if group.trainable)
+        if anchor and start is None:
+            start = _starting_groups(pooled)
         m_step(pooled, soft_ties, emission_params)
-        if previous is not None and exact and not soft_ties and np.isfinite(objective) and \
+        for key, (group, _) in pooled.items():
+            if start and key in start:
+                group.pull_toward(start[key], anchor)
+        if previous is not None and exact and not soft_ties and not anchor and \
+                np.isfinite(objective) and \
                 previous - objective > DECREASE_TOLERANCE * max(1.0, abs(objective)):
             raise EMDecreaseError(f"log-likelihood plus log prior fell from {previous!r} to "
                                   f"{objective!r} at EM iteration {monitor.iter + 1}")

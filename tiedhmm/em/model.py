@@ -112,10 +112,11 @@ class EMModel(Parametrized, ABC):
 
     def _run_em(self, sources: Sequence[em.StatisticsSource], *,
                 soft_ties: Sequence[SoftTie] = (), emission_params: str | None = None,
-                callback: Callable[[int, float], None] | None = None) -> None:
+                callback: Callable[[int, float], None] | None = None,
+                anchor: float = 0.0) -> None:
         """EM on the groups behind ``sources``; ``monitor_`` holds its history."""
         em.fit(sources, self._fresh_monitor(callback), soft_ties=soft_ties,
-               emission_params=emission_params)
+               emission_params=emission_params, anchor=anchor)
 
     def _fresh_monitor(self, callback: Callable[[int, float], None] | None
                        ) -> em.ConvergenceMonitor:

@@ -57,6 +57,7 @@ class CategoricalEmission(EmissionGroup):
     """
 
     param_letters = "e"
+    pullable = True
     direct_probabilities = True
 
     def __init__(self, probs: np.ndarray | None = None, *, n_features: int | None = None,
@@ -153,6 +154,10 @@ class CategoricalEmission(EmissionGroup):
 
     def log_prior(self) -> float:
         return log_prior_of(self.prior, self.probs)
+
+    def pull_toward(self, reference: CategoricalEmission, share: float) -> None:
+        self.probs = ((1.0 - share) * required(self.probs, f"{self!r} probs")
+                      + share * required(reference.probs, f"{reference!r} probs"))
 
     def sample(self, rng: np.random.RandomState, n: int) -> np.ndarray:
         return rng.choice(self.n_features, size=n, p=self.probs)

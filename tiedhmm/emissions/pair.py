@@ -54,6 +54,7 @@ class MatchEmission(ParameterGroup):
     """
 
     param_letters = "e"
+    pullable = True
 
     def __init__(self, table: np.ndarray, *, symmetric: bool = False, name: str | None = None,
                  trainable: bool = True) -> None:
@@ -84,6 +85,9 @@ class MatchEmission(ParameterGroup):
         if self.symmetric:
             counts = counts + counts.T
         self.table = counts / counts.sum()
+
+    def pull_toward(self, reference: MatchEmission, share: float) -> None:
+        self.table = (1.0 - share) * self.table + share * reference.table
 
     def free_parameters(self, params: str) -> int:
         k = self.size

@@ -660,8 +660,8 @@ class PairHMM(EMModel):
                                            encoded, memory)
 
     def fit(self, pairs: Sequence[tuple[Any, ...]], *, memory: int | str | None = None,
-            client: Any = None,
-            callback: Callable[[int, float], None] | None = None) -> PairHMM:
+            client: Any = None, callback: Callable[[int, float], None] | None = None,
+            anchor: float = 0.0) -> PairHMM:
         """EM (Baum-Welch) on unaligned pairs, with pooled tied statistics.
 
         Runs in parallel over pairs (over chunks of pairs on a Dask cluster with a
@@ -678,6 +678,12 @@ class PairHMM(EMModel):
             Run over chunks of pairs on this cluster.
         callback : callable, optional
             ``callback(iteration, loglik)`` hears every iteration.
+        anchor : float, default 0
+            In ``[0, 1)``: each M-step's estimate is pulled that share of the way back to
+            the parameters the fit started from (``(1 - anchor) x EM's + anchor x the
+            start``), a soft tie to the starting model so that a few pairs cannot drag it
+            far (multiple alignment trains on a family this way). The steps are then
+            shrinkages: the likelihood is not checked to rise.
 
         Returns
         -------
@@ -687,7 +693,7 @@ class PairHMM(EMModel):
         Raises
         ------
         tiedhmm.errors.InvalidDataError
-            No pairs, or a letter outside the alphabet.
+            No pairs, a letter outside the alphabet, or an anchor outside ``[0, 1)``.
 
         Examples
         --------
@@ -707,7 +713,7 @@ class PairHMM(EMModel):
                 first += len(chunk)
             source = parallel.statistics_source(client, partial(_chunk_source, memory=memory),
                                                 self, chunks)
-        self._run_em([source], soft_ties=self.soft_ties, callback=callback)
+        self._run_em([source], soft_ties=self.soft_ties, callback=callback, anchor=anchor)
         return self
 
 
