@@ -145,7 +145,8 @@ def test_the_mixture_leaves_out_weightless_parts_and_runs_a_local_model_alone():
 def test_the_automatic_local_weight_follows_the_family_s_expected_accuracy():
     """A close family (mean global expected accuracy at least 0.78) mixes in 0.7 of the
     local posteriors, a distant one 0.3: ``"auto"`` aligns each as that fixed weight
-    does (and the two weights give different alignments of both families)."""
+    does (and the two weights give different alignments of both families). The shipped
+    model as given (no pretraining), whose accuracies the test computes."""
     assert family_local_weight("auto", [0.9, 0.7]) == CLOSE_LOCAL_WEIGHT == 0.7
     assert family_local_weight("auto", [0.9, 0.6]) == DISTANT_LOCAL_WEIGHT == 0.3
     assert family_local_weight(0.5, [0.9, 0.9]) == 0.5
@@ -158,7 +159,7 @@ def test_the_automatic_local_weight_follows_the_family_s_expected_accuracy():
             model.compiled(), list(itertools.combinations(codes, 2)), threshold=0.01,
             memory=None)]
         assert (np.mean(accuracies) >= CLOSE_FAMILY_ACCURACY) == (weight == 0.7)
-        automatic, fixed, other = (th.msa(family, local_weight=w, refinement=5)
+        automatic, fixed, other = (th.msa(family, local_weight=w, refinement=5, pretrain=0)
                                    for w in ("auto", weight, 1.0 - weight))
         assert automatic.format("fasta") == fixed.format("fasta")
         np.testing.assert_array_equal(automatic.mean_posterior, fixed.mean_posterior)
@@ -380,10 +381,12 @@ def test_the_command_reports_bad_input_with_exit_1(tmp_path, capsys):
     family.write_text(">a\nMKTAYIAKQRQISFVK\n>b\nMKTAYIAKQRISFVK\n>c\nMKTAYAKQRQISFVK\n")
     rows = {}
     for weight in (0.0, 0.5, "auto"):  # where the first two place the gaps differs
-        assert main(["msa", str(family), "--quiet", "--local-weight", str(weight)]) == 0
+        assert main(["msa", str(family), "--quiet", "--local-weight", str(weight),
+                     "--pretrain", "0"]) == 0
         rows[weight] = [str(r.seq) for r in
                         SeqIO.parse(io.StringIO(capsys.readouterr().out), "fasta")]
-        assert rows[weight] == [str(row) for row in th.msa(str(family), local_weight=weight)]
+        assert rows[weight] == [str(row) for row in th.msa(str(family), local_weight=weight,
+                                                           pretrain=0)]
     assert rows[0.0] != rows[0.5]
 
 
@@ -481,3 +484,33 @@ def test_the_command_trims_columns_below_the_threshold(tmp_path, capsys):
     with pytest.raises(SystemExit) as usage:
         main(["msa", str(fasta), "--quiet", "--trim", "2"])
     assert usage.value.code == 2 and "[0, 1]" in capsys.readouterr().err
+
+
+def test_pretraining_fits_a_drawn_subset_of_pairs_anchored_to_the_given_model(monkeypatch):
+    """``pretrain`` fits a copy of the model on at most ``PRETRAIN_PAIRS`` pairs, drawn
+    by ``random_state``, each M-step pulled ``PRETRAIN_ANCHOR`` of the way back; the
+    given model is left as it was, and ``pretrain=0`` fits nothing."""
+    fits = []
+    original_fit = th.PairHMM.fit
+
+    def recorded_fit(self, pairs, **options):
+        fits.append(([tuple(pair) for pair in pairs], options["anchor"], self.n_iter))
+        return original_fit(self, pairs, **options)
+
+    monkeypatch.setattr(th.PairHMM, "fit", recorded_fit)
+    monkeypatch.setattr(multiple_alignment, "PRETRAIN_PAIRS", 4)
+    model = th.PairHMM.load("protein")
+    before = model.compiled().logs[0].copy()
+    first = th.msa(FAMILY, model, refinement=2)
+    again = th.msa(FAMILY, model, refinement=2)
+    other_draw = th.msa(FAMILY, model, refinement=2, random_state=1)
+    assert first.format("fasta") == again.format("fasta")
+    assert [len(pairs) for pairs, _, _ in fits] == [4, 4, 4]
+    assert {(anchor, iterations) for _, anchor, iterations in fits} == {
+        (multiple_alignment.PRETRAIN_ANCHOR, multiple_alignment.DEFAULT_PRETRAIN)}
+    assert fits[0][0] == fits[1][0] != fits[2][0]
+    assert all(x in FAMILY and y in FAMILY and x != y for x, y in fits[0][0])
+    np.testing.assert_array_equal(model.compiled().logs[0], before)
+    assert other_draw.length >= len(max(FAMILY, key=len))
+    th.msa(FAMILY, model, refinement=2, pretrain=0)
+    assert len(fits) == 3

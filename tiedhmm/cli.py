@@ -37,7 +37,7 @@ from .msa.compare import compare
 from .msa.confidence import trim
 from .msa.kmers import ALL_PAIRS_LIMIT, DEFAULT_NEIGHBOURS
 from .msa.pair_posteriors import AUTO, DEFAULT_LOCAL_WEIGHT
-from .msa.progressive import family_records, msa
+from .msa.progressive import DEFAULT_PRETRAIN, family_records, msa
 from .pair.alignment import for_writing, with_headers_as_read
 from .pair.alphabets import ALPHABETS
 from .pair.model import PairHMM
@@ -541,8 +541,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "through unrelated members)")
     family.add_argument("--refinement", type=_count, default=100, metavar="R",
                         help="refinement rounds (default 100)")
-    family.add_argument("--pretrain", type=_count, default=0, metavar="E",
-                        help="EM iterations on all pairs of the input first (default 0)")
+    family.add_argument("--pretrain", type=_count, default=DEFAULT_PRETRAIN, metavar="E",
+                        help="EM iterations on the family's pairs first, each pulled half way "
+                             f"back to the model (default {DEFAULT_PRETRAIN}; 0: the model "
+                             "as given)")
     family.add_argument("--local-weight", type=_share_or_auto, default=DEFAULT_LOCAL_WEIGHT,
                         metavar="W",
                         help="share of each pair's posteriors from the model with unaligned "

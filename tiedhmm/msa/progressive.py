@@ -20,9 +20,13 @@
    keep their columns and the realignment maximises the pairs across, so the objective
    never falls: ProbCons' always-accept rule and an objective test are the same here.
 
-Optional ``pretrain`` runs that many iterations of pooled, symmetric EM on all pairs of
-the input first (real EM over all pairs at once, where ProbCons averages per-pair
-estimates). The result is a ``Bio.Align.Alignment`` with ``.tree`` (Newick),
+First, ``pretrain`` iterations (default 2) of pooled, symmetric EM train the model on the
+family's pairs (real EM over all pairs at once, where ProbCons averages per-pair
+estimates), each M-step pulled half way back to the given model (:data:`PRETRAIN_ANCHOR`;
+a soft tie, so that a few sequences, or a family of close pairs with one orphan, cannot
+drag the model far) and at most :data:`PRETRAIN_PAIRS` pairs drawn.
+
+The result is a ``Bio.Align.Alignment`` with ``.tree`` (Newick),
 ``.mean_posterior`` (per column, the mean untransformed posterior of the residue pairs
 it aligns; NaN for a column of one residue), ``.confidence`` (that score calibrated:
 the chance the column is correct, :mod:`tiedhmm.msa.confidence`) and the confidence as
@@ -80,6 +84,8 @@ FAMILY_STAGE = "families"
 #: the family estimate (1-10 measured on BAliBASE pairs at threshold 0.01, 1.5 on the
 #: simulated family of ``scripts/bench_msa_scale.py``).
 FAMILY_ENTRIES_PER_RESIDUE = 8
+#: EM iterations on the family before its posteriors (``pretrain``).
+DEFAULT_PRETRAIN = 2
 #: How far each M-step of ``pretrain`` is pulled back to the given model
 #: (:meth:`PairHMM.fit`'s ``anchor``): half way, so a family of a few sequences, or one
 #: dominated by close pairs, cannot drag the model far (plain EM lost RV20 0.021 SP).
@@ -90,7 +96,7 @@ PRETRAIN_PAIRS = 200
 
 
 def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
-        refinement: int = 100, pretrain: int = 0, random_state: int = 0,
+        refinement: int = 100, pretrain: int = DEFAULT_PRETRAIN, random_state: int = 0,
         threshold: float = DEFAULT_THRESHOLD, memory: int | str | None = None,
         neighbours: int | None = None, sequence_weights: bool = True,
         local_weight: float | str = DEFAULT_LOCAL_WEIGHT, client: Any = None,
@@ -114,10 +120,12 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
         RV20).
     refinement : int, default 100
         Rounds of iterative refinement.
-    pretrain : int, default 0
-        Iterations of pooled, symmetric EM on all pairs of the family first.
+    pretrain : int, default 2
+        Iterations of pooled, symmetric EM on the family's pairs first (at most
+        :data:`PRETRAIN_PAIRS`, drawn), each pulled half way back to ``model``; 0 uses
+        ``model`` as given.
     random_state : int, default 0
-        Seeds refinement.
+        Seeds refinement and the draw of pretraining pairs.
     threshold : float, default 0.01
         Posteriors below this are dropped.
     memory : int or str, optional
