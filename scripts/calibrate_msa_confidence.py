@@ -60,8 +60,12 @@ def aligned_cases(cache: Path) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
 def isotonic(x: np.ndarray, y: np.ndarray, weight: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
     """The non-decreasing fit of ``y`` on ``x`` (pool adjacent violators, ties pooled
-    first), read on :data:`GRID`: the table ``np.interp`` evaluates."""
-    unique, inverse = np.unique(x, return_inverse=True)
+    first), read on :data:`GRID`: the table ``np.interp`` evaluates. ``x`` is rounded to
+    the grid first, so that no sliver of raw scores (the columns at exactly 1, say,
+    against those just below) holds a block of its own that the interpolation would
+    spread over its neighbours."""
+    step = GRID[1] - GRID[0]
+    unique, inverse = np.unique(np.round(x / step) * step, return_inverse=True)
     totals = np.bincount(inverse, weights=weight)
     means = np.bincount(inverse, weights=weight * y) / totals
     blocks: list[list[float]] = []  # [sum w x, sum w y, sum w]
