@@ -179,9 +179,9 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     >seq1
     MKTAYIAKQRQISFVK
     >seq2
-    MKTAYIA-KQRISFVK
+    MKTAYIAKQR-ISFVK
     >seq3
-    MKTAYAK-QRQISFVK
+    MKTAY-AKQRQISFVK
     <BLANKLINE>
     """
     with parallel.using_threads(threads):
