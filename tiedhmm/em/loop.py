@@ -232,8 +232,9 @@ def fit(sources: Sequence[StatisticsSource], monitor: ConvergenceMonitor, *,
     the starting model, so little data cannot drag it far; a shrinkage too, unchecked.
     """
     check_soft_ties(soft_ties)
-    if not 0.0 <= anchor < 1.0:
-        raise InvalidDataError(f"anchor must be in [0, 1), got {anchor!r}")
+    if isinstance(anchor, bool) or not isinstance(anchor, (int, float, np.floating)) or \
+            not 0.0 <= anchor < 1.0:
+        raise InvalidDataError(f"anchor must be a number in [0, 1), got {anchor!r}")
     if monitor.n_iter <= 0:
         return
     previous = None
