@@ -21,7 +21,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 
 _LOG_2PI = np.log(2 * np.pi)
 
@@ -62,6 +61,7 @@ def log_table(X: np.ndarray, means: np.ndarray, covars: np.ndarray,
             terms = (filled - means[k]) ** 2 / variances + np.log(variances) + _LOG_2PI
             table[:, k] = -0.5 * np.sum(terms * observed, axis=1)
         return table
+    from scipy.linalg import cho_factor, cho_solve  # here: 0.06 s to import
     for rows, absent in _patterns(missing):
         seen = ~absent
         if not seen.any():
