@@ -32,7 +32,7 @@ def core_steps(path, moves, flank):
             if count == 0:
                 start_x += moves[state, 0]
                 start_y += moves[state, 1]
-        else:
-            steps[count] = moves[state]
+        else:  # element by element: a row assignment makes a view per step
+            steps[count, 0], steps[count, 1] = moves[state, 0], moves[state, 1]
             count += 1
     return steps[:count].copy(), start_x, start_y
