@@ -8,6 +8,9 @@ probcons muscle mafft clustalo``); the output is scored against the case's ``.xm
 blocks by ``tiedhmm.msa.compare`` with the official rounding (it reproduces bali_score
 3.01's figures; ``tests/test_compare.py`` checks it against the official scores). Prints
 mean SP and TC per reference set and the wall time of the whole set per tool.
+Ends with each tool's mean over the sets and its total time. All six sets with every peer
+take about three and a half hours on a 2-core machine (ProbCons and MUSCLE 5 over an
+hour each); name sets, ``--tools`` or ``--cases N`` for less.
 Usage: ``python scripts/bench_msa.py [RV11 RV12 ...] [--cases N] [--model FILE]
 [--tiedhmm-options "..."] [--tools NAME ...] [--log FILE]`` (``--tiedhmm-options``: more
 options of ``tiedhmm msa``, such as ``"--local-weight 0.5"``; ``--tools``: only those,
@@ -31,6 +34,7 @@ from tiedhmm.msa import compare
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CASES = SHARED / "data" / "balibase3-dev"
+SETS = ("RV11", "RV12", "RV20", "RV30", "RV40", "RV50")
 
 
 def _tiedhmm() -> list[str]:
@@ -62,7 +66,8 @@ def score(reference: Path, alignment: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("sets", nargs="*", default=["RV11", "RV12"])
+    parser.add_argument("sets", nargs="*", default=list(SETS),
+                        help="reference sets (default: all six)")
     parser.add_argument("--cases", type=int, help="the first N cases of each set only")
     parser.add_argument("--model", help="tiedhmm's --model (default: the bundled one)")
     parser.add_argument("--tiedhmm-options", default="", metavar="OPTIONS",
@@ -85,6 +90,7 @@ def main() -> None:
             subprocess.run(tools["tiedhmm"](str(next((CASES / args.sets[0]).glob("*.tfa"))),
                                             str(scratch / "warm.fa")), check=True)  # compile
         print(f"{'set':<6}{'tool':<16}{'SP':>7}{'TC':>7}{'seconds':>9}{'cases':>7}")
+        totals: dict[str, list[tuple[float, float, float]]] = {name: [] for name in tools}
         for reference_set in args.sets:
             cases = sorted((CASES / reference_set).glob("*.tfa"))[:args.cases]
             for name, command in tools.items():
@@ -110,6 +116,13 @@ def main() -> None:
                                       f"{tc:.3f}\t{elapsed:.2f}\n")
                 print(f"{reference_set:<6}{name:<16}{sum(sps) / len(sps):>7.3f}"
                       f"{sum(tcs) / len(tcs):>7.3f}{seconds:>9.1f}{len(cases):>7}", flush=True)
+                totals[name].append((sum(sps) / len(sps), sum(tcs) / len(tcs), seconds))
+        if len(args.sets) > 1:
+            for name, rows in totals.items():
+                set_sps, set_tcs, set_seconds = zip(*rows)
+                print(f"{'mean':<6}{name:<16}{sum(set_sps) / len(rows):>7.3f}"
+                      f"{sum(set_tcs) / len(rows):>7.3f}{sum(set_seconds):>9.1f}"
+                      f"{len(rows):>5} sets")
 
 
 if __name__ == "__main__":
