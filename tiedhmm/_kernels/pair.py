@@ -78,7 +78,14 @@ def _cone_range(d, n, m, dxk, dyk, apex_i, apex_j):
 
 
 @njit(cache=True)
-def _emission_lookup(x, y, dx, dy, emission, ring):
+def emission_buffer_size(n, m, n_states):
+    """Doubles the emission buffer of :func:`_emission_lookup` takes for an ``n x m``
+    pair (a profile per state, and :data:`EMISSION_BLOCK` diagonals of match emissions)."""
+    return n_states * (max(n, m) + 1 + EMISSION_BLOCK * (min(n, m) + 1))
+
+
+@njit(cache=True)
+def _emission_lookup(x, y, dx, dy, emission, ring, buffer):
     """Letter codes, and one flat buffer the diagonal loops read emissions from.
 
     ``rows[moves, i]`` is ``G + 1`` times the code of letter ``i`` of x (the gap code
@@ -90,7 +97,9 @@ def _emission_lookup(x, y, dx, dy, emission, ring):
     for inserts (whose emissions depend on one sequence: by ``i`` for x-inserts, by
     ``m - j`` for y-inserts), then ``ring`` slots of ``K x (min(n, m) + 1)`` that
     :func:`_emissions_along` fills for matches; :func:`_emission_offset` says where
-    a state's emissions on a diagonal start.
+    a state's emissions on a diagonal start. ``emitted`` is the start of ``buffer``
+    (at least :func:`emission_buffer_size` doubles, zeroed here), which a caller may
+    reuse across pairs: a fresh allocation this size costs page faults every call.
     """
     n_states, n_columns = emission.shape[0], emission.shape[2]
     gap = n_columns - 1
@@ -103,7 +112,8 @@ def _emission_lookup(x, y, dx, dy, emission, ring):
         columns[1, m - j] = y[j - 1]
     flat_emission = emission.reshape(n_states, -1)
     profile_size = max(n, m) + 1
-    emitted = np.zeros(n_states * (profile_size + ring * (min(n, m) + 1)))
+    emitted = buffer[:n_states * (profile_size + ring * (min(n, m) + 1))]
+    emitted[:] = 0.0
     for k in range(n_states):
         if dx[k] + dy[k] == 1:
             for c in range(n + 1 if dx[k] else m + 1):
@@ -312,8 +322,9 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     starts = (np.arange(n + m + 1) % 3) * width
     sums = np.ones(n + m + 1)
     groups, n_groups = _predecessor_groups(transmat, 0.0)
-    _forward_sweep(n, m, dx, dy, start, transmat,
-                   _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK), groups, n_groups,
+    lookup = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK,
+                              np.empty(emission_buffer_size(n, m, n_states)))
+    _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups,
                    cells, 3 * width, starts, sums, 1, n + m, np.empty(0), starts,
                    rescale_period(emission, transmat))
     total = 0.0
@@ -478,7 +489,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     last = n + m
     if counts and block == 0:
         raise ValueError("counts need every state's forward: block must be positive")
-    lookup = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK)
+    lookup = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK,
+                              np.empty(emission_buffer_size(n, m, n_states)))
     rows, columns, emitted, table = lookup
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     successors, n_successors = _predecessor_groups(np.ascontiguousarray(transmat.T), 0.0)
@@ -929,8 +941,21 @@ def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_g
                         best_state[c] = state
 
 
+@njit(cache=True)
+def viterbi_workspace(n, m, n_states, block):
+    """The doubles and the bytes :func:`viterbi` works in for an ``n x m`` pair (the
+    emission buffer, rolling scores and checkpoints; back-pointers), and its blocks'
+    first diagonals (``block``: as for :func:`viterbi`)."""
+    firsts = block_firsts(n, m, block if block >= 2 else viterbi_blocks(n, m, n_states))
+    width = min(n, m) + 1
+    doubles = (emission_buffer_size(n, m, n_states) + (n_states + 1) * 3 * width
+               + 2 * (firsts.shape[0] - 2) * n_states * width)
+    return doubles, n_states * (firsts[1] - firsts[0]) * width, firsts
+
+
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block=0):
+def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block, workspace,
+            pointer_bytes):
     """Best state path (states in order) and its log-probability, by max-plus DP, in
     memory that grows as ``(n + m)^1.5``, not ``n m``.
 
@@ -946,22 +971,29 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block=
     about ``block^2 / 2`` cells, a few percent of the grid). The scores of both passes
     are maxima of the same sums, so the path and score are those of one full pass.
     ``block`` (at least 2) sets the diagonals per block; 0 lets :func:`viterbi_blocks`
-    choose.
+    choose. ``workspace`` (doubles) and ``pointer_bytes`` (``uint8``) hold at least
+    what :func:`viterbi_workspace` says; a caller reuses them across pairs, since fresh
+    allocations this size cost page faults every call (a third of the time at 1,000
+    letters).
     Flat arrays, unsigned offsets, no views (see :func:`_forward_sweep`).
     """
     n, m = x.shape[0], y.shape[0]
     n_states = log_start.shape[0]
     last = n + m
-    lookup = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK)
-    groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
     width = min(n, m) + 1
-    firsts = block_firsts(n, m, block if block >= 2 else viterbi_blocks(n, m, n_states))
+    _, n_pointers, firsts = viterbi_workspace(n, m, n_states, block)
     n_blocks = firsts.shape[0] - 1
-    scores = np.full((n_states + 1) * 3 * width, -np.inf)
-    checkpoints = np.empty(2 * (n_blocks - 1) * n_states * width)
+    emission_size = emission_buffer_size(n, m, n_states)
+    lookup = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK,
+                              workspace[:emission_size])
+    groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
+    scores = workspace[emission_size:emission_size + (n_states + 1) * 3 * width]
+    scores[:] = -np.inf
+    checkpoints = workspace[emission_size + scores.shape[0]:][
+        :2 * (n_blocks - 1) * n_states * width]
     _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
                     width, firsts[n_blocks - 1] - 1, firsts, checkpoints)
-    pointers = np.empty(n_states * (firsts[1] - firsts[0]) * width, dtype=np.uint8)
+    pointers = pointer_bytes[:n_pointers]
     best_state = np.empty(width, dtype=np.int64)
     path = np.empty(n + m, dtype=np.int64)
     length, i, j, state, best = 0, n, m, -1, -np.inf
@@ -1024,10 +1056,14 @@ def batch_viterbi(xs, x_offsets, ys, y_offsets, dx, dy, log_emission, log_start,
     paths = np.empty(x_offsets[-1] + y_offsets[-1], dtype=np.int64)
     lengths = np.empty(n_pairs, dtype=np.int64)
     scores = np.empty(n_pairs)
+    n_states = log_start.shape[0]
     for p in prange(n_pairs):
+        n, m = x_offsets[p + 1] - x_offsets[p], y_offsets[p + 1] - y_offsets[p]
+        doubles, n_bytes, _ = viterbi_workspace(n, m, n_states, 0)
         path, score = viterbi(xs[x_offsets[p]:x_offsets[p + 1]],
-                              ys[y_offsets[p]:y_offsets[p + 1]],
-                              dx, dy, log_emission, log_start, log_transmat, log_end)
+                              ys[y_offsets[p]:y_offsets[p + 1]], dx, dy, log_emission,
+                              log_start, log_transmat, log_end, 0, np.empty(doubles),
+                              np.empty(n_bytes, dtype=np.uint8))
         first = x_offsets[p] + y_offsets[p]
         paths[first:first + path.shape[0]] = path
         lengths[p] = path.shape[0]

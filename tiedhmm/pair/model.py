@@ -534,7 +534,10 @@ class PairHMM(EMModel):
             [(score, moves)] = posterior.mea_alignments(self.compiled(), [codes], memory)
             return to_alignment(x, y, inference.mea_steps(moves), (0, 0), score)
         model = self.compiled()
-        path, score = kernels.viterbi(*codes, *model.logs)
+        doubles, n_bytes, _ = kernels.viterbi_workspace(codes[0].size, codes[1].size,
+                                                        len(model.dx), 0)
+        path, score = kernels.viterbi(*codes, *model.logs, 0, posterior.reused_buffer(doubles),
+                                      posterior.reused_buffer(n_bytes, np.uint8, "pointers"))
         inference.raise_if_impossible(score)
         return to_alignment(x, y, *inference.path_steps(model, path), float(score))
 

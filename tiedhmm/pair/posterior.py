@@ -131,9 +131,10 @@ def check(plans: Sequence[Plan], limit: int, memory: int | str | None, what: str
         f"method='viterbi' (no posteriors: memory that grows as (n + m)^1.5)")
 
 
-def _workspace(size: int, dtype: Any = np.float64, name: str = "workspace") -> np.ndarray:
+def reused_buffer(size: int, dtype: Any = np.float64, name: str = "workspace") -> np.ndarray:
     """A buffer of at least ``size`` items, reused across calls in this thread (a fresh
-    allocation above the allocator's mmap threshold costs page faults every call)."""
+    allocation above the allocator's mmap threshold costs page faults every call); one
+    per ``name``, kept while at most :data:`KEPT_WORKSPACE_BYTES`."""
     kept: np.ndarray | None = getattr(_thread_state, name, None)
     if kept is not None and kept.size >= size:
         return kept
@@ -173,13 +174,13 @@ def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan
     n, m = codes_x.size, codes_y.size
     n_states = len(model.dx)
     posterior = np.zeros((n, m)) if dense else np.empty((0, 0))
-    table = (_workspace((n + 1) * (m + 1), np.uint8, "moves") if moves
+    table = (reused_buffer((n + 1) * (m + 1), np.uint8, "moves") if moves
              else np.empty(0, dtype=np.uint8))
     unused = (np.zeros((n_states, n_states)), np.zeros(n_states), np.zeros(n_states),
               np.zeros(model.emission.shape))
     loglik, score, rows, columns, values = kernels.posterior_pass(
         codes_x, codes_y, *model.probabilities, pair_plan.block,
-        _workspace(pair_plan.workspace), False, *unused, posterior,
+        reused_buffer(pair_plan.workspace), False, *unused, posterior,
         0.0 if threshold is None else threshold, moves or accuracy, table)
     if threshold is not None:
         posterior = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))
