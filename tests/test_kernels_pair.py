@@ -129,14 +129,20 @@ def test_many_state_model_matches_enumeration(n, m):
     np.testing.assert_allclose(score, ref["viterbi_logprob"], rtol=1e-12)
 
 
-def test_sparse_posteriors_are_the_dense_ones_at_least_the_threshold():
+@pytest.mark.parametrize("threshold", [0.05, 1e-300])
+def test_sparse_posteriors_are_the_dense_ones_at_least_the_threshold(threshold):
+    """Also at a threshold every cell reaches: the lists, allocated once at
+    ``kept_capacity``, hold the whole matrix."""
     args = _case(7, PROBCONS, 40, 30, n_letters=4)
+    assert kernels.kept_capacity(40, 30, 0.05) == 601 + 2 * 30 + 16  # 600, and a margin
+    assert kernels.kept_capacity(40, 30, 1e-300) == 40 * 30 + 2 * 30 + 16
     for block in (0, 5):
-        found = _posterior_pass(args, block, counts=False, threshold=0.05)
+        found = _posterior_pass(args, block, counts=False, threshold=threshold)
         rows, columns, values = found["sparse"]
         dense = found["match_posterior"]
-        expected = np.argwhere(dense >= 0.05)
-        assert 0 < len(expected) < dense.size
+        expected = np.argwhere(dense >= threshold)
+        assert 0 < len(expected) <= dense.size
+        assert (len(expected) == dense.size) == (threshold < 1e-100)
         np.testing.assert_array_equal(np.sort(rows * 30 + columns),
                                       expected[:, 0] * 30 + expected[:, 1])
         np.testing.assert_array_equal(values, dense[rows, columns])

@@ -395,12 +395,15 @@ def workspace_size(n, m, dx, dy, block):
 
 
 @njit(cache=True)
-def _grown(array, size):
-    """``array`` copied into one at least twice as long (the sparse posterior's growing
-    lists)."""
-    bigger = np.empty(2 * array.shape[0] + size, dtype=array.dtype)
-    bigger[:size] = array[:size]
-    return bigger
+def kept_capacity(n, m, threshold):
+    """Entries the sparse posterior lists of :func:`posterior_pass` take at ``threshold``:
+    all they can need, allocated at the start (touched only as used), since lists grown
+    in the loop would cost atomic reference counts on every diagonal. The match
+    posteriors sum to at most ``min(n, m)``, so at most ``min(n, m) / threshold`` cells
+    reach the threshold (a margin for rounding), plus a diagonal written before its
+    test."""
+    bound = min(float(n * m), np.ceil(min(n, m) * (1.0 + 1e-9) / threshold))
+    return int(bound) + 2 * min(n, m) + 16
 
 
 @njit(cache=True)
@@ -513,7 +516,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward, row_f,
                    starts, sums, 1, last, kept, offsets, period)
     keep = threshold > 0.0
-    capacity = 16 + 4 * (n + m) if keep else 1
+    capacity = kept_capacity(n, m, threshold) if keep else 1
     kept_rows = np.empty(capacity, dtype=np.int64)
     kept_columns = np.empty(capacity, dtype=np.int64)
     kept_values = np.empty(capacity)
@@ -669,10 +672,9 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
                                                          last), n, m)
             if keep:
-                if n_kept + width > kept_values.shape[0]:  # grown here, not per cell:
-                    kept_rows = _grown(kept_rows, n_kept)  # a variable reassigned in a
-                    kept_columns = _grown(kept_columns, n_kept)  # loop costs reference
-                    kept_values = _grown(kept_values, n_kept)  # counts each time round
+                if n_kept + width > capacity:
+                    raise ValueError("more posteriors at least the threshold than a "
+                                     "posterior sum of min(n, m) allows")
                 for i in range(max(lo, 1), min(n, d - 1) + 1):  # written always, kept
                     value = match[slot + U(i - lo + 1)]  # if at least the threshold
                     kept_rows[n_kept], kept_columns[n_kept] = i - 1, d - i - 1

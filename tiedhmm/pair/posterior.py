@@ -13,7 +13,7 @@ limit (``memory=``; by default 2 GiB, or what is available if that is less):
   is small is one block and recomputes nothing.
 
 What the call returns is counted too: a dense posterior takes 8 bytes a cell, MEA moves
-1 byte a cell; a sparse posterior's lists may grow to ``min(n, m) / threshold`` entries
+1 byte a cell; a sparse posterior's lists may need ``min(n, m) / threshold`` entries
 (a row's posteriors sum to at most 1) while its pair runs, and what it returns is
 estimated at :data:`TYPICAL_ENTRIES_PER_RESIDUE`. Work that does not fit even
 checkpointed raises :class:`~tiedhmm.errors.MemoryLimitError` before it starts.
@@ -49,8 +49,9 @@ DEFAULT_MEMORY = 2 * 2**30
 WHOLE_FORWARD_BYTES = 8 * 2**20
 #: Workspaces up to this size are kept per thread for the next call.
 KEPT_WORKSPACE_BYTES = 64 * 2**20
-#: Bytes of one kept sparse entry while the lists grow (row, column, value; doubling).
-SPARSE_ENTRY_BYTES = 2 * 24
+#: Bytes of one kept sparse entry while the pair runs (row, column, value), for each of
+#: the entries its lists may need (:func:`tiedhmm._kernels.pair.kept_capacity`).
+SPARSE_ENTRY_BYTES = 24
 #: Bytes of one entry of a returned CSR matrix (column index and value).
 CSR_ENTRY_BYTES = 12
 #: Sparse entries a residue of the shorter sequence keeps, as estimated for what a call
@@ -95,7 +96,7 @@ def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = Fal
     kept = 8 * n * m * dense
     if threshold is not None:
         bound = sparse_entries(n, m, threshold)
-        transient += SPARSE_ENTRY_BYTES * bound
+        transient += SPARSE_ENTRY_BYTES * int(kernels.kept_capacity(n, m, threshold))
         kept += CSR_ENTRY_BYTES * min(bound, TYPICAL_ENTRIES_PER_RESIDUE * min(n, m))
     if not counts:
         size = int(kernels.workspace_size(n, m, model.dx, model.dy, 0))
