@@ -281,6 +281,60 @@ def test_refinement_never_lowers_the_objective():
     assert objectives[-1] > objectives[0] + 50.0  # it does move
 
 
+def _plain_refinement(posteriors, columns, width, rounds, rng):
+    """Every drawn split realigned, none skipped: ProbCons' loop, for reference."""
+    owner = posteriors.sequence_of
+    n_sequences = posteriors.offsets.size - 1
+    for _ in range(rounds):
+        half = rng.rand(n_sequences) < 0.5
+        if half.all() or not half.any():
+            continue
+        projected = columns.copy()
+        widths = []
+        for members in (half[owner], ~half[owner]):
+            used, projected[members] = np.unique(columns[members], return_inverse=True)
+            widths.append(used.size)
+        width = multiple_alignment._join(posteriors, projected, list(np.flatnonzero(half)),
+                                         list(np.flatnonzero(~half)), tuple(widths))
+        columns = projected
+    return columns, width
+
+
+@pytest.mark.parametrize("n_sequences", [3, 4, 5])
+def test_refinement_skips_only_realignments_that_would_change_nothing(n_sequences,
+                                                                      monkeypatch):
+    """A split drawn again while the alignment is what its last realignment left is
+    skipped; the result is the plain loop's, with far fewer joins on a small family."""
+    records = _records()[:n_sequences]
+    model = th.PairHMM.load("protein")
+    codes = [model.alphabet.encode(str(r.seq)) for r in records]
+    pairs = list(itertools.combinations(range(n_sequences), 2))
+    found = pair_posterior.sparse_posteriors_and_accuracies(
+        model.compiled(), [(codes[x], codes[y]) for x, y in pairs], threshold=0.01,
+        memory=None)
+    family = FamilyPosteriors.from_pairs([len(c) for c in codes], pairs,
+                                         [p for p, _ in found]).consistency(0.01)
+    columns = np.concatenate([np.arange(len(c)) for c in codes])  # a poor start
+    width = max(len(c) for c in codes)
+    joins = []
+    join = multiple_alignment._join
+    monkeypatch.setattr(multiple_alignment, "_join",
+                        lambda *args: joins.append(1) or join(*args))
+    for seed in range(3):
+        refined, refined_width = multiple_alignment._refine(
+            family, columns, width, 100, np.random.RandomState(seed),
+            multiple_alignment._silent)
+        refined_joins = len(joins)
+        plain, plain_width = _plain_refinement(family, columns, width, 100,
+                                               np.random.RandomState(seed))
+        plain_joins = len(joins) - refined_joins
+        joins.clear()
+        assert refined_width == plain_width
+        np.testing.assert_array_equal(refined, plain)
+        assert plain_joins > 50  # 100 rounds less those that draw no split
+        assert 0 < refined_joins < plain_joins / 2, (refined_joins, plain_joins)
+
+
 def test_permuting_the_input_permutes_the_rows_only():
     records = _records()
     order = [3, 0, 4, 2, 1]

@@ -481,22 +481,35 @@ def _progressive(posteriors: FamilyPosteriors, tree: Tree, progress: Callable[[s
 def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, rounds: int,
             rng: np.random.RandomState, progress: Callable[[str, int, int],
             None]) -> tuple[np.ndarray, int]:
-    """Random two-way splits, each half realigned to the other (see the module text)."""
+    """Random two-way splits, each half realigned to the other (see the module text).
+
+    A split drawn again while the alignment is still the one its last realignment
+    produced is skipped: the realignment would start from the same two halves and give
+    the same alignment (a family of a few sequences has few splits, drawn many times).
+    """
     n_sequences = posteriors.offsets.size - 1
     owner = posteriors.sequence_of
+    version = 0  # how many realignments have changed the alignment
+    realigned: dict[bytes, int] = {}  # split -> the version its last realignment left
     for done in range(rounds if n_sequences > 2 else 0):
         progress(STAGES[2], done, rounds)
         half = rng.rand(n_sequences) < 0.5
         if half.all() or not half.any():
+            continue
+        split = (half if half[0] else ~half).tobytes()
+        if realigned.get(split) == version:
             continue
         projected = columns.copy()
         widths = []
         for members in (half[owner], ~half[owner]):
             used, projected[members] = np.unique(columns[members], return_inverse=True)
             widths.append(used.size)
-        width = _join(posteriors, projected, list(np.flatnonzero(half)),
-                      list(np.flatnonzero(~half)), (widths[0], widths[1]))
-        columns = projected
+        joined_width = _join(posteriors, projected, list(np.flatnonzero(half)),
+                             list(np.flatnonzero(~half)), (widths[0], widths[1]))
+        if joined_width != width or not np.array_equal(projected, columns):
+            version += 1
+        columns, width = projected, joined_width
+        realigned[split] = version
     progress(STAGES[2], rounds, rounds)
     return columns, width
 
