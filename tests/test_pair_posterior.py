@@ -145,3 +145,18 @@ print(alignment.score, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     score, peak = result.stdout.split()
     assert 15000 < float(score) <= 20000  # most of the 17,000 unchanged letters align
     assert int(peak) < 2 * 2**30, f"peak resident memory {int(peak) / 2**30:.2f} GiB"
+
+
+@pytest.mark.parametrize("n, m, entries", [(5, 7, 20), (100, 90, 500), (1, 1, 1), (3, 4, 0)])
+def test_sparse_posteriors_are_built_as_scipy_builds_them_from_coordinates(n, m, entries):
+    """The direct CSR build (rows counted, entries sorted) gives scipy's COO route's
+    matrix exactly: data, sorted column indices, row pointers and index types."""
+    rng = np.random.RandomState(n + entries)
+    cells = rng.choice(n * m, entries, replace=False)
+    rows, columns, values = cells // m, cells % m, rng.rand(entries)
+    built = pair_posterior._csr(rows, columns, values, n, m)
+    expected = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))
+    assert built.shape == (n, m) and built.has_sorted_indices
+    for field in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(getattr(built, field), getattr(expected, field))
+        assert getattr(built, field).dtype == getattr(expected, field).dtype

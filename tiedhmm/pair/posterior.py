@@ -184,11 +184,24 @@ def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan
         reused_buffer(pair_plan.workspace), False, *unused, posterior,
         0.0 if threshold is None else threshold, moves or accuracy, table)
     if threshold is not None:
-        posterior = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))
+        posterior = _csr(rows, columns, values, n, m)
     return PassResult(float(loglik), float(score),
                       posterior if dense or threshold is not None else None,
                       kernels.mea_moves(table, n, m) if moves and np.isfinite(loglik) else None,
                       (n, m))
+
+
+def _csr(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n: int,
+         m: int) -> scipy.sparse.csr_matrix:
+    """The ``(n, m)`` CSR matrix of distinct entries, rows sorted and columns sorted
+    within them (as scipy's COO route makes it, in a third of the time: that route cost
+    as much as a 110-letter pair's whole posterior pass)."""
+    index = np.int32 if max(n, m, values.size) < np.iinfo(np.int32).max else np.int64
+    order = np.lexsort((columns, rows))
+    indptr = np.zeros(n + 1, dtype=index)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return scipy.sparse.csr_matrix((values[order], columns[order].astype(index), indptr),
+                                   shape=(n, m))
 
 
 def check_threshold(threshold: float | None) -> None:
