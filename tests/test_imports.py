@@ -100,8 +100,9 @@ def test_cycle_check_sees_a_cycle_held_open_by_a_function_level_import(tmp_path,
 
 
 def test_import_tiedhmm_stays_light():
-    """Nor scipy's linalg and special (0.1 s of every command-line run), which only some
-    emission and variational models use, on their first call."""
+    """No optional dependency, and neither of scipy's linalg and special (0.1 s of every
+    command-line run), which only some emission and variational models import, on
+    first use."""
     code = ("import sys, tiedhmm; "
             "print(sorted(m for m in ('Bio', 'tqdm', 'dask', 'distributed', 'matplotlib', "
             "'scipy.linalg', 'scipy.special') if m in sys.modules))")
