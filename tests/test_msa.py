@@ -283,20 +283,12 @@ def test_refinement_never_lowers_the_objective():
 
 def _plain_refinement(posteriors, columns, width, rounds, rng):
     """Every drawn split realigned, none skipped: ProbCons' loop, for reference."""
-    owner = posteriors.sequence_of
     n_sequences = posteriors.offsets.size - 1
     for _ in range(rounds):
         half = rng.rand(n_sequences) < 0.5
         if half.all() or not half.any():
             continue
-        projected = columns.copy()
-        widths = []
-        for members in (half[owner], ~half[owner]):
-            used, projected[members] = np.unique(columns[members], return_inverse=True)
-            widths.append(used.size)
-        width = multiple_alignment._join(posteriors, projected, list(np.flatnonzero(half)),
-                                         list(np.flatnonzero(~half)), tuple(widths))
-        columns = projected
+        columns, width = multiple_alignment._realigned_split(posteriors, columns, half)
     return columns, width
 
 

@@ -488,7 +488,6 @@ def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, round
     the same alignment (a family of a few sequences has few splits, drawn many times).
     """
     n_sequences = posteriors.offsets.size - 1
-    owner = posteriors.sequence_of
     version = 0  # how many realignments have changed the alignment
     realigned: dict[bytes, int] = {}  # split -> the version its last realignment left
     for done in range(rounds if n_sequences > 2 else 0):
@@ -499,19 +498,28 @@ def _refine(posteriors: FamilyPosteriors, columns: np.ndarray, width: int, round
         split = (half if half[0] else ~half).tobytes()
         if realigned.get(split) == version:
             continue
-        projected = columns.copy()
-        widths = []
-        for members in (half[owner], ~half[owner]):
-            used, projected[members] = np.unique(columns[members], return_inverse=True)
-            widths.append(used.size)
-        joined_width = _join(posteriors, projected, list(np.flatnonzero(half)),
-                             list(np.flatnonzero(~half)), (widths[0], widths[1]))
-        if joined_width != width or not np.array_equal(projected, columns):
+        joined, joined_width = _realigned_split(posteriors, columns, half)
+        if joined_width != width or not np.array_equal(joined, columns):
             version += 1
-        columns, width = projected, joined_width
+        columns, width = joined, joined_width
         realigned[split] = version
     progress(STAGES[2], rounds, rounds)
     return columns, width
+
+
+def _realigned_split(posteriors: FamilyPosteriors, columns: np.ndarray,
+                     half: np.ndarray) -> tuple[np.ndarray, int]:
+    """The columns and width after the sequences in ``half`` and the rest, each kept as
+    aligned (all-gap columns dropped), are realigned to each other."""
+    owner = posteriors.sequence_of
+    projected = columns.copy()
+    widths = []
+    for members in (half[owner], ~half[owner]):
+        used, projected[members] = np.unique(columns[members], return_inverse=True)
+        widths.append(used.size)
+    width = _join(posteriors, projected, list(np.flatnonzero(half)),
+                  list(np.flatnonzero(~half)), (widths[0], widths[1]))
+    return projected, width
 
 
 def _alignment(records: Sequence[Any], columns: np.ndarray, n_sequences: int, width: int,
