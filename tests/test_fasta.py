@@ -6,7 +6,7 @@ import io
 
 import pytest
 from Bio import SeqIO
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tiedhmm as th
@@ -63,6 +63,8 @@ def test_fuzzed_input_gives_records_or_an_invalid_data_error(tmp_path_factory, d
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(alphabet=">ACGT*\n\r \t;x-", max_size=200).map(lambda t: ">" + t))
+@example(text=">\n;\n>>\n;")  # a title line that starts with ">" ("id" ">"), found by CI
+@example(text=">>a\nAC\n>>>b x\nGT")
 def test_records_are_parsed_as_biopython_parses_them(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("fasta") / "in.fa"
     path.write_bytes(text.encode())

@@ -53,8 +53,8 @@ def fasta_records(text: str, name: str | Path) -> list[Any]:
 def _titles_and_sequences(text: str) -> Iterator[tuple[str, str]]:
     """Each record's title line (after ``>``, trailing space stripped) and its letters
     with all whitespace removed: Biopython's ``SeqIO.parse(..., "fasta")`` rules."""
-    for chunk in text.lstrip().split("\n>"):
-        title, _, body = chunk.removeprefix(">").partition("\n")
+    for chunk in ("\n" + text.lstrip()).split("\n>")[1:]:  # each after its own ">" only:
+        title, _, body = chunk.partition("\n")  # a title may begin with ">" (">>x")
         yield title.rstrip(), body.translate(WHITESPACE)
 
 
