@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from numba import njit
 
 from tests.naive import mea_reference, pair_posterior_log, pair_reference, random_pair_model
 from tiedhmm._kernels import pair as kernels
+from tiedhmm._kernels.gather import GATHER_WIDTH, gather_sums
 
 DURBIN = (np.array([1, 1, 0]), np.array([1, 0, 1]))
 PROBCONS = (np.array([1, 1, 0, 1, 0]), np.array([1, 0, 1, 0, 1]))
@@ -218,3 +220,23 @@ def test_models_of_very_unlikely_letters_rescale_often_enough():
     found = _posterior_pass(args, 0, counts=False, moves=False)
     np.testing.assert_allclose(found["loglik"], loglik, rtol=1e-12)
     np.testing.assert_allclose(found["match_posterior"], posterior, atol=1e-9)
+
+
+@njit
+def _gathered(table, base, rows, row_at, columns, column_at, out, at):
+    gather_sums(out, np.uint64(at), table, np.uint64(base), rows, np.uint64(row_at), columns,
+                np.uint64(column_at))
+
+
+def test_the_vector_gather_stores_what_the_scalar_loop_does():
+    """Offsets that are not multiples of the width, a 2-D index array read flat, and
+    nothing written outside the eight items."""
+    rng = np.random.RandomState(3)
+    table = rng.rand(3 * 22 * 22)
+    rows = (rng.randint(22, size=(2, 30)) * 22).astype(np.int64)
+    columns = rng.randint(22, size=40).astype(np.int64)
+    out = np.full(20, np.nan)
+    _gathered(table, 484, rows, 30 + 5, columns, 11, out, 3)
+    expected = table[484 + rows[1, 5:5 + GATHER_WIDTH] + columns[11:11 + GATHER_WIDTH]]
+    np.testing.assert_array_equal(out[3:3 + GATHER_WIDTH], expected)
+    assert np.isnan(out[:3]).all() and np.isnan(out[3 + GATHER_WIDTH:]).all()

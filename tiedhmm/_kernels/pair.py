@@ -26,6 +26,8 @@ operations (which, per state and diagonal, used to dominate 300-letter pairs).
 import numpy as np
 from numba import njit, prange
 
+from .gather import GATHER_WIDTH, gather_sums
+
 #: Re-association (vectorised sums) and fused multiply-add only: no ``nnan``/``ninf``,
 #: so ``-inf`` log-probabilities and zero probabilities keep their meaning.
 FLOAT_FLAGS = {"reassoc", "contract"}
@@ -139,7 +141,8 @@ def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, 
     from the flat emission ``table`` into ``emitted`` (see :func:`_emission_lookup`),
     for the cells of a path that ends at ``(apex_i, apex_j)`` (:func:`_cone_range`).
     One call serves several diagonals because a call's array arguments cost atomic
-    reference counts."""
+    reference counts. Eight cells at a time by a vector gather (:mod:`.gather`: LLVM
+    leaves this loop scalar), the rest one by one."""
     n_states = dx.shape[0]
     table_size = table.shape[0] // n_states
     for e in range(first, first + count):
@@ -150,7 +153,13 @@ def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, 
             target = U(_emission_offset(e, k, i_min, n, m, 1, 1, n_states, ring))
             column = U(m - e + i_min)
             state_table = U(k * table_size)
-            for c in range(U(i_max - i_min + 1)):
+            count = U(i_max - i_min + 1)
+            done = U(0)
+            while done + GATHER_WIDTH <= count:  # flat offsets of rows[1, i], columns[1, j]
+                gather_sums(emitted, target + done, table, state_table, rows,
+                            U(n + 1 + i_min) + done, columns, U(m + 1) + column + done)
+                done += U(GATHER_WIDTH)
+            for c in range(done, count):
                 emitted[target + c] = table[state_table + U(rows[1, U(i_min) + c]
                                                             + columns[1, column + c])]
 
