@@ -19,7 +19,7 @@ import scipy.sparse
 from .. import parallel
 from .._kernels.consistency import consistency_upper, mirrored
 from .._kernels.hmm import sequence_chunks
-from .._kernels.profile import column_pair_scores
+from .._kernels.profile import column_pair_scores, join_profiles
 
 
 @dataclass
@@ -125,35 +125,23 @@ class FamilyPosteriors:
         stops = np.append(starts[1:], order.size)
         return order, present, starts, stops
 
-    def _entries_between(self, one: np.ndarray, other: np.ndarray) -> np.ndarray:
-        """Indices (into :attr:`upper`) of the entries of every pair with one sequence in
-        ``one`` and the other in ``other``: only those pairs are read, so a progressive
-        alignment reads each entry once in all."""
-        order, present, starts, stops = self._pair_slices
-        if not present.size:
-            return np.zeros(0, dtype=np.int64)
-        n = self.offsets.size - 1
-        wanted = (np.minimum.outer(one, other) * n + np.maximum.outer(one, other)).ravel()
-        position = np.minimum(np.searchsorted(present, wanted), present.size - 1)
-        hit = position[present[position] == wanted]
-        lengths = stops[hit] - starts[hit]
-        before = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        entries: np.ndarray = order[np.repeat(starts[hit] - before, lengths)
-                                    + np.arange(lengths.sum())]
-        return entries
-
     def column_scores(self, columns: np.ndarray, side: np.ndarray, widths: tuple[int, int]
                       ) -> np.ndarray:
         """``scores[a, b]``: summed posteriors of the residue pairs that aligning column a
         of profile 0 with column b of profile 1 would align. ``side[s]`` is the profile
         of sequence s (0, 1, or -1 for neither) and ``columns[r]`` residue r's column in
         its profile."""
-        first, second, value = self.upper
-        chosen = self._entries_between(np.flatnonzero(side == 0), np.flatnonzero(side == 1))
-        scores: np.ndarray = column_pair_scores(first, second, value, chosen,
-                                                self.sequence_of, side, columns,
+        scores: np.ndarray = column_pair_scores(columns, side, self.sequence_of, self.upper,
+                                                self._pair_slices,
                                                 (int(widths[0]), int(widths[1])))
         return scores
+
+    def join(self, columns: np.ndarray, side: np.ndarray, widths: tuple[int, int]) -> int:
+        """Align profiles 0 and 1 (as for :meth:`column_scores`) by the best total of
+        their column-pair scores and move their residues' ``columns`` to the joined
+        profile's, in place; returns its width."""
+        return int(join_profiles(columns, side, self.sequence_of, self.upper,
+                                 self._pair_slices, (int(widths[0]), int(widths[1]))))
 
     def objective(self, columns: np.ndarray) -> float:
         """Summed posteriors of the residue pairs an alignment (``columns[r]``: the column

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from .. import parallel
-from .._kernels.profile import profile_alignment
+from .._kernels.profile import split_profiles
 from ..errors import InvalidDataError, MemoryLimitError
 from ..io.checks import check_random_state, memory_size
 from ..io.fasta import detect_alphabet, read_fasta
@@ -454,14 +454,7 @@ def _join(posteriors: FamilyPosteriors, columns: np.ndarray, first: list[int],
     in ``columns``, within each profile) into one, in place; returns its width."""
     side = np.full(posteriors.offsets.size - 1, -1)
     side[first], side[second] = 0, 1
-    _, moves = profile_alignment(posteriors.column_scores(columns, side, widths))
-    position = np.arange(moves.size)
-    maps = (position[moves != 2], position[moves != 1])
-    owner_side = side[posteriors.sequence_of]
-    for which in (0, 1):
-        mine = owner_side == which
-        columns[mine] = maps[which][columns[mine]]
-    return int(moves.size)
+    return posteriors.join(columns, side, widths)
 
 
 def _progressive(posteriors: FamilyPosteriors, tree: Tree, progress: Callable[[str, int, int], None]
@@ -511,14 +504,9 @@ def _realigned_split(posteriors: FamilyPosteriors, columns: np.ndarray,
                      half: np.ndarray) -> tuple[np.ndarray, int]:
     """The columns and width after the sequences in ``half`` and the rest, each kept as
     aligned (all-gap columns dropped), are realigned to each other."""
-    owner = posteriors.sequence_of
-    projected = columns.copy()
-    widths = []
-    for members in (half[owner], ~half[owner]):
-        used, projected[members] = np.unique(columns[members], return_inverse=True)
-        widths.append(used.size)
+    projected, widths = split_profiles(columns, half, posteriors.sequence_of)
     width = _join(posteriors, projected, list(np.flatnonzero(half)),
-                  list(np.flatnonzero(~half)), (widths[0], widths[1]))
+                  list(np.flatnonzero(~half)), widths)
     return projected, width
 
 
