@@ -26,6 +26,7 @@ from tiedhmm.msa.pair_posteriors import (
     CLOSE_LOCAL_WEIGHT,
     DISTANT_LOCAL_WEIGHT,
     family_local_weight,
+    mixed,
     mixture_parts,
 )
 from tiedhmm.msa.posteriors import FamilyPosteriors
@@ -560,3 +561,25 @@ def test_pretraining_fits_a_drawn_subset_of_pairs_anchored_to_the_given_model(mo
     assert other_draw.length >= len(max(FAMILY, key=len))
     th.msa(FAMILY, model, refinement=2, pretrain=0)
     assert len(fits) == 3
+
+
+@pytest.mark.parametrize("threshold", [0.01, 0.3])
+def test_mixing_gives_scipys_weighted_sum_with_small_entries_dropped(threshold):
+    """The merged CSR sum equals scipy's ``(1 - w) A + w B`` with the entries below the
+    threshold removed: the same entries, values bit for bit, columns sorted."""
+    rng = np.random.RandomState(int(threshold * 100))
+    shapes = [(6, 9), (1, 1), (40, 30), (3, 5)]
+    matrices = [[scipy.sparse.random(n, m, density=d, format="csr", random_state=rng)
+                 for d in (0.3, 0.5)] for n, m in shapes]
+    matrices[3][1] = scipy.sparse.csr_matrix((3, 5))  # one side empty
+    found = mixed([(a, 0.2) for a, _ in matrices], [(b, 0.6) for _, b in matrices], 0.3,
+                  threshold)
+    for (a, b), (posterior, accuracy) in zip(matrices, found):
+        expected = (0.7 * a + 0.3 * b).tocsr()
+        expected.data[expected.data < threshold] = 0.0
+        expected.eliminate_zeros()
+        assert posterior.shape == expected.shape and posterior.has_sorted_indices
+        np.testing.assert_array_equal(posterior.indptr, expected.indptr)
+        np.testing.assert_array_equal(posterior.indices, expected.indices)
+        np.testing.assert_array_equal(posterior.data, expected.data)
+        assert accuracy == 0.7 * 0.2 + 0.3 * 0.6

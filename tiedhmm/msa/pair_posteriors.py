@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
+from .._kernels.sparse import weighted_csr_sum
 from ..errors import InvalidDataError
 from ..pair.model import PairHMM
 
@@ -88,10 +89,16 @@ def mixed(global_results: PairResults, local_results: PairResults, local_weight:
     found = []
     for (global_posterior, global_accuracy), (local_posterior, local_accuracy) in zip(
             global_results, local_results):
-        posterior = ((1.0 - local_weight) * global_posterior
-                     + local_weight * local_posterior).tocsr()
-        posterior.data[posterior.data < threshold] = 0.0
-        posterior.eliminate_zeros()
-        found.append((posterior, (1.0 - local_weight) * global_accuracy
-                      + local_weight * local_accuracy))
+        arrays = weighted_csr_sum(_csr_arrays(global_posterior), _csr_arrays(local_posterior),
+                                  1.0 - local_weight, local_weight, threshold)
+        found.append((scipy.sparse.csr_matrix(arrays[::-1], shape=global_posterior.shape),
+                      (1.0 - local_weight) * global_accuracy + local_weight * local_accuracy))
     return found
+
+
+def _csr_arrays(matrix: scipy.sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(indptr, indices, data)`` of a CSR matrix, columns sorted within rows."""
+    if not matrix.has_sorted_indices:
+        matrix = matrix.sorted_indices()
+    return (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
+            matrix.data.astype(np.float64))
