@@ -43,10 +43,11 @@ class FamilyPosteriors:
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         rows, columns, values = [], [], []
         for (x, y), block in zip(pairs, blocks):
-            coo = block.tocoo()
-            rows += [coo.row + offsets[x], coo.col + offsets[y]]
-            columns += [coo.col + offsets[y], coo.row + offsets[x]]
-            values += [coo.data, coo.data]
+            block = scipy.sparse.csr_matrix(block)  # (no copy for a CSR matrix)
+            row = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+            rows += [row + offsets[x], block.indices + offsets[y]]
+            columns += [block.indices + offsets[y], row + offsets[x]]
+            values += [block.data, block.data]
         size = int(offsets[-1])
         matrix = scipy.sparse.csr_matrix(
             (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
