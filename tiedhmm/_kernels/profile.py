@@ -22,13 +22,10 @@ def column_pair_scores(columns, side, owner, upper, slices, widths):
     first, second, value = upper
     order, keys, starts, stops = slices
     n_sequences = side.shape[0]
+    ones, others = np.flatnonzero(side == 0), np.flatnonzero(side == 1)
     scores = np.zeros((widths[0], widths[1]))
-    for x in range(n_sequences):
-        if side[x] != 0:
-            continue
-        for y in range(n_sequences):
-            if side[y] != 1:
-                continue
+    for x in ones:  # (the sides listed first: a tree's joins then visit N^2 / 2 pairs)
+        for y in others:
             key = min(x, y) * n_sequences + max(x, y)
             pair = np.searchsorted(keys, key)
             if pair == keys.shape[0] or keys[pair] != key:
