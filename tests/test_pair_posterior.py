@@ -148,11 +148,16 @@ print(alignment.score, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 @pytest.mark.parametrize("n, m, entries", [(5, 7, 20), (100, 90, 500), (1, 1, 1), (3, 4, 0)])
-def test_sparse_posteriors_are_built_as_scipy_builds_them_from_coordinates(n, m, entries):
+@pytest.mark.parametrize("order", ["random", "descending columns"])
+def test_sparse_posteriors_are_built_as_scipy_builds_them_from_coordinates(n, m, entries,
+                                                                          order):
     """The direct CSR build (rows counted, entries sorted) gives scipy's COO route's
-    matrix exactly: data, sorted column indices, row pointers and index types."""
+    matrix exactly: data, sorted column indices, row pointers and index types, from
+    entries in any order or in the backward sweep's (each row's columns descending)."""
     rng = np.random.RandomState(n + entries)
     cells = rng.choice(n * m, entries, replace=False)
+    if order != "random":
+        cells = np.sort(cells)[::-1]
     rows, columns, values = cells // m, cells % m, rng.rand(entries)
     built = pair_posterior._csr(rows, columns, values, n, m)
     expected = scipy.sparse.csr_matrix((values, (rows, columns)), shape=(n, m))

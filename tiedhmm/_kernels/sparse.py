@@ -10,7 +10,9 @@ from numba import njit
 @njit(cache=True)
 def csr_from_entries(rows, columns, values, n_rows):
     """``(indptr, indices, data)`` of distinct ``(row, column)`` entries: rows counted,
-    then each row's entries placed and sorted by column (a row holds few)."""
+    entries placed, then each row's columns put in order (a row that came in descending
+    order, as the posterior pass's backward sweep writes it, is reversed; any other
+    order is sorted)."""
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     for k in range(rows.shape[0]):
         indptr[rows[k] + 1] += 1
@@ -20,12 +22,23 @@ def csr_from_entries(rows, columns, values, n_rows):
     indices = np.empty(rows.shape[0], dtype=np.int64)
     data = np.empty(rows.shape[0])
     for k in range(rows.shape[0]):
-        at = filled[rows[k]]
+        indices[filled[rows[k]]], data[filled[rows[k]]] = columns[k], values[k]
         filled[rows[k]] += 1
-        while at > indptr[rows[k]] and indices[at - 1] > columns[k]:  # insertion sort
-            indices[at], data[at] = indices[at - 1], data[at - 1]
-            at -= 1
-        indices[at], data[at] = columns[k], values[k]
+    for r in range(n_rows):
+        start, stop = indptr[r], indptr[r + 1]
+        ascending = descending = True
+        for k in range(start + 1, stop):
+            ascending &= indices[k - 1] < indices[k]
+            descending &= indices[k - 1] > indices[k]
+        if ascending:
+            continue
+        if descending:
+            indices[start:stop] = indices[start:stop][::-1].copy()
+            data[start:stop] = data[start:stop][::-1].copy()
+        else:
+            order = np.argsort(indices[start:stop]) + start
+            indices[start:stop] = indices[order]
+            data[start:stop] = data[order]
     return indptr, indices, data
 
 
