@@ -97,8 +97,8 @@ def mixed(global_results: PairResults, local_results: PairResults, local_weight:
 
 
 def _csr_arrays(matrix: scipy.sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(indptr, indices, data)`` of a CSR matrix, columns sorted within rows."""
+    """``(indptr, indices, data)`` of a CSR matrix, columns sorted within rows (its own
+    arrays, in their own index type: no copies)."""
     if not matrix.has_sorted_indices:
         matrix = matrix.sorted_indices()
-    return (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
-            matrix.data.astype(np.float64))
+    return matrix.indptr, matrix.indices, matrix.data
