@@ -237,22 +237,24 @@ def _clear_edges(cells, here, width, first, last, zero):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cells, row_size,
-                   starts, sums, first, last, kept, offsets, period):
+def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cells, positions,
+                   sums, first, last, period):
     """Forward diagonals ``first .. last`` into ``cells`` and the sum of each into ``sums``.
 
-    ``cells`` holds ``K + 1`` rows of ``row_size`` (the last, the dummy predecessor,
-    stays zero) with diagonal d at columns ``starts[d] ..``; diagonals ``first - 1`` and
-    ``first - 2`` must be there already, and ``sums[0] == 1``. Diagonals stay
+    State k's diagonal d starts at ``positions[k, d]`` in ``cells``: rolling or
+    checkpointing columns of a row per state, or every diagonal kept (in the order of
+    :func:`diagonal_offsets`), as :func:`posterior_pass` keeps the match states'
+    forwards for its backward; row ``K`` of ``positions``, the dummy predecessor,
+    reads zeros only.
+    Diagonals ``first - 1`` and ``first - 2`` must be there already, and
+    ``sums[0] == 1``. Diagonals stay
     unnormalised: diagonal d holds ``true / (t_1 ... t_{d-1})`` with ``t_e = sums[e]``,
     the sum of what diagonal e holds when ``e`` is a multiple of ``period``
     (:func:`rescale_period`; 1 for an all-zero diagonal) and 1 otherwise, folded into
     the reads of the next two diagonals, which saves a pass. Each state takes one pass per
     group of three predecessors; the last pass also multiplies in the emissions. Run
     again from the same two stored diagonals, it writes the same numbers (the
-    posterior pass recomputes blocks this way). If ``kept`` is not empty, every match
-    state's values are also copied there, one row of ``offsets[-1]`` cells (in
-    diagonal-major order) per match state.
+    posterior pass recomputes blocks this way).
 
     Speed: the loops index flat arrays with unsigned offsets and make no views and
     no calls: signed indices (negative wrap-around) stop LLVM from vectorising, and
@@ -271,18 +273,16 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
         if d == first or phase == 0:
             _emissions_along(d, min(EMISSION_BLOCK - phase, last + 1 - d), n, m, dx, dy, rows,
                              columns, table, emitted, EMISSION_BLOCK, n, m)
-        rank = -1  # of the match state k among match states
         for k in range(n_states):
-            here = U(k * row_size + starts[d])
+            here = U(positions[k, d])
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-            rank += dx[k] * dy[k]
             _clear_edges(cells, here, width, i_min - lo, i_max - lo, 0.0)
             if i_min > i_max:
                 continue
             step = dx[k] + dy[k]
             count = U(i_max - i_min + 1)
             target = here + U(i_min - lo)
-            source = U(starts[d - step] + i_min - dx[k] - _lo(d - step, m))
+            source = U(i_min - dx[k] - _lo(d - step, m))
             factor = inverse1 if step == 1 else inverse2
             emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
                                                EMISSION_BLOCK))
@@ -295,9 +295,9 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
                     a0 = _coefficient(transmat, l0, k, factor, 0.0)
                     a1 = _coefficient(transmat, l1, k, factor, 0.0)
                     a2 = _coefficient(transmat, l2, k, factor, 0.0)
-                    s0 = U(l0 * row_size) + source
-                    s1 = U(l1 * row_size) + source
-                    s2 = U(l2 * row_size) + source
+                    s0 = U(positions[l0, d - step]) + source
+                    s1 = U(positions[l1, d - step]) + source
+                    s2 = U(positions[l2, d - step]) + source
                     first_group = g == 0
                     last_group = g == n_groups[k] - 1
                     if first_group and last_group and l2 == n_states:
@@ -314,10 +314,6 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
             if d % period == 0:
                 for c in range(count):
                     total += cells[target + c]
-            if step == 2 and kept.shape[0] > 0:
-                copy = U(rank * offsets[-1] + offsets[d] + i_min - lo)
-                for c in range(count):
-                    kept[copy + c] = cells[target + c]
         sums[d] = total if total > 0.0 else 1.0
 
 
@@ -328,17 +324,17 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     n_states = start.shape[0]
     width = min(n, m) + 1
     cells = np.zeros((n_states + 1) * 3 * width)
-    starts = (np.arange(n + m + 1) % 3) * width
+    positions = (np.arange(n_states + 1).reshape(-1, 1) * 3 * width
+                 + (np.arange(n + m + 1) % 3) * width)
     sums = np.ones(n + m + 1)
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     lookup = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK,
                               np.empty(emission_buffer_size(n, m, n_states)))
     _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups,
-                   cells, 3 * width, starts, sums, 1, n + m, np.empty(0), starts,
-                   rescale_period(emission, transmat))
+                   cells, positions, sums, 1, n + m, rescale_period(emission, transmat))
     total = 0.0
     for k in range(n_states):
-        total += cells[k * 3 * width + starts[n + m]] * end[k]
+        total += cells[positions[k, n + m]] * end[k]
     if total <= 0.0:
         return -np.inf
     return np.log(sums[:n + m]).sum() + np.log(total)
@@ -506,24 +502,29 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     rows, columns, emitted, table = lookup
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     successors, n_successors = _predecessor_groups(np.ascontiguousarray(transmat.T), 0.0)
-    starts, offsets, firsts, row_f, block_room = _forward_layout(n, m, block)
+    columns_f, offsets, firsts, row_f, block_room = _forward_layout(n, m, block)
     n_blocks = firsts.shape[0] - 1
     slot_size = min(n, m) + 3
     row_w = 3 * slot_size
-    forward = workspace[:(n_states + 1) * row_f]
+    forward = workspace  # rows of row_f per state, then the kept match forwards below
     weighted = workspace[(n_states + 1) * row_f:(n_states + 1) * (row_f + row_w)]
     score = workspace[(n_states + 1) * (row_f + row_w):][:row_w]
     match = workspace[(n_states + 1) * (row_f + row_w) + row_w:][:row_w]
-    kept = workspace[(n_states + 1) * (row_f + row_w) + 2 * row_w:][
-        :0 if block else (dx * dy).sum() * offsets[-1]]
-    forward[n_states * row_f:] = 0.0
+    positions = np.arange(n_states + 1).reshape(-1, 1) * row_f + columns_f
+    if block == 0:  # the match states' forwards are kept whole (the others roll)
+        kept_at = (n_states + 1) * (row_f + row_w) + 2 * row_w
+        for k in range(n_states):
+            if dx[k] * dy[k]:
+                positions[k] = kept_at + offsets[:last + 1]
+                kept_at += offsets[-1]
+    forward[n_states * row_f:(n_states + 1) * row_f] = 0.0
     weighted[:] = 0.0
     score[:] = -np.inf
     match[:] = 0.0
     sums = np.ones(last + 1)
     period = rescale_period(emission, transmat)
-    _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward, row_f,
-                   starts, sums, 1, last, kept, offsets, period)
+    _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward, positions,
+                   sums, 1, last, period)
     keep = threshold > 0.0
     capacity = kept_capacity(n, m, threshold) if keep else 1
     kept_rows = np.empty(capacity, dtype=np.int64)
@@ -532,7 +533,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     n_kept = 0
     final = 0.0
     for k in range(n_states):
-        final += forward[k * row_f + starts[last]] * end[k]
+        final += forward[positions[k, last]] * end[k]
     if final <= 0.0:
         return (-np.inf, np.nan, kept_rows[:0].copy(), kept_columns[:0].copy(),
                 kept_values[:0].copy())
@@ -542,7 +543,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     loglik = log_forward[last] + np.log(final)
     if counts:
         for k in range(n_states):
-            ends_count[k] += forward[k * row_f + starts[last]] * end[k] / final
+            ends_count[k] += forward[positions[k, last]] * end[k] / final
     profile_size = max(n, m) + 1
     occupied = np.zeros(n_states * profile_size if counts else 0)
     flat_counts = emissions.reshape(-1)
@@ -563,9 +564,10 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
         top = firsts[b + 1] - 1
         if b < n_blocks - 1:
             for d in range(firsts[b], top + 1):
-                starts[d] = block_room + offsets[d] - offsets[firsts[b]]
+                for k in range(n_states + 1):  # (every state rolls when block > 0)
+                    positions[k, d] = k * row_f + block_room + offsets[d] - offsets[firsts[b]]
             _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
-                           row_f, starts, sums, firsts[b], top, kept, offsets, period)
+                           positions, sums, firsts[b], top, period)
         for d in range(top, firsts[b] - 1, -1):
             phase = (d - 1) % EMISSION_BLOCK
             if d == top or phase == EMISSION_BLOCK - 1:
@@ -581,9 +583,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 for c in range(U(width + 2)):
                     match[slot + c] = 0.0
             total = 0.0
-            rank = -1
             for l in range(n_states):
-                rank += dx[l] * dy[l]
                 here = U(l * row_w) + slot
                 i_min, i_max = _cell_range(d, n, m, dx[l], dy[l])
                 _clear_edges(weighted, here, width + 2, i_min - lo + 1, i_max - lo + 1, 0.0)
@@ -594,12 +594,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 emission_here = U(_emission_offset(d, l, i_min, n, m, dx[l], dy[l], n_states,
                                                    EMISSION_BLOCK))
                 is_match = dx[l] + dy[l] == 2
-                if block:
-                    source = forward
-                    forward_here = U(l * row_f + starts[d] + i_min - lo)
-                else:  # only match states' forwards are kept (and asked for)
-                    source = kept
-                    forward_here = U(max(rank, 0) * offsets[-1] + offsets[d] + i_min - lo)
+                forward_here = U(positions[l, d] + i_min - lo)
                 bias = end[l] if d == last else 0.0
                 n_passes = n_successors[l] if d < last else 1
                 for g in range(n_passes):
@@ -646,7 +641,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                         for c in range(count):
                             value = _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c)
                             total += value
-                            match[cell + c] += source[forward_here + c] * value * occupancy
+                            match[cell + c] += forward[forward_here + c] * value * occupancy
                             weighted[target + c] = value * emitted[emission_here + c]
                     else:
                         for c in range(count):
