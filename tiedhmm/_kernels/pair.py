@@ -626,7 +626,21 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                         for c in range(count):
                             weighted[target + c] = _pulled(weighted, s0, s1, s2, carried, a0, a1,
                                                            a2, extra, c)
-                    elif counts:  # the posteriors, for the counts below
+                    # The last pass also sums the diagonal, multiplies in the emission and
+                    # writes the posteriors where they are read. A one-pass state reads
+                    # nothing carried, and a second successor that is its last reads no
+                    # dummy row: such loops of their own gave MEA 4-22 % and EM 7 % more
+                    # cells/s (LLVM vectorises a loop per case, not a loop that branches).
+                    elif counts and g == 0 and k2 == n_states:  # posteriors, for the counts
+                        for c in range(count):
+                            f = forward[forward_here + c]
+                            flow0 += f * weighted[s0 + c]
+                            flow1 += f * weighted[s1 + c]
+                            value = _pulled_two(weighted, s0, s1, a0, a1, extra, c)
+                            total += value
+                            posterior[c] = f * value * occupancy
+                            weighted[target + c] = value * emitted[emission_here + c]
+                    elif counts:
                         for c in range(count):
                             f = forward[forward_here + c]
                             flow0 += f * weighted[s0 + c]
@@ -636,12 +650,24 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                             total += value
                             posterior[c] = f * value * occupancy
                             weighted[target + c] = value * emitted[emission_here + c]
-                    elif is_match and wants_match:  # the posteriors, into the MEA row
+                    elif is_match and wants_match and g == 0:  # posteriors, into the MEA row
+                        cell = slot + U(i_min - lo + 1)
+                        for c in range(count):
+                            value = _pulled_first(weighted, s0, s1, s2, a0, a1, a2, extra, c)
+                            total += value
+                            match[cell + c] += forward[forward_here + c] * value * occupancy
+                            weighted[target + c] = value * emitted[emission_here + c]
+                    elif is_match and wants_match:
                         cell = slot + U(i_min - lo + 1)
                         for c in range(count):
                             value = _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c)
                             total += value
                             match[cell + c] += forward[forward_here + c] * value * occupancy
+                            weighted[target + c] = value * emitted[emission_here + c]
+                    elif g == 0 and k2 == n_states:
+                        for c in range(count):
+                            value = _pulled_two(weighted, s0, s1, a0, a1, extra, c)
+                            total += value
                             weighted[target + c] = value * emitted[emission_here + c]
                     else:
                         for c in range(count):
@@ -709,6 +735,18 @@ def _pulled(weighted, s0, s1, s2, carried, a0, a1, a2, extra, c):
     ``s0, s1, s2``), plus what earlier passes ``carried`` and ``extra``."""
     return (a0 * weighted[s0 + c] + a1 * weighted[s1 + c] + a2 * weighted[s2 + c]
             + weighted[carried + c] + extra)
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
+def _pulled_first(weighted, s0, s1, s2, a0, a1, a2, extra, c):
+    """:func:`_pulled` of a first pass, which carries nothing."""
+    return a0 * weighted[s0 + c] + a1 * weighted[s1 + c] + a2 * weighted[s2 + c] + extra
+
+
+@njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
+def _pulled_two(weighted, s0, s1, a0, a1, extra, c):
+    """:func:`_pulled` of a first pass whose third successor is the dummy."""
+    return a0 * weighted[s0 + c] + a1 * weighted[s1 + c] + extra
 
 
 @njit(cache=True, inline="always")
