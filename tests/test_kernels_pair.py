@@ -76,6 +76,37 @@ def test_posteriors_counts_and_mea_match_enumeration(layout, n, m, free_end):
                 np.testing.assert_allclose(found[key], ref[key], atol=1e-12, err_msg=key)
 
 
+#: Edges of the presets' topologies (gaps return only to the match state or stay), where
+#: an insert state has two successors: the backward's two-successor loops.
+SPARSE_EDGES = {
+    "durbin": (DURBIN, np.array([[1, 1, 1], [1, 1, 0], [1, 0, 1]])),
+    "probcons": (PROBCONS, np.array([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 0, 1, 0, 0],
+                                     [1, 0, 0, 1, 0], [1, 0, 0, 0, 1]])),
+}
+
+
+@pytest.mark.parametrize("topology", sorted(SPARSE_EDGES))
+@pytest.mark.parametrize("n, m", [(1, 2), (3, 3), (4, 2)])
+def test_sparse_topologies_match_enumeration(topology, n, m):
+    layout, edges = SPARSE_EDGES[topology]
+    x, y, dx, dy, emission, start, transmat, end = _case(300 + n * 10 + m, layout, n, m)
+    transmat = transmat * edges
+    scale = (transmat.sum(axis=1) + end)[:, None]
+    args = (x, y, dx, dy, emission, start, transmat / scale, end / scale[:, 0])
+    ref = pair_reference(*args)
+    mea_score, mea_moves = mea_reference(ref["match_posterior"])
+    for block in BLOCKS:
+        found = _posterior_pass(args, block, counts=block > 0)
+        np.testing.assert_allclose(found["loglik"], ref["loglik"], rtol=1e-12)
+        np.testing.assert_allclose(found["match_posterior"], ref["match_posterior"],
+                                   atol=1e-12)
+        np.testing.assert_allclose(found["mea_score"], mea_score, atol=1e-12)
+        np.testing.assert_array_equal(found["moves"], mea_moves)
+        if block:
+            for key in ("transitions", "starts", "ends", "emissions"):
+                np.testing.assert_allclose(found[key], ref[key], atol=1e-12, err_msg=key)
+
+
 def test_counts_without_every_forward_are_refused():
     args = _case(0, DURBIN, 2, 2)
     with pytest.raises(ValueError, match="block must be positive"):
