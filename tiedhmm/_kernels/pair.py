@@ -244,10 +244,9 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     State k's diagonal d starts at ``positions[k, d]`` in ``cells``: rolling or
     checkpointing columns of a row per state, or every diagonal kept (in the order of
     :func:`diagonal_offsets`), as :func:`posterior_pass` keeps the match states'
-    forwards for its backward; row ``K`` of ``positions``, the dummy predecessor,
-    reads zeros only.
-    Diagonals ``first - 1`` and ``first - 2`` must be there already, and
-    ``sums[0] == 1``. Diagonals stay
+    forwards for its backward, written there and not copied; row ``K`` of
+    ``positions``, the dummy predecessor, reads zeros only. Diagonals ``first - 1`` and
+    ``first - 2`` must be there already, and ``sums[0] == 1``. Diagonals stay
     unnormalised: diagonal d holds ``true / (t_1 ... t_{d-1})`` with ``t_e = sums[e]``,
     the sum of what diagonal e holds when ``e`` is a multiple of ``period``
     (:func:`rescale_period`; 1 for an all-zero diagonal) and 1 otherwise, folded into
@@ -506,7 +505,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     n_blocks = firsts.shape[0] - 1
     slot_size = min(n, m) + 3
     row_w = 3 * slot_size
-    forward = workspace  # rows of row_f per state, then the kept match forwards below
+    forward = workspace  # rows of row_f per state (block 0: the match states' at kept_at)
     weighted = workspace[(n_states + 1) * row_f:(n_states + 1) * (row_f + row_w)]
     score = workspace[(n_states + 1) * (row_f + row_w):][:row_w]
     match = workspace[(n_states + 1) * (row_f + row_w) + row_w:][:row_w]
@@ -628,9 +627,9 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                                                            a2, extra, c)
                     # The last pass also sums the diagonal, multiplies in the emission and
                     # writes the posteriors where they are read. A one-pass state reads
-                    # nothing carried, and a second successor that is its last reads no
-                    # dummy row: such loops of their own gave MEA 4-22 % and EM 7 % more
-                    # cells/s (LLVM vectorises a loop per case, not a loop that branches).
+                    # nothing carried, and one with two successors no dummy row: loops of
+                    # their own for these gave MEA 4-22 % and EM 7 % more cells/s (LLVM
+                    # vectorises a loop per case, not a loop that branches inside).
                     elif counts and g == 0 and k2 == n_states:  # posteriors, for the counts
                         for c in range(count):
                             f = forward[forward_here + c]
