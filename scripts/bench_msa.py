@@ -7,7 +7,8 @@ MUSCLE 5 (``-align``), MAFFT L-INS-i (``--localpair --maxiterate 1000``), MAFFT
 probcons muscle mafft clustalo``); the output is scored against the case's ``.xml`` core
 blocks by ``tiedhmm.msa.compare`` with the official rounding (it reproduces bali_score
 3.01's figures; ``tests/test_compare.py`` checks it against the official scores). Prints
-mean SP and TC per reference set and the wall time of the whole set per tool.
+mean SP and TC per reference set and the wall time of the whole set per tool (its
+cases' wall times summed).
 Ends with each tool's mean over the sets and its total time. All six sets with every peer
 take about three hours on a 2-core machine (ProbCons and MUSCLE 5 about an hour each);
 name sets, ``--tools`` or ``--cases N`` for less, or ``--jobs 2``: cases run two at a
@@ -131,8 +132,8 @@ def main() -> None:
                     (case, pool.submit(run_case, [*command(str(case), str(out)), *threads],
                                        name in TO_STDOUT, case, out))
                     for case in cases for out in [scratch / f"{name}.{case.stem}.fa"]]
-        cpu_column = "CPU s" if args.jobs > 1 else ""
-        print(f"{'set':<6}{'tool':<16}{'SP':>7}{'TC':>7}{'seconds':>9}{cpu_column:>9}"
+        cpu_column = f"{'CPU s':>9}" if args.jobs > 1 else ""
+        print(f"{'set':<6}{'tool':<16}{'SP':>7}{'TC':>7}{'seconds':>9}{cpu_column}"
               f"{'cases':>7}")
         totals: dict[str, list[tuple[float, float, float, float]]] = {
             name: [] for name in tools}
