@@ -628,7 +628,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     # The last pass also sums the diagonal, multiplies in the emission and
                     # writes the posteriors where they are read. A one-pass state reads
                     # nothing carried, and one with two successors no dummy row: loops of
-                    # their own for these gave MEA 4-22 % and EM 7 % more cells/s (LLVM
+                    # their own for these gave MEA 4-22 % and EM 1-7 % more cells/s (LLVM
                     # vectorises a loop per case, not a loop that branches inside).
                     elif counts and g == 0 and k2 == n_states:  # posteriors, for the counts
                         for c in range(count):
