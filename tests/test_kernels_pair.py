@@ -62,8 +62,14 @@ def test_posteriors_counts_and_mea_match_enumeration(layout, n, m, free_end):
         m = min(m, 2)
     args = _case(n * 10 + m, layout, n, m, free_end)
     ref = pair_reference(*args)
-    mea_score, mea_moves = mea_reference(ref["match_posterior"])
     np.testing.assert_allclose(kernels.forward_score(*args), ref["loglik"], rtol=1e-12)
+    _assert_every_block_matches(args, ref)
+
+
+def _assert_every_block_matches(args, ref):
+    """The posterior pass in every block layout against the enumeration ``ref``:
+    likelihood, match posteriors, MEA score and moves, and (positive blocks) counts."""
+    mea_score, mea_moves = mea_reference(ref["match_posterior"])
     for block in BLOCKS:
         found = _posterior_pass(args, block, counts=block > 0)
         np.testing.assert_allclose(found["loglik"], ref["loglik"], rtol=1e-12)
@@ -93,18 +99,7 @@ def test_sparse_topologies_match_enumeration(topology, n, m):
     transmat = transmat * edges
     scale = (transmat.sum(axis=1) + end)[:, None]
     args = (x, y, dx, dy, emission, start, transmat / scale, end / scale[:, 0])
-    ref = pair_reference(*args)
-    mea_score, mea_moves = mea_reference(ref["match_posterior"])
-    for block in BLOCKS:
-        found = _posterior_pass(args, block, counts=block > 0)
-        np.testing.assert_allclose(found["loglik"], ref["loglik"], rtol=1e-12)
-        np.testing.assert_allclose(found["match_posterior"], ref["match_posterior"],
-                                   atol=1e-12)
-        np.testing.assert_allclose(found["mea_score"], mea_score, atol=1e-12)
-        np.testing.assert_array_equal(found["moves"], mea_moves)
-        if block:
-            for key in ("transitions", "starts", "ends", "emissions"):
-                np.testing.assert_allclose(found[key], ref[key], atol=1e-12, err_msg=key)
+    _assert_every_block_matches(args, pair_reference(*args))
 
 
 def test_counts_without_every_forward_are_refused():
