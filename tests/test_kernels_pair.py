@@ -36,7 +36,8 @@ def _viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block
                            np.full(doubles + 7, np.nan), np.full(n_bytes + 5, 255, np.uint8))
 
 
-def _posterior_pass(args, block, *, counts=True, threshold=0.0, moves=True):
+def _posterior_pass(args, block, *, counts=True, threshold=0.0, moves=True,
+                    band_cells=kernels.BAND_MIN_CELLS):
     """Everything one posterior pass computes, as a dict."""
     x, y, dx, dy, emission = args[:5]
     n, m, n_states = x.size, y.size, dx.size
@@ -45,10 +46,11 @@ def _posterior_pass(args, block, *, counts=True, threshold=0.0, moves=True):
              "match_posterior": np.zeros((n, m)),
              "table": np.zeros((n + 1) * (m + 1) if moves else 0, dtype=np.uint8)}
     workspace = np.full(kernels.workspace_size(n, m, dx, dy, block), np.nan)
-    loglik, score, rows, columns, values = kernels.posterior_pass(
+    loglik, score, rows, columns, values, banded = kernels.posterior_pass(
         *args, block, workspace, counts, found["transitions"], found["starts"], found["ends"],
-        found["emissions"], found["match_posterior"], threshold, True, found["table"])
-    found.update(loglik=loglik, mea_score=score, sparse=(rows, columns, values))
+        found["emissions"], found["match_posterior"], threshold, True, found["table"],
+        band_cells)
+    found.update(loglik=loglik, mea_score=score, sparse=(rows, columns, values), banded=banded)
     if moves:
         found["moves"] = kernels.mea_moves(found["table"], n, m)
     return found
@@ -206,14 +208,94 @@ def test_batches_equal_single_pairs():
     np.testing.assert_allclose(loglik, [s["loglik"] for s in singles], rtol=1e-12)
     blocks = np.array([3, 100, 2])
     batch = kernels.batch_expectations(xs, x_offsets, ys, y_offsets, np.array([0, 2, 3]),
-                                       blocks, *model)
+                                       blocks, kernels.BAND_MIN_CELLS, *model)
     np.testing.assert_allclose(batch[0], [s["loglik"] for s in singles], rtol=1e-12)
     for position, key in enumerate(("transitions", "starts", "ends", "emissions"), start=1):
         np.testing.assert_allclose(batch[position], sum(s[key] for s in singles), atol=1e-12)
     accuracy, loglik = kernels.batch_expected_accuracy(
-        xs, x_offsets, ys, y_offsets, np.array([0, 1, 3]), np.zeros(3, dtype=np.int64), *model)
+        xs, x_offsets, ys, y_offsets, np.array([0, 1, 3]), np.zeros(3, dtype=np.int64),
+        kernels.BAND_MIN_CELLS, *model)
     np.testing.assert_allclose(accuracy, [s["mea_score"] / min(len(p[0]), len(p[1]))
                                           for s, p in zip(singles, pairs)], rtol=1e-12)
+
+
+#: ``band_cells`` that never bands.
+NEVER_BANDED = np.iinfo(np.int64).max
+
+
+def _related_case(seed, layout, n, insertion=0):
+    """A model that favours identical letters and rare gaps, x of ``n`` random letters,
+    and y a copy with 15 % of its letters changed, a letter inserted or deleted every
+    60 or so, and inserted in the middle, a copy of x's next ``insertion`` letters with
+    40 % of them changed (a decoy the forward follows first)."""
+    rng = np.random.RandomState(seed)
+    dx, dy = layout
+    n_states, n_letters = len(dx), 4
+    start = np.where(dx * dy == 1, 0.9, 0.1 / (n_states - 1))
+    transmat = np.where(dx * dy == 1, 0.3, 0.0)[None, :] * np.ones((n_states, 1))
+    transmat[0] = np.where(dx * dy == 1, 0.9, 0.08 / (n_states - 1))
+    for k in range(1, n_states):
+        transmat[k, k] = 0.68
+    end = np.full(n_states, 0.02)
+    emission = np.zeros((n_states, n_letters + 1, n_letters + 1))
+    emission[0, :n_letters, :n_letters] = 0.2 / (n_letters * (n_letters - 1))
+    emission[0, np.arange(n_letters), np.arange(n_letters)] = 0.2
+    emission[dx == 0, n_letters, :n_letters] = 1.0 / n_letters
+    emission[dy == 0, :n_letters, n_letters] = 1.0 / n_letters
+    x = rng.randint(n_letters, size=n)
+    y = []
+    for position, letter in enumerate(x):
+        if position == n // 2:
+            decoy = x[position:position + insertion].copy()
+            changed = rng.rand(decoy.size) < 0.4
+            decoy[changed] = rng.randint(n_letters, size=changed.sum())
+            y.extend(decoy)
+        draw = rng.rand()
+        if draw < 1 / 120:
+            continue
+        y.append(rng.randint(n_letters) if draw < 0.15 else letter)
+        if draw > 1 - 1 / 120:
+            y.append(rng.randint(n_letters))
+    return x, np.array(y), dx, dy, emission, start, transmat, end
+
+
+@pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])
+@pytest.mark.parametrize("block", [0, 40, 5000])
+def test_a_banded_pass_equals_the_whole_grid(layout, block):
+    """A related pair runs in a narrow band (block 0, checkpointed and one block): its
+    likelihood is the whole grid's, and its posteriors, MEA alignment and counts are
+    within the band's slack of the whole grid's; the sparse lists are its dense
+    posteriors at least the threshold."""
+    args = _related_case(7, layout, 700)
+    options = {"counts": block > 0, "threshold": 0.01}
+    whole = _posterior_pass(args, block, band_cells=NEVER_BANDED, **options)
+    banded = _posterior_pass(args, block, band_cells=0, **options)
+    assert banded["banded"] and not whole["banded"]
+    assert banded["loglik"] == whole["loglik"]
+    np.testing.assert_allclose(banded["match_posterior"], whole["match_posterior"], atol=1e-9)
+    np.testing.assert_allclose(banded["mea_score"], whole["mea_score"], rtol=1e-12)
+    np.testing.assert_array_equal(banded["moves"], whole["moves"])
+    for key in ("transitions", "starts", "ends", "emissions") if block else ():
+        np.testing.assert_allclose(banded[key], whole[key], rtol=1e-9, atol=1e-9, err_msg=key)
+    rows, columns, values = banded["sparse"]
+    expected = np.nonzero(banded["match_posterior"] >= 0.01)
+    assert sorted(zip(rows, columns)) == sorted(zip(*expected))
+    np.testing.assert_array_equal(values[np.lexsort((columns, rows))],
+                                  banded["match_posterior"][expected])
+
+
+@pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])
+def test_a_band_that_misses_the_path_falls_back_to_the_whole_grid(layout):
+    """A 200-letter decoy inserted in y: the forward's envelope follows the decoy and
+    misses the long gap before the true copy, so the banded forward holds too little of
+    P(x, y) and the pass runs on the whole grid, with the whole grid's results."""
+    args = _related_case(8, layout, 700, insertion=200)
+    whole = _posterior_pass(args, 40, band_cells=NEVER_BANDED)
+    found = _posterior_pass(args, 40, band_cells=0)
+    assert not found["banded"]
+    for key in ("loglik", "match_posterior", "mea_score", "moves", "transitions",
+                "emissions"):
+        np.testing.assert_array_equal(found[key], whole[key], err_msg=key)
 
 
 def test_an_impossible_pair_adds_nothing():

@@ -47,6 +47,18 @@ VITERBI_POINTER_BYTES = 4 << 20
 #: Diagonals of match posteriors written into a dense matrix at once, row by row:
 #: written a diagonal at a time, every cell lands on another page (TLB misses).
 DENSE_BLOCK = 64
+#: Pairs of at least this many cells record where their forward holds its mass and run
+#: the rest of :func:`posterior_pass` in that band when it is narrow.
+BAND_MIN_CELLS = 1 << 16
+#: A cell is in the band's envelope when its forward (all states) is at least this
+#: share of its diagonal's sum.
+BAND_FLOOR = 1e-30
+#: A band is used when it covers at most this share of the grid's cells ...
+BAND_MAX_SHARE = 0.5
+#: ... and its paths hold all but at most this share of P(x, y) (else the pass runs on
+#: the whole grid): every posterior and expected count is then within about twice this
+#: of the whole grid's.
+BAND_SLACK = 1e-9
 
 
 @njit(cache=True)
@@ -77,6 +89,62 @@ def _cone_range(d, n, m, dxk, dyk, apex_i, apex_j):
     ends at cell ``(apex_i, apex_j)`` (``(n, m)``: the whole grid)."""
     i_min, i_max = _cell_range(d, n, m, dxk, dyk)
     return max(i_min, d - apex_j), min(i_max, apex_i)
+
+
+@njit(cache=True)
+def full_band(n, m):
+    """``band[0, d] .. band[1, d]``: the i range of every cell of diagonal d (no band)."""
+    band = np.empty((2, n + m + 1), dtype=np.int64)
+    for d in range(n + m + 1):
+        band[0, d], band[1, d] = _lo(d, m), min(n, d)
+    return band
+
+
+@njit(cache=True)
+def band_from_envelope(envelope, n, m, margin, max_share):
+    """The band (as :func:`full_band`) around the envelope the forward recorded on
+    some diagonals (``envelope[0, d] .. envelope[1, d]``, ``-1`` where not recorded),
+    or an empty ``(2, 0)`` array when it covers more than ``max_share`` of the grid.
+
+    Diagonal d takes the union of the nearest recorded diagonals before and after it,
+    ``margin`` cells wider on each side; the first and last three diagonals are whole.
+    Then both bounds are made to rise by 0 or 1 a diagonal (by widening only), which
+    is what the sweeps rely on: every cell of the band has a predecessor and a
+    successor in it, each diagonal reads only its band's cells and one more on each
+    side from its neighbours, and any two cells of the band that a path can join are
+    joined by a path inside it (so a banded MEA loses only what lies outside)."""
+    last = n + m
+    band = full_band(n, m)
+    after = np.full(last + 1, -1, dtype=np.int64)
+    recorded = -1
+    for d in range(last, -1, -1):
+        if envelope[0, d] >= 0:
+            recorded = d
+        after[d] = recorded
+    recorded = -1
+    for d in range(last + 1):
+        if envelope[0, d] >= 0:
+            recorded = d
+        if d <= 2 or d >= last - 2 or recorded < 0 or after[d] < 0:
+            continue
+        band[0, d] = min(envelope[0, recorded], envelope[0, after[d]]) - margin
+        band[1, d] = max(envelope[1, recorded], envelope[1, after[d]]) + margin
+    for d in range(last - 1, -1, -1):
+        band[0, d] = min(band[0, d], band[0, d + 1])
+        band[1, d] = max(band[1, d], band[1, d + 1] - 1)
+    for d in range(1, last + 1):
+        band[0, d] = min(band[0, d], band[0, d - 1] + 1)
+        band[1, d] = max(band[1, d], band[1, d - 1])
+    area = 0
+    for d in range(last + 1):
+        band[0, d] = max(band[0, d], _lo(d, m))
+        band[1, d] = min(band[1, d], min(n, d))
+        if band[0, d] > band[1, d]:
+            return np.empty((2, 0), dtype=np.int64)
+        area += band[1, d] - band[0, d] + 1
+    if area > max_share * (n + 1) * (m + 1):
+        return np.empty((2, 0), dtype=np.int64)
+    return band
 
 
 @njit(cache=True)
@@ -136,10 +204,11 @@ def _emission_offset(d, k, i_min, n, m, dxk, dyk, n_states, ring):
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, ring, apex_i,
-                     apex_j):
+                     apex_j, band):
     """Match states' emissions on diagonals ``first .. first + count - 1``, gathered
     from the flat emission ``table`` into ``emitted`` (see :func:`_emission_lookup`),
-    for the cells of a path that ends at ``(apex_i, apex_j)`` (:func:`_cone_range`).
+    for the cells of a path that ends at ``(apex_i, apex_j)`` (:func:`_cone_range`)
+    within ``band`` (:func:`full_band`: all of them).
     One call serves several diagonals because a call's array arguments cost atomic
     reference counts. Eight cells at a time by a vector gather (:mod:`.gather`: LLVM
     leaves this loop scalar), the rest one by one."""
@@ -148,6 +217,7 @@ def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, 
     for e in range(first, first + count):
         for k in range(n_states):
             i_min, i_max = _cone_range(e, n, m, dx[k], dy[k], apex_i, apex_j)
+            i_min, i_max = max(i_min, band[0, e]), min(i_max, band[1, e])
             if dx[k] + dy[k] != 2 or i_min > i_max:
                 continue
             target = U(_emission_offset(e, k, i_min, n, m, 1, 1, n_states, ring))
@@ -236,9 +306,44 @@ def _clear_edges(cells, here, width, first, last, zero):
 
 
 
+@njit(cache=True, inline="always")
+def _cell_sum(cells, positions, n_states, d, offset):
+    """The forward of every state at cell ``offset`` of diagonal d."""
+    total = 0.0
+    for k in range(n_states):
+        total += cells[positions[k, d] + offset]
+    return total
+
+
+@njit(cache=True, inline="always")
+def _record_envelope(cells, positions, n_states, d, lo, hi, floor, envelope, recorded):
+    """Record in ``envelope[:, d]`` the first and last i of diagonal d (cells ``lo ..
+    hi``) whose forward reaches ``floor``, each searched from where the envelope of
+    diagonal ``recorded`` had it (the whole diagonal's ends for the first): outwards
+    while cells reach the floor, else inwards until one does. A band is a shape that
+    moves little between diagonals, so this reads a few cells a diagonal, not all; a
+    second ridge beyond a gap is missed, which the band's check then finds."""
+    low = max(lo, min(hi, envelope[0, recorded])) if recorded > 0 else lo
+    high = max(lo, min(hi, envelope[1, recorded])) if recorded > 0 else hi
+    if _cell_sum(cells, positions, n_states, d, low - lo) >= floor:
+        while low > lo and _cell_sum(cells, positions, n_states, d, low - 1 - lo) >= floor:
+            low -= 1
+    else:
+        while low < hi and _cell_sum(cells, positions, n_states, d, low - lo) < floor:
+            low += 1
+    high = max(high, low)
+    if _cell_sum(cells, positions, n_states, d, high - lo) >= floor:
+        while high < hi and _cell_sum(cells, positions, n_states, d, high + 1 - lo) >= floor:
+            high += 1
+    else:
+        while high > low and _cell_sum(cells, positions, n_states, d, high - lo) < floor:
+            high -= 1
+    envelope[0, d], envelope[1, d] = low, high
+
+
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cells, positions,
-                   sums, first, last, period):
+                   sums, first, last, period, band, envelope):
     """Forward diagonals ``first .. last`` into ``cells`` and the sum of each into ``sums``.
 
     State k's diagonal d starts at ``positions[k, d]`` in ``cells``: rolling or
@@ -255,6 +360,12 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     again from the same two stored diagonals, it writes the same numbers (the
     posterior pass recomputes blocks this way).
 
+    Only the cells of ``band`` are computed (:func:`full_band`: all;
+    :func:`band_from_envelope` says what a band must be), and one more on each side is
+    cleared. When ``envelope`` is not empty (``(2, n + m + 1)``), each summed diagonal
+    records there the first and last i whose forward, all states together, is at
+    least :data:`BAND_FLOOR` of the diagonal's sum (:func:`_record_envelope`).
+
     Speed: the loops index flat arrays with unsigned offsets and make no views and
     no calls: signed indices (negative wrap-around) stop LLVM from vectorising, and
     each view or array argument costs atomic reference counting, which per state and
@@ -262,20 +373,23 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     """
     rows, columns, emitted, table = lookup
     n_states = start.shape[0]
+    recorded = 0  # the last diagonal whose envelope was recorded
     for d in range(first, last + 1):
         inverse1 = 1.0 / sums[d - 1]
         inverse2 = inverse1 if d < 2 else inverse1 / sums[d - 2]
         lo = _lo(d, m)
-        width = U(min(n, d) - lo + 1)
         total = 0.0
         phase = (d - 1) % EMISSION_BLOCK
         if d == first or phase == 0:
             _emissions_along(d, min(EMISSION_BLOCK - phase, last + 1 - d), n, m, dx, dy, rows,
-                             columns, table, emitted, EMISSION_BLOCK, n, m)
+                             columns, table, emitted, EMISSION_BLOCK, n, m, band)
+        window_lo, window_hi = max(lo, band[0, d] - 1), min(min(n, d), band[1, d] + 1)
         for k in range(n_states):
             here = U(positions[k, d])
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-            _clear_edges(cells, here, width, i_min - lo, i_max - lo, 0.0)
+            i_min, i_max = max(i_min, band[0, d]), min(i_max, band[1, d])
+            _clear_edges(cells, here + U(window_lo - lo), window_hi - window_lo + 1,
+                         i_min - window_lo, i_max - window_lo, 0.0)
             if i_min > i_max:
                 continue
             step = dx[k] + dy[k]
@@ -313,6 +427,10 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
             if d % period == 0:
                 for c in range(count):
                     total += cells[target + c]
+        if envelope.shape[1] > 0 and d % period == 0:
+            _record_envelope(cells, positions, n_states, d, lo, min(n, d), total * BAND_FLOOR,
+                             envelope, recorded)
+            recorded = d
         sums[d] = total if total > 0.0 else 1.0
 
 
@@ -330,13 +448,20 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     lookup = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK,
                               np.empty(emission_buffer_size(n, m, n_states)))
     _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups,
-                   cells, positions, sums, 1, n + m, rescale_period(emission, transmat))
+                   cells, positions, sums, 1, n + m, rescale_period(emission, transmat),
+                   full_band(n, m), np.empty((2, 0), dtype=np.int64))
+    return _forward_loglik(cells, positions, sums, end, n + m)
+
+
+@njit(cache=True)
+def _forward_loglik(cells, positions, sums, end, last):
+    """log P from a forward swept to diagonal ``last`` (``-inf`` when impossible)."""
     total = 0.0
-    for k in range(n_states):
-        total += cells[positions[k, n + m]] * end[k]
+    for k in range(end.shape[0]):
+        total += cells[positions[k, last]] * end[k]
     if total <= 0.0:
         return -np.inf
-    return np.log(sums[:n + m]).sum() + np.log(total)
+    return np.log(sums[:last]).sum() + np.log(total)
 
 
 @njit(cache=True)
@@ -422,28 +547,29 @@ def _write_dense(dense, buffered, first, last, n, m):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
-def _mea_step(d, n, m, score, match, slot_size, moves, offsets):
+def _mea_step(d, n, m, band, score, match, slot_size, moves, offsets):
     """One anti-diagonal of the MEA suffix table (read backwards, from the end).
 
     ``score`` at cell (i, j) is the best sum of match posteriors over the rest of an
     alignment from (i, j) to (n, m): a match into (i+1, j+1) gains its posterior,
-    gaps gain nothing. Three rolling diagonals padded with ``-inf`` (out of the grid);
-    ties go to the match, then the x gap. ``moves`` (if not empty) keeps each cell's
-    choice, 0 match, 1 x gap, 2 y gap, in diagonal-major order.
+    gaps gain nothing. Only the cells of ``band`` (:func:`band_from_envelope`), in
+    three rolling diagonals padded with ``-inf`` on each side of it; ties go to the
+    match, then the x gap. ``moves`` (if not empty) keeps each cell's choice, 0 match,
+    1 x gap, 2 y gap, in diagonal-major order.
     """
     lo = _lo(d, m)
-    width = U(min(n, d) - lo + 1)
-    here = U((d % 3) * slot_size)
+    width = U(band[1, d] - band[0, d] + 1)
+    here = U((d % 3) * slot_size + band[0, d] - lo)
     score[here] = -np.inf
     score[here + width + 1] = -np.inf
     if d == n + m:
         score[here + 1] = 0.0
         return
-    next1 = U(((d + 1) % 3) * slot_size + 1 + lo - _lo(d + 1, m))
-    next2 = U(((d + 2) % 3) * slot_size + 2 + lo - _lo(d + 2, m))
+    next1 = U(((d + 1) % 3) * slot_size + 1 + band[0, d] - _lo(d + 1, m))
+    next2 = U(((d + 2) % 3) * slot_size + 2 + band[0, d] - _lo(d + 2, m))
     x_next = next1 + U(1)  # (unsigned: a signed index stops vectorisation)
     if moves.shape[0] > 0:
-        cell = U(offsets[d])
+        cell = U(offsets[d] + band[0, d] - lo)
         for c in range(width):
             diagonal = match[next2 + c] + score[next2 + c]
             x_gap, y_gap = score[x_next + c], score[next1 + c]
@@ -461,7 +587,7 @@ def _mea_step(d, n, m, score, match, slot_size, moves, offsets):
 @njit(cache=True, fastmath=FLOAT_FLAGS, nogil=True)
 def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspace, counts,
                    transitions, starts_count, ends_count, emissions, dense, threshold, mea,
-                   moves):
+                   moves, band_cells):
     """Forward-backward of one pair in bounded memory, its results fused into the backward.
 
     The forward runs once over all diagonals keeping two checkpoint diagonals per block
@@ -487,9 +613,19 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     - ``mea``: the maximum expected accuracy table (:func:`_mea_step`), its moves kept
       in ``moves`` when that is not empty (one byte per cell, diagonal-major).
 
-    Returns log P, the MEA score (summed match posteriors of the best alignment; NaN
-    without ``mea``) and the kept posteriors' rows, columns and values. An impossible
-    pair returns ``-inf`` and adds nothing.
+    A pair of at least ``band_cells`` cells (:data:`BAND_MIN_CELLS`) runs the rest in a
+    band when it can: its first forward records where the forward holds its mass, and
+    when the band around that (:func:`band_from_envelope`) covers at most
+    :data:`BAND_MAX_SHARE` of the grid, the forward runs again inside it. If the band's
+    paths hold at least ``1 -`` :data:`BAND_SLACK` of P(x, y), which the first forward
+    proves, the backward and all it computes keep to the band (posteriors outside it
+    are zero, those inside are of the band's paths, and the MEA alignment is the best
+    inside it); otherwise the forward runs on the whole grid again and so does the rest.
+
+    Returns log P (of the whole grid), the MEA score (summed match posteriors of the
+    best alignment; NaN without ``mea``), the kept posteriors' rows, columns and
+    values, and whether the pass ran banded. An impossible pair returns ``-inf`` and
+    adds nothing.
     """
     n, m = x.shape[0], y.shape[0]
     n_states = start.shape[0]
@@ -522,8 +658,31 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     match[:] = 0.0
     sums = np.ones(last + 1)
     period = rescale_period(emission, transmat)
-    _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward, positions,
-                   sums, 1, last, period)
+    band = full_band(n, m)
+    envelope = np.full((2, last + 1 if n * m >= band_cells else 0), -1, dtype=np.int64)
+    narrow = no_envelope = np.empty((2, 0), dtype=np.int64)
+    exact, banded = -np.inf, False
+    stage = 0  # 0: the whole grid, recording; 1: the band; 2: the whole grid again
+    while True:  # (one call of the sweep: each call site costs seconds of compilation)
+        sums[:] = 1.0
+        _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
+                       positions, sums, 1, last, period, narrow if stage == 1 else band,
+                       envelope if stage == 0 else no_envelope)
+        found = _forward_loglik(forward, positions, sums, end, last)
+        if stage == 0:
+            exact = found
+            if envelope.shape[1] > 0 and found > -np.inf:
+                narrow = band_from_envelope(envelope, n, m, period + 2, BAND_MAX_SHARE)
+            if narrow.shape[1] == 0:
+                break
+            stage = 1
+        elif stage == 1 and found >= exact + np.log1p(-BAND_SLACK):
+            band, banded = narrow, True
+            break
+        elif stage == 1:  # the band misses mass
+            stage = 2
+        else:
+            break
     keep = threshold > 0.0
     capacity = kept_capacity(n, m, threshold) if keep else 1
     kept_rows = np.empty(capacity, dtype=np.int64)
@@ -535,11 +694,11 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
         final += forward[positions[k, last]] * end[k]
     if final <= 0.0:
         return (-np.inf, np.nan, kept_rows[:0].copy(), kept_columns[:0].copy(),
-                kept_values[:0].copy())
+                kept_values[:0].copy(), False)
     log_forward = np.zeros(last + 1)  # log (t_1 ... t_{d-1}): the scale of diagonal d
     for d in range(1, last + 1):
         log_forward[d] = log_forward[d - 1] + np.log(sums[d - 1])
-    loglik = log_forward[last] + np.log(final)
+    loglik = log_forward[last] + np.log(final)  # (of the band's paths when banded)
     if counts:
         for k in range(n_states):
             ends_count[k] += forward[positions[k, last]] * end[k] / final
@@ -566,26 +725,30 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 for k in range(n_states + 1):  # (every state rolls when block > 0)
                     positions[k, d] = k * row_f + block_room + offsets[d] - offsets[firsts[b]]
             _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
-                           positions, sums, firsts[b], top, period)
+                           positions, sums, firsts[b], top, period, band, no_envelope)
         for d in range(top, firsts[b] - 1, -1):
             phase = (d - 1) % EMISSION_BLOCK
             if d == top or phase == EMISSION_BLOCK - 1:
                 _emissions_along(d - phase, phase + 1, n, m, dx, dy, rows, columns, table,
-                                 emitted, EMISSION_BLOCK, n, m)
+                                 emitted, EMISSION_BLOCK, n, m, band)
             inverse1 = 1.0 / sum1
             inverse2 = inverse1 / sum2
             occupancy = np.exp(log_forward[d] + log_backward - loglik)
             lo = _lo(d, m)
             width = min(n, d) - lo + 1
+            window_lo, window_hi = max(lo, band[0, d] - 1), min(min(n, d), band[1, d] + 1)
             slot = U((d % 3) * slot_size)
+            window = slot + U(window_lo - lo)  # (the slot's first cell is i = lo - 1)
             if wants_match:
-                for c in range(U(width + 2)):
-                    match[slot + c] = 0.0
+                for c in range(U(window_hi - window_lo + 3)):
+                    match[window + c] = 0.0
             total = 0.0
             for l in range(n_states):
                 here = U(l * row_w) + slot
                 i_min, i_max = _cell_range(d, n, m, dx[l], dy[l])
-                _clear_edges(weighted, here, width + 2, i_min - lo + 1, i_max - lo + 1, 0.0)
+                i_min, i_max = max(i_min, band[0, d]), min(i_max, band[1, d])
+                _clear_edges(weighted, here + U(window_lo - lo), window_hi - window_lo + 3,
+                             i_min - window_lo + 1, i_max - window_lo + 1, 0.0)
                 if i_min > i_max:
                     continue
                 count = U(i_max - i_min + 1)
@@ -693,9 +856,11 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 if counts and d == dx[l] + dy[l]:
                     starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
                                                                             - loglik)
-            if dense.size > 0:
+            if dense.size > 0:  # (zero outside the band)
                 here = U((d % DENSE_BLOCK) * (min(n, m) + 1))
                 for c in range(U(width)):
+                    buffered[here + c] = 0.0
+                for c in range(U(band[0, d] - lo), U(band[1, d] - lo + 1)):
                     buffered[here + c] = match[slot + U(1) + c]
                 if d % DENSE_BLOCK == 0 or d == 1:
                     _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
@@ -704,13 +869,13 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 if n_kept + width > capacity:
                     raise ValueError("more posteriors at least the threshold than a "
                                      "posterior sum of min(n, m) allows")
-                for i in range(max(lo, 1), min(n, d - 1) + 1):  # written always, kept
-                    value = match[slot + U(i - lo + 1)]  # if at least the threshold
+                for i in range(max(band[0, d], 1), min(band[1, d], d - 1) + 1):  # written,
+                    value = match[slot + U(i - lo + 1)]  # kept if at least the threshold
                     kept_rows[n_kept], kept_columns[n_kept] = i - 1, d - i - 1
                     kept_values[n_kept] = value
                     n_kept += value >= threshold
             if mea:
-                _mea_step(d, n, m, score, match, slot_size, moves, offsets)
+                _mea_step(d, n, m, band, score, match, slot_size, moves, offsets)
             sum2, sum1 = sum1, (total if total > 0.0 else 1.0)
             log_backward += np.log(sum1)
     if counts:
@@ -722,10 +887,10 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                                 + columns[dy[k], c * dy[k]]] += occupied[k * profile_size + c]
     accuracy = np.nan
     if mea:
-        _mea_step(0, n, m, score, match, slot_size, moves, offsets)
+        _mea_step(0, n, m, band, score, match, slot_size, moves, offsets)
         accuracy = score[1]
-    return (loglik, accuracy, kept_rows[:n_kept].copy(), kept_columns[:n_kept].copy(),
-            kept_values[:n_kept].copy())
+    return (exact, accuracy, kept_rows[:n_kept].copy(), kept_columns[:n_kept].copy(),
+            kept_values[:n_kept].copy(), banded)
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
@@ -801,11 +966,12 @@ def viterbi_blocks(n, m, n_states):
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
-                    width, last, firsts, checkpoints):
+                    width, last, firsts, checkpoints, band):
     """Best scores of diagonals ``1 .. last`` (max only, no back-pointers) in the three
     rolling diagonals of ``scores``; diagonals ``firsts[b] - 2`` and ``firsts[b] - 1``
     of each block ``b >= 1`` that starts by ``last + 1`` are copied into
-    ``checkpoints`` (``2 K`` rows of ``width`` per block). Each state takes one
+    ``checkpoints`` (``2 K`` rows of ``width`` per block; ``band``, :func:`full_band`,
+    bounds the emissions laid out). Each state takes one
     pass per group of three predecessors, the running best carried in its own row
     (the dummy row's ``-inf`` on the first), the last pass adding the emissions."""
     rows, columns, emitted, table = lookup
@@ -816,7 +982,7 @@ def _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_gro
         lo = _lo(d, m)
         if (d - 1) % EMISSION_BLOCK == 0:
             _emissions_along(d, min(EMISSION_BLOCK, last + 1 - d), n, m, dx, dy, rows, columns,
-                             table, emitted, EMISSION_BLOCK, n, m)
+                             table, emitted, EMISSION_BLOCK, n, m, band)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
@@ -878,7 +1044,7 @@ def _best_of(scores, s0, s1, s2, a0, a1, a2, c):
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
 def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
-                      width, first, apex_i, apex_j, pointers, best_state):
+                      width, first, apex_i, apex_j, pointers, best_state, band):
     """Scores and back-pointers of diagonals ``first .. apex_i + apex_j``, only for the
     cells a path ending at ``(apex_i, apex_j)`` can pass through (its cone: on
     diagonal d, ``d - apex_j <= i <= apex_i``); diagonals ``first - 1`` and ``first - 2``
@@ -889,7 +1055,8 @@ def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_g
     group of three predecessors keeps the running best (strictly greater wins, so the
     first predecessor keeps ties); the last pass also adds the emissions and stores the
     pointers. A state with one or two groups, the common cases, takes a single pass
-    (with two predecessors a two-term one)."""
+    (with two predecessors a two-term one). ``band`` (:func:`full_band`) bounds the
+    emissions laid out."""
     rows, columns, emitted, table = lookup
     n_states = log_start.shape[0]
     row_size = 3 * width
@@ -900,7 +1067,7 @@ def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_g
         phase = (d - 1) % EMISSION_BLOCK
         if d == first or phase == 0:
             _emissions_along(d, min(EMISSION_BLOCK - phase, apex + 1 - d), n, m, dx, dy, rows,
-                             columns, table, emitted, EMISSION_BLOCK, apex_i, apex_j)
+                             columns, table, emitted, EMISSION_BLOCK, apex_i, apex_j, band)
         span_lo, span_hi = max(lo, d - apex_j), min(min(n, d), apex_i)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
@@ -1030,12 +1197,13 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block,
     lookup = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK,
                               workspace[:emission_size])
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
+    band = full_band(n, m)
     scores = workspace[emission_size:emission_size + (n_states + 1) * 3 * width]
     scores[:] = -np.inf
     checkpoints = workspace[emission_size + scores.shape[0]:][
         :2 * (n_blocks - 1) * n_states * width]
     _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
-                    width, firsts[n_blocks - 1] - 1, firsts, checkpoints)
+                    width, firsts[n_blocks - 1] - 1, firsts, checkpoints, band)
     pointers = pointer_bytes[:n_pointers]
     best_state = np.empty(width, dtype=np.int64)
     path = np.empty(n + m, dtype=np.int64)
@@ -1054,7 +1222,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block,
         else:
             scores[:] = -np.inf
         _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups,
-                          scores, width, first, i, j, pointers, best_state)
+                          scores, width, first, i, j, pointers, best_state, band)
         if b == n_blocks - 1:
             for k in range(n_states):
                 value = scores[k * 3 * width + (last % 3) * width + n - _lo(last, m)]
@@ -1126,10 +1294,11 @@ def _chunk_workspace(x_offsets, y_offsets, first, stop, dx, dy, blocks):
 
 
 @njit(cache=True, parallel=True)
-def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, dx, dy, emission, start,
-                       transmat, end):
+def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells, dx, dy,
+                       emission, start, transmat, end):
     """Counts summed over pairs (per-chunk accumulators and workspaces), and log P per
-    pair; pair ``p`` runs in blocks of ``blocks[p]`` diagonals (:func:`posterior_pass`)."""
+    pair; pair ``p`` runs in blocks of ``blocks[p]`` diagonals, banded from
+    ``band_cells`` cells (:func:`posterior_pass`)."""
     n_pairs = x_offsets.shape[0] - 1
     n_chunks = chunks.shape[0] - 1
     n_states = start.shape[0]
@@ -1147,16 +1316,17 @@ def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, dx, dy, emi
                                        ys[y_offsets[p]:y_offsets[p + 1]], dx, dy, emission,
                                        start, transmat, end, blocks[p], workspace, True,
                                        transitions[c], starts[c], ends[c], emissions[c],
-                                       no_posterior, 0.0, False, no_moves)[0]
+                                       no_posterior, 0.0, False, no_moves, band_cells)[0]
     return (loglik, transitions.sum(axis=0), starts.sum(axis=0), ends.sum(axis=0),
             emissions.sum(axis=0))
 
 
 @njit(cache=True, parallel=True)
-def batch_expected_accuracy(xs, x_offsets, ys, y_offsets, chunks, blocks, dx, dy, emission,
-                            start, transmat, end):
+def batch_expected_accuracy(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells, dx, dy,
+                            emission, start, transmat, end):
     """Per pair, in parallel: the MEA alignment's summed match posterior over the shorter
-    length (ProbCons' expected accuracy), and log P (``-inf``: impossible, accuracy NaN)."""
+    length (ProbCons' expected accuracy), and log P (``-inf``: impossible, accuracy NaN);
+    ``blocks`` and ``band_cells`` as :func:`batch_expectations`'."""
     n_pairs = x_offsets.shape[0] - 1
     n_states = start.shape[0]
     accuracy = np.empty(n_pairs)
@@ -1172,7 +1342,8 @@ def batch_expected_accuracy(xs, x_offsets, ys, y_offsets, chunks, blocks, dx, dy
             found = posterior_pass(xs[x_offsets[p]:x_offsets[p + 1]],
                                    ys[y_offsets[p]:y_offsets[p + 1]], dx, dy, emission, start,
                                    transmat, end, blocks[p], workspace, False, transitions,
-                                   starts, ends, emissions, no_posterior, 0.0, True, no_moves)
+                                   starts, ends, emissions, no_posterior, 0.0, True, no_moves,
+                                   band_cells)
             loglik[p] = found[0]
             accuracy[p] = found[1] / max(1, min(n, m))
     return accuracy, loglik

@@ -180,10 +180,11 @@ def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan
              else np.empty(0, dtype=np.uint8))
     unused = (np.zeros((n_states, n_states)), np.zeros(n_states), np.zeros(n_states),
               np.zeros(model.emission.shape))
-    loglik, score, rows, columns, values = kernels.posterior_pass(
+    loglik, score, rows, columns, values, _ = kernels.posterior_pass(
         codes_x, codes_y, *model.probabilities, pair_plan.block,
         reused_buffer(pair_plan.workspace), False, *unused, posterior,
-        0.0 if threshold is None else threshold, moves or accuracy, table)
+        0.0 if threshold is None else threshold, moves or accuracy, table,
+        kernels.BAND_MIN_CELLS)
     if threshold is not None:
         posterior = _csr(rows, columns, values, n, m)
     return PassResult(float(loglik), float(score),
@@ -298,8 +299,8 @@ def expected_accuracies(model: CompiledPair, encoded: EncodedPairs,
     chunks, blocks = _batch_plans(model, encoded, memory, "expected accuracy", False)
     with memory_guard("expected accuracy", "raise memory="), \
             parallel.kernel_threads(batch_work(model, encoded)):
-        accuracy, loglik = kernels.batch_expected_accuracy(*encoded, chunks, blocks,
-                                                           *model.probabilities)
+        accuracy, loglik = kernels.batch_expected_accuracy(
+            *encoded, chunks, blocks, kernels.BAND_MIN_CELLS, *model.probabilities)
     return accuracy, loglik
 
 
@@ -316,7 +317,7 @@ def statistics_source(states: Sequence[PairState], topology: Topology,
         with memory_guard("EM", "raise memory="), \
                 parallel.kernel_threads(batch_work(model, encoded)):
             loglik, transitions, starts, ends, emissions = kernels.batch_expectations(
-                *encoded, chunks, blocks, *model.probabilities)
+                *encoded, chunks, blocks, kernels.BAND_MIN_CELLS, *model.probabilities)
         emission_stats = [(state.emission,
                            state_statistics(state.emission, model.dx[k], model.dy[k],
                                             model.membership, model.emission[k],
