@@ -100,6 +100,14 @@ def full_band(n, m):
     return band
 
 
+@njit(cache=True, inline="always")
+def _band_at(band, d, n, m):
+    """The i range of ``band`` on diagonal d; an empty ``(2, 0)`` band is the whole grid."""
+    if band.shape[1] == 0:
+        return _lo(d, m), min(n, d)
+    return band[0, d], band[1, d]
+
+
 @njit(cache=True)
 def band_from_envelope(envelope, n, m, margin, max_share):
     """The band (as :func:`full_band`) around the envelope the forward recorded on
@@ -208,16 +216,17 @@ def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, 
     """Match states' emissions on diagonals ``first .. first + count - 1``, gathered
     from the flat emission ``table`` into ``emitted`` (see :func:`_emission_lookup`),
     for the cells of a path that ends at ``(apex_i, apex_j)`` (:func:`_cone_range`)
-    within ``band`` (:func:`full_band`: all of them).
+    within ``band`` (empty: the whole grid; see :func:`_band_at`).
     One call serves several diagonals because a call's array arguments cost atomic
     reference counts. Eight cells at a time by a vector gather (:mod:`.gather`: LLVM
     leaves this loop scalar), the rest one by one."""
     n_states = dx.shape[0]
     table_size = table.shape[0] // n_states
     for e in range(first, first + count):
+        band_lo, band_hi = _band_at(band, e, n, m)
         for k in range(n_states):
             i_min, i_max = _cone_range(e, n, m, dx[k], dy[k], apex_i, apex_j)
-            i_min, i_max = max(i_min, band[0, e]), min(i_max, band[1, e])
+            i_min, i_max = max(i_min, band_lo), min(i_max, band_hi)
             if dx[k] + dy[k] != 2 or i_min > i_max:
                 continue
             target = U(_emission_offset(e, k, i_min, n, m, 1, 1, n_states, ring))
@@ -360,7 +369,7 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     again from the same two stored diagonals, it writes the same numbers (the
     posterior pass recomputes blocks this way).
 
-    Only the cells of ``band`` are computed (:func:`full_band`: all;
+    Only the cells of ``band`` are computed (empty: all, see :func:`_band_at`;
     :func:`band_from_envelope` says what a band must be), and one more on each side is
     cleared. When ``envelope`` is not empty (``(2, n + m + 1)``), each summed diagonal
     records there the first and last i whose forward, all states together, is at
@@ -383,11 +392,12 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
         if d == first or phase == 0:
             _emissions_along(d, min(EMISSION_BLOCK - phase, last + 1 - d), n, m, dx, dy, rows,
                              columns, table, emitted, EMISSION_BLOCK, n, m, band)
-        window_lo, window_hi = max(lo, band[0, d] - 1), min(min(n, d), band[1, d] + 1)
+        band_lo, band_hi = _band_at(band, d, n, m)
+        window_lo, window_hi = max(lo, band_lo - 1), min(min(n, d), band_hi + 1)
         for k in range(n_states):
             here = U(positions[k, d])
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
-            i_min, i_max = max(i_min, band[0, d]), min(i_max, band[1, d])
+            i_min, i_max = max(i_min, band_lo), min(i_max, band_hi)
             _clear_edges(cells, here + U(window_lo - lo), window_hi - window_lo + 1,
                          i_min - window_lo, i_max - window_lo, 0.0)
             if i_min > i_max:
@@ -449,7 +459,7 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
                               np.empty(emission_buffer_size(n, m, n_states)))
     _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups,
                    cells, positions, sums, 1, n + m, rescale_period(emission, transmat),
-                   full_band(n, m), np.empty((2, 0), dtype=np.int64))
+                   np.empty((2, 0), dtype=np.int64), np.empty((2, 0), dtype=np.int64))
     return _forward_loglik(cells, positions, sums, end, n + m)
 
 
@@ -970,8 +980,8 @@ def _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_gro
     """Best scores of diagonals ``1 .. last`` (max only, no back-pointers) in the three
     rolling diagonals of ``scores``; diagonals ``firsts[b] - 2`` and ``firsts[b] - 1``
     of each block ``b >= 1`` that starts by ``last + 1`` are copied into
-    ``checkpoints`` (``2 K`` rows of ``width`` per block; ``band``, :func:`full_band`,
-    bounds the emissions laid out). Each state takes one
+    ``checkpoints`` (``2 K`` rows of ``width`` per block; ``band``, empty for the whole
+    grid, bounds the emissions laid out). Each state takes one
     pass per group of three predecessors, the running best carried in its own row
     (the dummy row's ``-inf`` on the first), the last pass adding the emissions."""
     rows, columns, emitted, table = lookup
@@ -1055,8 +1065,8 @@ def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_g
     group of three predecessors keeps the running best (strictly greater wins, so the
     first predecessor keeps ties); the last pass also adds the emissions and stores the
     pointers. A state with one or two groups, the common cases, takes a single pass
-    (with two predecessors a two-term one). ``band`` (:func:`full_band`) bounds the
-    emissions laid out."""
+    (with two predecessors a two-term one). ``band`` (empty: the whole grid) bounds
+    the emissions laid out."""
     rows, columns, emitted, table = lookup
     n_states = log_start.shape[0]
     row_size = 3 * width
@@ -1197,7 +1207,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block,
     lookup = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK,
                               workspace[:emission_size])
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
-    band = full_band(n, m)
+    band = np.empty((2, 0), dtype=np.int64)  # (the whole grid)
     scores = workspace[emission_size:emission_size + (n_states + 1) * 3 * width]
     scores[:] = -np.inf
     checkpoints = workspace[emission_size + scores.shape[0]:][
