@@ -8,7 +8,11 @@ MEA alignment (``align_many(method="mea")``) and one EM iteration (``fit``, ``n_
 each over the same batch of pairs, and the peak resident memory of all of it. Each
 (length, model) runs in a fresh process, so its peak is its own; dense posteriors of
 20,000-letter pairs (3.2 GB each) exceed the default 2 GiB limit and are skipped.
-Usage: ``python scripts/bench_posterior.py [LENGTH ...]``.
+With ``--related``, the protein pairs are related instead: x and a copy with 30 % of
+its letters changed, 3 % deleted and 3 % with a letter inserted after them (pairs
+whose posteriors lie in a band, as in alignments of a family; see banding in
+:func:`tiedhmm._kernels.pair.posterior_pass`).
+Usage: ``python scripts/bench_posterior.py [--related] [LENGTH ...]``.
 """
 
 from __future__ import annotations
@@ -30,12 +34,30 @@ REPEATS = {300: 3, 1000: 3, 3000: 2, 20000: 1}
 COLUMNS = ("posterior", "sparse", "mea", "em")
 
 
-def _pairs(length: int) -> tuple[str, list[tuple[str, str]]]:
+def _related(x: np.ndarray, rng: np.random.RandomState, letters: list[str]) -> str:
+    """A copy of x with 30 % of its letters changed, 3 % deleted, and after 3 % of them
+    a random letter inserted."""
+    copy = []
+    for letter in x:
+        draw = rng.rand()
+        if draw < 0.03:
+            continue
+        copy.append(rng.choice(letters) if draw < 0.33 else letter)
+        if draw > 0.97:
+            copy.append(rng.choice(letters))
+    return "".join(copy)
+
+
+def _pairs(length: int, related: bool = False) -> tuple[str, list[tuple[str, str]]]:
     rng = np.random.RandomState(length)
     if length < 20000:
         letters = list(th.PROTEIN.letters)
-        return "protein", [tuple("".join(rng.choice(letters, length)) for _ in range(2))
-                           for _ in range(PAIRS[length])]
+        pairs = []
+        for _ in range(PAIRS[length]):
+            x = rng.choice(letters, length)
+            y = _related(x, rng, letters) if related else "".join(rng.choice(letters, length))
+            pairs.append(("".join(x), y))
+        return "protein", pairs
     pairs = []
     for _ in range(PAIRS[length]):
         x = rng.choice(list("ACGT"), length)
@@ -60,9 +82,9 @@ def best_of(call, repeats: int = 3) -> float:
     return best
 
 
-def measure(length: int, name: str) -> dict:
+def measure(length: int, name: str, related: bool = False) -> dict:
     """Mcells/s of every call at one and two threads, and this process's peak memory."""
-    alphabet, pairs = _pairs(length)
+    alphabet, pairs = _pairs(length, related)
     model = _model(name, alphabet)
     cells = sum(len(x) * len(y) for x, y in pairs) / 1e6
 
@@ -94,14 +116,17 @@ def measure(length: int, name: str) -> dict:
     return rates
 
 
-def main(lengths: list[int]) -> None:
+def main(lengths: list[int], related: bool) -> None:
+    if related:
+        print("related protein pairs (30 % of letters changed, 6 % inserted or deleted)")
     print(f"{'length':>7}{'model':>10}{'threads':>8}{'forward':>9}"
           + "".join(f"{c:>11}" for c in COLUMNS) + f"{'peak':>10}")
     print(f"{'':>25}{'Mcells/s':>9}" + f"{'x forward':>11}" * len(COLUMNS) + f"{'GiB':>10}")
     for length in lengths:
         for name in ("durbin", "probcons"):
-            result = subprocess.run([sys.executable, __file__, "--one", str(length), name],
-                                    capture_output=True, text=True, check=True)
+            result = subprocess.run([sys.executable, __file__, "--one", str(length), name,
+                                     str(related)], capture_output=True, text=True,
+                                    check=True)
             rates = json.loads(result.stdout.splitlines()[-1])
             for threads in (1, 2):
                 forward = rates[f"forward {threads}"]
@@ -114,6 +139,7 @@ def main(lengths: list[int]) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--one"]:
-        print(json.dumps(measure(int(sys.argv[2]), sys.argv[3])))
+        print(json.dumps(measure(int(sys.argv[2]), sys.argv[3], sys.argv[4] == "True")))
     else:
-        main([int(a) for a in sys.argv[1:]] or list(LENGTHS))
+        arguments = [a for a in sys.argv[1:] if a != "--related"]
+        main([int(a) for a in arguments] or list(LENGTHS), "--related" in sys.argv[1:])
