@@ -672,8 +672,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     envelope = np.full((2, last + 1 if n * m >= band_cells else 0), -1, dtype=np.int64)
     narrow = no_envelope = np.empty((2, 0), dtype=np.int64)
     exact, banded = -np.inf, False
-    stage = 0  # 0: the whole grid, recording; 1: the band; 2: the whole grid again
-    while True:  # (one call of the sweep: each call site costs seconds of compilation)
+    stage = 0  # 0: the whole grid, recording the envelope; 1: the band; 2: the whole
+    while True:  # grid again, when the band misses mass
         sums[:] = 1.0
         _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
                        positions, sums, 1, last, period, narrow if stage == 1 else band,
