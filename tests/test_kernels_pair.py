@@ -330,6 +330,58 @@ def test_models_of_very_unlikely_letters_rescale_often_enough():
     np.testing.assert_allclose(found["match_posterior"], posterior, atol=1e-9)
 
 
+def _steep_model(rng, gap_open, extend, n_letters=4):
+    """A Durbin-layout model whose gap opens (and gap starts) have probability
+    ``gap_open`` and gap extensions ``extend``, random emissions."""
+    dx, dy = DURBIN
+    _, _, _, emission = random_pair_model(rng, dx, dy, n_letters)
+    stay, end = 1.0 - 2 * gap_open - 0.01, 0.01
+    start = np.array([1.0 - 2 * gap_open, gap_open, gap_open])
+    transmat = np.array([[stay, gap_open, gap_open],
+                         [1.0 - extend - end, extend, 0.0],
+                         [1.0 - extend - end, 0.0, extend]])
+    return dx, dy, emission, start, transmat, np.full(3, end)
+
+
+@pytest.mark.parametrize("n, m", SIZES)
+def test_steep_models_match_enumeration(n, m):
+    """A gap open of 1e-150: the diagonals' sums swing by 1e150 both ways, so each
+    diagonal is divided in place (folded into a transition, the sum would underflow)."""
+    rng = np.random.RandomState(n * 10 + m)
+    dx, dy, emission, start, transmat, end = _steep_model(rng, 1e-150, 0.5)
+    assert kernels.rescale_period(emission, transmat) == 1
+    args = (rng.randint(4, size=n), rng.randint(4, size=m), dx, dy, emission, start,
+            transmat, end)
+    ref = pair_reference(*args)
+    np.testing.assert_allclose(kernels.forward_score(*args), ref["loglik"], rtol=1e-12)
+    _assert_every_block_matches(args, ref)
+
+
+@pytest.mark.parametrize("gap_open, extend, n, m", [
+    (1e-200, 0.5, 120, 100), (1e-200, 0.5, 40, 10), (1e-300, 0.5, 120, 100),
+    (1e-300, 0.5, 40, 10), (0.02, 1e-300, 120, 100)])
+def test_steep_models_equal_log_space_on_longer_pairs(gap_open, extend, n, m):
+    """Gaps of 1e-200 or 1e-300 (40 x 10 needs 30 gap steps): forward, posteriors and
+    counts in every block layout against log space. Before diagonals were divided in
+    place these lost up to 17 nats or gave NaN. (Not 40 x 10 with extensions of 1e-300:
+    cells of one diagonal then lie further apart than doubles reach.)"""
+    rng = np.random.RandomState(7)
+    args = (rng.randint(4, size=n), rng.randint(4, size=m), *_steep_model(rng, gap_open,
+                                                                         extend))
+    loglik, posterior = pair_posterior_log(*args)
+    np.testing.assert_allclose(kernels.forward_score(*args), loglik, rtol=1e-12)
+    one_block = _posterior_pass(args, n + m + 1, moves=False)
+    for block in (0, 16, n + m + 1):
+        found = one_block if block == n + m + 1 else _posterior_pass(
+            args, block, counts=block > 0, moves=False)
+        np.testing.assert_allclose(found["loglik"], loglik, rtol=1e-12)
+        np.testing.assert_allclose(found["match_posterior"], posterior, atol=1e-9)
+        if block:
+            for key in ("transitions", "starts", "ends", "emissions"):
+                np.testing.assert_allclose(found[key], one_block[key], rtol=1e-9,
+                                           atol=1e-9, err_msg=key)
+
+
 @njit
 def _gathered(table, base, rows, row_at, columns, column_at, out, at):
     gather_sums(out, np.uint64(at), table, np.uint64(base), rows, np.uint64(row_at), columns,

@@ -10,7 +10,16 @@ free end). Emissions are one table per state, ``emission[k, a, b]`` with the gap
 Numerics: cells of one anti-diagonal ``d = i + j`` have all emitted ``d`` letters, so
 the forward (and backward) values are normalised by anti-diagonals (the forward's
 every :func:`rescale_period` diagonals, the backward's every one), never per row (a
-row-scaled forward underflows on 300-letter unrelated proteins). Diagonal ``d`` is
+row-scaled forward underflows on 300-letter unrelated proteins). A diagonal's sum is
+folded into the next reads' coefficients, which saves a pass; a steep model (one
+whose rescale period is 1: a gap open of 1e-200, say) instead has every diagonal
+divided by its sum where it lies, since its sums swing so far both ways that a
+transition times a folded sum could underflow (:func:`_normalising`).
+
+Bands: a ``band`` array holds, per diagonal d, the first and last i of the cells a
+sweep computes (``band[0, d] .. band[1, d]``, :func:`band_from_envelope`); kernels that
+always run on the whole grid (forward, Viterbi) take an empty ``(2, 0)`` band for it
+(:func:`_band_at`), and the posterior pass keeps a full one (:func:`full_band`). Diagonal ``d`` is
 stored with local index ``i - lo(d)``; the sweep order is the wavefront that SIMD
 wants, and the inner loops run along a diagonal over contiguous memory.
 Viterbi runs in log space with a byte of back-pointer per state and cell, in blocks
@@ -59,6 +68,10 @@ BAND_MAX_SHARE = 0.5
 #: the whole grid): every posterior and expected count is then within about twice this
 #: of the whole grid's.
 BAND_SLACK = 1e-9
+#: The smallest sum a diagonal is divided by: one below it (the diagonal fell past the
+#: double range since the last rescaling) is divided by this, which keeps every
+#: coefficient finite (:func:`_divisor`).
+SMALLEST_SUM = 1e-300
 
 
 @njit(cache=True)
@@ -106,6 +119,13 @@ def _band_at(band, d, n, m):
     if band.shape[1] == 0:
         return _lo(d, m), min(n, d)
     return band[0, d], band[1, d]
+
+
+@njit(cache=True, inline="always")
+def _band_window(band_lo, band_hi, d, n, m):
+    """The i range a sweep clears on diagonal d around the band cells ``band_lo ..
+    band_hi``: one more cell on each side, which the next diagonals read."""
+    return max(_lo(d, m), band_lo - 1), min(min(n, d), band_hi + 1)
 
 
 @njit(cache=True)
@@ -305,6 +325,22 @@ def rescale_period(emission, transmat):
 
 
 @njit(cache=True, inline="always")
+def _normalising(period):
+    """Whether sweeps divide each diagonal by its sum in place (a model whose
+    :func:`rescale_period` is 1) rather than fold the sum into the next reads."""
+    return period == 1
+
+
+@njit(cache=True, inline="always")
+def _divisor(total):
+    """What a diagonal summing to ``total`` is scaled by: the sum, 1 for an empty
+    diagonal, at least :data:`SMALLEST_SUM` (so its inverse is finite)."""
+    if total == 0.0:
+        return 1.0
+    return max(total, SMALLEST_SUM)
+
+
+@njit(cache=True, inline="always")
 def _clear_edges(cells, here, width, first, last, zero):
     """Set cells ``here + [0, first)`` and ``here + (last, width)`` (offsets along a
     diagonal) to ``zero``: where a state cannot be, which its successors still read."""
@@ -322,6 +358,13 @@ def _cell_sum(cells, positions, n_states, d, offset):
     for k in range(n_states):
         total += cells[positions[k, d] + offset]
     return total
+
+
+@njit(cache=True, inline="always")
+def _scale(cells, here, count, factor):
+    """Multiply ``cells[here : here + count]`` by ``factor``."""
+    for c in range(U(count)):
+        cells[here + c] *= factor
 
 
 @njit(cache=True, inline="always")
@@ -362,9 +405,11 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     ``positions``, the dummy predecessor, reads zeros only. Diagonals ``first - 1`` and
     ``first - 2`` must be there already, and ``sums[0] == 1``. Diagonals stay
     unnormalised: diagonal d holds ``true / (t_1 ... t_{d-1})`` with ``t_e = sums[e]``,
-    the sum of what diagonal e holds when ``e`` is a multiple of ``period``
-    (:func:`rescale_period`; 1 for an all-zero diagonal) and 1 otherwise, folded into
-    the reads of the next two diagonals, which saves a pass. Each state takes one pass per
+    what diagonal e sums to when ``e`` is a multiple of ``period``
+    (:func:`rescale_period`; see :func:`_divisor`) and 1 otherwise, folded into
+    the reads of the next two diagonals, which saves a pass; with ``period == 1``
+    (:func:`_normalising`) diagonal d is divided by ``t_d`` where it lies instead, and
+    holds ``true / (t_1 ... t_d)`` (:func:`_log_scales`). Each state takes one pass per
     group of three predecessors; the last pass also multiplies in the emissions. Run
     again from the same two stored diagonals, it writes the same numbers (the
     posterior pass recomputes blocks this way).
@@ -382,10 +427,14 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     """
     rows, columns, emitted, table = lookup
     n_states = start.shape[0]
+    normalising = _normalising(period)
     recorded = 0  # the last diagonal whose envelope was recorded
     for d in range(first, last + 1):
-        inverse1 = 1.0 / sums[d - 1]
-        inverse2 = inverse1 if d < 2 else inverse1 / sums[d - 2]
+        if normalising:  # diagonal d - 1 is divided already, d - 2 by itself only
+            inverse1, inverse2 = 1.0, 1.0 / sums[d - 1]
+        else:
+            inverse1 = 1.0 / sums[d - 1]
+            inverse2 = inverse1 if d < 2 else inverse1 / sums[d - 2]
         lo = _lo(d, m)
         total = 0.0
         phase = (d - 1) % EMISSION_BLOCK
@@ -393,7 +442,7 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
             _emissions_along(d, min(EMISSION_BLOCK - phase, last + 1 - d), n, m, dx, dy, rows,
                              columns, table, emitted, EMISSION_BLOCK, n, m, band)
         band_lo, band_hi = _band_at(band, d, n, m)
-        window_lo, window_hi = max(lo, band_lo - 1), min(min(n, d), band_hi + 1)
+        window_lo, window_hi = _band_window(band_lo, band_hi, d, n, m)
         for k in range(n_states):
             here = U(positions[k, d])
             i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
@@ -410,7 +459,7 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
             emission_here = U(_emission_offset(d, k, i_min, n, m, dx[k], dy[k], n_states,
                                                EMISSION_BLOCK))
             if d == step:  # the state's one cell here comes from begin only
-                cells[target] = (start[k] * (1.0 if step == 1 else inverse1)
+                cells[target] = (start[k] * (1.0 if step == 1 else 1.0 / sums[1])
                                  * emitted[emission_here])
             else:
                 for g in range(n_groups[k]):
@@ -441,7 +490,11 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
             _record_envelope(cells, positions, n_states, d, lo, min(n, d), total * BAND_FLOOR,
                              envelope, recorded)
             recorded = d
-        sums[d] = total if total > 0.0 else 1.0
+        sums[d] = _divisor(total) if d % period == 0 else 1.0
+        if normalising:  # (cells outside the band are zero)
+            for k in range(n_states):
+                _scale(cells, U(positions[k, d] + band_lo - lo), band_hi - band_lo + 1,
+                       1.0 / sums[d])
 
 
 @njit(cache=True)
@@ -457,21 +510,35 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     lookup = _emission_lookup(x, y, dx, dy, emission, EMISSION_BLOCK,
                               np.empty(emission_buffer_size(n, m, n_states)))
+    period = rescale_period(emission, transmat)
     _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups,
-                   cells, positions, sums, 1, n + m, rescale_period(emission, transmat),
+                   cells, positions, sums, 1, n + m, period,
                    np.empty((2, 0), dtype=np.int64), np.empty((2, 0), dtype=np.int64))
-    return _forward_loglik(cells, positions, sums, end, n + m)
+    return _forward_loglik(cells, positions, sums, period, end, n + m)
 
 
 @njit(cache=True)
-def _forward_loglik(cells, positions, sums, end, last):
+def _log_scales(sums, period, last):
+    """The log of what each diagonal ``0 .. last`` of a forward swept with ``sums`` is
+    divided by: ``log (t_1 ... t_{d-1})``, and ``t_d`` too when the sweep normalises
+    (:func:`_forward_sweep`)."""
+    scales = np.zeros(last + 1)
+    for d in range(1, last + 1):
+        scales[d] = scales[d - 1] + np.log(sums[d - 1])
+    if _normalising(period):
+        scales += np.log(sums[:last + 1])
+    return scales
+
+
+@njit(cache=True)
+def _forward_loglik(cells, positions, sums, period, end, last):
     """log P from a forward swept to diagonal ``last`` (``-inf`` when impossible)."""
     total = 0.0
     for k in range(end.shape[0]):
         total += cells[positions[k, last]] * end[k]
     if total <= 0.0:
         return -np.inf
-    return np.log(sums[:last]).sum() + np.log(total)
+    return _log_scales(sums, period, last)[last] + np.log(total)
 
 
 @njit(cache=True)
@@ -668,6 +735,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     match[:] = 0.0
     sums = np.ones(last + 1)
     period = rescale_period(emission, transmat)
+    normalising = _normalising(period)
     band = full_band(n, m)
     envelope = np.full((2, last + 1 if n * m >= band_cells else 0), -1, dtype=np.int64)
     narrow = no_envelope = np.empty((2, 0), dtype=np.int64)
@@ -678,7 +746,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
         _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
                        positions, sums, 1, last, period, narrow if stage == 1 else band,
                        envelope if stage == 0 else no_envelope)
-        found = _forward_loglik(forward, positions, sums, end, last)
+        found = _forward_loglik(forward, positions, sums, period, end, last)
         if stage == 0:
             exact = found
             if envelope.shape[1] > 0 and found > -np.inf:
@@ -705,9 +773,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     if final <= 0.0:
         return (-np.inf, np.nan, kept_rows[:0].copy(), kept_columns[:0].copy(),
                 kept_values[:0].copy(), False)
-    log_forward = np.zeros(last + 1)  # log (t_1 ... t_{d-1}): the scale of diagonal d
-    for d in range(1, last + 1):
-        log_forward[d] = log_forward[d - 1] + np.log(sums[d - 1])
+    log_forward = _log_scales(sums, period, last)  # what forward diagonal d is divided by
     loglik = log_forward[last] + np.log(final)  # (of the band's paths when banded)
     if counts:
         for k in range(n_states):
@@ -741,12 +807,16 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             if d == top or phase == EMISSION_BLOCK - 1:
                 _emissions_along(d - phase, phase + 1, n, m, dx, dy, rows, columns, table,
                                  emitted, EMISSION_BLOCK, n, m, band)
-            inverse1 = 1.0 / sum1
-            inverse2 = inverse1 / sum2
+            if normalising:  # diagonal d + 1 is divided already, d + 2 by itself only
+                inverse1, inverse2 = 1.0, 1.0 / sum1
+            else:
+                inverse1 = 1.0 / sum1
+                inverse2 = inverse1 / sum2
             occupancy = np.exp(log_forward[d] + log_backward - loglik)
             lo = _lo(d, m)
             width = min(n, d) - lo + 1
-            window_lo, window_hi = max(lo, band[0, d] - 1), min(min(n, d), band[1, d] + 1)
+            band_lo, band_hi = _band_at(band, d, n, m)
+            window_lo, window_hi = _band_window(band_lo, band_hi, d, n, m)
             slot = U((d % 3) * slot_size)
             window = slot + U(window_lo - lo)  # (the slot's first cell is i = lo - 1)
             if wants_match:
@@ -756,7 +826,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             for l in range(n_states):
                 here = U(l * row_w) + slot
                 i_min, i_max = _cell_range(d, n, m, dx[l], dy[l])
-                i_min, i_max = max(i_min, band[0, d]), min(i_max, band[1, d])
+                i_min, i_max = max(i_min, band_lo), min(i_max, band_hi)
                 _clear_edges(weighted, here + U(window_lo - lo), window_hi - window_lo + 3,
                              i_min - window_lo + 1, i_max - window_lo + 1, 0.0)
                 if i_min > i_max:
@@ -870,7 +940,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 here = U((d % DENSE_BLOCK) * (min(n, m) + 1))
                 for c in range(U(width)):
                     buffered[here + c] = 0.0
-                for c in range(U(band[0, d] - lo), U(band[1, d] - lo + 1)):
+                for c in range(U(band_lo - lo), U(band_hi - lo + 1)):
                     buffered[here + c] = match[slot + U(1) + c]
                 if d % DENSE_BLOCK == 0 or d == 1:
                     _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
@@ -879,15 +949,19 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 if n_kept + width > capacity:
                     raise ValueError("more posteriors at least the threshold than a "
                                      "posterior sum of min(n, m) allows")
-                for i in range(max(band[0, d], 1), min(band[1, d], d - 1) + 1):  # written,
+                for i in range(max(band_lo, 1), min(band_hi, d - 1) + 1):  # written,
                     value = match[slot + U(i - lo + 1)]  # kept if at least the threshold
                     kept_rows[n_kept], kept_columns[n_kept] = i - 1, d - i - 1
                     kept_values[n_kept] = value
                     n_kept += value >= threshold
             if mea:
                 _mea_step(d, n, m, band, score, match, slot_size, moves, offsets)
-            sum2, sum1 = sum1, (total if total > 0.0 else 1.0)
+            sum2, sum1 = sum1, _divisor(total)
             log_backward += np.log(sum1)
+            if normalising:
+                for l in range(n_states):
+                    _scale(weighted, U(l * row_w) + slot + U(band_lo - lo + 1),
+                           band_hi - band_lo + 1, 1.0 / sum1)
     if counts:
         transitions += flows[:, :n_states]
         for k in range(n_states):
