@@ -17,7 +17,10 @@ job per core or a laptop with other work. Rows:
 
 Ratios are peer time / tiedhmm time (higher is better for tiedhmm), except the
 posterior shares (MEA or EM cells/s over forward cells/s) and the thread rows (one
-thread's time over two threads'). tiedhmm's EM time is the median of five fits.
+thread's time over two threads'). tiedhmm's EM time is the median of five fits; the
+pair and posterior rows take each call's fastest time over five interleaved rounds
+(``bench_pair.fastest``), so that every contender sees the same conditions: measured
+one after the other, a drift of the machine's speed moved these ratios by up to 0.4.
 Usage:
 ``python scripts/bench_shared_machine.py [--quick]``.
 """
@@ -44,13 +47,11 @@ from tiedhmm._kernels.emissions import scaled_emissions
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_hmm
 import bench_speech
+from bench_pair import fastest
 from bench_posterior import best_of
 from spoken_digits import DEFAULT_FEATURES, load_features, subset
 
 LENGTHS = (300, 1000, 3000)
-#: Calls of each pair row's best-of (the same for both libraries): a 300-letter call
-#: takes 0.2-0.3 ms, and its fastest of three swung by 20 % between runs.
-PAIR_REPEATS = {300: 100, 1000: 20, 3000: 5}
 POSTERIOR_PAIRS = {300: 24, 1000: 4, 3000: 2}
 
 
@@ -137,12 +138,10 @@ def pair_rows() -> list[tuple[str, float, float]]:
     rows = []
     for length in LENGTHS:
         x, y = ("".join(rng.choice(letters, length)) for _ in range(2))
-        repeats = PAIR_REPEATS[length]
-        biopython = best_of(lambda x=x, y=y: aligner.score(x, y), repeats)
-        rows.append((f"forward {length}", biopython,
-                     best_of(lambda x=x, y=y: model.loglik(x, y), repeats)))
-        rows.append((f"viterbi {length}", biopython,
-                     best_of(lambda x=x, y=y: model.align(x, y), repeats)))
+        best = fastest({"biopython": aligner.score, "forward": model.loglik,
+                        "viterbi": model.align}, x, y)
+        rows.append((f"forward {length}", best["biopython"], best["forward"]))
+        rows.append((f"viterbi {length}", best["biopython"], best["viterbi"]))
     return rows
 
 
@@ -163,10 +162,12 @@ def posterior_rows() -> list[tuple[str, float, float]]:
                 fresh.n_iter, fresh.tol = 1, -np.inf
                 fresh.fit(pairs)
 
-            forward = best_of(lambda model=model, pairs=pairs: model.loglik_many(pairs), 2)
-            mea = best_of(lambda model=model, pairs=pairs: model.align_many(pairs, "mea"), 2)
-            em = best_of(em_iteration, 2)
-            rows.append((f"{name} {length}", forward / mea, forward / em))
+            best = fastest({"forward": lambda model=model, pairs=pairs: model.loglik_many(pairs),
+                            "mea": lambda model=model, pairs=pairs: model.align_many(pairs,
+                                                                                    "mea"),
+                            "em": em_iteration})
+            rows.append((f"{name} {length}", best["forward"] / best["mea"],
+                         best["forward"] / best["em"]))
     return rows
 
 
