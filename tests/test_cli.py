@@ -231,6 +231,20 @@ def test_terminal_stops_are_dropped_from_protein_input(tmp_path, capsys, records
     assert capsys.readouterr().out == without
 
 
+def test_aligned_input_is_aligned_afresh_by_align_and_msa(tmp_path, capsys, records):
+    plain, aligned = tmp_path / "plain.fa", tmp_path / "aligned.fa"
+    plain.write_text("".join(f">{r.id}\n{r.seq}\n" for r in records[:3]))
+    aligned.write_text("".join(f">{r.id}\n--{str(r.seq)[:5]}-.{str(r.seq)[5:]}\n"
+                               for r in records[:3]))
+    for command in ("align", "msa"):
+        assert main([command, str(plain), "-q"]) == 0
+        without = capsys.readouterr().out
+        assert main([command, str(aligned), "-v"]) == 0
+        found = capsys.readouterr()
+        assert found.out == without
+        assert "gaps removed from 3 of 3 records" in found.err
+
+
 def test_output_in_a_missing_folder_is_a_data_error_with_nothing_written(tmp_path, capsys):
     missing = tmp_path / "no" / "such" / "dir"
     assert main(["align", str(EXAMPLE), "-o", str(missing / "out.fa")]) == 1

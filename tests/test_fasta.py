@@ -34,6 +34,17 @@ def test_an_internal_stop_names_the_record_and_position(tmp_path):
         read_fasta(path)
 
 
+def test_dealigning_removes_gap_characters_before_the_other_checks(tmp_path):
+    path = tmp_path / "aligned.fa"
+    path.write_text(">a\nMK-TA..Y\n>b\nM--KTAY*--\n>c\nMKTAY\n")
+    assert [str(r.seq) for r in read_fasta(path, dealign=True)] == ["MKTAY"] * 3
+    with pytest.raises(th.InvalidDataError, match=r"'b' has a '\*' \(stop\) at position 8"):
+        read_fasta(path)  # gaps kept unless asked: the stop is inside
+    path.write_text(">a\nMKTAY\n>gaps\n--.-\n")
+    with pytest.raises(th.InvalidDataError, match="'gaps' has an empty sequence"):
+        read_fasta(path, dealign=True)
+
+
 @pytest.mark.parametrize(("letters", "expected"), [
     ("ACGTACGTTGCA", "dna"), ("acguuacgn", "dna"), ("ACGTACGTAE", "dna"),
     ("ACGTACGTEE", "protein"), ("MKTAYIAKQRQISFVKSHF", "protein")])

@@ -60,11 +60,11 @@ log = logging.getLogger("tiedhmm")
 
 # -- input --------------------------------------------------------------------------
 def _pairs(args: argparse.Namespace) -> list[tuple[Any, ...]]:
-    first = read_fasta(args.a)
+    first = read_fasta(args.a, dealign=True)
     if args.b is not None:
         if args.all_vs_all:
             raise InvalidDataError("--all-vs-all takes one FASTA file, not two")
-        return [(first[0], record) for record in read_fasta(args.b)]
+        return [(first[0], record) for record in read_fasta(args.b, dealign=True)]
     if args.all_vs_all:
         return list(combinations(first, 2))
     if len(first) < 2:
@@ -258,7 +258,7 @@ def _training_pairs(records: list[Any], args: argparse.Namespace) -> list[tuple[
 
 
 def _train(args: argparse.Namespace) -> None:
-    records = read_fasta(args.family)
+    records = read_fasta(args.family, dealign=True)
     pairs = _training_pairs(records, args)
     alphabet = args.alphabet or detect_alphabet(records)
     build = PairHMM.probcons if args.preset == "probcons" else PairHMM.durbin
@@ -308,7 +308,7 @@ def _msa(args: argparse.Namespace) -> None:
 
 def _read_family(name: str) -> list[Any]:
     """A FASTA file's records, checked as ``msa`` checks a family (errors name the file)."""
-    records = read_fasta(name)
+    records = read_fasta(name, dealign=True)
     try:
         return family_records(records)
     except InvalidDataError as error:

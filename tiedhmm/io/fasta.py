@@ -4,7 +4,9 @@ Reading checks everything a user can get wrong and says so in one line
 (:class:`~tiedhmm.errors.InvalidDataError`): a missing file, binary or truncated gzip
 data, text that is not FASTA, empty records. A terminal ``*`` (a translated ORF's stop,
 as many tools write it) is dropped; a ``*`` inside a sequence is an error naming the
-record and position. Records are parsed here, as Biopython's FASTA reader parses them
+record and position. An aligned file can be read for aligning afresh: ``dealign=True``
+removes its gap characters (``-`` and ``.``), as MAFFT and MUSCLE do with aligned input.
+Records are parsed here, as Biopython's FASTA reader parses them
 (importing ``Bio.SeqIO`` costs a command more than reading a family does); Biopython's
 ``Seq`` and ``SeqRecord`` are imported when a file is read.
 """
@@ -12,6 +14,7 @@ record and position. Records are parsed here, as Biopython's FASTA reader parses
 from __future__ import annotations
 
 import gzip
+import logging
 import sys
 import zlib
 from collections.abc import Iterator, Sequence
@@ -20,20 +23,25 @@ from typing import Any
 
 from ..errors import InvalidDataError
 
+log = logging.getLogger(__name__)
+
 #: Letters that make a sequence look like nucleotides, and the share that decides it.
 NUCLEOTIDE_LETTERS = frozenset("ACGTUN")
 NUCLEOTIDE_SHARE = 0.9
 #: What a sequence line may hold besides letters (Biopython drops it too).
 WHITESPACE = str.maketrans("", "", " \t\r\n")
+#: The gap characters of aligned FASTA, which ``dealign=True`` removes.
+GAPS = str.maketrans("", "", "-.")
 
 
-def read_fasta(name: str | Path) -> list[Any]:
+def read_fasta(name: str | Path, *, dealign: bool = False) -> list[Any]:
     """All records of a FASTA file (gzip or plain; ``"-"`` reads stdin), at least one,
-    none empty, as ``SeqRecord`` objects with terminal stops dropped."""
-    return fasta_records(input_text(str(name)), name)
+    none empty, as ``SeqRecord`` objects with terminal stops dropped; with ``dealign``,
+    without gap characters (an aligned file's letters)."""
+    return fasta_records(input_text(str(name)), name, dealign=dealign)
 
 
-def fasta_records(text: str, name: str | Path) -> list[Any]:
+def fasta_records(text: str, name: str | Path, *, dealign: bool = False) -> list[Any]:
     """The records of FASTA ``text`` read from ``name`` (errors name it), checked as
     :func:`read_fasta` checks them."""
     from Bio.Seq import Seq
@@ -42,11 +50,16 @@ def fasta_records(text: str, name: str | Path) -> list[Any]:
         raise InvalidDataError(f"{name}: no FASTA records (the input is empty)")
     if not text.lstrip().startswith(">"):
         raise InvalidDataError(f"{name}: not a FASTA file (no '>' header at the start)")
-    records = []
+    records, gapped = [], 0
     for title, sequence in _titles_and_sequences(text):
         identifier = title.split(None, 1)[0] if title.strip() else ""
-        records.append(SeqRecord(Seq(sequence), id=identifier, name=identifier,
+        letters = sequence.translate(GAPS) if dealign else sequence
+        gapped += len(letters) < len(sequence)
+        records.append(SeqRecord(Seq(letters), id=identifier, name=identifier,
                                  description=title))
+    if gapped:
+        log.info("%s: gaps removed from %d of %d records (aligned input): their letters "
+                 "are aligned afresh", name, gapped, len(records))
     return [_without_stop(record, name) for record in records]
 
 

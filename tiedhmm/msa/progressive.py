@@ -110,8 +110,9 @@ def msa(sequences: Any, model: PairHMM | None = None, *, consistency: int = 2,
     Parameters
     ----------
     sequences : str, path or iterable
-        A FASTA path, or str / ``Seq`` / ``SeqRecord`` items (plain sequences are named
-        ``seq1``, ``seq2``, ...).
+        A FASTA path (an aligned file's gaps, ``-`` and ``.``, are removed), or str /
+        ``Seq`` / ``SeqRecord`` items (plain sequences are named ``seq1``, ``seq2``,
+        ...).
     model : PairHMM, optional
         Default: the bundled model of the family's alphabet.
     consistency : int, default 2
@@ -322,8 +323,9 @@ def family_records(sequences: Any) -> list[Any]:
     Parameters
     ----------
     sequences : str, path or iterable
-        A FASTA path, or str / ``Seq`` / ``SeqRecord`` items (plain sequences are
-        named ``seq1``, ``seq2``, ...).
+        A FASTA path (an aligned file's gaps, ``-`` and ``.``, are removed), or str /
+        ``Seq`` / ``SeqRecord`` items (plain sequences are named ``seq1``, ``seq2``,
+        ...).
 
     Returns
     -------
@@ -337,7 +339,7 @@ def family_records(sequences: Any) -> list[Any]:
     from Bio.Seq import Seq
     from Bio.SeqRecord import SeqRecord
     if isinstance(sequences, str | Path):
-        records = read_fasta(sequences)
+        records = read_fasta(sequences, dealign=True)
     else:
         if not isinstance(sequences, Iterable):
             raise InvalidDataError(f"sequences must be a FASTA path or str / Seq / SeqRecord "
