@@ -207,16 +207,25 @@ def test_batches_equal_single_pairs():
     loglik = kernels.batch_forward_score(xs, x_offsets, ys, y_offsets, *model)
     np.testing.assert_allclose(loglik, [s["loglik"] for s in singles], rtol=1e-12)
     blocks = np.array([3, 100, 2])
-    batch = kernels.batch_expectations(xs, x_offsets, ys, y_offsets, np.array([0, 2, 3]),
-                                       blocks, kernels.BAND_MIN_CELLS, *model)
-    np.testing.assert_allclose(batch[0], [s["loglik"] for s in singles], rtol=1e-12)
-    for position, key in enumerate(("transitions", "starts", "ends", "emissions"), start=1):
-        np.testing.assert_allclose(batch[position], sum(s[key] for s in singles), atol=1e-12)
-    accuracy, loglik = kernels.batch_expected_accuracy(
-        xs, x_offsets, ys, y_offsets, np.array([0, 1, 3]), np.zeros(3, dtype=np.int64),
-        kernels.BAND_MIN_CELLS, *model)
-    np.testing.assert_allclose(accuracy, [s["mea_score"] / min(len(p[0]), len(p[1]))
-                                          for s, p in zip(singles, pairs)], rtol=1e-12)
+    no_rows = np.empty((0, 0))  # every chunk allocates its own workspace
+    for workspaces in (no_rows, np.full((1, 10_000), np.nan), np.full((2, 10), np.nan)):
+        batch = kernels.batch_expectations(xs, x_offsets, ys, y_offsets, np.array([0, 2, 3]),
+                                           blocks, kernels.BAND_MIN_CELLS, workspaces, *model)
+        np.testing.assert_allclose(batch[0], [s["loglik"] for s in singles], rtol=1e-12)
+        for position, key in enumerate(("transitions", "starts", "ends", "emissions"),
+                                       start=1):
+            np.testing.assert_allclose(batch[position], sum(s[key] for s in singles),
+                                       atol=1e-12)
+    for tables in (np.empty((0, 0), np.uint8), np.full((1, 100), 255, np.uint8)):
+        score, loglik, moves, lengths = kernels.batch_mea(
+            xs, x_offsets, ys, y_offsets, np.array([0, 1, 3]), np.zeros(3, dtype=np.int64),
+            kernels.BAND_MIN_CELLS, np.full((1, 10_000), np.nan), tables, *model)
+        np.testing.assert_allclose(score, [s["mea_score"] for s in singles], rtol=1e-12)
+        np.testing.assert_allclose(loglik, [s["loglik"] for s in singles], rtol=1e-12)
+        kept = [moves[x_offsets[p] + y_offsets[p]:][:lengths[p]] for p in range(3)]
+        expected = [s["moves"] for s in singles] if tables.shape[1] else [[]] * 3
+        for found, single in zip(kept, expected):
+            np.testing.assert_array_equal(found, single)
 
 
 #: ``band_cells`` that never bands.

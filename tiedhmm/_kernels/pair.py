@@ -33,7 +33,7 @@ operations (which, per state and diagonal, used to dominate 300-letter pairs).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import get_thread_id, njit, prange
 
 from .gather import GATHER_WIDTH, gather_sums
 
@@ -1368,21 +1368,32 @@ def batch_viterbi(xs, x_offsets, ys, y_offsets, dx, dy, log_emission, log_start,
 
 
 @njit(cache=True)
-def _chunk_workspace(x_offsets, y_offsets, first, stop, dx, dy, blocks):
-    """One workspace big enough for every pair ``first .. stop - 1`` of a batch."""
+def _chunk_workspace_size(x_offsets, y_offsets, first, stop, dx, dy, blocks):
+    """Doubles of a workspace big enough for every pair ``first .. stop - 1`` of a batch."""
     size = 0
     for p in range(first, stop):
         size = max(size, workspace_size(x_offsets[p + 1] - x_offsets[p],
                                         y_offsets[p + 1] - y_offsets[p], dx, dy, blocks[p]))
-    return np.empty(size)
+    return size
+
+
+@njit(cache=True)
+def _thread_row(rows, size):
+    """The calling thread's row of ``rows`` (one per thread of a parallel launch, which
+    the caller keeps across calls: a fresh allocation this large costs page faults every
+    call), or a new array of ``size`` items when the row is missing or too short."""
+    thread = get_thread_id()
+    if thread < rows.shape[0] and rows.shape[1] >= size:
+        return rows[thread]
+    return np.empty(size, dtype=rows.dtype)
 
 
 @njit(cache=True, parallel=True)
-def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells, dx, dy,
-                       emission, start, transmat, end):
-    """Counts summed over pairs (per-chunk accumulators and workspaces), and log P per
-    pair; pair ``p`` runs in blocks of ``blocks[p]`` diagonals, banded from
-    ``band_cells`` cells (:func:`posterior_pass`)."""
+def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells, workspaces,
+                       dx, dy, emission, start, transmat, end):
+    """Counts summed over pairs (per-chunk accumulators), and log P per pair; pair ``p``
+    runs in blocks of ``blocks[p]`` diagonals, banded from ``band_cells`` cells
+    (:func:`posterior_pass`), in its thread's row of ``workspaces`` (:func:`_thread_row`)."""
     n_pairs = x_offsets.shape[0] - 1
     n_chunks = chunks.shape[0] - 1
     n_states = start.shape[0]
@@ -1392,8 +1403,8 @@ def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells,
     ends = np.zeros((n_chunks, n_states))
     emissions = np.zeros((n_chunks,) + emission.shape)  # noqa: RUF005 (numba: no * in tuples)
     for c in prange(n_chunks):
-        workspace = _chunk_workspace(x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy,
-                                     blocks)
+        workspace = _thread_row(workspaces, _chunk_workspace_size(
+            x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy, blocks))
         no_posterior, no_moves = np.empty((0, 0)), np.empty(0, dtype=np.uint8)
         for p in range(chunks[c], chunks[c + 1]):
             loglik[p] = posterior_pass(xs[x_offsets[p]:x_offsets[p + 1]],
@@ -1406,28 +1417,42 @@ def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells,
 
 
 @njit(cache=True, parallel=True)
-def batch_expected_accuracy(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells, dx, dy,
-                            emission, start, transmat, end):
-    """Per pair, in parallel: the MEA alignment's summed match posterior over the shorter
-    length (ProbCons' expected accuracy), and log P (``-inf``: impossible, accuracy NaN);
-    ``blocks`` and ``band_cells`` as :func:`batch_expectations`'."""
+def batch_mea(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells, workspaces, tables,
+              dx, dy, emission, start, transmat, end):
+    """Per pair, in parallel: the MEA alignment's summed match posteriors (NaN for an
+    impossible pair) and log P; ``blocks``, ``band_cells`` and ``workspaces`` as
+    :func:`batch_expectations`'. With ``tables`` of positive width (each thread's MEA
+    table, as ``workspaces``), also each alignment's moves (as :func:`mea_moves`): pair
+    ``p``'s ``lengths[p]`` moves start at ``x_offsets[p] + y_offsets[p]`` of ``moves``."""
     n_pairs = x_offsets.shape[0] - 1
     n_states = start.shape[0]
-    accuracy = np.empty(n_pairs)
+    keep = tables.shape[1] > 0
+    score = np.empty(n_pairs)
     loglik = np.empty(n_pairs)
+    moves = np.empty(x_offsets[-1] + y_offsets[-1] if keep else 0, dtype=np.int8)
+    lengths = np.zeros(n_pairs, dtype=np.int64)
     for c in prange(chunks.shape[0] - 1):
-        workspace = _chunk_workspace(x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy,
-                                     blocks)
+        workspace = _thread_row(workspaces, _chunk_workspace_size(
+            x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy, blocks))
+        cells = 0
+        for p in range(chunks[c], chunks[c + 1]):
+            cells = max(cells, (x_offsets[p + 1] - x_offsets[p] + 1)
+                        * (y_offsets[p + 1] - y_offsets[p] + 1))
+        table = _thread_row(tables, cells) if keep else np.empty(0, dtype=np.uint8)
         transitions, starts = np.zeros((n_states, n_states)), np.zeros(n_states)
         ends, emissions = np.zeros(n_states), np.zeros(emission.shape)
-        no_posterior, no_moves = np.empty((0, 0)), np.empty(0, dtype=np.uint8)
+        no_posterior = np.empty((0, 0))
         for p in range(chunks[c], chunks[c + 1]):
             n, m = x_offsets[p + 1] - x_offsets[p], y_offsets[p + 1] - y_offsets[p]
             found = posterior_pass(xs[x_offsets[p]:x_offsets[p + 1]],
                                    ys[y_offsets[p]:y_offsets[p + 1]], dx, dy, emission, start,
                                    transmat, end, blocks[p], workspace, False, transitions,
-                                   starts, ends, emissions, no_posterior, 0.0, True, no_moves,
+                                   starts, ends, emissions, no_posterior, 0.0, True, table,
                                    band_cells)
-            loglik[p] = found[0]
-            accuracy[p] = found[1] / max(1, min(n, m))
-    return accuracy, loglik
+            loglik[p], score[p] = found[0], found[1]
+            if keep and found[0] > -np.inf:
+                path = mea_moves(table, n, m)
+                first = x_offsets[p] + y_offsets[p]
+                moves[first:first + path.shape[0]] = path
+                lengths[p] = path.shape[0]
+    return score, loglik, moves, lengths

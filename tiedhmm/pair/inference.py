@@ -102,8 +102,13 @@ def encode_pairs(alphabet: Alphabet, pairs: Sequence[tuple[Any, Any]],
             encoded.append(encode_pair(alphabet, x, y))
         except TiedHMMError as error:
             raise type(error)(f"pair {index}: {error}") from None
-    xs = [codes for codes, _ in encoded]
-    ys = [codes for _, codes in encoded]
+    return batch_of(encoded)
+
+
+def batch_of(pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> EncodedPairs:
+    """Encoded pairs (at least one) stored end to end."""
+    xs = [codes for codes, _ in pairs]
+    ys = [codes for _, codes in pairs]
     x_offsets = np.concatenate(([0], np.cumsum([len(c) for c in xs]))).astype(np.int64)
     y_offsets = np.concatenate(([0], np.cumsum([len(c) for c in ys]))).astype(np.int64)
     return EncodedPairs(np.concatenate(xs).astype(np.int64), x_offsets,

@@ -452,8 +452,10 @@ class PairHMM(EMModel):
         tiedhmm.errors.ImpossibleSequenceError
             A pair the model cannot generate.
         """
-        codes_x, codes_y = inference.encode_pair(self.alphabet, x, y)
-        return posterior.expected_accuracy(self.compiled(), codes_x, codes_y, memory)
+        encoded = inference.batch_of([inference.encode_pair(self.alphabet, x, y)])
+        accuracy, loglik = posterior.expected_accuracies(self.compiled(), encoded, memory)
+        inference.raise_if_impossible(loglik[0])
+        return float(accuracy[0])
 
     def expected_accuracy_many(self, pairs: Sequence[tuple[Any, ...]], *,
                                memory: int | str | None = None, client: Any = None) -> np.ndarray:
@@ -531,7 +533,8 @@ class PairHMM(EMModel):
             raise InvalidDataError(f"method must be one of {METHODS}, got {method!r}")
         codes = inference.encode_pair(self.alphabet, x, y)
         if method == "mea":
-            [(score, moves)] = posterior.mea_alignments(self.compiled(), [codes], memory)
+            [(score, moves)] = posterior.mea_alignments(self.compiled(),
+                                                        inference.batch_of([codes]), memory)
             return to_alignment(x, y, inference.mea_steps(moves), (0, 0), score)
         model = self.compiled()
         doubles, n_bytes, _ = kernels.viterbi_workspace(codes[0].size, codes[1].size,
@@ -572,7 +575,7 @@ class PairHMM(EMModel):
         model = self.compiled()
         encoded = self._encode_many(pairs)
         if method == "mea":
-            found = posterior.mea_alignments(model, _pair_codes(encoded), memory)
+            found = posterior.mea_alignments(model, encoded, memory)
             return [to_alignment(x, y, inference.mea_steps(moves), (0, 0), score)
                     for (x, y), (score, moves) in zip(pairs, found)]
         with parallel.kernel_threads(posterior.batch_work(model, encoded)):

@@ -163,34 +163,29 @@ class PassResult:
     loglik: float
     mea_score: float
     posterior: np.ndarray | scipy.sparse.csr_matrix | None
-    moves: np.ndarray | None
     #: ``(len(x), len(y))``.
     shape: tuple[int, int]
 
 
 def run(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray, pair_plan: Plan, *,
-        dense: bool = False, threshold: float | None = None, moves: bool = False,
+        dense: bool = False, threshold: float | None = None,
         accuracy: bool = False) -> PassResult:
-    """One pair's posterior pass by its plan (no counts; EM goes through batches); the
-    MEA table is filled when ``moves`` or the MEA score (``accuracy``) are asked for."""
+    """One pair's posterior pass by its plan (no counts or moves: EM and MEA alignments
+    go through batches); the MEA score is computed when ``accuracy`` is asked for."""
     n, m = codes_x.size, codes_y.size
     n_states = len(model.dx)
     posterior = np.zeros((n, m)) if dense else np.empty((0, 0))
-    table = (reused_buffer((n + 1) * (m + 1), np.uint8, "moves") if moves
-             else np.empty(0, dtype=np.uint8))
     unused = (np.zeros((n_states, n_states)), np.zeros(n_states), np.zeros(n_states),
               np.zeros(model.emission.shape))
     loglik, score, rows, columns, values, _ = kernels.posterior_pass(
         codes_x, codes_y, *model.probabilities, pair_plan.block,
         reused_buffer(pair_plan.workspace), False, *unused, posterior,
-        0.0 if threshold is None else threshold, moves or accuracy, table,
+        0.0 if threshold is None else threshold, accuracy, np.empty(0, dtype=np.uint8),
         kernels.BAND_MIN_CELLS)
     if threshold is not None:
         posterior = _csr(rows, columns, values, n, m)
     return PassResult(float(loglik), float(score),
-                      posterior if dense or threshold is not None else None,
-                      kernels.mea_moves(table, n, m) if moves and np.isfinite(loglik) else None,
-                      (n, m))
+                      posterior if dense or threshold is not None else None, (n, m))
 
 
 def _csr(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n: int,
@@ -256,21 +251,6 @@ def sparse_posteriors_and_accuracies(
                       threshold=threshold, accuracy=True)
 
 
-def expected_accuracy(model: CompiledPair, codes_x: np.ndarray, codes_y: np.ndarray,
-                      memory: int | str | None) -> float:
-    """One encoded pair's expected accuracy (MEA score over the shorter length), from
-    the MEA table alone (no moves kept, no traceback)."""
-    [score] = _each_pair(model, [(codes_x, codes_y)], memory, "expected accuracy",
-                         lambda found: found.mea_score, accuracy=True)
-    return float(score) / max(1, min(codes_x.size, codes_y.size))
-
-
-def mea_alignments(model: CompiledPair, pairs: Sequence[tuple[np.ndarray, np.ndarray]],
-                   memory: int | str | None) -> list[tuple[float, np.ndarray]]:
-    """Each encoded pair's MEA alignment: its summed match posteriors and its moves
-    (0 match, 1 x gap, 2 y gap)."""
-    return _each_pair(model, pairs, memory, "an MEA alignment",
-                      lambda found: (found.mea_score, found.moves), moves=True)
 
 
 def batch_work(model: CompiledPair, encoded: EncodedPairs) -> int:
@@ -279,29 +259,78 @@ def batch_work(model: CompiledPair, encoded: EncodedPairs) -> int:
     return sum(n * m for n, m in encoded.lengths) * len(model.dx)
 
 
-def _batch_plans(model: CompiledPair, encoded: EncodedPairs, memory: int | str | None,
-                 what: str, counts: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Chunks of pairs for the batch kernels (by cells) and each pair's block."""
+@dataclass(frozen=True)
+class BatchPlan:
+    """How a batch kernel runs encoded pairs: chunks of pairs (by cells), each pair's
+    block (:class:`Plan`), and the sizes of one thread's workspace and MEA table."""
+
+    chunks: np.ndarray
+    blocks: np.ndarray
+    workspace: int  # doubles
+    table: int  # bytes
+
+
+def _batch_plan(model: CompiledPair, encoded: EncodedPairs, memory: int | str | None,
+                what: str, counts: bool, moves: bool = False) -> BatchPlan:
+    """The :class:`BatchPlan` of a batch kernel's pass over ``encoded`` within
+    ``memory`` (checked: :class:`~tiedhmm.errors.MemoryLimitError` before any work)."""
     cells = np.concatenate(([0], np.cumsum(np.diff(encoded.x_offsets)
                                            * np.diff(encoded.y_offsets) + 1)))
     count = parallel.chunk_count(batch_work(model, encoded), len(encoded.lengths))
     chunks = hmm_kernels.sequence_chunks(cells, count)
     limit = memory_limit(memory)
     at_once = min(len(chunks) - 1, parallel.get_threads())
-    plans = [plan(model, n, m, limit // at_once, counts=counts) for n, m in encoded.lengths]
+    plans = [plan(model, n, m, limit // at_once, counts=counts, moves=moves)
+             for n, m in encoded.lengths]
     check(plans, limit, memory, what)
-    return chunks, np.array([p.block for p in plans], dtype=np.int64)
+    return BatchPlan(chunks, np.array([p.block for p in plans], dtype=np.int64),
+                     max(p.workspace for p in plans),
+                     max((n + 1) * (m + 1) for n, m in encoded.lengths) if moves else 0)
+
+
+def thread_rows(count: int, size: int, dtype: Any, name: str) -> np.ndarray:
+    """``count`` rows of ``size`` items, one per thread of a batch kernel's launch
+    (:func:`tiedhmm._kernels.pair._thread_row`), kept across calls as
+    :func:`reused_buffer` keeps a buffer."""
+    return reused_buffer(count * size, dtype, name)[:count * size].reshape(count, size)
+
+
+def _batch_mea(model: CompiledPair, encoded: EncodedPairs, batch: BatchPlan, what: str
+               ) -> tuple[np.ndarray, ...]:
+    """:func:`tiedhmm._kernels.pair.batch_mea` of the pairs by ``batch`` (moves kept
+    when it plans a table)."""
+    with memory_guard(what, "raise memory="), \
+            parallel.kernel_threads(batch_work(model, encoded)) as threads:
+        rows = min(threads, len(batch.chunks) - 1)
+        found: tuple[np.ndarray, ...] = kernels.batch_mea(
+            *encoded, batch.chunks, batch.blocks, kernels.BAND_MIN_CELLS,
+            thread_rows(rows, batch.workspace, np.float64, "workspace"),
+            thread_rows(rows, batch.table, np.uint8, "moves"), *model.probabilities)
+    return found
 
 
 def expected_accuracies(model: CompiledPair, encoded: EncodedPairs,
                         memory: int | str | None) -> tuple[np.ndarray, np.ndarray]:
     """Expected accuracy (MEA score over the shorter length) and log P of every pair."""
-    chunks, blocks = _batch_plans(model, encoded, memory, "expected accuracy", False)
-    with memory_guard("expected accuracy", "raise memory="), \
-            parallel.kernel_threads(batch_work(model, encoded)):
-        accuracy, loglik = kernels.batch_expected_accuracy(
-            *encoded, chunks, blocks, kernels.BAND_MIN_CELLS, *model.probabilities)
-    return accuracy, loglik
+    batch = _batch_plan(model, encoded, memory, "expected accuracy", False)
+    score, loglik, _, _ = _batch_mea(model, encoded, batch, "expected accuracy")
+    shorter = np.minimum(np.diff(encoded.x_offsets), np.diff(encoded.y_offsets))
+    return score / np.maximum(1, shorter), loglik
+
+
+def mea_alignments(model: CompiledPair, encoded: EncodedPairs,
+                   memory: int | str | None) -> list[tuple[float, np.ndarray]]:
+    """Each encoded pair's MEA alignment: its summed match posteriors and its moves
+    (0 match, 1 x gap, 2 y gap), in parallel over pairs."""
+    batch = _batch_plan(model, encoded, memory, "an MEA alignment", False, moves=True)
+    score, loglik, moves, lengths = _batch_mea(model, encoded, batch, "an MEA alignment")
+    n_pairs = len(lengths)
+    alignments = []
+    for p in range(n_pairs):
+        raise_if_impossible(loglik[p], f"pair {p}" if n_pairs > 1 else "the pair")
+        first = encoded.x_offsets[p] + encoded.y_offsets[p]
+        alignments.append((float(score[p]), moves[first:first + lengths[p]]))
+    return alignments
 
 
 def statistics_source(states: Sequence[PairState], topology: Topology,
@@ -310,14 +339,17 @@ def statistics_source(states: Sequence[PairState], topology: Topology,
     """An EM statistics source: one E-step of the pairs under the current parameters
     (``compiled()`` is asked each iteration), each state's group with its statistics.
     Memory is planned, and checked, before the first iteration."""
-    chunks, blocks = _batch_plans(compiled(), encoded, memory, "EM", True)
+    batch = _batch_plan(compiled(), encoded, memory, "EM", True)
 
     def source() -> tuple[np.ndarray, GroupStats, str]:
         model = compiled()
         with memory_guard("EM", "raise memory="), \
-                parallel.kernel_threads(batch_work(model, encoded)):
+                parallel.kernel_threads(batch_work(model, encoded)) as threads:
+            workspaces = thread_rows(min(threads, len(batch.chunks) - 1), batch.workspace,
+                                     np.float64, "workspace")
             loglik, transitions, starts, ends, emissions = kernels.batch_expectations(
-                *encoded, chunks, blocks, kernels.BAND_MIN_CELLS, *model.probabilities)
+                *encoded, batch.chunks, batch.blocks, kernels.BAND_MIN_CELLS, workspaces,
+                *model.probabilities)
         emission_stats = [(state.emission,
                            state_statistics(state.emission, model.dx[k], model.dy[k],
                                             model.membership, model.emission[k],
