@@ -251,8 +251,6 @@ def sparse_posteriors_and_accuracies(
                       threshold=threshold, accuracy=True)
 
 
-
-
 def batch_work(model: CompiledPair, encoded: EncodedPairs) -> int:
     """The work of one pass over encoded pairs: cells x states (the threading policy's
     measure, see :mod:`tiedhmm.parallel`)."""
