@@ -107,6 +107,10 @@ def test_sequence_chunks_cover_all_sequences_in_order():
         chunks = kernels.sequence_chunks(offsets, n_chunks)
         assert chunks[0] == 0 and chunks[-1] == 7
         assert np.all(np.diff(chunks) > 0) and len(chunks) - 1 <= n_chunks
+    # each cut at the boundary nearest its share: unequal pairs still split in two
+    np.testing.assert_array_equal(kernels.sequence_chunks(np.array([0, 2900, 6000]), 2),
+                                  [0, 1, 2])
+    np.testing.assert_array_equal(kernels.sequence_chunks(offsets, 2), [0, 4, 7])
 
 
 def test_kernels_are_cached_on_disk():
