@@ -14,16 +14,16 @@ row-scaled forward underflows on 300-letter unrelated proteins). A diagonal's su
 folded into the next reads' coefficients, which saves a pass; a steep model (one
 whose rescale period is 1: a gap open of 1e-200, say) instead has every diagonal
 divided by its sum where it lies, since its sums swing so far both ways that a
-transition times a folded sum could underflow (:func:`_normalising`).
-
-Bands: a ``band`` array holds, per diagonal d, the first and last i of the cells a
-sweep computes (``band[0, d] .. band[1, d]``, :func:`band_from_envelope`); kernels that
-always run on the whole grid (forward, Viterbi) take an empty ``(2, 0)`` band for it
-(:func:`_band_at`), and the posterior pass keeps a full one (:func:`full_band`). Diagonal ``d`` is
+transition times a folded sum could underflow (:func:`_normalising`). Diagonal ``d`` is
 stored with local index ``i - lo(d)``; the sweep order is the wavefront that SIMD
 wants, and the inner loops run along a diagonal over contiguous memory.
 Viterbi runs in log space with a byte of back-pointer per state and cell, in blocks
 for large pairs (:func:`viterbi`).
+
+Bands: a ``band`` array holds, per diagonal d, the first and last i of the cells a
+sweep computes (``band[0, d] .. band[1, d]``, :func:`band_from_envelope`); kernels that
+always run on the whole grid (forward, Viterbi) take an empty ``(2, 0)`` band for it
+(:func:`_band_at`), and the posterior pass keeps a full one (:func:`full_band`).
 
 Speed (see ``scripts/bench_pair.py``): the per-diagonal loops index flat arrays with
 unsigned offsets and create no array views and call no functions with array
