@@ -7,9 +7,9 @@ copy with 15 % of its letters changed), both presets (Durbin's 3 states and the 
 MEA alignment (``align_many(method="mea")``) and one EM iteration (``fit``, ``n_iter=1``),
 each over the same batch of pairs (each call's fastest over interleaved rounds, so a
 drift of the machine's speed hits every call alike), and the peak resident memory of
-all of it. Each
-(length, model) runs in a fresh process, so its peak is its own; dense posteriors of
-20,000-letter pairs (3.2 GB each) exceed the default 2 GiB limit and are skipped.
+all of it. Each (length, model) runs in a fresh process, so its peak is its own; dense
+posteriors of 20,000-letter pairs (3.2 GB each) exceed the default 2 GiB limit and are
+skipped.
 With ``--related``, the protein pairs are related instead: x and a copy with 30 % of
 its letters changed, 3 % deleted and 3 % with a letter inserted after them (pairs
 whose posteriors lie in a band, as in alignments of a family; see banding in

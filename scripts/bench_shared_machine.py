@@ -162,10 +162,10 @@ def posterior_rows() -> list[tuple[str, float, float]]:
                 fresh.n_iter, fresh.tol = 1, -np.inf
                 fresh.fit(pairs)
 
-            best = fastest({"forward": lambda model=model, pairs=pairs: model.loglik_many(pairs),
-                            "mea": lambda model=model, pairs=pairs: model.align_many(pairs,
-                                                                                    "mea"),
-                            "em": em_iteration})
+            calls = {"forward": lambda model=model, pairs=pairs: model.loglik_many(pairs),
+                     "mea": lambda model=model, pairs=pairs: model.align_many(pairs, "mea"),
+                     "em": em_iteration}
+            best = fastest(calls)
             rows.append((f"{name} {length}", best["forward"] / best["mea"],
                          best["forward"] / best["em"]))
     return rows

@@ -370,10 +370,11 @@ def test_steep_models_match_enumeration(n, m):
     (1e-200, 0.5, 120, 100), (1e-200, 0.5, 40, 10), (1e-300, 0.5, 120, 100),
     (1e-300, 0.5, 40, 10), (0.02, 1e-300, 120, 100)])
 def test_steep_models_equal_log_space_on_longer_pairs(gap_open, extend, n, m):
-    """Gaps of 1e-200 or 1e-300 (40 x 10 needs 30 gap steps): forward, posteriors and
-    counts in every block layout against log space. Before diagonals were divided in
-    place these lost up to 17 nats or gave NaN. (Not 40 x 10 with extensions of 1e-300:
-    cells of one diagonal then lie further apart than doubles reach.)"""
+    """Gaps of 1e-200 or 1e-300 (40 x 10 needs 30 gap steps): forward and posteriors of
+    every block layout against log space, counts against one block's (the enumeration
+    test checks counts against the truth). Before diagonals were divided in place these
+    lost up to 17 nats or gave NaN. (Not 40 x 10 with extensions of 1e-300: cells of
+    one diagonal then lie further apart than doubles reach.)"""
     rng = np.random.RandomState(7)
     args = (rng.randint(4, size=n), rng.randint(4, size=m), *_steep_model(rng, gap_open,
                                                                          extend))
