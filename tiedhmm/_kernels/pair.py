@@ -332,6 +332,17 @@ def _normalising(period):
 
 
 @njit(cache=True, inline="always")
+def _folds(normalising, nearer, farther):
+    """What a sweep multiplies reads of the nearer and the farther diagonal by, given
+    their sums: both sums folded in, or (:func:`_normalising`) only the nearer's into
+    the farther's reads, since each diagonal is divided by its own sum in place."""
+    if normalising:
+        return 1.0, 1.0 / nearer
+    inverse1 = 1.0 / nearer
+    return inverse1, inverse1 / farther
+
+
+@njit(cache=True, inline="always")
 def _divisor(total):
     """What a diagonal summing to ``total`` is scaled by: the sum, 1 for an empty
     diagonal, at least :data:`SMALLEST_SUM` (so its inverse is finite)."""
@@ -430,11 +441,7 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     normalising = _normalising(period)
     recorded = 0  # the last diagonal whose envelope was recorded
     for d in range(first, last + 1):
-        if normalising:  # diagonal d - 1 is divided already, d - 2 by itself only
-            inverse1, inverse2 = 1.0, 1.0 / sums[d - 1]
-        else:
-            inverse1 = 1.0 / sums[d - 1]
-            inverse2 = inverse1 if d < 2 else inverse1 / sums[d - 2]
+        inverse1, inverse2 = _folds(normalising, sums[d - 1], sums[d - 2] if d >= 2 else 1.0)
         lo = _lo(d, m)
         total = 0.0
         phase = (d - 1) % EMISSION_BLOCK
@@ -807,11 +814,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             if d == top or phase == EMISSION_BLOCK - 1:
                 _emissions_along(d - phase, phase + 1, n, m, dx, dy, rows, columns, table,
                                  emitted, EMISSION_BLOCK, n, m, band)
-            if normalising:  # diagonal d + 1 is divided already, d + 2 by itself only
-                inverse1, inverse2 = 1.0, 1.0 / sum1
-            else:
-                inverse1 = 1.0 / sum1
-                inverse2 = inverse1 / sum2
+            inverse1, inverse2 = _folds(normalising, sum1, sum2)
             occupancy = np.exp(log_forward[d] + log_backward - loglik)
             lo = _lo(d, m)
             width = min(n, d) - lo + 1

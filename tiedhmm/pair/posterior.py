@@ -267,6 +267,17 @@ class BatchPlan:
     workspace: int  # doubles
     table: int  # bytes
 
+    def workspaces(self, threads: int) -> np.ndarray:
+        """One workspace row per thread the kernel runs chunks on (:func:`thread_rows`)."""
+        return thread_rows(self._rows(threads), self.workspace, np.float64, "workspace")
+
+    def tables(self, threads: int) -> np.ndarray:
+        """One MEA table row per thread (width 0 when no moves are kept)."""
+        return thread_rows(self._rows(threads), self.table, np.uint8, "moves")
+
+    def _rows(self, threads: int) -> int:
+        return min(threads, len(self.chunks) - 1)
+
 
 def _batch_plan(model: CompiledPair, encoded: EncodedPairs, memory: int | str | None,
                 what: str, counts: bool, moves: bool = False) -> BatchPlan:
@@ -299,11 +310,9 @@ def _batch_mea(model: CompiledPair, encoded: EncodedPairs, batch: BatchPlan, wha
     when it plans a table)."""
     with memory_guard(what, "raise memory="), \
             parallel.kernel_threads(batch_work(model, encoded)) as threads:
-        rows = min(threads, len(batch.chunks) - 1)
         found: tuple[np.ndarray, ...] = kernels.batch_mea(
             *encoded, batch.chunks, batch.blocks, kernels.BAND_MIN_CELLS,
-            thread_rows(rows, batch.workspace, np.float64, "workspace"),
-            thread_rows(rows, batch.table, np.uint8, "moves"), *model.probabilities)
+            batch.workspaces(threads), batch.tables(threads), *model.probabilities)
     return found
 
 
@@ -343,11 +352,9 @@ def statistics_source(states: Sequence[PairState], topology: Topology,
         model = compiled()
         with memory_guard("EM", "raise memory="), \
                 parallel.kernel_threads(batch_work(model, encoded)) as threads:
-            workspaces = thread_rows(min(threads, len(batch.chunks) - 1), batch.workspace,
-                                     np.float64, "workspace")
             loglik, transitions, starts, ends, emissions = kernels.batch_expectations(
-                *encoded, batch.chunks, batch.blocks, kernels.BAND_MIN_CELLS, workspaces,
-                *model.probabilities)
+                *encoded, batch.chunks, batch.blocks, kernels.BAND_MIN_CELLS,
+                batch.workspaces(threads), *model.probabilities)
         emission_stats = [(state.emission,
                            state_statistics(state.emission, model.dx[k], model.dy[k],
                                             model.membership, model.emission[k],
