@@ -159,13 +159,20 @@ def test_many_state_model_matches_enumeration(n, m):
     np.testing.assert_allclose(score, ref["viterbi_logprob"], rtol=1e-12)
 
 
-@pytest.mark.parametrize("threshold", [0.05, 1e-300])
-def test_sparse_posteriors_are_the_dense_ones_at_least_the_threshold(threshold):
-    """Also at a threshold every cell reaches: the lists, allocated once at
-    ``kept_capacity``, hold the whole matrix."""
-    args = _case(7, PROBCONS, 40, 30, n_letters=4)
+def test_sparse_lists_hold_at_most_what_the_posteriors_allow():
     assert kernels.kept_capacity(40, 30, 0.05) == 601 + 2 * 30 + 16  # 600, and a margin
     assert kernels.kept_capacity(40, 30, 1e-300) == 40 * 30 + 2 * 30 + 16
+
+
+@pytest.mark.parametrize("shape", [(40, 30), (90, 200)])
+@pytest.mark.parametrize("threshold", [0.05, 1e-300])
+def test_sparse_posteriors_are_the_dense_ones_at_least_the_threshold(threshold, shape):
+    """Also at a threshold every cell reaches: the lists, allocated once at
+    ``kept_capacity``, hold the whole matrix, and equal the dense posteriors (written
+    through their transposing buffer, ``DENSE_BLOCK`` diagonals at a time) bit for bit;
+    x shorter and longer than y."""
+    n, m = shape
+    args = _case(7, PROBCONS, n, m, n_letters=4)
     for block in (0, 5):
         found = _posterior_pass(args, block, counts=False, threshold=threshold)
         rows, columns, values = found["sparse"]
@@ -173,8 +180,8 @@ def test_sparse_posteriors_are_the_dense_ones_at_least_the_threshold(threshold):
         expected = np.argwhere(dense >= threshold)
         assert 0 < len(expected) <= dense.size
         assert (len(expected) == dense.size) == (threshold < 1e-100)
-        np.testing.assert_array_equal(np.sort(rows * 30 + columns),
-                                      expected[:, 0] * 30 + expected[:, 1])
+        np.testing.assert_array_equal(np.sort(rows * m + columns),
+                                      expected[:, 0] * m + expected[:, 1])
         np.testing.assert_array_equal(values, dense[rows, columns])
 
 
@@ -273,8 +280,9 @@ def _related_case(seed, layout, n, insertion=0):
 def test_a_banded_pass_equals_the_whole_grid(layout, block):
     """A related pair runs in a narrow band (block 0, checkpointed and one block): its
     likelihood is the whole grid's, and its posteriors, MEA alignment and counts are
-    within the band's slack of the whole grid's; the sparse lists are its dense
-    posteriors at least the threshold."""
+    within the band's slack of the whole grid's; the sparse lists of both are their
+    dense posteriors at least the threshold (diagonals of many runs of
+    ``KEEP_RUN`` cells, most without one)."""
     args = _related_case(7, layout, 700)
     options = {"counts": block > 0, "threshold": 0.01}
     whole = _posterior_pass(args, block, band_cells=NEVER_BANDED, **options)
@@ -286,11 +294,12 @@ def test_a_banded_pass_equals_the_whole_grid(layout, block):
     np.testing.assert_array_equal(banded["moves"], whole["moves"])
     for key in ("transitions", "starts", "ends", "emissions") if block else ():
         np.testing.assert_allclose(banded[key], whole[key], rtol=1e-9, atol=1e-9, err_msg=key)
-    rows, columns, values = banded["sparse"]
-    expected = np.nonzero(banded["match_posterior"] >= 0.01)
-    assert sorted(zip(rows, columns)) == sorted(zip(*expected))
-    np.testing.assert_array_equal(values[np.lexsort((columns, rows))],
-                                  banded["match_posterior"][expected])
+    for found in (banded, whole):
+        rows, columns, values = found["sparse"]
+        expected = np.nonzero(found["match_posterior"] >= 0.01)
+        assert sorted(zip(rows, columns)) == sorted(zip(*expected))
+        np.testing.assert_array_equal(values[np.lexsort((columns, rows))],
+                                      found["match_posterior"][expected])
 
 
 @pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])

@@ -56,6 +56,8 @@ VITERBI_POINTER_BYTES = 4 << 20
 #: Diagonals of match posteriors written into a dense matrix at once, row by row:
 #: written a diagonal at a time, every cell lands on another page (TLB misses).
 DENSE_BLOCK = 64
+#: Cells of a diagonal the sparse posterior lists test at once (:func:`_keep_at_least`).
+KEEP_RUN = 64
 #: Pairs of at least this many cells record where their forward holds its mass and run
 #: the rest of :func:`posterior_pass` in that band when it is narrow.
 BAND_MIN_CELLS = 1 << 16
@@ -621,13 +623,39 @@ def kept_capacity(n, m, threshold):
 
 @njit(cache=True)
 def _write_dense(dense, buffered, first, last, n, m):
-    """Match posteriors of diagonals ``first .. last`` (held in ``buffered``, diagonal
-    ``e`` at row ``e % DENSE_BLOCK``) into the ``(n, m)`` matrix ``dense``, row by row."""
-    stride = min(n, m) + 1
+    """Match posteriors of diagonals ``first .. last`` (one aligned run of
+    :data:`DENSE_BLOCK`; cell i of diagonal e at ``buffered[i * DENSE_BLOCK + e %
+    DENSE_BLOCK]``) into the ``(n, m)`` matrix ``dense``, row by row: each row's cells
+    are contiguous on both sides, a copy LLVM vectorises."""
     flat = dense.reshape(-1)
     for i in range(max(1, _lo(first, m)), min(n, last - 1) + 1):
-        for e in range(max(first, i + 1), min(last, i + m) + 1):
-            flat[(i - 1) * m + e - i - 1] = buffered[(e % DENSE_BLOCK) * stride + i - _lo(e, m)]
+        e_first, e_last = max(first, i + 1), min(last, i + m)
+        source = U(i * DENSE_BLOCK) + U(e_first % DENSE_BLOCK)
+        target = U((i - 1) * m + e_first - i - 1)
+        for c in range(U(e_last - e_first + 1)):
+            flat[target + c] = buffered[source + c]
+
+
+@njit(cache=True, inline="always")
+def _keep_at_least(match, at, first, last, d, threshold, rows, columns, values, n_kept):
+    """Append the cells ``i = first .. last`` of diagonal d whose match posterior
+    (``match[at + i]``) is at least ``threshold`` to the lists ``rows, columns, values``
+    from ``n_kept`` on; returns the new length. Runs of :data:`KEEP_RUN` cells are first
+    counted (a vectorised loop) and skipped when none qualifies, as most are: the
+    appending loop stores every cell before it tests it, three scalar stores a cell."""
+    for run_first in range(first, last + 1, KEEP_RUN):
+        run_last = min(run_first + KEEP_RUN - 1, last)
+        hits = 0
+        for c in range(at + U(run_first), at + U(run_last) + U(1)):
+            hits += match[c] >= threshold
+        if hits == 0:
+            continue
+        for i in range(run_first, run_last + 1):  # written, kept if at least the threshold
+            value = match[at + U(i)]
+            rows[n_kept], columns[n_kept] = i - 1, d - i - 1
+            values[n_kept] = value
+            n_kept += value >= threshold
+    return n_kept
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS, inline="always")
@@ -798,7 +826,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     moves_x = np.zeros(n_states + 1, dtype=np.int64)
     moves_x[:n_states] = dx
     wants_match = mea or keep or dense.size > 0
-    buffered = np.empty(DENSE_BLOCK * (min(n, m) + 1) if dense.size > 0 else 0)
+    buffered = np.empty(DENSE_BLOCK * (n + 1) if dense.size > 0 else 0)
     log_backward = 0.0  # log (s_{d+1} ... s_last): the scale of backward diagonal d
     sum1, sum2 = 1.0, 1.0  # s_{d+1}, s_{d+2}
     for b in range(n_blocks - 1, -1, -1):
@@ -940,11 +968,13 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
                                                                             - loglik)
             if dense.size > 0:  # (zero outside the band)
-                here = U((d % DENSE_BLOCK) * (min(n, m) + 1))
-                for c in range(U(width)):
-                    buffered[here + c] = 0.0
-                for c in range(U(band_lo - lo), U(band_hi - lo + 1)):
-                    buffered[here + c] = match[slot + U(1) + c]
+                here = U(d % DENSE_BLOCK)
+                for i in range(U(lo), U(band_lo)):
+                    buffered[i * U(DENSE_BLOCK) + here] = 0.0
+                for i in range(U(band_lo), U(band_hi + 1)):
+                    buffered[i * U(DENSE_BLOCK) + here] = match[slot + U(1) + i - U(lo)]
+                for i in range(U(band_hi + 1), U(min(n, d) + 1)):
+                    buffered[i * U(DENSE_BLOCK) + here] = 0.0
                 if d % DENSE_BLOCK == 0 or d == 1:
                     _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
                                                          last), n, m)
@@ -952,11 +982,9 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 if n_kept + width > capacity:
                     raise ValueError("more posteriors at least the threshold than a "
                                      "posterior sum of min(n, m) allows")
-                for i in range(max(band_lo, 1), min(band_hi, d - 1) + 1):  # written,
-                    value = match[slot + U(i - lo + 1)]  # kept if at least the threshold
-                    kept_rows[n_kept], kept_columns[n_kept] = i - 1, d - i - 1
-                    kept_values[n_kept] = value
-                    n_kept += value >= threshold
+                n_kept = _keep_at_least(match, slot + U(1) - U(lo), max(band_lo, 1),
+                                        min(band_hi, d - 1), d, threshold, kept_rows,
+                                        kept_columns, kept_values, n_kept)
             if mea:
                 _mea_step(d, n, m, band, score, match, slot_size, moves, offsets)
             sum2, sum1 = sum1, _divisor(total)
