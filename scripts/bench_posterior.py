@@ -14,11 +14,12 @@ With ``--related``, the protein pairs are related instead: x and a copy with 30 
 its letters changed, 3 % deleted and 3 % with a letter inserted after them (pairs
 whose posteriors lie in a band, as in alignments of a family; see banding in
 :func:`tiedhmm._kernels.pair.posterior_pass`).
-Usage: ``python scripts/bench_posterior.py [--related] [LENGTH ...]``.
+Usage: ``python scripts/bench_posterior.py [--related] [LENGTH ...]`` (``--help``).
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import resource
@@ -130,9 +131,9 @@ def main(lengths: list[int], related: bool) -> None:
     print(f"{'':>25}{'Mcells/s':>9}" + f"{'x forward':>11}" * len(COLUMNS) + f"{'GiB':>10}")
     for length in lengths:
         for name in ("durbin", "probcons"):
-            result = subprocess.run([sys.executable, __file__, "--one", str(length), name,
-                                     str(related)], capture_output=True, text=True,
-                                    check=True)
+            command = [sys.executable, __file__, "--one", str(length), name]
+            result = subprocess.run(command + ["--related"] * related, capture_output=True,
+                                    text=True, check=True)
             rates = json.loads(result.stdout.splitlines()[-1])
             for threads in (1, 2):
                 forward = rates[f"forward {threads}"]
@@ -143,9 +144,20 @@ def main(lengths: list[int], related: bool) -> None:
                       f"{rates['peak'] / 2**30:>10.2f}", flush=True)
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("lengths", nargs="*", type=int, default=list(LENGTHS),
+                        metavar="LENGTH", help="letters of each sequence (default: %(default)s)")
+    parser.add_argument("--related", action="store_true",
+                        help="related protein pairs instead of random ones")
+    parser.add_argument("--one", nargs=2, metavar=("LENGTH", "MODEL"),
+                        help=argparse.SUPPRESS)  # one (length, model) in its own process
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--one"]:
-        print(json.dumps(measure(int(sys.argv[2]), sys.argv[3], sys.argv[4] == "True")))
+    args = _arguments()
+    if args.one:
+        print(json.dumps(measure(int(args.one[0]), args.one[1], args.related)))
     else:
-        arguments = [a for a in sys.argv[1:] if a != "--related"]
-        main([int(a) for a in arguments] or list(LENGTHS), "--related" in sys.argv[1:])
+        main(args.lengths, args.related)

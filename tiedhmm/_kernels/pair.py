@@ -1399,13 +1399,15 @@ def batch_viterbi(xs, x_offsets, ys, y_offsets, dx, dy, log_emission, log_start,
 
 
 @njit(cache=True)
-def _chunk_workspace_size(x_offsets, y_offsets, first, stop, dx, dy, blocks):
-    """Doubles of a workspace big enough for every pair ``first .. stop - 1`` of a batch."""
-    size = 0
+def _chunk_sizes(x_offsets, y_offsets, first, stop, dx, dy, blocks):
+    """Doubles of a workspace, and cells of an MEA table, big enough for every pair
+    ``first .. stop - 1`` of a batch."""
+    size, cells = 0, 0
     for p in range(first, stop):
-        size = max(size, workspace_size(x_offsets[p + 1] - x_offsets[p],
-                                        y_offsets[p + 1] - y_offsets[p], dx, dy, blocks[p]))
-    return size
+        n, m = x_offsets[p + 1] - x_offsets[p], y_offsets[p + 1] - y_offsets[p]
+        size = max(size, workspace_size(n, m, dx, dy, blocks[p]))
+        cells = max(cells, (n + 1) * (m + 1))
+    return size, cells
 
 
 @njit(cache=True)
@@ -1434,8 +1436,8 @@ def batch_expectations(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells,
     ends = np.zeros((n_chunks, n_states))
     emissions = np.zeros((n_chunks,) + emission.shape)  # noqa: RUF005 (numba: no * in tuples)
     for c in prange(n_chunks):
-        workspace = _thread_row(workspaces, _chunk_workspace_size(
-            x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy, blocks))
+        size = _chunk_sizes(x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy, blocks)[0]
+        workspace = _thread_row(workspaces, size)
         no_posterior, no_moves = np.empty((0, 0)), np.empty(0, dtype=np.uint8)
         for p in range(chunks[c], chunks[c + 1]):
             loglik[p] = posterior_pass(xs[x_offsets[p]:x_offsets[p + 1]],
@@ -1463,12 +1465,9 @@ def batch_mea(xs, x_offsets, ys, y_offsets, chunks, blocks, band_cells, workspac
     moves = np.empty(x_offsets[-1] + y_offsets[-1] if keep else 0, dtype=np.int8)
     lengths = np.zeros(n_pairs, dtype=np.int64)
     for c in prange(chunks.shape[0] - 1):
-        workspace = _thread_row(workspaces, _chunk_workspace_size(
-            x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy, blocks))
-        cells = 0
-        for p in range(chunks[c], chunks[c + 1]):
-            cells = max(cells, (x_offsets[p + 1] - x_offsets[p] + 1)
-                        * (y_offsets[p + 1] - y_offsets[p] + 1))
+        size, cells = _chunk_sizes(x_offsets, y_offsets, chunks[c], chunks[c + 1], dx, dy,
+                                   blocks)
+        workspace = _thread_row(workspaces, size)
         table = _thread_row(tables, cells) if keep else np.empty(0, dtype=np.uint8)
         transitions, starts = np.zeros((n_states, n_states)), np.zeros(n_states)
         ends, emissions = np.zeros(n_states), np.zeros(emission.shape)
