@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
+import tiedhmm as th
 from tests.naive import mea_reference, pair_posterior_log, pair_reference, random_pair_model
 from tiedhmm._kernels import pair as kernels
 from tiedhmm._kernels.gather import GATHER_WIDTH, gather_sums
@@ -102,6 +103,58 @@ def test_sparse_topologies_match_enumeration(topology, n, m):
     scale = (transmat.sum(axis=1) + end)[:, None]
     args = (x, y, dx, dy, emission, start, transmat / scale, end / scale[:, 0])
     _assert_every_block_matches(args, pair_reference(*args))
+
+
+#: A core (match and two inserts) with a flank on each edge of the grid: y prefix (first
+#: row), x prefix (first column), x suffix (last column) and y suffix (last row).
+FLANKED = (np.array([1, 1, 0, 0, 1, 1, 0]), np.array([1, 0, 1, 1, 0, 0, 1]))
+FLANKED_EDGES = np.array([[1, 1, 1, 0, 0, 1, 1], [1, 1, 1, 0, 0, 1, 1], [1, 1, 1, 0, 0, 1, 1],
+                          [1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 1, 0, 0], [0, 0, 0, 0, 0, 1, 0],
+                          [0, 0, 0, 0, 0, 0, 1]])
+
+
+def _flanked_case(seed, n, m):
+    x, y, dx, dy, emission, start, transmat, end = _case(seed, FLANKED, n, m)
+    transmat = transmat * FLANKED_EDGES
+    scale = (transmat.sum(axis=1) + end)[:, None]
+    return x, y, dx, dy, emission, start, transmat / scale, end / scale[:, 0]
+
+
+def test_states_kept_to_an_edge_of_the_grid_are_found():
+    """From the edges alone: a state that reads no y letter and follows only itself and
+    such states lies in the first column, and so on; the local preset's x prefix and y
+    suffix flanks, and none of the core."""
+    args = _flanked_case(0, 2, 2)
+    dx, dy, transmat = args[2], args[3], args[6]
+    expected = [0, 0, 0, kernels.FIRST_ROW, kernels.FIRST_COLUMN, kernels.LAST_COLUMN,
+                kernels.LAST_ROW]
+    np.testing.assert_array_equal(kernels.grid_edges(dx, dy, transmat, 0.0), expected)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(
+            kernels.grid_edges(dx, dy, np.log(transmat), -np.inf), expected)
+    linked = transmat.copy()
+    linked[3, 4] = 0.1  # the y prefix leads to the x prefix: that one may now have j > 0
+    assert kernels.grid_edges(dx, dy, linked, 0.0)[4] == 0
+    model = th.PairHMM.load("protein").local().compiled()
+    edges = kernels.grid_edges(model.dx, model.dy, model.probabilities[4], 0.0)
+    np.testing.assert_array_equal(edges, [0] * 5 + [kernels.FIRST_COLUMN, 0, 0,
+                                                    kernels.LAST_ROW])
+
+
+@pytest.mark.parametrize("n, m", [(1, 2), (3, 3), (4, 2), (0, 2), (3, 0), (2, 3)])
+def test_states_kept_to_an_edge_match_enumeration(n, m):
+    """Sweeps compute only the cells of a state on its grid edge: forward, Viterbi,
+    and the posterior pass in every block layout, counts included."""
+    args = _flanked_case(500 + n * 10 + m, n, m)
+    ref = pair_reference(*args)
+    np.testing.assert_allclose(kernels.forward_score(*args), ref["loglik"], rtol=1e-12)
+    _assert_every_block_matches(args, ref)
+    with np.errstate(divide="ignore"):
+        logs = tuple(np.log(a) for a in (args[4], args[5], args[6], args[7]))
+    for block in (0, 2, 3):
+        path, score = _viterbi(*args[:4], *logs, block)
+        np.testing.assert_array_equal(path, ref["viterbi_path"])
+        np.testing.assert_allclose(score, ref["viterbi_logprob"], rtol=1e-12)
 
 
 def test_counts_without_every_forward_are_refused():

@@ -20,6 +20,10 @@ wants, and the inner loops run along a diagonal over contiguous memory.
 Viterbi runs in log space with a byte of back-pointer per state and cell, in blocks
 for large pairs (:func:`viterbi`).
 
+A state that every finishing path keeps to an edge of the grid (a local model's x prefix
+flank lies in the first column, its y suffix flank in the last row) is swept only
+there (:func:`grid_edges`, :func:`_state_range`).
+
 Bands: a ``band`` array holds, per diagonal d, the first and last i of the cells a
 sweep computes (``band[0, d] .. band[1, d]``, :func:`band_from_envelope`); kernels that
 always run on the whole grid (forward, Viterbi) take an empty ``(2, 0)`` band for it
@@ -74,6 +78,9 @@ BAND_SLACK = 1e-9
 #: double range since the last rescaling) is divided by this, which keeps every
 #: coefficient finite (:func:`_divisor`).
 SMALLEST_SUM = 1e-300
+#: Flags of :func:`grid_edges`: a state whose cells all lie in the first column (j = 0),
+#: the first row (i = 0), the last row (i = n) or the last column (j = m).
+FIRST_COLUMN, FIRST_ROW, LAST_ROW, LAST_COLUMN = 1, 2, 4, 8
 
 
 @njit(cache=True)
@@ -99,11 +106,71 @@ def _cell_range(d, n, m, dx, dy):
 
 
 @njit(cache=True, inline="always")
-def _cone_range(d, n, m, dxk, dyk, apex_i, apex_j):
-    """i range of cells on diagonal d that a (dx, dy) state can occupy on a path that
-    ends at cell ``(apex_i, apex_j)`` (``(n, m)``: the whole grid)."""
+def _state_range(d, n, m, dxk, dyk, edge):
+    """:func:`_cell_range` of a state kept to the grid's ``edge`` (flags of
+    :func:`grid_edges`): the first column (j = 0), the first row (i = 0), the last
+    row (i = n) or the last column (j = m)."""
     i_min, i_max = _cell_range(d, n, m, dxk, dyk)
+    if edge & FIRST_COLUMN:
+        i_min = max(i_min, d)
+    if edge & FIRST_ROW:
+        i_max = min(i_max, 0)
+    if edge & LAST_ROW:
+        i_min = max(i_min, n)
+    if edge & LAST_COLUMN:
+        i_max = min(i_max, d - m)
+    return i_min, i_max
+
+
+@njit(cache=True, inline="always")
+def _cone_range(d, n, m, dxk, dyk, edge, apex_i, apex_j):
+    """i range of cells on diagonal d that a (dx, dy) state kept to ``edge``
+    (:func:`_state_range`) can occupy on a path that ends at cell ``(apex_i, apex_j)``
+    (``(n, m)``: the whole grid)."""
+    i_min, i_max = _state_range(d, n, m, dxk, dyk, edge)
     return max(i_min, d - apex_j), min(i_max, apex_i)
+
+
+@njit(cache=True)
+def grid_edges(dx, dy, transmat, zero):
+    """Per state, flags of the grid edges every path that can finish keeps it to
+    (:func:`_state_range`), from which moves reach it and which it leads to (a
+    ``transmat`` entry ``!= zero`` is an edge):
+
+    - :data:`FIRST_COLUMN`: it reads no y letter, nor does any state before it (its
+      predecessors are itself and other such states; begin is at (0, 0)), so j = 0:
+      a local model's x prefix flank;
+    - :data:`FIRST_ROW`: the same for x, so i = 0;
+    - :data:`LAST_ROW`: it reads no x letter, nor does any state after it (its
+      successors are itself and other such states; end is at (n, m)), so a path through
+      it finishes only from i = n: a local model's y suffix flank;
+    - :data:`LAST_COLUMN`: the same for y, so j = m.
+
+    The forward of a state kept to the first column is zero elsewhere; one kept to
+    the last row has a forward elsewhere that no finishing path reads (a zero
+    backward). Sweeps skip those cells: a flanked model's x prefix and y suffix cost
+    one cell a diagonal instead of a whole diagonal. Each set is the largest that
+    satisfies its rule (states removed until none breaks it)."""
+    n_states = dx.shape[0]
+    edges = np.zeros(n_states, dtype=np.int64)
+    for flag, moves, after in ((FIRST_COLUMN, dy, False), (FIRST_ROW, dx, False),
+                               (LAST_ROW, dx, True), (LAST_COLUMN, dy, True)):
+        kept = moves == 0
+        changed = True
+        while changed:
+            changed = False
+            for k in range(n_states):
+                if not kept[k]:
+                    continue
+                for l in range(n_states):
+                    linked = transmat[k, l] != zero if after else transmat[l, k] != zero
+                    if l != k and linked and not kept[l]:
+                        kept[k], changed = False, True
+                        break
+        for k in range(n_states):
+            if kept[k]:
+                edges[k] |= flag
+    return edges
 
 
 @njit(cache=True)
@@ -247,7 +314,7 @@ def _emissions_along(first, count, n, m, dx, dy, rows, columns, table, emitted, 
     for e in range(first, first + count):
         band_lo, band_hi = _band_at(band, e, n, m)
         for k in range(n_states):
-            i_min, i_max = _cone_range(e, n, m, dx[k], dy[k], apex_i, apex_j)
+            i_min, i_max = _cone_range(e, n, m, dx[k], dy[k], 0, apex_i, apex_j)
             i_min, i_max = max(i_min, band_lo), min(i_max, band_hi)
             if dx[k] + dy[k] != 2 or i_min > i_max:
                 continue
@@ -407,8 +474,8 @@ def _record_envelope(cells, positions, n_states, d, lo, hi, floor, envelope, rec
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cells, positions,
-                   sums, first, last, period, band, envelope):
+def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, confined,
+                   cells, positions, sums, first, last, period, band, envelope):
     """Forward diagonals ``first .. last`` into ``cells`` and the sum of each into ``sums``.
 
     State k's diagonal d starts at ``positions[k, d]`` in ``cells``: rolling or
@@ -428,10 +495,12 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
     posterior pass recomputes blocks this way).
 
     Only the cells of ``band`` are computed (empty: all, see :func:`_band_at`;
-    :func:`band_from_envelope` says what a band must be), and one more on each side is
-    cleared. When ``envelope`` is not empty (``(2, n + m + 1)``), each summed diagonal
-    records there the first and last i whose forward, all states together, is at
-    least :data:`BAND_FLOOR` of the diagonal's sum (:func:`_record_envelope`).
+    :func:`band_from_envelope` says what a band must be), and of those only the ones on
+    a state's grid edge for a state kept to one (``confined``, :func:`grid_edges`); one
+    more on each side is cleared. When ``envelope`` is not empty (``(2, n + m + 1)``),
+    each summed diagonal records there the first and last i whose forward, all states
+    together, is at least :data:`BAND_FLOOR` of the diagonal's sum
+    (:func:`_record_envelope`).
 
     Speed: the loops index flat arrays with unsigned offsets and make no views and
     no calls: signed indices (negative wrap-around) stop LLVM from vectorising, and
@@ -454,7 +523,7 @@ def _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, cell
         window_lo, window_hi = _band_window(band_lo, band_hi, d, n, m)
         for k in range(n_states):
             here = U(positions[k, d])
-            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            i_min, i_max = _state_range(d, n, m, dx[k], dy[k], confined[k])
             i_min, i_max = max(i_min, band_lo), min(i_max, band_hi)
             _clear_edges(cells, here + U(window_lo - lo), window_hi - window_lo + 1,
                          i_min - window_lo, i_max - window_lo, 0.0)
@@ -521,7 +590,7 @@ def forward_score(x, y, dx, dy, emission, start, transmat, end):
                               np.empty(emission_buffer_size(n, m, n_states)))
     period = rescale_period(emission, transmat)
     _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups,
-                   cells, positions, sums, 1, n + m, period,
+                   grid_edges(dx, dy, transmat, 0.0), cells, positions, sums, 1, n + m, period,
                    np.empty((2, 0), dtype=np.int64), np.empty((2, 0), dtype=np.int64))
     return _forward_loglik(cells, positions, sums, period, end, n + m)
 
@@ -749,6 +818,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     rows, columns, emitted, table = lookup
     groups, n_groups = _predecessor_groups(transmat, 0.0)
     successors, n_successors = _predecessor_groups(np.ascontiguousarray(transmat.T), 0.0)
+    confined = grid_edges(dx, dy, transmat, 0.0)
     columns_f, offsets, firsts, row_f, block_room = _forward_layout(n, m, block)
     n_blocks = firsts.shape[0] - 1
     slot_size = min(n, m) + 3
@@ -778,8 +848,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     stage = 0  # 0: the whole grid, recording the envelope; 1: the band; 2: the whole
     while True:  # grid again, when the band misses mass
         sums[:] = 1.0
-        _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
-                       positions, sums, 1, last, period, narrow if stage == 1 else band,
+        _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, confined,
+                       forward, positions, sums, 1, last, period, narrow if stage == 1 else band,
                        envelope if stage == 0 else no_envelope)
         found = _forward_loglik(forward, positions, sums, period, end, last)
         if stage == 0:
@@ -835,8 +905,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             for d in range(firsts[b], top + 1):
                 for k in range(n_states + 1):  # (every state rolls when block > 0)
                     positions[k, d] = k * row_f + block_room + offsets[d] - offsets[firsts[b]]
-            _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, forward,
-                           positions, sums, firsts[b], top, period, band, no_envelope)
+            _forward_sweep(n, m, dx, dy, start, transmat, lookup, groups, n_groups, confined,
+                           forward, positions, sums, firsts[b], top, period, band, no_envelope)
         for d in range(top, firsts[b] - 1, -1):
             phase = (d - 1) % EMISSION_BLOCK
             if d == top or phase == EMISSION_BLOCK - 1:
@@ -856,7 +926,7 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
             total = 0.0
             for l in range(n_states):
                 here = U(l * row_w) + slot
-                i_min, i_max = _cell_range(d, n, m, dx[l], dy[l])
+                i_min, i_max = _state_range(d, n, m, dx[l], dy[l], confined[l])
                 i_min, i_max = max(i_min, band_lo), min(i_max, band_hi)
                 _clear_edges(weighted, here + U(window_lo - lo), window_hi - window_lo + 3,
                              i_min - window_lo + 1, i_max - window_lo + 1, 0.0)
@@ -1080,8 +1150,8 @@ def viterbi_blocks(n, m, n_states):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
-                    width, last, firsts, checkpoints, band):
+def _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, confined,
+                    scores, width, last, firsts, checkpoints, band):
     """Best scores of diagonals ``1 .. last`` (max only, no back-pointers) in the three
     rolling diagonals of ``scores``; diagonals ``firsts[b] - 2`` and ``firsts[b] - 1``
     of each block ``b >= 1`` that starts by ``last + 1`` are copied into
@@ -1100,7 +1170,7 @@ def _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_gro
                              table, emitted, EMISSION_BLOCK, n, m, band)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
-            i_min, i_max = _cell_range(d, n, m, dx[k], dy[k])
+            i_min, i_max = _state_range(d, n, m, dx[k], dy[k], confined[k])
             _clear_edges(scores, here, min(n, d) - lo + 1, i_min - lo, i_max - lo, -np.inf)
             if i_min > i_max:
                 continue
@@ -1158,8 +1228,8 @@ def _best_of(scores, s0, s1, s2, a0, a1, a2, c):
 
 
 @njit(cache=True, fastmath=FLOAT_FLAGS)
-def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
-                      width, first, apex_i, apex_j, pointers, best_state, band):
+def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, confined,
+                      scores, width, first, apex_i, apex_j, pointers, best_state, band):
     """Scores and back-pointers of diagonals ``first .. apex_i + apex_j``, only for the
     cells a path ending at ``(apex_i, apex_j)`` can pass through (its cone: on
     diagonal d, ``d - apex_j <= i <= apex_i``); diagonals ``first - 1`` and ``first - 2``
@@ -1186,7 +1256,7 @@ def _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_g
         span_lo, span_hi = max(lo, d - apex_j), min(min(n, d), apex_i)
         for k in range(n_states):
             here = U(k * row_size + (d % 3) * width)
-            i_min, i_max = _cone_range(d, n, m, dx[k], dy[k], apex_i, apex_j)
+            i_min, i_max = _cone_range(d, n, m, dx[k], dy[k], confined[k], apex_i, apex_j)
             _clear_edges(scores, here + U(span_lo - lo), span_hi - span_lo + 1, i_min - span_lo,
                          i_max - span_lo, -np.inf)
             if i_min > i_max:
@@ -1312,13 +1382,14 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block,
     lookup = _emission_lookup(x, y, dx, dy, log_emission, EMISSION_BLOCK,
                               workspace[:emission_size])
     groups, n_groups = _predecessor_groups(log_transmat, -np.inf)
+    confined = grid_edges(dx, dy, log_transmat, -np.inf)
     band = np.empty((2, 0), dtype=np.int64)  # (the whole grid)
     scores = workspace[emission_size:emission_size + (n_states + 1) * 3 * width]
     scores[:] = -np.inf
     checkpoints = workspace[emission_size + scores.shape[0]:][
         :2 * (n_blocks - 1) * n_states * width]
-    _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, scores,
-                    width, firsts[n_blocks - 1] - 1, firsts, checkpoints, band)
+    _viterbi_scores(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups, confined,
+                    scores, width, firsts[n_blocks - 1] - 1, firsts, checkpoints, band)
     pointers = pointer_bytes[:n_pointers]
     best_state = np.empty(width, dtype=np.int64)
     path = np.empty(n + m, dtype=np.int64)
@@ -1337,7 +1408,7 @@ def viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block,
         else:
             scores[:] = -np.inf
         _viterbi_pointers(n, m, dx, dy, log_start, log_transmat, lookup, groups, n_groups,
-                          scores, width, first, i, j, pointers, best_state, band)
+                          confined, scores, width, first, i, j, pointers, best_state, band)
         if b == n_blocks - 1:
             for k in range(n_states):
                 value = scores[k * 3 * width + (last % 3) * width + n - _lo(last, m)]
