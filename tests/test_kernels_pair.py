@@ -217,13 +217,14 @@ def test_sparse_lists_hold_at_most_what_the_posteriors_allow():
     assert kernels.kept_capacity(40, 30, 1e-300) == 40 * 30 + 2 * 30 + 16
 
 
-@pytest.mark.parametrize("shape", [(40, 30), (90, 200)])
+@pytest.mark.parametrize("shape", [(40, 30), (90, 200), (300, 7)])
 @pytest.mark.parametrize("threshold", [0.05, 1e-300])
 def test_sparse_posteriors_are_the_dense_ones_at_least_the_threshold(threshold, shape):
     """Also at a threshold every cell reaches: the lists, allocated once at
     ``kept_capacity``, hold the whole matrix, and equal the dense posteriors (written
     through their transposing buffer, ``DENSE_BLOCK`` diagonals at a time) bit for bit;
-    x shorter and longer than y."""
+    x shorter and longer than y, and much longer (its buffer spans min(n, m) + 64
+    rows, not n)."""
     n, m = shape
     args = _case(7, PROBCONS, n, m, n_letters=4)
     for block in (0, 5):

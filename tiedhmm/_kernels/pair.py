@@ -690,16 +690,28 @@ def kept_capacity(n, m, threshold):
     return int(bound) + 2 * min(n, m) + 16
 
 
+@njit(cache=True, inline="always")
+def _dense_slot(d, m):
+    """Where cell ``i = lo(d)`` of diagonal d goes in the buffer of :func:`_write_dense`
+    (cell i is ``(i - lo(d)) * DENSE_BLOCK`` further): its run of :data:`DENSE_BLOCK`
+    diagonals starts at ``max(1, d - d % DENSE_BLOCK)``, whose cells start at
+    ``lo`` of it, and the run spans at most ``min(n, m) + DENSE_BLOCK`` rows."""
+    first = max(1, d - d % DENSE_BLOCK)
+    return U((_lo(d, m) - _lo(first, m)) * DENSE_BLOCK + d % DENSE_BLOCK)
+
+
 @njit(cache=True)
 def _write_dense(dense, buffered, first, last, n, m):
     """Match posteriors of diagonals ``first .. last`` (one aligned run of
-    :data:`DENSE_BLOCK`; cell i of diagonal e at ``buffered[i * DENSE_BLOCK + e %
-    DENSE_BLOCK]``) into the ``(n, m)`` matrix ``dense``, row by row: each row's cells
-    are contiguous on both sides, a copy LLVM vectorises."""
+    :data:`DENSE_BLOCK`; cell i of diagonal e at ``buffered[(i - lo(first)) *
+    DENSE_BLOCK + e % DENSE_BLOCK]``, :func:`_dense_slot`) into the ``(n, m)`` matrix
+    ``dense``, row by row: each row's cells are contiguous on both sides, a copy LLVM
+    vectorises."""
     flat = dense.reshape(-1)
-    for i in range(max(1, _lo(first, m)), min(n, last - 1) + 1):
+    base = _lo(first, m)
+    for i in range(max(1, base), min(n, last - 1) + 1):
         e_first, e_last = max(first, i + 1), min(last, i + m)
-        source = U(i * DENSE_BLOCK) + U(e_first % DENSE_BLOCK)
+        source = U((i - base) * DENSE_BLOCK) + U(e_first % DENSE_BLOCK)
         target = U((i - 1) * m + e_first - i - 1)
         for c in range(U(e_last - e_first + 1)):
             flat[target + c] = buffered[source + c]
@@ -896,7 +908,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     moves_x = np.zeros(n_states + 1, dtype=np.int64)
     moves_x[:n_states] = dx
     wants_match = mea or keep or dense.size > 0
-    buffered = np.empty(DENSE_BLOCK * (n + 1) if dense.size > 0 else 0)
+    buffered = np.empty(DENSE_BLOCK * (min(n, m) + DENSE_BLOCK + 1) if dense.size > 0
+                        else 0)
     log_backward = 0.0  # log (s_{d+1} ... s_last): the scale of backward diagonal d
     sum1, sum2 = 1.0, 1.0  # s_{d+1}, s_{d+2}
     for b in range(n_blocks - 1, -1, -1):
@@ -1038,13 +1051,13 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
                                                                             - loglik)
             if dense.size > 0:  # (zero outside the band)
-                here = U(d % DENSE_BLOCK)
-                for i in range(U(lo), U(band_lo)):
-                    buffered[i * U(DENSE_BLOCK) + here] = 0.0
-                for i in range(U(band_lo), U(band_hi + 1)):
-                    buffered[i * U(DENSE_BLOCK) + here] = match[slot + U(1) + i - U(lo)]
-                for i in range(U(band_hi + 1), U(min(n, d) + 1)):
-                    buffered[i * U(DENSE_BLOCK) + here] = 0.0
+                here = _dense_slot(d, m)  # cell lo (c = i - lo)
+                for c in range(U(band_lo - lo)):
+                    buffered[here + c * U(DENSE_BLOCK)] = 0.0
+                for c in range(U(band_lo - lo), U(band_hi - lo + 1)):
+                    buffered[here + c * U(DENSE_BLOCK)] = match[slot + U(1) + c]
+                for c in range(U(band_hi - lo + 1), U(width)):
+                    buffered[here + c * U(DENSE_BLOCK)] = 0.0
                 if d % DENSE_BLOCK == 0 or d == 1:
                     _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
                                                          last), n, m)
