@@ -38,13 +38,14 @@ def _viterbi(x, y, dx, dy, log_emission, log_start, log_transmat, log_end, block
 
 
 def _posterior_pass(args, block, *, counts=True, threshold=0.0, moves=True,
-                    band_cells=kernels.BAND_MIN_CELLS):
-    """Everything one posterior pass computes, as a dict."""
+                    band_cells=kernels.BAND_MIN_CELLS, dense_fill=0.0):
+    """Everything one posterior pass computes, as a dict (the dense posteriors written
+    into an array of ``dense_fill``)."""
     x, y, dx, dy, emission = args[:5]
     n, m, n_states = x.size, y.size, dx.size
     found = {"transitions": np.zeros((n_states, n_states)), "starts": np.zeros(n_states),
              "ends": np.zeros(n_states), "emissions": np.zeros(emission.shape),
-             "match_posterior": np.zeros((n, m)),
+             "match_posterior": np.full((n, m), dense_fill),
              "table": np.zeros((n + 1) * (m + 1) if moves else 0, dtype=np.uint8)}
     workspace = np.full(kernels.workspace_size(n, m, dx, dy, block), np.nan)
     loglik, score, rows, columns, values, banded = kernels.posterior_pass(
@@ -354,6 +355,25 @@ def test_a_banded_pass_equals_the_whole_grid(layout, block):
         assert sorted(zip(rows, columns)) == sorted(zip(*expected))
         np.testing.assert_array_equal(values[np.lexsort((columns, rows))],
                                       found["match_posterior"][expected])
+
+
+@pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])
+def test_dense_posteriors_of_a_banded_pass_are_written_in_the_band_only(layout):
+    """A banded pass writes its band's cells of the dense posteriors and leaves the
+    rest as it was (zero in a fresh result): none of those holds more than the band's
+    slack of the whole grid's posteriors. A pass on the whole grid writes every cell."""
+    args = _related_case(7, layout, 700)
+    options = {"counts": False, "moves": False}
+    whole = _posterior_pass(args, 0, band_cells=NEVER_BANDED, dense_fill=np.nan, **options)
+    zeroed = _posterior_pass(args, 0, band_cells=0, **options)
+    marked = _posterior_pass(args, 0, band_cells=0, dense_fill=np.nan, **options)
+    assert not np.isnan(whole["match_posterior"]).any()
+    unwritten = np.isnan(marked["match_posterior"])
+    assert 0.5 < unwritten.mean() < 1.0
+    np.testing.assert_array_equal(marked["match_posterior"][~unwritten],
+                                  zeroed["match_posterior"][~unwritten])
+    assert not zeroed["match_posterior"][unwritten].any()
+    assert whole["match_posterior"][unwritten].max() < 1e-9
 
 
 @pytest.mark.parametrize("layout", [DURBIN, PROBCONS], ids=["durbin", "probcons"])

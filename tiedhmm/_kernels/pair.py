@@ -701,19 +701,26 @@ def _dense_slot(d, m):
 
 
 @njit(cache=True)
-def _write_dense(dense, buffered, first, last, n, m):
-    """Match posteriors of diagonals ``first .. last`` (one aligned run of
-    :data:`DENSE_BLOCK`; cell i of diagonal e at ``buffered[(i - lo(first)) *
+def _write_dense(dense, buffered, band, first, last, n, m):
+    """Match posteriors of the ``band`` cells of diagonals ``first .. last`` (one aligned
+    run of :data:`DENSE_BLOCK`; cell i of diagonal e at ``buffered[(i - lo(first)) *
     DENSE_BLOCK + e % DENSE_BLOCK]``, :func:`_dense_slot`) into the ``(n, m)`` matrix
     ``dense``, row by row: each row's cells are contiguous on both sides, a copy LLVM
-    vectorises."""
+    vectorises. A row's band cells are one run of diagonals, since both bounds of a
+    band rise with e (:func:`band_from_envelope`): from the first e whose band reaches
+    down to row i to the last whose band starts at or above it."""
     flat = dense.reshape(-1)
     base = _lo(first, m)
+    reaching, starting = first, first - 1  # the run of row i: reaching .. starting
     for i in range(max(1, base), min(n, last - 1) + 1):
-        e_first, e_last = max(first, i + 1), min(last, i + m)
+        while reaching <= last and band[1, reaching] < i:
+            reaching += 1
+        while starting < last and band[0, starting + 1] <= i:
+            starting += 1
+        e_first, e_last = max(reaching, i + 1), min(starting, i + m)
         source = U((i - base) * DENSE_BLOCK) + U(e_first % DENSE_BLOCK)
         target = U((i - 1) * m + e_first - i - 1)
-        for c in range(U(e_last - e_first + 1)):
+        for c in range(U(max(0, e_last - e_first + 1))):
             flat[target + c] = buffered[source + c]
 
 
@@ -801,7 +808,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
       ``ends_count`` and ``emissions`` (shaped like ``emission``): transitions by one dot
       product per edge, insert emissions summed per letter position, match emissions
       scattered per cell;
-    - ``dense`` (an ``(n, m)`` array, or empty): the match posteriors written into it;
+    - ``dense`` (an ``(n, m)`` array of zeros, or empty): the match posteriors written
+      into it (those of the band's cells: the rest, zero, is not written);
     - ``threshold > 0``: the match posteriors at least that, as coordinate lists;
     - ``mea``: the maximum expected accuracy table (:func:`_mea_step`), its moves kept
       in ``moves`` when that is not empty (one byte per cell, diagonal-major).
@@ -1050,17 +1058,13 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                 if counts and d == dx[l] + dy[l]:
                     starts_count[l] += start[l] * weighted[target] * np.exp(log_backward
                                                                             - loglik)
-            if dense.size > 0:  # (zero outside the band)
+            if dense.size > 0:  # (the band's cells only: the rest stays zero)
                 here = _dense_slot(d, m)  # cell lo (c = i - lo)
-                for c in range(U(band_lo - lo)):
-                    buffered[here + c * U(DENSE_BLOCK)] = 0.0
                 for c in range(U(band_lo - lo), U(band_hi - lo + 1)):
                     buffered[here + c * U(DENSE_BLOCK)] = match[slot + U(1) + c]
-                for c in range(U(band_hi - lo + 1), U(width)):
-                    buffered[here + c * U(DENSE_BLOCK)] = 0.0
                 if d % DENSE_BLOCK == 0 or d == 1:
-                    _write_dense(dense, buffered, d, min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1,
-                                                         last), n, m)
+                    _write_dense(dense, buffered, band, d,
+                                 min(d - d % DENSE_BLOCK + DENSE_BLOCK - 1, last), n, m)
             if keep:
                 if n_kept + width > capacity:
                     raise ValueError("more posteriors at least the threshold than a "
