@@ -1,5 +1,6 @@
 """Posterior work on PairHMM: sparse and many pairs, MEA, checkpointed EM, memory plans."""
 
+import math
 import subprocess
 import sys
 
@@ -97,6 +98,23 @@ def test_checkpointed_em_equals_the_one_block_fit(monkeypatch):
     for a, b in zip(checkpointed.topology.parameter_groups, one_block.topology.parameter_groups):
         for found, expected in zip(a.parameter_arrays(), b.parameter_arrays()):
             np.testing.assert_allclose(found, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_checkpointed_blocks_are_short_unless_memory_says_otherwise():
+    """EM's blocks are ``FAST_BLOCK`` diagonals long, or ``sqrt(2 (n + m))`` (less
+    memory for long pairs) when the short blocks' checkpoints would take more than the
+    limit, or more than twice the memory."""
+    compiled = th.PairHMM.load("protein").compiled()
+    roomy = pair_posterior.plan(compiled, 10_000, 10_000, 2**31, counts=True)
+    lean = math.isqrt(2 * 20_000) + 1
+    assert roomy.block == pair_posterior.FAST_BLOCK < lean
+    tight = pair_posterior.plan(compiled, 10_000, 10_000, 8 * roomy.workspace - 1,
+                                counts=True)
+    assert tight.block == lean and tight.workspace < roomy.workspace
+    short = pair_posterior.plan(compiled, 3000, 3000, 2**20, counts=True)  # fits neither
+    assert short.block == pair_posterior.FAST_BLOCK  # (the leaner of the two there)
+    long_pair = pair_posterior.plan(compiled, 50_000, 50_000, 2**40, counts=True)
+    assert long_pair.block == math.isqrt(2 * 100_000) + 1
 
 
 def test_a_tight_memory_limit_checkpoints_and_gives_the_same_numbers():
