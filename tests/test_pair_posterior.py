@@ -103,7 +103,8 @@ def test_checkpointed_em_equals_the_one_block_fit(monkeypatch):
 def test_checkpointed_blocks_are_short_unless_memory_says_otherwise():
     """EM's blocks are ``FAST_BLOCK`` diagonals long, or ``sqrt(2 (n + m))`` (less
     memory for long pairs) when the short blocks' checkpoints would take more than the
-    limit, or more than twice the memory."""
+    limit, or more than twice the memory; a small pair is one block unless that does
+    not fit the limit."""
     compiled = th.PairHMM.load("protein").compiled()
     roomy = pair_posterior.plan(compiled, 10_000, 10_000, 2**31, counts=True)
     lean = math.isqrt(2 * 20_000) + 1
@@ -113,6 +114,10 @@ def test_checkpointed_blocks_are_short_unless_memory_says_otherwise():
     assert tight.block == lean and tight.workspace < roomy.workspace
     short = pair_posterior.plan(compiled, 3000, 3000, 2**20, counts=True)  # fits neither
     assert short.block == pair_posterior.FAST_BLOCK  # (the leaner of the two there)
+    small = pair_posterior.plan(compiled, 500, 500, 2**30, counts=True)
+    assert small.block == 1000 and 8 * small.workspace > 4 * 2**20  # the whole forward
+    tight_small = pair_posterior.plan(compiled, 500, 500, 4 * 2**20, counts=True)
+    assert tight_small.block < 1000 and tight_small.working <= 4 * 2**20
     long_pair = pair_posterior.plan(compiled, 50_000, 50_000, 2**40, counts=True)
     assert long_pair.block == math.isqrt(2 * 100_000) + 1
 

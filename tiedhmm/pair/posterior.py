@@ -7,12 +7,13 @@ limit (``memory=``; by default 2 GiB, or what is available if that is less):
 
 - without counts, the forward of the match state alone is kept (8 bytes a cell) when
   it fits: one forward pass and one backward pass;
-- otherwise (always for EM) the forward is checkpointed: two diagonals per block of
-  :data:`FAST_BLOCK` diagonals, or of about ``sqrt(2 (n + m))`` (about the least
-  memory) when blocks of :data:`FAST_BLOCK` would take more than twice its memory, or
-  more than it and more than the limit; each block is recomputed during the backward,
-  which costs one more forward pass and ``O((n + m)^1.5)`` memory. A pair whose whole
-  forward is small is one block and recomputes nothing.
+- otherwise (always for EM) a pair whose whole forward is small
+  (:data:`WHOLE_FORWARD_BYTES`) is one block and recomputes nothing; any other has its
+  forward checkpointed: two diagonals per block of :data:`FAST_BLOCK` diagonals, or of
+  about ``sqrt(2 (n + m))`` (about the least memory) when blocks of
+  :data:`FAST_BLOCK` would take more than twice that memory; each block is recomputed
+  during the backward, which costs one more forward pass and ``O((n + m)^1.5)``
+  memory. The first of these that fits the limit is taken.
 
 What the call returns is counted too: a dense posterior takes 8 bytes a cell, MEA moves
 1 byte a cell; a sparse posterior's lists may need ``min(n, m) / threshold`` entries
@@ -120,18 +121,16 @@ def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = Fal
         if 8 * size + transient + kept <= budget:
             return Plan(n, m, 0, size, transient, kept)
     whole = 8 * (len(model.dx) + 1) * (n + 1) * (m + 1)
-    if whole <= WHOLE_FORWARD_BYTES:
-        block = n + m
-    else:
-        lean = max(16, math.isqrt(2 * (n + m)) + 1)
-        lean_size = int(kernels.workspace_size(n, m, model.dx, model.dy, lean))
-        block = min(lean, FAST_BLOCK)
-        fast_size = int(kernels.workspace_size(n, m, model.dx, model.dy, block))
-        too_big = 8 * fast_size + transient + kept > budget and fast_size > lean_size
-        if fast_size > 2 * lean_size or too_big:
-            block = lean
-    return Plan(n, m, block, int(kernels.workspace_size(n, m, model.dx, model.dy, block)),
-                transient, kept)
+    lean = max(16, math.isqrt(2 * (n + m)) + 1)
+    fast = min(lean, FAST_BLOCK)
+    sizes = {block: int(kernels.workspace_size(n, m, model.dx, model.dy, block))
+             for block in (n + m, fast, lean)}
+    preferred = [block for block, wanted in ((n + m, whole <= WHOLE_FORWARD_BYTES),
+                                             (fast, sizes[fast] <= 2 * sizes[lean]),
+                                             (lean, True)) if wanted]
+    fitting = [block for block in preferred if 8 * sizes[block] + transient + kept <= budget]
+    block = fitting[0] if fitting else min(preferred, key=sizes.__getitem__)
+    return Plan(n, m, block, sizes[block], transient, kept)
 
 
 def sparse_entries(n: int, m: int, threshold: float) -> int:
