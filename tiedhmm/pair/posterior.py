@@ -120,17 +120,21 @@ def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = Fal
         size = int(kernels.workspace_size(n, m, model.dx, model.dy, 0))
         if 8 * size + transient + kept <= budget:
             return Plan(n, m, 0, size, transient, kept)
-    whole = 8 * (len(model.dx) + 1) * (n + 1) * (m + 1)
-    lean = max(16, math.isqrt(2 * (n + m)) + 1)
-    fast = min(lean, FAST_BLOCK)
-    sizes = {block: int(kernels.workspace_size(n, m, model.dx, model.dy, block))
-             for block in (n + m, fast, lean)}
-    preferred = [block for block, wanted in ((n + m, whole <= WHOLE_FORWARD_BYTES),
-                                             (fast, sizes[fast] <= 2 * sizes[lean]),
-                                             (lean, True)) if wanted]
-    fitting = [block for block in preferred if 8 * sizes[block] + transient + kept <= budget]
-    block = fitting[0] if fitting else min(preferred, key=sizes.__getitem__)
-    return Plan(n, m, block, sizes[block], transient, kept)
+
+    def checkpointed(block: int) -> Plan:
+        size = int(kernels.workspace_size(n, m, model.dx, model.dy, block))
+        return Plan(n, m, block, size, transient, kept)
+
+    if 8 * (len(model.dx) + 1) * (n + 1) * (m + 1) <= WHOLE_FORWARD_BYTES:
+        whole = checkpointed(n + m)
+        if whole.working + kept <= budget:
+            return whole
+    lean = checkpointed(max(16, math.isqrt(2 * (n + m)) + 1))
+    fast = checkpointed(min(lean.block, FAST_BLOCK))
+    if fast.workspace <= 2 * lean.workspace and (fast.working + kept <= budget
+                                                 or fast.workspace <= lean.workspace):
+        return fast
+    return lean
 
 
 def sparse_entries(n: int, m: int, threshold: float) -> int:
