@@ -121,16 +121,16 @@ def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = Fal
         if 8 * size + transient + kept <= budget:
             return Plan(n, m, 0, size, transient, kept)
 
-    def checkpointed(block: int) -> Plan:
+    def in_blocks(block: int) -> Plan:
         size = int(kernels.workspace_size(n, m, model.dx, model.dy, block))
         return Plan(n, m, block, size, transient, kept)
 
     if 8 * (len(model.dx) + 1) * (n + 1) * (m + 1) <= WHOLE_FORWARD_BYTES:
-        whole = checkpointed(n + m)
+        whole = in_blocks(n + m)
         if whole.working + kept <= budget:
             return whole
-    lean = checkpointed(max(16, math.isqrt(2 * (n + m)) + 1))
-    fast = checkpointed(min(lean.block, FAST_BLOCK))
+    lean = in_blocks(max(16, math.isqrt(2 * (n + m)) + 1))
+    fast = in_blocks(min(lean.block, FAST_BLOCK))
     if fast.workspace <= 2 * lean.workspace and (fast.working + kept <= budget
                                                  or fast.workspace <= lean.workspace):
         return fast
