@@ -116,15 +116,15 @@ def plan(model: CompiledPair, n: int, m: int, budget: int, *, counts: bool = Fal
         bound = sparse_entries(n, m, threshold)
         transient += SPARSE_ENTRY_BYTES * int(kernels.kept_capacity(n, m, threshold))
         kept += CSR_ENTRY_BYTES * min(bound, TYPICAL_ENTRIES_PER_RESIDUE * min(n, m))
-    if not counts:
-        size = int(kernels.workspace_size(n, m, model.dx, model.dy, 0))
-        if 8 * size + transient + kept <= budget:
-            return Plan(n, m, 0, size, transient, kept)
 
     def in_blocks(block: int) -> Plan:
         size = int(kernels.workspace_size(n, m, model.dx, model.dy, block))
         return Plan(n, m, block, size, transient, kept)
 
+    if not counts:
+        match_kept = in_blocks(0)
+        if match_kept.working + kept <= budget:
+            return match_kept
     if 8 * (len(model.dx) + 1) * (n + 1) * (m + 1) <= WHOLE_FORWARD_BYTES:
         whole = in_blocks(n + m)
         if whole.working + kept <= budget:
