@@ -675,7 +675,7 @@ def workspace_size(n, m, dx, dy, block):
     row_size = _forward_layout(n, m, block)[3]
     n_states = dx.shape[0]
     kept = 0 if block else (dx * dy).sum() * (n + 1) * (m + 1)
-    return (n_states + 1) * (row_size + 3 * (min(n, m) + 3)) + 6 * (min(n, m) + 3) + kept
+    return (n_states + 1) * (row_size + 3 * (min(n, m) + 3)) + 8 * (min(n, m) + 3) + kept
 
 
 @njit(cache=True)
@@ -799,10 +799,11 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     (8 bytes a cell per match state) and nothing is recomputed; the other states'
     forwards are gone, so counts need a positive block. The backward keeps three
     rolling diagonals of ``emission x backward`` per state, pulls each state's backward
-    from its successors in groups of three (as the forward does from predecessors; the
-    last pass also sums the diagonal, multiplies in the emission and writes forward
-    times backward where it is read, in one loop), folds each diagonal's sum into the
-    next reads, and, per diagonal, turns forward times backward into what is asked for:
+    from its successors in groups of three (as the forward does from predecessors, the
+    groups' running sum in a scratch slot; the last pass also sums the diagonal,
+    multiplies in the emission and writes forward times backward where it is read, in
+    one loop), folds each diagonal's sum into the next reads, and, per diagonal, turns
+    forward times backward into what is asked for:
 
     - ``counts``: expected counts added into ``transitions (K, K)``, ``starts_count``,
       ``ends_count`` and ``emissions`` (shaped like ``emission``): transitions by one dot
@@ -844,12 +845,15 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
     slot_size = min(n, m) + 3
     row_w = 3 * slot_size
     forward = workspace  # rows of row_f per state (block 0: the match states' at kept_at)
-    weighted = workspace[(n_states + 1) * row_f:(n_states + 1) * (row_f + row_w)]
-    score = workspace[(n_states + 1) * (row_f + row_w):][:row_w]
-    match = workspace[(n_states + 1) * (row_f + row_w) + row_w:][:row_w]
+    # emission x backward: rows of row_w per state, the dummy's, then two scratch slots
+    weighted = workspace[(n_states + 1) * row_f:(n_states + 1) * (row_f + row_w)
+                         + 2 * slot_size]
+    scratch = U((n_states + 1) * row_w)
+    score = workspace[(n_states + 1) * (row_f + row_w) + 2 * slot_size:][:row_w]
+    match = workspace[(n_states + 1) * (row_f + row_w) + 2 * slot_size + row_w:][:row_w]
     positions = np.arange(n_states + 1).reshape(-1, 1) * row_f + columns_f
     if block == 0:  # the match states' forwards are kept whole (the others roll)
-        kept_at = (n_states + 1) * (row_f + row_w) + 2 * row_w
+        kept_at = (n_states + 1) * (row_f + row_w) + 2 * slot_size + 2 * row_w
         for k in range(n_states):
             if dx[k] * dy[k]:
                 positions[k] = kept_at + offsets[:last + 1]
@@ -974,8 +978,14 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     a0 = edges[l, k0] * (inverse1 if step0 == 1 else inverse2)
                     a1 = edges[l, k1] * (inverse1 if step1 == 1 else inverse2)
                     a2 = edges[l, k2] * (inverse1 if step2 == 1 else inverse2)
-                    # the running sum of earlier passes, or the dummy row's zeros
-                    carried = target if g > 0 else U(n_states * row_w)
+                    # Earlier passes' running sum: in a scratch slot, the two taken in
+                    # turn (the dummy row's zeros for the first pass), so no loop reads
+                    # the cells it writes. One that did (the sum kept in the state's own
+                    # cells) stayed scalar: LLVM vectorises a loop that reads and writes
+                    # one array only where it can tell the ranges apart.
+                    carried = scratch + U(((g + 1) % 2) * slot_size) if g > 0 else U(n_states
+                                                                                      * row_w)
+                    partial = scratch + U((g % 2) * slot_size)
                     extra = bias if g == 0 else 0.0
                     flow0, flow1, flow2 = 0.0, 0.0, 0.0  # forward x edge x backward sums
                     if g < n_passes - 1 and counts:
@@ -984,12 +994,12 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                             flow0 += f * weighted[s0 + c]
                             flow1 += f * weighted[s1 + c]
                             flow2 += f * weighted[s2 + c]
-                            weighted[target + c] = _pulled(weighted, s0, s1, s2, carried, a0, a1,
-                                                           a2, extra, c)
+                            weighted[partial + c] = _pulled(weighted, s0, s1, s2, carried, a0,
+                                                            a1, a2, extra, c)
                     elif g < n_passes - 1:
                         for c in range(count):
-                            weighted[target + c] = _pulled(weighted, s0, s1, s2, carried, a0, a1,
-                                                           a2, extra, c)
+                            weighted[partial + c] = _pulled(weighted, s0, s1, s2, carried, a0,
+                                                            a1, a2, extra, c)
                     # The last pass also sums the diagonal, multiplies in the emission and
                     # writes the posteriors where they are read. A one-pass state reads
                     # nothing carried, and one with two successors no dummy row: loops of
