@@ -1,6 +1,6 @@
 """tiedhmm: hidden Markov models with tied emission and transition parameters."""
 
-__version__ = "0.9.3"
+__version__ = "0.9.4"
 
 from . import errors
 from .em import ConvergenceMonitor
