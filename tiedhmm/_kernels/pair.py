@@ -983,8 +983,8 @@ def posterior_pass(x, y, dx, dy, emission, start, transmat, end, block, workspac
                     # the cells it writes. One that did (the sum kept in the state's own
                     # cells) stayed scalar: LLVM vectorises a loop that reads and writes
                     # one array only where it can tell the ranges apart.
-                    carried = scratch + U(((g + 1) % 2) * slot_size) if g > 0 else U(n_states
-                                                                                      * row_w)
+                    carried = (scratch + U(((g + 1) % 2) * slot_size) if g > 0
+                               else U(n_states * row_w))
                     partial = scratch + U((g % 2) * slot_size)
                     extra = bias if g == 0 else 0.0
                     flow0, flow1, flow2 = 0.0, 0.0, 0.0  # forward x edge x backward sums
